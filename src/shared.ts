@@ -1,0 +1,160 @@
+// Types, constants and names shared by the workflow, the activities, the worker and the CLI.
+// Imported by the workflow bundle: nothing here may touch Node builtins.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const DEFAULT_TASK_QUEUE = 'pitr';
+export const WORKFLOW_TYPE = 'restoreToPointInTime';
+
+/** Workflow ID for a restore: one running restore per destination. */
+export function restoreWorkflowId(server: string, destination: string): string {
+  return `pitr:${server}:${destination}`;
+}
+
+export const RESTORE_PHASES = [
+  'Plan',
+  'SyncBase',
+  'Extract',
+  'SyncWal',
+  'Stage',
+  'RebuildXlogdb',
+  'Recover',
+  'Verify',
+  'Done',
+] as const;
+export type RestorePhase = (typeof RESTORE_PHASES)[number];
+
+export const SearchAttributes = {
+  server: defineSearchAttributeKey('RestoreServer', SearchAttributeType.KEYWORD),
+  destination: defineSearchAttributeKey('RestoreDestination', SearchAttributeType.KEYWORD),
+  phase: defineSearchAttributeKey('RestorePhase', SearchAttributeType.KEYWORD),
+  backupId: defineSearchAttributeKey('RestoreBackupId', SearchAttributeType.KEYWORD),
+  targetTime: defineSearchAttributeKey('RestoreTargetTime', SearchAttributeType.DATETIME),
+} as const;
+
+/**
+ * Failure types that retrying cannot fix. Activities throw them as non-retryable ApplicationFailures;
+ * the workflow lists them so that nothing retries them by accident.
+ */
+export const FailureTypes = {
+  InvalidTarget: 'InvalidTarget',
+  InvalidInput: 'InvalidInput',
+  ServerNotFound: 'ServerNotFound',
+  BackupNotFound: 'BackupNotFound',
+  TargetUnreachable: 'TargetUnreachable',
+  WalGap: 'WalGap',
+  DestinationNotEmpty: 'DestinationNotEmpty',
+  InvalidDestination: 'InvalidDestination',
+  BucketNotFound: 'BucketNotFound',
+  AccessDenied: 'AccessDenied',
+  UnsafeArchive: 'UnsafeArchive',
+  CorruptArchive: 'CorruptArchive',
+  BarmanFailed: 'BarmanFailed',
+  RecoveryFailed: 'RecoveryFailed',
+  ToolMissing: 'ToolMissing',
+} as const;
+export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
+export const NON_RETRYABLE_FAILURE_TYPES: string[] = Object.values(FailureTypes);
+
+/** A failure retrying cannot fix; its message says what was wrong, what was expected and what to do. */
+export class RestoreError extends Error {
+  constructor(
+    readonly type: FailureType,
+    message: string,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+/** Durations in milliseconds; production defaults, shrunk by tests. */
+export interface RestoreTimings {
+  /** First retry interval of I/O activities. */
+  retryInitialMs: number;
+  /** Cap of the retry backoff of I/O activities. */
+  retryMaximumMs: number;
+  /** Heartbeat timeout of long activities: how fast a dead worker is noticed. */
+  heartbeatTimeoutMs: number;
+}
+
+export const DEFAULT_TIMINGS: RestoreTimings = {
+  retryInitialMs: 2_000,
+  retryMaximumMs: 120_000,
+  heartbeatTimeoutMs: 60_000,
+};
+
+export interface RestoreInput {
+  /** barman-cloud server name: the folder in the bucket, and the Barman server name. */
+  server: string;
+  bucket: string;
+  /** Key prefix before the server folder; '' when the server folder is at the bucket root. */
+  prefix: string;
+  /** Recovery target as given by the user (kept for the record). */
+  targetTimeInput: string;
+  /** Recovery target, normalised: UTC, ISO 8601, microseconds, e.g. 2026-11-24T21:55:42.916985Z. */
+  targetTime: string;
+  /** Absolute, normalised path of the data directory to create. */
+  destination: string;
+  /** Task queue of the worker that owns the Barman host's disk. */
+  taskQueue: string;
+  /** Allow a destination that already holds files (they are moved aside, never deleted). */
+  force: boolean;
+  timings?: Partial<RestoreTimings>;
+}
+
+/** What the plan step decided; everything later steps need, and nothing large. */
+export interface RestorePlan {
+  backupId: string;
+  /** Why this backup, in one sentence, for the history and the UI. */
+  backupReason: string;
+  backupEndTime: string;
+  timeline: number;
+  pgVersion: number;
+  segmentSize: number;
+  beginWal: string;
+  /** The last segment to fetch: the first one holding a commit later than the target. */
+  endWal: string;
+  walSegments: number;
+  walBytes: number;
+  historyFiles: number;
+  baseObjects: number;
+  baseBytes: number;
+  /** The first commit after the target: where replay will stop. */
+  firstCommitAfterTarget: string;
+  /** Present when the plan scanned past it: the last commit not later than the target. */
+  lastCommitBeforeTarget?: string;
+  /** Per-restore working area on the worker host (barman home, downloads, journal). */
+  workDir: string;
+}
+
+export interface TransferResult {
+  objects: number;
+  objectsSkipped: number;
+  bytesFetched: number;
+  bytesTotal: number;
+}
+
+export interface VerifyResult {
+  state: 'paused' | 'promoted';
+  lastReplayedCommit: string | null;
+  timeline: number;
+}
+
+export interface RestoreResult {
+  restoreId: string;
+  destination: string;
+  plan: RestorePlan;
+  base: TransferResult;
+  wal: TransferResult;
+  walFilesRegistered: number;
+  verify: VerifyResult;
+}
+
+/** Activity heartbeat details: progress for the UI card and `pitr status`. Never secrets. */
+export interface ProgressDetails {
+  phase: RestorePhase;
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  current?: string;
+}
