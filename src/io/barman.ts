@@ -1,0 +1,90 @@
+// Barman, driven through its CLI with a private configuration file (`barman -c FILE`), and judged by
+// its output, not its exit code: rebuild-xlogdb exits 0 having registered nothing.
+import { writeFile } from 'node:fs/promises';
+import { FailureTypes, RestoreError } from '../shared';
+import { lastLines, runCommand } from './run-command';
+
+export interface BarmanSetup {
+  configFile: string;
+  barmanHome: string;
+  logFile: string;
+  /** The user barman drops to; it owns the Barman home and the restored data directory. */
+  barmanUser: string;
+  server: string;
+}
+
+export function barmanConfigText(setup: BarmanSetup): string {
+  // conninfo and backup_method are required for the server to be enabled, though a restore never
+  // connects anywhere (port 1 is never dialled).
+  return [
+    '; written by pitr for one restore; not a production Barman configuration',
+    '[barman]',
+    `barman_home = ${setup.barmanHome}`,
+    `barman_user = ${setup.barmanUser}`,
+    `log_file = ${setup.logFile}`,
+    'log_level = INFO',
+    '',
+    `[${setup.server}]`,
+    'description = "point-in-time restore staged by pitr"',
+    'conninfo = host=127.0.0.1 port=1 dbname=postgres',
+    'backup_method = postgres',
+    'archiver = on',
+    '',
+  ].join('\n');
+}
+
+export async function writeBarmanConfig(setup: BarmanSetup): Promise<void> {
+  await writeFile(setup.configFile, barmanConfigText(setup), { mode: 0o644 });
+}
+
+export interface XlogdbCounts {
+  history: number;
+  backupLabels: number;
+  walFiles: number;
+}
+
+export function parseRebuildXlogdbOutput(output: string): XlogdbCounts | null {
+  const match = /Done rebuilding xlogdb for server \S+ \(history: (\d+), backup_labels: (\d+), wal_file: (\d+)\)/.exec(output);
+  if (!match) return null;
+  return { history: Number(match[1]), backupLabels: Number(match[2]), walFiles: Number(match[3]) };
+}
+
+export async function rebuildXlogdb(setup: BarmanSetup, expectedWalFiles: number, signal?: AbortSignal): Promise<XlogdbCounts> {
+  const result = await runCommand('barman', ['-c', setup.configFile, 'rebuild-xlogdb', setup.server], { signal, allowFailure: true });
+  const output = `${result.stdout}\n${result.stderr}`;
+  const counts = parseRebuildXlogdbOutput(output);
+  if (result.exitCode !== 0 || !counts) {
+    throw new RestoreError(FailureTypes.BarmanFailed, `barman rebuild-xlogdb failed (exit ${result.exitCode}): ${lastLines(output, 6)}`);
+  }
+  if (counts.walFiles < expectedWalFiles) {
+    throw new RestoreError(
+      FailureTypes.BarmanFailed,
+      `barman rebuild-xlogdb registered ${counts.walFiles} WAL files but ${expectedWalFiles} were staged in ${setup.barmanHome}/${setup.server}/wals; see ${setup.logFile} for files it ignored`,
+    );
+  }
+  return counts;
+}
+
+export interface RecoverRequest {
+  backupId: string;
+  destination: string;
+  /** Target with an explicit offset, e.g. `2026-11-24 21:55:42.916985+00:00`. */
+  targetTime: string;
+  targetTimeline: number;
+}
+
+export async function recover(setup: BarmanSetup, request: RecoverRequest, signal?: AbortSignal): Promise<string> {
+  const args = [
+    '-c', setup.configFile,
+    'recover',
+    '--target-time', request.targetTime,
+    '--target-tli', String(request.targetTimeline),
+    setup.server, request.backupId, request.destination,
+  ];
+  const result = await runCommand('barman', args, { signal, allowFailure: true });
+  const output = `${result.stdout}\n${result.stderr}`;
+  if (result.exitCode !== 0 || !/successfully prepared for recovery/.test(output)) {
+    throw new RestoreError(FailureTypes.BarmanFailed, `barman recover failed (exit ${result.exitCode}): ${lastLines(output, 8)}`);
+  }
+  return result.stdout;
+}

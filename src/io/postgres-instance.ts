@@ -1,0 +1,123 @@
+// A PostgreSQL server started privately on a restored data directory: own port, own socket
+// directory, loopback only, so it can never collide with (or be reached as) the production server.
+// `pg_ctl -w start` returning 0 proves nothing about recovery: we poll until replay is paused at the
+// target, the server was promoted, or the postmaster died.
+import { mkdtemp, readFile, rm, chown } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FailureTypes, RestoreError } from '../shared';
+import { lastLines, runCommand } from './run-command';
+import { userIds } from './user-ids';
+
+export interface PostgresInstance {
+  pgBinDir: string;
+  dataDir: string;
+  user: string;
+  port: number;
+  socketDir: string;
+  logFile: string;
+}
+
+export interface RecoveryState {
+  inRecovery: boolean;
+  pauseState: string | null;
+  lastReplayedCommit: string | null;
+  timeline: number;
+}
+
+export async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPostgres(options: { pgBinDir: string; dataDir: string; user: string; logFile: string; signal?: AbortSignal }): Promise<PostgresInstance> {
+  const port = await freeLoopbackPort();
+  const socketDir = await mkdtemp(join(tmpdir(), 'pitr-pg-'));
+  const { uid, gid } = await userIds(options.user);
+  await chown(socketDir, uid, gid);
+  const instance: PostgresInstance = { ...options, port, socketDir };
+  // pg_ctl hands -o to a shell: quote the only free-form value, the socket path we just made.
+  const serverOptions = `-p ${port} -k '${socketDir}' -c listen_addresses=127.0.0.1 -c archive_mode=off`;
+  await runCommand(join(options.pgBinDir, 'pg_ctl'), ['-D', options.dataDir, '-l', options.logFile, '-o', serverOptions, 'start'], {
+    asUser: options.user,
+    signal: options.signal,
+  });
+  return instance;
+}
+
+export async function queryPostgres(instance: PostgresInstance, sql: string, signal?: AbortSignal): Promise<string> {
+  const result = await runCommand(
+    join(instance.pgBinDir, 'psql'),
+    ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', instance.socketDir, '-p', String(instance.port), '-d', 'postgres', '-c', sql],
+    { asUser: instance.user, signal, env: { PGCONNECT_TIMEOUT: '5', PGTZ: 'UTC' } },
+  );
+  return result.stdout.trim();
+}
+
+const RECOVERY_STATE_SQL = `select pg_is_in_recovery(),
+  case when pg_is_in_recovery() then pg_get_wal_replay_pause_state() end,
+  to_char(pg_last_xact_replay_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+  (select timeline_id from pg_control_checkpoint())`;
+
+export async function readRecoveryState(instance: PostgresInstance, signal?: AbortSignal): Promise<RecoveryState> {
+  const [inRecovery, pauseState, lastCommit, timeline] = (await queryPostgres(instance, RECOVERY_STATE_SQL, signal)).split('|');
+  return {
+    inRecovery: inRecovery === 't',
+    pauseState: pauseState || null,
+    lastReplayedCommit: lastCommit || null,
+    timeline: Number(timeline),
+  };
+}
+
+export async function isPostmasterRunning(instance: PostgresInstance): Promise<boolean> {
+  const result = await runCommand(join(instance.pgBinDir, 'pg_ctl'), ['-D', instance.dataDir, 'status'], { asUser: instance.user, allowFailure: true });
+  return result.exitCode === 0;
+}
+
+/**
+ * Polls until recovery reached its end: paused at the target, or promoted. Throws RecoveryFailed
+ * with the server's own FATAL lines when the postmaster dies first.
+ */
+export async function waitForRecoveryEnd(
+  instance: PostgresInstance,
+  options: { pollMs: number; timeoutMs: number; signal?: AbortSignal; onPoll?(state: RecoveryState | null): void },
+): Promise<RecoveryState> {
+  const deadline = Date.now() + options.timeoutMs;
+  while (Date.now() < deadline) {
+    options.signal?.throwIfAborted();
+    let state: RecoveryState | null = null;
+    try {
+      state = await readRecoveryState(instance, options.signal);
+    } catch {
+      // not accepting connections yet (or any more): the postmaster check below tells which
+    }
+    options.onPoll?.(state);
+    if (state && (!state.inRecovery || state.pauseState === 'paused')) return state;
+    if (!state && !(await isPostmasterRunning(instance))) {
+      throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL stopped during recovery: ${await fatalLines(instance.logFile)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs));
+  }
+  throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL did not finish recovery within ${Math.round(options.timeoutMs / 1000)} s; log: ${instance.logFile}`);
+}
+
+export async function stopPostgres(instance: PostgresInstance): Promise<void> {
+  if (await isPostmasterRunning(instance)) {
+    await runCommand(join(instance.pgBinDir, 'pg_ctl'), ['-D', instance.dataDir, '-m', 'fast', '-w', 'stop'], { asUser: instance.user });
+  }
+  await rm(instance.socketDir, { recursive: true, force: true });
+}
+
+async function fatalLines(logFile: string): Promise<string> {
+  const log = await readFile(logFile, 'utf8').catch(() => '');
+  const fatal = log.split('\n').filter((line) => /FATAL|PANIC|last completed transaction/.test(line));
+  return fatal.length > 0 ? fatal.slice(-4).join(' | ') : lastLines(log, 4) || `no log at ${logFile}`;
+}

@@ -1,0 +1,53 @@
+// The per-restore working area on the worker host. Everything a restore downloads, extracts or
+// hands to barman lives here, so concurrent restores never share state and a resumed restore
+// finds its own completed work.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+
+export interface WorkDirLayout {
+  root: string;
+  /** barman_home of the private Barman configuration. */
+  barmanHome: string;
+  barmanConfig: string;
+  barmanLog: string;
+  /** Journal of completed downloads (the truth on resume; heartbeats are only hints). */
+  journal: string;
+  lockFile: string;
+  /** Base backup tarballs as downloaded. */
+  downloads: string;
+  /** Scratch space for decompressed WAL read by pg_waldump. */
+  scratch: string;
+  verifyLog: string;
+}
+
+/** Stable folder name for a restore into `destination` (same destination, same folder: resumable). */
+export function workDirName(server: string, destination: string): string {
+  const digest = createHash('sha256').update(`${server}\0${destination}`).digest('hex').slice(0, 16);
+  return `${server}-${digest}`;
+}
+
+export function workDirLayout(root: string): WorkDirLayout {
+  return {
+    root,
+    barmanHome: join(root, 'home'),
+    barmanConfig: join(root, 'barman.conf'),
+    barmanLog: join(root, 'barman.log'),
+    journal: join(root, 'downloads.journal'),
+    lockFile: join(root, 'restore.lock'),
+    downloads: join(root, 'downloads'),
+    scratch: join(root, 'scratch'),
+    verifyLog: join(root, 'verify-postgres.log'),
+  };
+}
+
+/** Barman's local layout: `<home>/<server>/base/<id>/{backup.info,data}`. */
+export function backupDir(layout: WorkDirLayout, server: string, backupId: string): string {
+  return join(layout.barmanHome, server, 'base', backupId);
+}
+
+/** Barman's local layout: `<home>/<server>/wals/<first 16 hex>/<name>` (no compression extension). */
+export function walPath(layout: WorkDirLayout, server: string, hashDir: string | null, name: string): string {
+  return hashDir === null
+    ? join(layout.barmanHome, server, 'wals', name)
+    : join(layout.barmanHome, server, 'wals', hashDir, name);
+}
