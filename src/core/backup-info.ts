@@ -1,0 +1,178 @@
+// backup.info as written by barman-cloud-backup: `key=value` lines (facts §2), read the way Barman reads them.
+import { FailureTypes } from '../shared';
+import { parsePythonLiteral } from './python-literal';
+import { parseOffsetTimestamp, type UtcMicros } from './timestamp';
+import {
+  DEFAULT_SEGMENT_SIZE,
+  assertValidSegmentSize,
+  formatLsn,
+  isSegmentName,
+  parseLsn,
+  segmentIndex,
+} from './wal-names';
+
+export interface Tablespace {
+  name: string;
+  oid: number;
+  location: string;
+}
+
+export interface BackupInfo {
+  backupId: string;
+  /** `DONE` for a usable backup; also `FAILED`, `STARTED`, `WAITING_FOR_WALS`, … */
+  status: string;
+  beginTime: UtcMicros | null;
+  /** The earliest time this backup can recover to. */
+  endTime: UtcMicros | null;
+  /** The first WAL segment recovery needs. */
+  beginWal: string | null;
+  endWal: string | null;
+  beginXlog: string | null;
+  /** The consistency point: recovery cannot stop earlier. */
+  endXlog: string | null;
+  timeline: number | null;
+  segmentSize: number;
+  /** Major version, e.g. 15 for 150018; 9 for 90624. */
+  pgVersion: number | null;
+  /** `server_version_num`, e.g. 150018. */
+  versionNum: number | null;
+  systemId: string | null;
+  tablespaces: Tablespace[];
+  error: string | null;
+}
+
+export class InvalidBackupInfoError extends Error {
+  readonly type = FailureTypes.CorruptArchive;
+  constructor(
+    readonly backupId: string,
+    detail: string,
+  ) {
+    super(`backup.info of backup ${backupId} cannot be used: ${detail}`);
+    this.name = 'InvalidBackupInfoError';
+  }
+}
+
+export function parseBackupInfo(backupId: string, text: string): BackupInfo {
+  const fail = (detail: string): never => {
+    throw new InvalidBackupInfoError(backupId, detail);
+  };
+  const fields = readFields(text, fail);
+  const field = (key: string): string | null => {
+    const raw = fields.get(key);
+    return raw === undefined || raw === 'None' ? null : raw;
+  };
+
+  const status = field('status');
+  if (status === null || status === '') fail('it has no "status" line; it is not a backup.info written by Barman');
+
+  const time = (key: string): UtcMicros | null => {
+    const value = field(key);
+    if (value === null) return null;
+    return parseOffsetTimestamp(value) ?? fail(`${key} ${JSON.stringify(value)} is not a time with a UTC offset`);
+  };
+  const integer = (key: string): number | null => {
+    const value = field(key);
+    if (value === null) return null;
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+      fail(`${key} ${JSON.stringify(value)} is not a whole number`);
+    }
+    return Number(value);
+  };
+  const segment = (key: string, segmentSize: number): string | null => {
+    const value = field(key);
+    if (value === null) return null;
+    if (!isSegmentName(value)) fail(`${key} ${JSON.stringify(value)} is not a WAL segment name`);
+    try {
+      segmentIndex(value, segmentSize);
+    } catch (e) {
+      fail(`${key}: ${(e as Error).message}`);
+    }
+    return value;
+  };
+  const lsn = (key: string): string | null => {
+    const value = field(key);
+    if (value === null) return null;
+    try {
+      return formatLsn(parseLsn(value));
+    } catch {
+      return fail(`${key} ${JSON.stringify(value)} is not a WAL location such as 0/26000028`);
+    }
+  };
+
+  const segmentSize = integer('xlog_segment_size') ?? DEFAULT_SEGMENT_SIZE;
+  try {
+    assertValidSegmentSize(segmentSize);
+  } catch (e) {
+    fail(`xlog_segment_size: ${(e as Error).message}`);
+  }
+  const timeline = integer('timeline');
+  if (timeline === 0) fail('timeline 0 does not exist');
+  const versionNum = integer('version');
+
+  return {
+    backupId,
+    status: status!,
+    beginTime: time('begin_time'),
+    endTime: time('end_time'),
+    beginWal: segment('begin_wal', segmentSize),
+    endWal: segment('end_wal', segmentSize),
+    beginXlog: lsn('begin_xlog'),
+    endXlog: lsn('end_xlog'),
+    timeline,
+    segmentSize,
+    pgVersion: versionNum === null ? null : Math.floor(versionNum / 10_000),
+    versionNum,
+    systemId: field('systemid'),
+    tablespaces: parseTablespaces(field('tablespaces'), fail),
+    error: field('error'),
+  };
+}
+
+/** key → value with Python string literals decoded; Barman's rules: split at the first `=`, trim both sides. */
+function readFields(text: string, fail: (detail: string) => never): Map<string, string> {
+  const fields = new Map<string, string>();
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '' || line.trim().startsWith('#')) return;
+    const eq = line.indexOf('=');
+    if (eq < 0) fail(`line ${i + 1} is not key=value: ${JSON.stringify(line.slice(0, 80))}`);
+    fields.set(line.slice(0, eq).trim(), decodeValue(line.slice(eq + 1).trim()));
+  });
+  return fields;
+}
+
+// Some fields are stored with repr() (quoted), others with str(); a quoted value that is not one whole
+// Python string is kept verbatim.
+function decodeValue(value: string): string {
+  if (!/^['"]/.test(value)) return value;
+  try {
+    const decoded = parsePythonLiteral(value);
+    return typeof decoded === 'string' ? decoded : value;
+  } catch {
+    return value;
+  }
+}
+
+function parseTablespaces(value: string | null, fail: (detail: string) => never): Tablespace[] {
+  if (value === null) return [];
+  const expected = `tablespaces ${JSON.stringify(value.slice(0, 200))} is not a list of (name, oid, location)`;
+  let parsed;
+  try {
+    parsed = parsePythonLiteral(value);
+  } catch (e) {
+    return fail(`${expected}: ${(e as Error).message}`);
+  }
+  if (parsed === null) return [];
+  if (!Array.isArray(parsed)) return fail(expected);
+  return parsed.map((item) => {
+    if (
+      !Array.isArray(item) ||
+      item.length !== 3 ||
+      typeof item[0] !== 'string' ||
+      typeof item[1] !== 'number' ||
+      typeof item[2] !== 'string'
+    ) {
+      return fail(expected);
+    }
+    return { name: item[0], oid: item[1], location: item[2] };
+  });
+}

@@ -1,0 +1,141 @@
+// Object keys written by barman-cloud (facts §1):
+//   [PREFIX/]SERVER/base/BACKUP_ID/backup.info, data.tar[.gz|.bz2|.snappy], data_0001.tar…, <oid>.tar…
+//   [PREFIX/]SERVER/wals/<first 16 chars>/<segment or .backup file>[.gz|.bz2|.xz|.snappy|.zst|.lz4]
+//   [PREFIX/]SERVER/wals/<timeline>.history[.ext]
+import { FailureTypes } from '../shared';
+import { isBackupHistoryFileName, isHistoryFileName, isSegmentName, walHashDir } from './wal-names';
+
+export type WalCompression = 'gzip' | 'bzip2' | 'snappy' | 'xz' | 'zstd' | 'lz4' | 'none';
+export type BaseBackupCompression = 'gzip' | 'bzip2' | 'snappy' | 'none';
+
+export interface WalKey {
+  kind: 'segment' | 'history' | 'backup-history';
+  /** The bare file name, without compression extension, as PostgreSQL and Barman name it. */
+  name: string;
+  compression: WalCompression;
+}
+
+export interface BaseBackupObjectKey {
+  backupId: string;
+  kind: 'backup.info' | 'data' | 'tablespace';
+  tablespaceOid?: number;
+  /** 0 for the first tar (`data.tar.gz`), n for `data_000n.tar.gz`. */
+  part?: number;
+  compression: BaseBackupCompression;
+}
+
+/** The same extensions as barman-cloud's ALLOWED_COMPRESSIONS. */
+const WAL_EXTENSIONS = new Map<string, WalCompression>([
+  ['gz', 'gzip'],
+  ['bz2', 'bzip2'],
+  ['snappy', 'snappy'],
+  ['xz', 'xz'],
+  ['zst', 'zstd'],
+  ['lz4', 'lz4'],
+]);
+const BASE_EXTENSIONS = new Map<string, BaseBackupCompression>([
+  ['gz', 'gzip'],
+  ['bz2', 'bzip2'],
+  ['snappy', 'snappy'],
+]);
+
+const SERVER_NAME = /^[A-Za-z0-9._-]+$/;
+const HASH_DIR = /^[0-9A-F]{16}$/;
+// Barman's own backup id check (barman.utils.is_backup_id).
+const BACKUP_ID = /^\d{8}T\d{6}$/;
+const BASE_TAR = /^(data|[1-9]\d*)(?:_(\d{4,}))?\.tar(?:\.(gz|bz2|snappy))?$/;
+
+export class InvalidServerNameError extends Error {
+  readonly type = FailureTypes.InvalidInput;
+  constructor(readonly server: string) {
+    super(
+      `server name ${JSON.stringify(server)} is not valid: use the barman-cloud server folder name, made of ` +
+        `letters, digits, ".", "_" and "-" (not empty, not "." or "..", no "/")`,
+    );
+    this.name = 'InvalidServerNameError';
+  }
+}
+
+export function assertValidServerName(server: string): void {
+  if (!SERVER_NAME.test(server) || server === '.' || server === '..') throw new InvalidServerNameError(server);
+}
+
+export function isBackupId(id: string): boolean {
+  return BACKUP_ID.test(id);
+}
+
+/** `SERVER/` under the bucket prefix. Leading and trailing slashes of the prefix are dropped, as barman-cloud does. */
+export function serverPrefix(prefix: string, server: string): string {
+  assertValidServerName(server);
+  const trimmed = prefix.replace(/^\/+/, '').replace(/\/+$/, '');
+  return trimmed === '' ? `${server}/` : `${trimmed}/${server}/`;
+}
+
+export function baseBackupsPrefix(prefix: string, server: string): string {
+  return `${serverPrefix(prefix, server)}base/`;
+}
+
+export function backupInfoKey(prefix: string, server: string, backupId: string): string {
+  if (!isBackupId(backupId)) {
+    throw new Error(`not a barman backup id: ${JSON.stringify(backupId)}; expected YYYYMMDDTHHMMSS`);
+  }
+  return `${baseBackupsPrefix(prefix, server)}${backupId}/backup.info`;
+}
+
+/** The backup id of a `…/base/<id>/backup.info` key, or null for any other key. */
+export function backupIdFromInfoKey(key: string): string | null {
+  const parsed = parseBaseBackupObjectKey(key);
+  return parsed?.kind === 'backup.info' ? parsed.backupId : null;
+}
+
+export function walsPrefix(prefix: string, server: string): string {
+  return `${serverPrefix(prefix, server)}wals/`;
+}
+
+export function walHashDirPrefix(prefix: string, server: string, hashDir: string): string {
+  if (!HASH_DIR.test(hashDir)) {
+    throw new Error(`not a WAL hash folder: ${JSON.stringify(hashDir)}; expected 16 upper-case hex digits`);
+  }
+  return `${walsPrefix(prefix, server)}${hashDir}/`;
+}
+
+/**
+ * What a key under `wals/` holds, or null for anything barman-cloud would not have written there
+ * (partial files, unknown extensions, a segment outside its hash folder).
+ */
+export function parseWalKey(key: string): WalKey | null {
+  const parts = key.split('/');
+  const file = parts[parts.length - 1]!;
+  const folder = parts[parts.length - 2];
+  const dot = file.lastIndexOf('.');
+  const extension = dot < 0 ? '' : file.slice(dot + 1);
+  const compression = WAL_EXTENSIONS.get(extension);
+  const name = compression === undefined ? file : file.slice(0, dot);
+
+  if (isHistoryFileName(name)) {
+    return folder === 'wals' ? { kind: 'history', name, compression: compression ?? 'none' } : null;
+  }
+  const kind = isSegmentName(name) ? 'segment' : isBackupHistoryFileName(name) ? 'backup-history' : null;
+  if (kind === null || folder !== walHashDir(name) || parts[parts.length - 3] !== 'wals') return null;
+  return { kind, name, compression: compression ?? 'none' };
+}
+
+/** What a key under `base/<id>/` holds, or null for any other key. */
+export function parseBaseBackupObjectKey(key: string): BaseBackupObjectKey | null {
+  const parts = key.split('/');
+  if (parts.length < 3 || parts[parts.length - 3] !== 'base') return null;
+  const backupId = parts[parts.length - 2]!;
+  const file = parts[parts.length - 1]!;
+  if (!isBackupId(backupId)) return null;
+  if (file === 'backup.info') return { backupId, kind: 'backup.info', compression: 'none' };
+
+  const m = BASE_TAR.exec(file);
+  if (!m) return null;
+  const part = m[2] === undefined ? 0 : Number(m[2]);
+  if (m[2] !== undefined && part === 0) return null;
+  const compression = m[3] === undefined ? 'none' : BASE_EXTENSIONS.get(m[3])!;
+  if (m[1] === 'data') return { backupId, kind: 'data', part, compression };
+  const tablespaceOid = Number(m[1]);
+  if (!Number.isSafeInteger(tablespaceOid) || tablespaceOid > 0xffff_ffff) return null;
+  return { backupId, kind: 'tablespace', tablespaceOid, part, compression };
+}

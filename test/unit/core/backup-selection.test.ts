@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import type { BackupInfo } from '../../../src/core/backup-info';
+import { NoBackupForTargetError, selectBackupForTime } from '../../../src/core/backup-selection';
+
+function backup(backupId: string, endTime: string | null, status = 'DONE'): BackupInfo {
+  return {
+    backupId,
+    status,
+    beginTime: null,
+    endTime,
+    beginWal: '000000010000000000000026',
+    endWal: '000000010000000000000026',
+    beginXlog: '0/26000028',
+    endXlog: '0/26001D98',
+    timeline: 1,
+    segmentSize: 16_777_216,
+    pgVersion: 15,
+    versionNum: 150018,
+    systemId: '7711858599026587379',
+    tablespaces: [],
+    error: null,
+  };
+}
+
+function failure(backups: BackupInfo[], target: string): NoBackupForTargetError {
+  try {
+    selectBackupForTime(backups, target);
+  } catch (e) {
+    assert.ok(e instanceof NoBackupForTargetError, `expected NoBackupForTargetError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected no backup to fit');
+}
+
+const B1 = backup('20261124T220731', '2026-11-24T21:51:10.000001Z');
+const B2 = backup('20261124T220817', '2026-11-24T21:56:01.261324Z');
+const B3 = backup('20261124T230000', '2026-11-24T23:01:00.000000Z');
+
+describe('core/backup-selection', () => {
+  it('chooses the newest completed backup ending before the target', () => {
+    const choice = selectBackupForTime([B1, B3, B2], '2026-11-24T22:00:00.000000Z');
+    assert.equal(choice.chosen, B2);
+    assert.equal(
+      choice.reason,
+      'backup 20261124T220817 is the newest completed backup ending at or before the target ' +
+        '2026-11-24T22:00:00.000000Z: it ends at 2026-11-24T21:56:01.261324Z',
+    );
+    assert.deepEqual(choice.skipped, [
+      { backupId: '20261124T230000', why: 'ends at 2026-11-24T23:01:00.000000Z, after the target' },
+    ]);
+  });
+
+  it('allows a target exactly at the end time, and refuses one a microsecond earlier', () => {
+    const exact = selectBackupForTime([B1, B2], '2026-11-24T21:56:01.261324Z');
+    assert.equal(exact.chosen, B2);
+    assert.match(exact.reason, /exactly at the target, which is allowed/);
+    const before = selectBackupForTime([B1, B2], '2026-11-24T21:56:01.261323Z');
+    assert.equal(before.chosen, B1);
+    assert.deepEqual(before.skipped, [
+      { backupId: '20261124T220817', why: 'ends at 2026-11-24T21:56:01.261324Z, after the target' },
+    ]);
+  });
+
+  it('orders by end time, not by id (ids are the backup host local start time)', () => {
+    // Taken on a host at UTC+02: the id says 23:00 local, but it ended at 21:10 UTC, before B2.
+    const early = backup('20261124T230500', '2026-11-24T21:10:00.000000Z');
+    const choice = selectBackupForTime([early, B2], '2026-11-24T22:00:00.000000Z');
+    assert.equal(choice.chosen, B2);
+    assert.deepEqual(choice.skipped, []);
+  });
+
+  it('skips backups that are not DONE, whatever their end time', () => {
+    const failed = backup('20261124T221000', '2026-11-24T21:58:00.000000Z', 'FAILED');
+    const started = backup('20261124T221500', null, 'STARTED');
+    const waiting = backup('20261124T220000', '2026-11-24T21:50:00.000000Z', 'WAITING_FOR_WALS');
+    const choice = selectBackupForTime([failed, B1, started, B2, waiting], '2026-11-24T22:00:00.000000Z');
+    assert.equal(choice.chosen, B2);
+    assert.deepEqual(choice.skipped, [
+      { backupId: '20261124T221000', why: 'status FAILED' },
+      { backupId: '20261124T220000', why: 'status WAITING_FOR_WALS' },
+      { backupId: '20261124T221500', why: 'status STARTED' },
+    ]);
+  });
+
+  it('skips a DONE backup without end time', () => {
+    const odd = backup('20261124T221000', null);
+    const choice = selectBackupForTime([odd, B1], '2026-11-24T22:00:00.000000Z');
+    assert.equal(choice.chosen, B1);
+    assert.deepEqual(choice.skipped, [{ backupId: '20261124T221000', why: 'status DONE but no end_time recorded' }]);
+  });
+
+  it('breaks end-time ties by the larger id', () => {
+    const twin = backup('20261124T220900', B2.endTime);
+    assert.equal(selectBackupForTime([B2, twin], '2026-11-24T22:00:00.000000Z').chosen, twin);
+    assert.equal(selectBackupForTime([twin, B2], '2026-11-24T22:00:00.000000Z').chosen, twin);
+  });
+
+  it('does not reorder the caller\'s array', () => {
+    const list = [B1, B3, B2];
+    selectBackupForTime(list, '2026-11-24T22:00:00.000000Z');
+    assert.deepEqual(list, [B1, B3, B2]);
+  });
+
+  it('names the earliest reachable time when the target is before every backup end', () => {
+    const e = failure([B2, B1, backup('20261124T200000', '2026-11-24T20:00:00.000000Z', 'FAILED')], '2026-11-24T21:00:00.000000Z');
+    assert.equal(
+      e.message,
+      'no backup can reach target 2026-11-24T21:00:00.000000Z: it is before the end of every completed backup. ' +
+        'The earliest reachable time is 2026-11-24T21:51:10.000001Z, the end of backup 20261124T220731; ' +
+        'choose a target at or after it.',
+    );
+    assert.equal(e.type, 'BackupNotFound');
+    assert.equal(e.target, '2026-11-24T21:00:00.000000Z');
+    assert.equal(e.earliestReachable, '2026-11-24T21:51:10.000001Z');
+  });
+
+  it('says so when there is no completed backup', () => {
+    const e = failure(
+      [backup('20261124T220731', null, 'FAILED'), backup('20261124T220817', null, 'STARTED')],
+      '2026-11-24T22:00:00.000000Z',
+    );
+    assert.equal(
+      e.message,
+      'no backup can reach target 2026-11-24T22:00:00.000000Z: there are no completed (status DONE) backups; ' +
+        'found 20261124T220817 (status STARTED), 20261124T220731 (status FAILED).',
+    );
+    assert.equal(e.earliestReachable, null);
+  });
+
+  it('says so when there are no backups at all', () => {
+    assert.equal(
+      failure([], '2026-11-24T22:00:00.000000Z').message,
+      'no backup can reach target 2026-11-24T22:00:00.000000Z: the server folder holds no backups at all.',
+    );
+  });
+});

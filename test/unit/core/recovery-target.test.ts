@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { InvalidTargetError, parseTargetTime } from '../../../src/core/recovery-target';
+
+function failure(input: string): InvalidTargetError {
+  try {
+    parseTargetTime(input);
+  } catch (e) {
+    assert.ok(e instanceof InvalidTargetError, `expected InvalidTargetError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail(`expected ${JSON.stringify(input)} to be refused`);
+}
+
+describe('core/recovery-target', () => {
+  describe('accepted forms', () => {
+    it('reads the seed form with a +00 offset', () => {
+      assert.deepEqual(parseTargetTime('2022-09-07 06:32:06.397252+00'), { utc: '2022-09-07T06:32:06.397252Z' });
+    });
+
+    it('reads ISO 8601 with Z, ±HH:MM and ±HHMM offsets, converting to UTC', () => {
+      assert.deepEqual(parseTargetTime('2022-09-07T06:32:06.397252+02:00'), { utc: '2022-09-07T04:32:06.397252Z' });
+      assert.deepEqual(parseTargetTime('2022-09-07T06:32:06Z'), { utc: '2022-09-07T06:32:06.000000Z' });
+      assert.deepEqual(parseTargetTime('2022-09-07 06:32:06+0200'), { utc: '2022-09-07T04:32:06.000000Z' });
+      assert.deepEqual(parseTargetTime('2022-09-07 00:32:06-05:00'), { utc: '2022-09-07T05:32:06.000000Z' });
+    });
+
+    it('trims surrounding whitespace', () => {
+      assert.deepEqual(parseTargetTime('  2022-09-07T06:32:06Z\n'), { utc: '2022-09-07T06:32:06.000000Z' });
+    });
+
+    it('reads what toBarmanTime writes (backup.info end_time form)', () => {
+      assert.deepEqual(parseTargetTime('2026-11-24 21:56:01.261324+00:00'), { utc: '2026-11-24T21:56:01.261324Z' });
+    });
+  });
+
+  describe('refusals', () => {
+    it('refuses a time without offset, explaining why and showing the fix', () => {
+      const e = failure('2022-09-07 06:32:06');
+      assert.equal(
+        e.message,
+        'target time "2022-09-07 06:32:06" has no UTC offset; PostgreSQL and Barman would each read it in their ' +
+          'own time zone. Give an explicit offset, e.g. "2022-09-07 06:32:06+00" or "2022-09-07T06:32:06Z".',
+      );
+      assert.equal(e.type, 'InvalidTarget');
+      assert.equal(e.input, '2022-09-07 06:32:06');
+      assert.equal(e.name, 'InvalidTargetError');
+      assert.ok(e instanceof Error);
+    });
+
+    it('keeps the fraction in the suggested fix', () => {
+      assert.match(
+        failure('2022-09-07T06:32:06.397252').message,
+        /has no UTC offset.*e\.g\. "2022-09-07 06:32:06\.397252\+00" or "2022-09-07T06:32:06\.397252Z"/,
+      );
+    });
+
+    it('refuses a date without time of day', () => {
+      assert.match(failure('2022-09-07').message, /"2022-09-07" has no time of day and no UTC offset/);
+      assert.match(failure('2022-09-07+02').message, /"2022-09-07\+02" has no time of day\. .*"2022-09-07 00:00:00\+00"/);
+    });
+
+    it('refuses a time without seconds', () => {
+      assert.match(failure('2022-09-07 06:32+00').message, /has no seconds.*"2022-09-07 06:32:00\+00"/);
+    });
+
+    it('refuses more than 6 fractional digits', () => {
+      assert.match(
+        failure('2022-09-07 06:32:06.1234567+00').message,
+        /has 7 fractional digits; PostgreSQL and Barman keep microseconds, so give at most 6/,
+      );
+    });
+
+    it('refuses zone names and abbreviations', () => {
+      for (const input of ['2022-09-07 06:32:06 UTC', '2022-09-07 06:32:06 Europe/Paris', '2022-09-07 06:32:06CET']) {
+        assert.match(failure(input).message, /names a time zone .*Give a numeric UTC offset/, input);
+      }
+      assert.match(failure('2022-09-07 06:32:06 EST').message, /names a time zone \("EST"\)/);
+    });
+
+    it('refuses a space before the offset with a precise hint', () => {
+      assert.match(failure('2022-09-07 06:32:06 +02:00').message, /has a space before its UTC offset/);
+    });
+
+    it('tells impossible dates apart from non-times', () => {
+      assert.equal(
+        failure('2022-02-30 06:32:06+00').message,
+        'target time "2022-02-30 06:32:06+00" is not a real instant: February 2022 has 28 days.',
+      );
+      assert.match(failure('2023-02-29T06:32:06Z').message, /not a real instant: February 2023 has 28 days/);
+      assert.match(failure('2022-09-07 25:00:00Z').message, /not a real instant: hour 25 is out of range/);
+      assert.match(failure('2022-09-07 06:32:06+18:00').message, /not a real instant: UTC offset \+18:00/);
+    });
+
+    it('says plainly when the input is not a time at all, listing the accepted forms', () => {
+      for (const input of ['yesterday', 'now', '1662532326', '07/09/2022 06:32:06', 'latest']) {
+        const message = failure(input).message;
+        assert.ok(message.startsWith(`target time "${input}" is not a time. Accepted forms: `), message);
+        assert.match(message, /"2022-09-07 06:32:06\.397252\+00"/);
+        assert.match(message, /"2022-09-07T06:32:06Z"/);
+      }
+      assert.match(failure('2022-09-07 06:32:06+1').message, /is not a time: "\+1" after the time is not a UTC offset/);
+    });
+
+    it('refuses empty input', () => {
+      assert.match(failure('').message, /^target time is empty\. Accepted forms/);
+      assert.match(failure('   ').message, /^target time is empty/);
+    });
+
+    it('quotes hostile input safely and shortly', () => {
+      const e = failure(`x"\n${'y'.repeat(500)}`);
+      assert.ok(e.message.length < 500, e.message);
+      assert.match(e.message, /^target time "x\\"\\nyyy/);
+    });
+  });
+});
