@@ -1,0 +1,131 @@
+// An on-disk, append-only record of completed downloads: what a retried or resumed download may skip.
+import { mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export interface JournalItem {
+  key: string;
+  etag: string;
+  size: number;
+  localPath: string;
+}
+
+export interface DownloadJournal {
+  readonly file: string;
+  /** True only if the journal records this key, ETag and size at this path, and the file is still there with that size. */
+  isComplete(item: JournalItem): Promise<boolean>;
+  /** Records the item durably (written and fsync'd) before resolving. */
+  markComplete(item: JournalItem): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Entry {
+  key: string;
+  etag: string;
+  size: number;
+  path: string;
+}
+
+/**
+ * Opens (creating if needed) a JSON-lines journal. A crash can leave a torn last line: it is ignored and
+ * cut off before anything new is appended, so that it cannot swallow the next record.
+ */
+export async function openJournal(file: string): Promise<DownloadJournal> {
+  await mkdir(dirname(file), { recursive: true });
+  let data = Buffer.alloc(0);
+  try {
+    data = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  // Everything after the last newline is a torn record (a partial line is possibly not even valid UTF-8).
+  const complete = data.lastIndexOf(0x0a) + 1;
+  if (complete < data.length) await truncate(file, complete);
+  const entries = new Map<string, Entry>();
+  for (const line of data.subarray(0, complete).toString('utf8').split('\n')) {
+    const entry = parseEntry(line);
+    if (entry) entries.set(entry.path, entry);
+  }
+  return new FileJournal(file, entries);
+}
+
+function parseEntry(line: string): Entry | undefined {
+  if (!line.trim()) return undefined;
+  try {
+    const v = JSON.parse(line) as Partial<Entry>;
+    if (typeof v.key === 'string' && typeof v.etag === 'string' && typeof v.size === 'number' && typeof v.path === 'string') {
+      return { key: v.key, etag: v.etag, size: v.size, path: v.path };
+    }
+  } catch {
+    // An unreadable line only means that object is fetched again.
+  }
+  return undefined;
+}
+
+interface Pending {
+  line: string;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+class FileJournal implements DownloadJournal {
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly entries: Map<string, Entry>,
+  ) {}
+
+  async isComplete(item: JournalItem): Promise<boolean> {
+    const e = this.entries.get(item.localPath);
+    if (!e || e.key !== item.key || e.etag !== item.etag || e.size !== item.size) return false;
+    try {
+      const st = await stat(item.localPath);
+      return st.isFile() && st.size === item.size;
+    } catch {
+      return false;
+    }
+  }
+
+  markComplete(item: JournalItem): Promise<void> {
+    const entry: Entry = { key: item.key, etag: item.etag, size: item.size, path: item.localPath };
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({
+        line: JSON.stringify(entry) + '\n',
+        resolve: () => {
+          this.entries.set(entry.path, entry);
+          resolve();
+        },
+        reject,
+      });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  // Group commit: records that arrive while an fsync is running share the next one. Thousands of small
+  // WAL segments would otherwise pay one fsync each, one after the other. The file is opened per batch,
+  // so a journal that is never closed leaks no descriptor.
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0);
+      try {
+        const fh = await open(this.file, 'a');
+        try {
+          await fh.write(batch.map((p) => p.line).join(''));
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.flushing = undefined;
+  }
+
+  /** Waits for pending records; the journal holds no open file between writes. */
+  async close(): Promise<void> {
+    await this.flushing;
+  }
+}

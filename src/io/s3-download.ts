@@ -1,0 +1,459 @@
+// The download engine shared by the base backup and the WAL: bounded parallel GETs, ranged GETs for
+// large objects, resumable `.part` files, integrity checks, atomic renames and a journal of what is done.
+import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { createHash, type Hash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { TransferResult } from '../shared';
+import type { DownloadJournal } from './download-journal';
+import { withS3Context } from './s3-client';
+
+export const DEFAULT_CONCURRENCY = 4;
+export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+export const DEFAULT_PART_CONCURRENCY = 4;
+const PROGRESS_INTERVAL_MS = 250;
+
+export interface DownloadItem {
+  key: string;
+  size: number;
+  /** As listed, with or without quotes. */
+  etag: string;
+  localPath: string;
+}
+
+export interface DownloadProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  current?: string;
+}
+
+export interface DownloadOptions {
+  journal: DownloadJournal;
+  /** Objects downloaded in parallel. */
+  concurrency?: number;
+  /** Objects larger than this are fetched as ranged GETs of this size. */
+  partSize?: number;
+  /** Parallel ranged GETs per large object. */
+  partConcurrency?: number;
+  /** On abort no new GET starts, running ones are aborted, and `.part` files stay for resuming. */
+  signal?: AbortSignal;
+  /** Called at most every `progressIntervalMs`, and once at the end. */
+  onProgress?(p: DownloadProgress): void;
+  /** Default 250. */
+  progressIntervalMs?: number;
+}
+
+/** A downloaded object that does not match its listing: retryable, the next attempt fetches it again. */
+export class DownloadIntegrityError extends Error {
+  readonly retryable = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'DownloadIntegrityError';
+  }
+}
+
+/** The sidecar of a ranged download: which chunks of which object version are on disk. */
+interface PartState {
+  etag: string;
+  size: number;
+  partSize: number;
+  done: number[];
+}
+
+interface Context {
+  s3: S3Client;
+  bucket: string;
+  journal: DownloadJournal;
+  partSize: number;
+  partConcurrency: number;
+  signal?: AbortSignal;
+  progress: Progress;
+  bytesFetched: number;
+  madeDirs: Set<string>;
+}
+
+/**
+ * Downloads `items` from `bucket` to their local paths, skipping what the journal says is complete.
+ * Network and 5xx errors propagate after the SDK's own retries; what is on disk decides, on the next
+ * call, what is left to fetch.
+ */
+export async function downloadObjects(
+  s3: S3Client,
+  bucket: string,
+  items: readonly DownloadItem[],
+  opts: DownloadOptions,
+): Promise<TransferResult> {
+  const concurrency = positiveInt(opts.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency');
+  const partSize = positiveInt(opts.partSize ?? DEFAULT_PART_SIZE, 'partSize');
+  const partConcurrency = positiveInt(opts.partConcurrency ?? DEFAULT_PART_CONCURRENCY, 'partConcurrency');
+  const bytesTotal = items.reduce((sum, i) => sum + i.size, 0);
+  const ctx: Context = {
+    s3,
+    bucket,
+    journal: opts.journal,
+    partSize,
+    partConcurrency,
+    signal: opts.signal,
+    progress: new Progress(bytesTotal, items.length, opts.onProgress, opts.progressIntervalMs ?? PROGRESS_INTERVAL_MS),
+    bytesFetched: 0,
+    madeDirs: new Set(),
+  };
+  let objectsSkipped = 0;
+  try {
+    await runPool(items, concurrency, opts.signal, async (raw) => {
+      const item = { ...raw, etag: unquote(raw.etag) };
+      if (await ctx.journal.isComplete(item)) {
+        objectsSkipped++;
+        ctx.progress.fileDone(item.size, item.key);
+        return;
+      }
+      try {
+        await downloadOne(ctx, item);
+      } catch (err) {
+        throw withS3Context(err, { bucket, key: item.key });
+      }
+    });
+  } catch (err) {
+    // Report the caller's own abort reason rather than whichever request noticed it first.
+    opts.signal?.throwIfAborted();
+    throw err;
+  } finally {
+    ctx.progress.report(true);
+  }
+  return { objects: items.length, objectsSkipped, bytesFetched: ctx.bytesFetched, bytesTotal };
+}
+
+async function downloadOne(ctx: Context, item: DownloadItem): Promise<void> {
+  const dir = dirname(item.localPath);
+  if (!ctx.madeDirs.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    ctx.madeDirs.add(dir);
+  }
+  const part = `${item.localPath}.part`;
+  if (item.size > ctx.partSize) await fetchRanged(ctx, item, part);
+  else await fetchWhole(ctx, item, part);
+  await rename(part, item.localPath);
+  await ctx.journal.markComplete(item);
+  ctx.progress.fileDone(0, item.key);
+}
+
+/** One GET streamed to `.part`, hashed on the way when the ETag is an MD5. */
+async function fetchWhole(ctx: Context, item: DownloadItem, part: string): Promise<void> {
+  // A sidecar left by an earlier ranged attempt (other partSize) no longer describes this `.part`.
+  await rm(`${part}.json`, { force: true });
+  const res = await ctx.s3.send(
+    new GetObjectCommand({ Bucket: ctx.bucket, Key: item.key, IfMatch: quote(item.etag) }),
+    { abortSignal: ctx.signal },
+  );
+  const md5 = etagIsMd5(item.etag) && !isServerEncrypted(res) ? createHash('md5') : undefined;
+  let received = 0;
+  const count = new Transform({
+    transform: (chunk: Buffer, _enc, cb) => {
+      received += chunk.length;
+      ctx.bytesFetched += chunk.length;
+      md5?.update(chunk);
+      ctx.progress.add(chunk.length, item.key);
+      cb(null, chunk);
+    },
+  });
+  // flush: fsync before close, so that the rename never publishes data still in the page cache.
+  await pipeline(res.Body as Readable, count, createWriteStream(part, { flush: true }), { signal: ctx.signal });
+  await verify(ctx, item, part, received, md5);
+}
+
+/**
+ * Parallel ranged GETs written at their offsets into `.part`. The sidecar lists the chunks on disk
+ * (each fsync'd before it is listed), so that a crashed or retried download fetches only the rest,
+ * provided the object is still the same version (ETag) and was cut the same way (partSize).
+ */
+async function fetchRanged(ctx: Context, item: DownloadItem, part: string): Promise<void> {
+  const sidecar = `${part}.json`;
+  const chunks = Math.ceil(item.size / ctx.partSize);
+  const previous = await readSidecar(sidecar);
+  const resumable =
+    previous !== undefined &&
+    previous.etag === item.etag &&
+    previous.size === item.size &&
+    previous.partSize === ctx.partSize &&
+    (await sizeOf(part)) === item.size;
+
+  let fh: FileHandle;
+  let state: PartState;
+  if (resumable) {
+    fh = await open(part, 'r+');
+    state = { ...previous, done: previous.done.filter((i) => Number.isInteger(i) && i >= 0 && i < chunks) };
+  } else {
+    await rm(sidecar, { force: true });
+    fh = await open(part, 'w+');
+    state = { etag: item.etag, size: item.size, partSize: ctx.partSize, done: [] };
+  }
+  const done = new Set(state.done);
+  let encrypted = false;
+  const hasher = etagIsMd5(item.etag) ? new InOrderHasher(fh, done, chunks, (i) => [i * ctx.partSize, chunkEnd(ctx, item, i)]) : undefined;
+  try {
+    if (!resumable) {
+      await fh.truncate(item.size);
+      await writeSidecar(sidecar, state);
+    }
+    for (const i of done) ctx.progress.add(chunkEnd(ctx, item, i) - i * ctx.partSize, item.key);
+    hasher?.advance();
+
+    let sidecarWrites = Promise.resolve();
+    const todo = Array.from({ length: chunks }, (_, i) => i).filter((i) => !done.has(i));
+    await runPool(todo, ctx.partConcurrency, ctx.signal, async (i) => {
+      const start = i * ctx.partSize;
+      const end = chunkEnd(ctx, item, i);
+      const res = await ctx.s3.send(
+        new GetObjectCommand({
+          Bucket: ctx.bucket,
+          Key: item.key,
+          Range: `bytes=${start}-${end - 1}`,
+          IfMatch: quote(item.etag),
+        }),
+        { abortSignal: ctx.signal },
+      );
+      encrypted ||= isServerEncrypted(res);
+      let pos = start;
+      for await (const buf of res.Body as Readable as AsyncIterable<Buffer>) {
+        ctx.signal?.throwIfAborted();
+        if (pos + buf.length > end) {
+          throw new DownloadIntegrityError(`s3://${ctx.bucket}/${item.key}: range ${start}-${end - 1} returned too many bytes`);
+        }
+        await writeAt(fh, buf, pos);
+        pos += buf.length;
+        ctx.bytesFetched += buf.length;
+        ctx.progress.add(buf.length, item.key);
+      }
+      if (pos !== end) {
+        throw new DownloadIntegrityError(
+          `s3://${ctx.bucket}/${item.key}: range ${start}-${end - 1} ended after ${pos - start} of ${end - start} bytes`,
+        );
+      }
+      await fh.datasync();
+      done.add(i);
+      hasher?.advance();
+      sidecarWrites = sidecarWrites.then(() => writeSidecar(sidecar, { ...state, done: [...done].sort((a, b) => a - b) }));
+      await sidecarWrites;
+    });
+
+    const size = (await fh.stat()).size;
+    const md5 = hasher && !encrypted ? await hasher.digest() : undefined;
+    await verify(ctx, item, part, size, md5);
+    await fh.sync();
+  } finally {
+    await hasher?.settle();
+    await fh.close();
+  }
+  await rm(sidecar, { force: true });
+}
+
+function chunkEnd(ctx: Context, item: DownloadItem, i: number): number {
+  return Math.min(item.size, (i + 1) * ctx.partSize);
+}
+
+/** Size and (when it is an MD5) ETag; a mismatch removes the part and throws a retryable error. */
+async function verify(ctx: Context, item: DownloadItem, part: string, size: number, md5: Hash | undefined): Promise<void> {
+  let problem: string | undefined;
+  if (size !== item.size) {
+    problem = `expected ${item.size} bytes, got ${size}`;
+  } else if (md5) {
+    const digest = md5.digest('hex');
+    if (digest !== item.etag.toLowerCase()) problem = `MD5 ${digest} does not match ETag ${item.etag}`;
+  }
+  if (problem) {
+    await rm(part, { force: true });
+    await rm(`${part}.json`, { force: true });
+    throw new DownloadIntegrityError(`s3://${ctx.bucket}/${item.key}: ${problem}; the download was discarded`);
+  }
+}
+
+/**
+ * The MD5 of a ranged download. Chunks land in any order, so the file is read back sequentially, but
+ * chunk by chunk as soon as every chunk before it is on disk: the pass overlaps the download instead of
+ * following it, and a resumed download hashes what was already there while fetching the rest.
+ */
+class InOrderHasher {
+  private readonly md5 = createHash('md5');
+  private readonly buf = Buffer.allocUnsafe(1024 * 1024);
+  private next = 0;
+  private running: Promise<void> = Promise.resolve();
+  private error: { cause: unknown } | undefined;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly done: ReadonlySet<number>,
+    private readonly chunks: number,
+    private readonly bounds: (chunk: number) => [number, number],
+  ) {}
+
+  /** Hashes whatever has become contiguous; call whenever a chunk is complete on disk. */
+  advance(): void {
+    this.running = this.running
+      .then(() => this.hashContiguous())
+      .catch((cause: unknown) => {
+        this.error ??= { cause };
+      });
+  }
+
+  private async hashContiguous(): Promise<void> {
+    while (!this.error && this.next < this.chunks && this.done.has(this.next)) {
+      const [start, end] = this.bounds(this.next);
+      for (let pos = start; pos < end; ) {
+        const { bytesRead } = await this.fh.read(this.buf, 0, Math.min(this.buf.length, end - pos), pos);
+        if (bytesRead === 0) throw new Error(`short read at ${pos} while hashing`);
+        this.md5.update(this.buf.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
+      this.next++;
+    }
+  }
+
+  /** Waits for reads in progress (before the file is closed), whatever their outcome. */
+  async settle(): Promise<void> {
+    await this.running;
+  }
+
+  async digest(): Promise<Hash> {
+    await this.running;
+    if (this.error) throw this.error.cause;
+    if (this.next !== this.chunks) throw new Error(`hashed ${this.next} of ${this.chunks} chunks`);
+    return this.md5;
+  }
+}
+
+async function writeAt(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off, position + off);
+    off += bytesWritten;
+  }
+}
+
+async function readSidecar(path: string): Promise<PartState | undefined> {
+  try {
+    const v = JSON.parse(await readFile(path, 'utf8')) as Partial<PartState>;
+    if (
+      typeof v.etag === 'string' &&
+      typeof v.size === 'number' &&
+      typeof v.partSize === 'number' &&
+      Array.isArray(v.done)
+    ) {
+      return { etag: v.etag, size: v.size, partSize: v.partSize, done: v.done };
+    }
+  } catch {
+    // Missing or torn: start the object over.
+  }
+  return undefined;
+}
+
+// Write-then-rename: a crash leaves the old sidecar or the new one, never half of one.
+async function writeSidecar(path: string, state: PartState): Promise<void> {
+  await writeFile(`${path}.tmp`, JSON.stringify(state));
+  await rename(`${path}.tmp`, path);
+}
+
+async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}
+
+function etagIsMd5(etag: string): boolean {
+  return /^[0-9a-f]{32}$/i.test(etag);
+}
+
+// With SSE-KMS or SSE-C, S3's ETag is not the MD5 of the data even for single-part objects.
+function isServerEncrypted(res: GetObjectCommandOutput): boolean {
+  return Boolean(res.SSECustomerAlgorithm) || (res.ServerSideEncryption ?? '').startsWith('aws:kms');
+}
+
+function unquote(etag: string): string {
+  return etag.replace(/^"(.*)"$/, '$1');
+}
+
+function quote(etag: string): string {
+  return `"${etag}"`;
+}
+
+function positiveInt(n: number, name: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, got ${n}`);
+  return n;
+}
+
+/**
+ * Runs `fn` over `items` with at most `limit` in flight. After the first failure, or once `signal` is
+ * aborted, nothing new starts; running calls finish (their chunks stay on disk) and the first error is
+ * thrown. Hand-written because it is this small and needs stop-on-first-failure, which p-limit and
+ * friends leave to the caller, and because a dependency for it is not worth its weight.
+ */
+async function runPool<T>(
+  items: readonly T[],
+  limit: number,
+  signal: AbortSignal | undefined,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (!failure && next < items.length) {
+      if (signal?.aborted) {
+        failure = { error: signal.reason };
+        return;
+      }
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+}
+
+class Progress {
+  private bytesDone = 0;
+  private filesDone = 0;
+  private current: string | undefined;
+  private lastReport = 0;
+
+  constructor(
+    private readonly bytesTotal: number,
+    private readonly filesTotal: number,
+    private readonly onProgress: ((p: DownloadProgress) => void) | undefined,
+    private readonly intervalMs: number,
+  ) {}
+
+  add(bytes: number, current: string): void {
+    this.bytesDone += bytes;
+    this.current = current;
+    this.report(false);
+  }
+
+  fileDone(bytes: number, current: string): void {
+    this.filesDone++;
+    this.add(bytes, current);
+  }
+
+  report(force: boolean): void {
+    if (!this.onProgress) return;
+    const now = Date.now();
+    if (!force && now - this.lastReport < this.intervalMs) return;
+    this.lastReport = now;
+    this.onProgress({
+      bytesDone: this.bytesDone,
+      bytesTotal: this.bytesTotal,
+      filesDone: this.filesDone,
+      filesTotal: this.filesTotal,
+      current: this.current,
+    });
+  }
+}

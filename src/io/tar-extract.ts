@@ -1,0 +1,332 @@
+// Safe streaming extraction of barman-cloud tar archives (gzip, bzip2 or plain).
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { Unpack, type ReadEntry } from 'tar';
+
+export type Compression = 'gzip' | 'bzip2' | 'none';
+
+export interface ExtractProgress {
+  /** Bytes of the archive file read so far (compressed bytes). */
+  bytesRead: number;
+  bytesTotal: number;
+  entries: number;
+}
+
+export interface ExtractOptions {
+  compression: Compression;
+  /** On abort the streams are destroyed, bzip2 is killed, and the call rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called at most every 250 ms, and once at the end. */
+  onProgress?(p: ExtractProgress): void;
+}
+
+export interface ExtractResult {
+  entries: number;
+  /** Bytes of regular-file content written. */
+  bytesWritten: number;
+}
+
+/** The archive holds an entry that would write outside the destination, or something that is not data. */
+export class UnsafeArchiveError extends Error {
+  readonly type = 'UnsafeArchive';
+  constructor(
+    readonly file: string,
+    readonly entry: string,
+    readonly rule: string,
+  ) {
+    super(`unsafe archive ${file}: entry ${JSON.stringify(entry)}: ${rule}; nothing of it was extracted`);
+    this.name = 'UnsafeArchiveError';
+  }
+}
+
+/** The archive is truncated or damaged: download it again. */
+export class CorruptArchiveError extends Error {
+  readonly type = 'CorruptArchive';
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`corrupt archive ${file}: ${detail}; download it again`);
+    this.name = 'CorruptArchiveError';
+  }
+}
+
+/** bzip2 (needed for barman-cloud's --bzip2 backups) is not installed. */
+export class ToolMissingError extends Error {
+  readonly type = 'ToolMissing';
+  constructor(tool: string) {
+    super(`${tool} is not installed or not on PATH; install it (Debian: apt-get install ${tool})`);
+    this.name = 'ToolMissingError';
+  }
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+const STDERR_LIMIT = 2048;
+const SPECIAL_TYPES = new Set(['CharacterDevice', 'BlockDevice', 'FIFO']);
+const MAX_LINK_HOPS = 40;
+const BZIP2_GRACE_MS = 500;
+
+/**
+ * Extracts `file` into `destDir` (created if missing) in one streaming pass.
+ *
+ * Every entry is checked before anything of it is written (tar's `filter` runs when the header is parsed):
+ * absolute paths, `..` components, paths through a symlink of the archive, symlinks and hard links whose
+ * target resolves outside `destDir`, and device/FIFO entries reject the whole extraction with an
+ * UnsafeArchiveError. node-tar would otherwise strip `/` and skip `..` entries with a mere warning.
+ * Entries before the bad one stay written, inside `destDir`: extract into a staging directory.
+ *
+ * `strict: true` turns tar's warnings (bad checksum, truncated entry) into errors; a plain tar cut at an
+ * entry boundary raises none, so the end-of-archive marker is required too. Both give CorruptArchiveError.
+ *
+ * Ownership and modes: running as root, files get the numeric uid/gid stored in the archive (node-tar's
+ * `preserveOwner`; it does not map user names, so the stage step still chowns to the Barman user); as
+ * anyone else they belong to the caller. Modes are the archive's, masked by the process umask, which
+ * only removes bits: PostgreSQL's 0700 directories and 0600 files stay so. node-tar adds u+rwx to
+ * directories, which PostgreSQL's layout has anyway.
+ */
+export async function extractArchive(file: string, destDir: string, opts: ExtractOptions): Promise<ExtractResult> {
+  const { signal } = opts;
+  signal?.throwIfAborted();
+  const root = resolve(destDir);
+  await mkdir(root, { recursive: true });
+  const bytesTotal = (await stat(file)).size;
+
+  const guard = new EntryGuard(root);
+  let entries = 0;
+  let bytesWritten = 0;
+  let bytesRead = 0;
+  let sawEndMarker = false;
+  let lastReport = 0;
+  const report = (force: boolean): void => {
+    const now = Date.now();
+    if (!opts.onProgress || (!force && now - lastReport < PROGRESS_INTERVAL_MS)) return;
+    lastReport = now;
+    opts.onProgress({ bytesRead, bytesTotal, entries });
+  };
+
+  return new Promise<ExtractResult>((resolvePromise, rejectPromise) => {
+    let settled = false;
+    let child: ChildProcessByStdio<Writable, Readable, Readable> | undefined;
+    let unpackDone = false;
+    let childDone = true;
+    let bzip2Grace: CorruptArchiveError | undefined;
+
+    const source = createReadStream(file);
+    const unpack = new Unpack({
+      cwd: root,
+      strict: true,
+      preserveOwner: process.getuid?.() === 0,
+      // The zip-bomb guard (default 1000:1) trips on legitimate data: gzip's ceiling is about 1030:1, so
+      // it really means "not mostly zeros", and zero-filled relation segments are a normal sight in PGDATA.
+      maxDecompressionRatio: Infinity,
+      filter: (_path, e) => {
+        const entry = e as ReadEntry;
+        if (settled) return false;
+        const rule = guard.check(entry);
+        if (rule) {
+          fail(new UnsafeArchiveError(file, entry.path, rule));
+          return false;
+        }
+        entries++;
+        if (isRegularFile(entry.type)) bytesWritten += entry.size;
+        report(false);
+        return true;
+      },
+    });
+
+    const finish = (): void => {
+      if (settled || !unpackDone || !childDone) return;
+      if (!sawEndMarker) {
+        fail(new CorruptArchiveError(file, 'no end-of-archive marker: the archive is truncated'));
+        return;
+      }
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      report(true);
+      resolvePromise({ entries, bytesWritten });
+    };
+
+    function fail(err: unknown): void {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      source.destroy();
+      child?.kill('SIGKILL');
+      unpack.abort(new Error('extraction stopped'));
+      rejectPromise(err);
+    }
+
+    const onAbort = (): void => fail(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    unpack.on('eof', () => (sawEndMarker = true));
+    unpack.on('ignoredEntry', (entry: ReadEntry) => {
+      // Our own rejections are ignored entries too; anything else is a type node-tar would silently skip.
+      if (!settled) fail(new UnsafeArchiveError(file, entry.path, `unsupported entry type ${entry.type}`));
+    });
+    unpack.on('error', (err: Error) => {
+      if (settled) return;
+      const translated = translateTarError(file, root, err);
+      if (child && !childDone && translated instanceof CorruptArchiveError) {
+        // A damaged .bz2 first shows as a confusing tar error ("unrecognized archive"); bzip2's own
+        // complaint says more, so give it a moment to exit, draining what it still writes.
+        bzip2Grace = translated;
+        child.stdout.unpipe();
+        child.stdout.resume();
+        setTimeout(() => fail(translated), BZIP2_GRACE_MS).unref();
+      } else {
+        fail(translated);
+      }
+    });
+    unpack.on('close', () => {
+      unpackDone = true;
+      finish();
+    });
+
+    source.on('data', (chunk) => {
+      bytesRead += chunk.length;
+      report(false);
+    });
+    source.on('error', (err) => fail(err));
+
+    if (opts.compression === 'bzip2') {
+      // node-tar has no bzip2; the system's decompressor runs beside us, fed from our read stream so that
+      // progress counts compressed bytes like for the other formats.
+      childDone = false;
+      let stderr = '';
+      const bz = spawn('bzip2', ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      child = bz;
+      bz.on('error', (err: NodeJS.ErrnoException) => fail(err.code === 'ENOENT' ? new ToolMissingError('bzip2') : err));
+      bz.stderr.on('data', (d: Buffer) => {
+        if (stderr.length < STDERR_LIMIT) stderr += d.toString('utf8');
+      });
+      // bzip2 quitting early closes its stdin under us; its exit status tells the story.
+      bz.stdin.on('error', () => undefined);
+      bz.on('close', (code, sig) => {
+        if (code === 0) {
+          childDone = true;
+          if (bzip2Grace) fail(bzip2Grace);
+          else finish();
+        } else {
+          const why = sig ? `killed by ${sig}` : `exited with status ${code}`;
+          const first = stderr.trim().split('\n')[0] ?? '';
+          fail(new CorruptArchiveError(file, `bzip2 ${why}${first ? `: ${first}` : ''}`));
+        }
+      });
+      source.pipe(bz.stdin);
+      bz.stdout.pipe(unpack as unknown as Writable);
+    } else {
+      // gzip is detected and decompressed by node-tar itself (zlib), from the magic bytes.
+      source.pipe(unpack as unknown as Writable);
+    }
+  });
+}
+
+function isRegularFile(type: string): boolean {
+  return type === 'File' || type === 'OldFile' || type === 'ContiguousFile';
+}
+
+function translateTarError(file: string, root: string, err: Error & { tarCode?: string; code?: string }): Error {
+  if (err.name === 'SymlinkError') {
+    // A symlink that was in the destination before we started (ours are caught by the guard).
+    const where = (err as { path?: string }).path;
+    return new UnsafeArchiveError(file, where ? relative(root, where) : '?', 'path passes through a symlink already in the destination');
+  }
+  const tarCode = err.tarCode ?? '';
+  const zlib = typeof err.code === 'string' && err.code.startsWith('Z_');
+  if (zlib || tarCode === 'TAR_BAD_ARCHIVE' || tarCode === 'TAR_ENTRY_INVALID' || tarCode === 'TAR_ABORT') {
+    return new CorruptArchiveError(file, err.message);
+  }
+  // File-system trouble (ENOSPC, EACCES, ...): not the archive's fault.
+  return err;
+}
+
+/**
+ * Checks entries in archive order. It keeps the archive's symlinks in memory, because the file system lags
+ * behind the parser: entries are checked when their header is read, before earlier ones are on disk.
+ */
+class EntryGuard {
+  private readonly links = new Map<string, string>();
+
+  constructor(private readonly root: string) {}
+
+  /** The rule the entry breaks, or undefined when it is safe. */
+  check(entry: ReadEntry): string | undefined {
+    if (SPECIAL_TYPES.has(entry.type)) return `${entry.type} entries are not allowed`;
+    const raw = entry.path;
+    if (raw.startsWith('/')) return 'absolute path';
+    const parts = raw.split(/[\\/]/);
+    if (parts.includes('..')) return "path has a '..' component";
+    const names = parts.filter((p) => p !== '' && p !== '.');
+    if (names.length === 0 && entry.type !== 'Directory') return `a ${entry.type} cannot replace the destination directory`;
+    const through = this.firstLinkIn(names.slice(0, -1));
+    if (through) return `path passes through the symlink ${through}`;
+    const key = names.join('/');
+
+    if (entry.type === 'SymbolicLink') {
+      const target = entry.linkpath ?? '';
+      const resolved = this.resolveTarget(names.slice(0, -1), target);
+      if (!resolved) return `symlink target ${JSON.stringify(target)} resolves outside the destination`;
+      this.links.set(key, target);
+      return undefined;
+    }
+    if (entry.type === 'Link') {
+      const target = entry.linkpath ?? '';
+      const tparts = target.split(/[\\/]/);
+      if (target.startsWith('/') || tparts.includes('..')) {
+        return `hard link target ${JSON.stringify(target)} is outside the destination`;
+      }
+      const tnames = tparts.filter((p) => p !== '' && p !== '.');
+      const via = this.firstLinkIn(tnames);
+      if (via) return `hard link target ${JSON.stringify(target)} passes through the symlink ${via}`;
+    }
+    // A file, directory or hard link at this path replaces whatever symlink was there.
+    this.links.delete(key);
+    return undefined;
+  }
+
+  private firstLinkIn(names: string[]): string | undefined {
+    for (let i = 1; i <= names.length; i++) {
+      const prefix = names.slice(0, i).join('/');
+      if (this.links.has(prefix)) return prefix;
+    }
+    return undefined;
+  }
+
+  /** Resolves a symlink target like the kernel would, through the archive's symlinks; undefined if it escapes. */
+  private resolveTarget(dir: string[], target: string, hops = { n: 0 }): string[] | undefined {
+    if (isAbsolute(target)) {
+      const rel = relative(this.root, resolve(target));
+      if (rel === '') return [];
+      if (rel.startsWith('..') || isAbsolute(rel)) return undefined;
+      return this.walk([], rel.split('/'), hops);
+    }
+    return this.walk(dir, target.split(/[\\/]/), hops);
+  }
+
+  private walk(start: string[], rest: string[], hops: { n: number }): string[] | undefined {
+    let cur = start;
+    for (const c of rest) {
+      if (c === '' || c === '.') continue;
+      if (c === '..') {
+        if (cur.length === 0) return undefined;
+        cur = cur.slice(0, -1);
+        continue;
+      }
+      const next = [...cur, c];
+      const link = this.links.get(next.join('/'));
+      if (link === undefined) {
+        cur = next;
+        continue;
+      }
+      if (++hops.n > MAX_LINK_HOPS) return undefined;
+      const resolved = isAbsolute(link) ? this.resolveTarget([], link, hops) : this.walk(cur, link.split(/[\\/]/), hops);
+      if (!resolved) return undefined;
+      cur = resolved;
+    }
+    return cur;
+  }
+}

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { appendFile, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openJournal, type JournalItem } from '../../../src/io/download-journal';
+
+describe('download-journal', () => {
+  let dir: string;
+  let file: string;
+  let a: JournalItem;
+  let b: JournalItem;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pitr-journal-'));
+    file = join(dir, 'state', 'journal.jsonl');
+    a = { key: 'pg/wals/x/a.gz', etag: 'e1', size: 5, localPath: join(dir, 'a') };
+    b = { key: 'pg/wals/x/b.gz', etag: 'e2', size: 3, localPath: join(dir, 'b') };
+    await writeFile(a.localPath, '12345');
+    await writeFile(b.localPath, '123');
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('records completions durably and finds them after reopening', async () => {
+    const j = await openJournal(file);
+    assert.equal(await j.isComplete(a), false);
+    await Promise.all([j.markComplete(a), j.markComplete(b)]);
+    assert.equal(await j.isComplete(a), true);
+    await j.close();
+
+    const again = await openJournal(file);
+    assert.equal(await again.isComplete(a), true);
+    assert.equal(await again.isComplete(b), true);
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => Object.keys(l).sort()), [['etag', 'key', 'path', 'size'], ['etag', 'key', 'path', 'size']]);
+  });
+
+  it('is complete only for the same key, etag and size, with the file still there at that size', async () => {
+    const j = await openJournal(file);
+    await j.markComplete(a);
+    assert.equal(await j.isComplete({ ...a, etag: 'other' }), false, 'new object version');
+    assert.equal(await j.isComplete({ ...a, size: 6 }), false, 'other size');
+    assert.equal(await j.isComplete({ ...a, key: 'pg/wals/x/c.gz' }), false, 'other key at the path');
+    await writeFile(a.localPath, '1234');
+    assert.equal(await j.isComplete(a), false, 'local file changed size');
+    await rm(a.localPath);
+    assert.equal(await j.isComplete(a), false, 'local file gone');
+  });
+
+  it('ignores a torn last line and cuts it off before appending', async () => {
+    const j = await openJournal(file);
+    await j.markComplete(a);
+    await j.markComplete(b);
+    // A crash in the middle of writing b's record: a, then half a line.
+    const text = await readFile(file, 'utf8');
+    const firstLine = text.indexOf('\n') + 1;
+    await truncate(file, firstLine + 20);
+
+    const reopened = await openJournal(file);
+    assert.equal(await reopened.isComplete(a), true);
+    assert.equal(await reopened.isComplete(b), false);
+    assert.equal((await readFile(file, 'utf8')).length, firstLine, 'the torn tail is gone');
+
+    await reopened.markComplete(b);
+    const last = await openJournal(file);
+    assert.equal(await last.isComplete(a), true);
+    assert.equal(await last.isComplete(b), true, 'the record after the torn one is readable');
+  });
+
+  it('skips unreadable lines in the middle instead of failing', async () => {
+    const j = await openJournal(file);
+    await j.markComplete(a);
+    await appendFile(file, 'not json\n{"key":1}\n');
+    await j.markComplete(b);
+    const reopened = await openJournal(file);
+    assert.equal(await reopened.isComplete(a), true);
+    assert.equal(await reopened.isComplete(b), true);
+  });
+
+  it('keeps every record when many arrive at once (group commit)', async () => {
+    const j = await openJournal(file);
+    const items = Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, etag: 'e', size: 5, localPath: a.localPath + i }));
+    await Promise.all(items.map((i) => j.markComplete(i)));
+    assert.equal((await readFile(file, 'utf8')).trim().split('\n').length, 200);
+  });
+});

@@ -1,0 +1,301 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CorruptArchiveError,
+  extractArchive,
+  ToolMissingError,
+  UnsafeArchiveError,
+  type Compression,
+} from '../../../src/io/tar-extract';
+import { create } from 'tar';
+import { buildTar, bzip2, gzip, type TestEntry } from '../../support/tar-test-archive';
+
+const isRoot = process.getuid?.() === 0;
+
+describe('tar-extract', () => {
+  let work: string;
+  let dest: string;
+
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'pitr-tar-'));
+    // The destination sits one level down, so that "outside" is a directory we can look into.
+    dest = join(work, 'stage', 'data');
+  });
+  afterEach(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  async function archive(name: string, bytes: Buffer): Promise<string> {
+    const file = join(work, name);
+    await writeFile(file, bytes);
+    return file;
+  }
+
+  async function rejectsUnsafe(entries: TestEntry[], entryPath: string, rule: RegExp): Promise<void> {
+    const file = await archive('bad.tar', buildTar(entries));
+    await assert.rejects(extractArchive(file, dest, { compression: 'none' }), (err: unknown) => {
+      assert.ok(err instanceof UnsafeArchiveError, `expected UnsafeArchiveError, got ${String(err)}`);
+      assert.equal(err.type, 'UnsafeArchive');
+      assert.equal(err.entry, entryPath);
+      assert.match(err.rule, rule);
+      assert.ok(err.message.includes(file), 'the message names the archive');
+      assert.ok(err.message.includes(JSON.stringify(entryPath)), 'the message names the entry');
+      return true;
+    });
+  }
+
+  const pgdata: TestEntry[] = [
+    { path: './', type: 'dir', mode: 0o700 },
+    { path: './PG_VERSION', body: '16\n', mode: 0o600 },
+    { path: './base/', type: 'dir', mode: 0o700 },
+    { path: './base/1/', type: 'dir', mode: 0o700 },
+    { path: './base/1/1259', body: randomBytes(20_000), mode: 0o600, uid: 4321, gid: 4322 },
+    { path: './backup_label', body: 'START WAL LOCATION: 0/2000028\n', mode: 0o644 },
+    { path: './conf/', type: 'dir', mode: 0o750 },
+    { path: './conf/pg_hba.conf', body: 'local all all trust\n', mode: 0o640 },
+    { path: './pg_wal/', type: 'dir', mode: 0o700 },
+    { path: './current', type: 'symlink', linkpath: 'base/1' },
+    { path: './hba-link', type: 'hardlink', linkpath: './conf/pg_hba.conf' },
+    { path: './global/pg_control', body: randomBytes(8192), mode: 0o600 },
+  ];
+
+  for (const compression of ['none', 'gzip', 'bzip2'] as Compression[]) {
+    it(`extracts a good ${compression} archive with contents, modes, links and owners`, async () => {
+      const tar = buildTar(pgdata);
+      const bytes = compression === 'gzip' ? gzip(tar) : compression === 'bzip2' ? bzip2(tar) : tar;
+      const file = await archive(`data.tar${compression === 'gzip' ? '.gz' : compression === 'bzip2' ? '.bz2' : ''}`, bytes);
+      const progress: number[] = [];
+      const result = await extractArchive(file, dest, { compression, onProgress: (p) => progress.push(p.bytesRead) });
+
+      assert.equal(result.entries, pgdata.length);
+      const fileBytes = pgdata.filter((e) => (e.type ?? 'file') === 'file').reduce((n, e) => n + Buffer.from(e.body ?? '').length, 0);
+      assert.equal(result.bytesWritten, fileBytes);
+      assert.equal(progress.at(-1), bytes.length, 'the last progress report covers the whole archive');
+
+      for (const e of pgdata.filter((x) => (x.type ?? 'file') === 'file')) {
+        assert.deepEqual(await readFile(join(dest, e.path)), Buffer.from(e.body ?? ''), e.path);
+      }
+      assert.equal((await stat(join(dest, 'PG_VERSION'))).mode & 0o7777, 0o600);
+      assert.equal((await stat(join(dest, 'backup_label'))).mode & 0o7777, 0o644);
+      assert.equal((await stat(join(dest, 'conf/pg_hba.conf'))).mode & 0o7777, 0o640);
+      assert.equal((await stat(join(dest, 'base'))).mode & 0o7777, 0o700);
+      assert.equal((await stat(join(dest, 'conf'))).mode & 0o7777, 0o750);
+      assert.equal(await readlink(join(dest, 'current')), 'base/1');
+      assert.equal((await stat(join(dest, 'hba-link'))).ino, (await stat(join(dest, 'conf/pg_hba.conf'))).ino);
+      if (isRoot) {
+        const st = await stat(join(dest, 'base/1/1259'));
+        assert.deepEqual([st.uid, st.gid], [4321, 4322], 'running as root, the archive owner is kept');
+      }
+    });
+  }
+
+  it('extracts archives made by the tar package itself (PAX headers, long names)', async () => {
+    const src = join(work, 'src');
+    const deep = join(src, 'a'.repeat(60), 'b'.repeat(60));
+    await mkdir(deep, { recursive: true, mode: 0o700 });
+    await writeFile(join(deep, 'c'.repeat(80)), 'long name', { mode: 0o600 });
+    const file = join(work, 'made.tar.gz');
+    await create({ cwd: src, file, gzip: true }, ['.']);
+    const result = await extractArchive(file, dest, { compression: 'gzip' });
+    assert.ok(result.entries >= 4);
+    assert.equal(await readFile(join(dest, 'a'.repeat(60), 'b'.repeat(60), 'c'.repeat(80)), 'utf8'), 'long name');
+  });
+
+  it('extracts an archive of mostly zeros (beyond node-tar\'s default decompression-ratio guard)', async () => {
+    const file = await archive('zeros.tar.gz', gzip(buildTar([{ path: 'base/1/16384', body: Buffer.alloc(32 << 20) }])));
+    const result = await extractArchive(file, dest, { compression: 'gzip' });
+    assert.equal(result.bytesWritten, 32 << 20);
+    assert.equal((await stat(join(dest, 'base/1/16384'))).size, 32 << 20);
+  });
+
+  describe('rejects unsafe entries with UnsafeArchiveError, writing nothing outside the destination', () => {
+    it('a `..` path', async () => {
+      await rejectsUnsafe([{ path: 'ok.txt', body: 'fine' }, { path: '../evil', body: 'pwned' }], '../evil', /'\.\.'/);
+      assert.equal(existsSync(join(work, 'stage', 'evil')), false);
+      assert.equal(existsSync(join(dest, 'evil')), false, 'not silently rewritten into the destination either');
+    });
+
+    it('a `..` in the middle of a path', async () => {
+      await rejectsUnsafe([{ path: 'base/../../evil', body: 'pwned' }], 'base/../../evil', /'\.\.'/);
+      assert.equal(existsSync(join(work, 'stage', 'evil')), false);
+    });
+
+    it('an absolute path', async () => {
+      const abs = join(work, 'abs', 'evil');
+      await rejectsUnsafe([{ path: abs, body: 'pwned' }], abs, /absolute path/);
+      assert.equal(existsSync(abs), false);
+      assert.equal(existsSync(join(dest, abs)), false, 'the leading / is not silently stripped');
+    });
+
+    it('a symlink to /etc, then a file through it', async () => {
+      await rejectsUnsafe(
+        [
+          { path: 'etc', type: 'symlink', linkpath: '/etc' },
+          { path: 'etc/pitr-evil', body: 'pwned' },
+        ],
+        'etc',
+        /symlink target "\/etc" resolves outside/,
+      );
+      assert.equal(existsSync('/etc/pitr-evil'), false);
+      await assert.rejects(lstat(join(dest, 'etc')), /ENOENT/);
+    });
+
+    it('a relative symlink climbing out', async () => {
+      await rejectsUnsafe([{ path: 'sub/up', type: 'symlink', linkpath: '../../..' }], 'sub/up', /resolves outside/);
+    });
+
+    it('a symlink escaping through another (inside) symlink', async () => {
+      // a/l1 -> .. is the destination itself; b -> a/l1/.. looks like "a" lexically but is really the
+      // destination's parent.
+      await rejectsUnsafe(
+        [
+          { path: 'a/', type: 'dir' },
+          { path: 'a/l1', type: 'symlink', linkpath: '..' },
+          { path: 'b', type: 'symlink', linkpath: 'a/l1/..' },
+        ],
+        'b',
+        /resolves outside/,
+      );
+    });
+
+    it('a file through a symlink of the archive, even one pointing inside', async () => {
+      await rejectsUnsafe(
+        [
+          { path: 'real/', type: 'dir' },
+          { path: 'alias', type: 'symlink', linkpath: 'real' },
+          { path: 'alias/file', body: 'x' },
+        ],
+        'alias/file',
+        /passes through the symlink alias/,
+      );
+    });
+
+    it('a file through a symlink that was already in the destination', async () => {
+      const outside = join(work, 'outside');
+      await mkdir(outside);
+      await mkdir(dest, { recursive: true });
+      await symlink(outside, join(dest, 'pg_tblspc'));
+      const file = await archive('through.tar', buildTar([{ path: 'pg_tblspc/x', body: 'pwned' }]));
+      await assert.rejects(extractArchive(file, dest, { compression: 'none' }), (err: unknown) => {
+        assert.ok(err instanceof UnsafeArchiveError, String(err));
+        assert.match(err.message, /already in the destination/);
+        return true;
+      });
+      assert.equal(existsSync(join(outside, 'x')), false);
+    });
+
+    it('a hard link to a file outside (relative and absolute)', async () => {
+      await rejectsUnsafe([{ path: 'hl', type: 'hardlink', linkpath: '../outside' }], 'hl', /hard link target/);
+      await rm(dest, { recursive: true, force: true });
+      await rejectsUnsafe([{ path: 'hl', type: 'hardlink', linkpath: '/etc/passwd' }], 'hl', /hard link target/);
+      assert.equal(existsSync(join(dest, 'hl')), false);
+    });
+
+    for (const [type, name] of [
+      ['char', 'CharacterDevice'],
+      ['block', 'BlockDevice'],
+      ['fifo', 'FIFO'],
+    ] as const) {
+      it(`a ${name} entry`, async () => {
+        await rejectsUnsafe([{ path: 'dev0', type }], 'dev0', new RegExp(`${name} entries are not allowed`));
+        assert.equal(existsSync(join(dest, 'dev0')), false);
+      });
+    }
+
+    it('an entry type node-tar would skip silently (sparse file)', async () => {
+      await rejectsUnsafe([{ path: 'sparse', type: 'sparse', body: 'x' }], 'sparse', /unsupported entry type/);
+    });
+  });
+
+  describe('rejects damaged archives with CorruptArchiveError naming the file', () => {
+    const big: TestEntry[] = [
+      { path: 'a', body: randomBytes(300_000) },
+      { path: 'b', body: randomBytes(300_000) },
+    ];
+
+    async function rejectsCorrupt(name: string, bytes: Buffer, compression: Compression, detail?: RegExp): Promise<void> {
+      const file = await archive(name, bytes);
+      await assert.rejects(extractArchive(file, dest, { compression }), (err: unknown) => {
+        assert.ok(err instanceof CorruptArchiveError, `expected CorruptArchiveError, got ${String(err)}`);
+        assert.equal(err.type, 'CorruptArchive');
+        assert.ok(err.message.includes(file));
+        if (detail) assert.match(err.message, detail);
+        return true;
+      });
+    }
+
+    it('a truncated .tar.gz', async () => {
+      const gz = gzip(buildTar(big));
+      await rejectsCorrupt('cut.tar.gz', gz.subarray(0, Math.floor(gz.length / 2)), 'gzip');
+    });
+
+    it('a .tar.gz cut just before its gzip trailer', async () => {
+      const gz = gzip(buildTar(big));
+      await rejectsCorrupt('cut-trailer.tar.gz', gz.subarray(0, gz.length - 4), 'gzip');
+    });
+
+    it('a truncated .tar.bz2', async () => {
+      const bz = bzip2(buildTar(big));
+      await rejectsCorrupt('cut.tar.bz2', bz.subarray(0, Math.floor(bz.length / 2)), 'bzip2', /bzip2 exited with status 2: .*ends unexpectedly/);
+    });
+
+    it('a plain tar cut in the middle of an entry', async () => {
+      const tar = buildTar(big);
+      await rejectsCorrupt('cut.tar', tar.subarray(0, 512 + 100_000), 'none');
+    });
+
+    it('a plain tar cut exactly at an entry boundary (no end-of-archive marker)', async () => {
+      await rejectsCorrupt('boundary.tar', buildTar(big, { endMarker: false }), 'none', /end-of-archive/);
+    });
+
+    it('a header with a bad checksum', async () => {
+      const bad = buildTar(big);
+      bad[512 + 300_032 + 0] ^= 0x01; // first byte of b's name: a's header and its padded body come first
+      await rejectsCorrupt('badsum.tar', bad, 'none');
+    });
+
+    it('a file that is not an archive at all', async () => {
+      await rejectsCorrupt('junk.tar', randomBytes(4096), 'none');
+    });
+  });
+
+  it('says bzip2 is missing when it is not on PATH', async () => {
+    const file = await archive('data.tar.bz2', bzip2(buildTar(pgdata)));
+    const path = process.env.PATH;
+    process.env.PATH = join(work, 'empty-path');
+    try {
+      await assert.rejects(extractArchive(file, dest, { compression: 'bzip2' }), (err: unknown) => {
+        assert.ok(err instanceof ToolMissingError);
+        assert.equal(err.type, 'ToolMissing');
+        assert.match(err.message, /bzip2 is not installed/);
+        return true;
+      });
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
+  it('stops on abort, rejecting with the signal reason', async () => {
+    const entries: TestEntry[] = Array.from({ length: 40 }, (_, i) => ({ path: `f${i}`, body: randomBytes(256 * 1024) }));
+    const file = await archive('big.tar.bz2', bzip2(buildTar(entries)));
+    const controller = new AbortController();
+    const reason = new Error('cancelled by test');
+    const run = extractArchive(file, dest, {
+      compression: 'bzip2',
+      signal: controller.signal,
+      onProgress: () => controller.abort(reason),
+    });
+    await assert.rejects(run, (err) => err === reason);
+  });
+
+  it('rejects at once when the signal is already aborted', async () => {
+    const file = await archive('ok.tar', buildTar(pgdata));
+    const controller = new AbortController();
+    controller.abort(new Error('early'));
+    await assert.rejects(extractArchive(file, dest, { compression: 'none', signal: controller.signal }), /early/);
+  });
+});
