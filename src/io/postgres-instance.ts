@@ -46,10 +46,15 @@ export async function startPostgres(options: { pgBinDir: string; dataDir: string
   const instance: PostgresInstance = { ...options, port, socketDir };
   // pg_ctl hands -o to a shell: quote the only free-form value, the socket path we just made.
   const serverOptions = `-p ${port} -k '${socketDir}' -c listen_addresses=127.0.0.1 -c archive_mode=off`;
-  await runCommand(join(options.pgBinDir, 'pg_ctl'), ['-D', options.dataDir, '-l', options.logFile, '-o', serverOptions, 'start'], {
+  // -W: do not wait; waitForRecoveryEnd judges the outcome (and reads the log when it dies).
+  const started = await runCommand(join(options.pgBinDir, 'pg_ctl'), ['-D', options.dataDir, '-l', options.logFile, '-o', serverOptions, '-W', 'start'], {
     asUser: options.user,
     signal: options.signal,
+    allowFailure: true,
   });
+  if (started.exitCode !== 0) {
+    throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL did not start on ${options.dataDir}: ${lastLines(started.stderr || started.stdout, 3)} ${await fatalLines(options.logFile)}`);
+  }
   return instance;
 }
 

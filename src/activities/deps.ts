@@ -1,0 +1,28 @@
+// What the activities need from the host, injected by the worker (and by tests).
+import type { S3Client } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
+import type { BarmanSetup } from '../io/barman';
+import type { DownloadSettings } from '../io/restore-planner';
+import { workDirLayout, workDirName, type WorkDirLayout } from '../io/work-dir';
+import type { RestoreInput } from '../shared';
+
+export interface ActivityDeps {
+  s3: S3Client;
+  /** Root of the per-restore work areas (Barman homes, downloads) on this host. */
+  workRoot: string;
+  /** The user barman drops to and PostgreSQL runs as; owns the restored data directory. */
+  barmanUser: string;
+  pgBinDir(pgMajor: number): string;
+  download: DownloadSettings;
+  scanSkewMarginMicros: number;
+  verify: { pollMs: number; timeoutMs: number };
+  heartbeatIntervalMs: number;
+}
+
+export function restoreWorkDir(deps: ActivityDeps, input: Pick<RestoreInput, 'server' | 'destination'>): WorkDirLayout {
+  return workDirLayout(join(deps.workRoot, 'restores', workDirName(input.server, input.destination)));
+}
+
+export function barmanSetup(deps: ActivityDeps, layout: WorkDirLayout, server: string): BarmanSetup {
+  return { configFile: layout.barmanConfig, barmanHome: layout.barmanHome, logFile: layout.barmanLog, barmanUser: deps.barmanUser, server };
+}

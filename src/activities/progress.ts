@@ -1,0 +1,29 @@
+// Heartbeats for long activities: on a timer (so a quiet `barman recover` still proves the worker is
+// alive and still receives cancellation) and on progress. Details are a hint for the UI and
+// `pitr status`; what is on disk decides what is left to do.
+import { Context } from '@temporalio/activity';
+import type { ProgressDetails, RestorePhase } from '../shared';
+
+export interface ProgressReporter {
+  update(change: Partial<Omit<ProgressDetails, 'phase'>>): void;
+  stop(): void;
+  readonly signal: AbortSignal;
+}
+
+export function reportProgress(phase: RestorePhase, intervalMs = 5_000): ProgressReporter {
+  const context = Context.current();
+  const details: ProgressDetails = { phase, bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0 };
+  const beat = () => context.heartbeat({ ...details });
+  const timer = setInterval(beat, intervalMs);
+  beat();
+  return {
+    update(change) {
+      Object.assign(details, change);
+      beat();
+    },
+    stop() {
+      clearInterval(timer);
+    },
+    signal: context.cancellationSignal,
+  };
+}

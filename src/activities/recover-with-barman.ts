@@ -1,0 +1,43 @@
+import { appendFile, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { recover } from '../io/barman';
+import { claimDestination } from '../io/destination';
+import { workDirLayout } from '../io/work-dir';
+import { toBarmanTime } from '../core/timestamp';
+import type { RestoreInput, RestorePlan } from '../shared';
+import { barmanSetup, type ActivityDeps } from './deps';
+import { adaptFailures } from './failures';
+import { reportProgress } from './progress';
+
+/**
+ * A restored copy must never archive into the source's bucket: barman only sets
+ * archive_command = false, which leaves archive_mode on and WAL piling up after promotion.
+ */
+const SAFETY_SETTINGS = "\n# added by pitr: this is a restored copy; it must not archive into the source's WAL archive\narchive_mode = 'off'\n";
+
+export function recoverWithBarmanActivity(deps: ActivityDeps) {
+  return async (input: RestoreInput, plan: RestorePlan): Promise<{ movedAside: string | null }> =>
+    adaptFailures(async () => {
+      const layout = workDirLayout(plan.workDir);
+      const progress = reportProgress('Recover', deps.heartbeatIntervalMs);
+      try {
+        const movedAside = await claimDestination(input.destination, {
+          claimFile: join(layout.root, 'destination.claim'),
+          owner: deps.barmanUser,
+          force: input.force,
+          workRoot: deps.workRoot,
+          movedAsideSuffix: `before-pitr-${plan.backupId}`,
+        });
+        await recover(
+          barmanSetup(deps, layout, input.server),
+          { backupId: plan.backupId, destination: input.destination, targetTime: toBarmanTime(input.targetTime), targetTimeline: plan.timeline },
+          progress.signal,
+        );
+        await appendFile(join(input.destination, 'postgresql.auto.conf'), SAFETY_SETTINGS);
+        await chmod(input.destination, 0o700);
+        return { movedAside };
+      } finally {
+        progress.stop();
+      }
+    });
+}

@@ -1,0 +1,11 @@
+import { rm } from 'node:fs/promises';
+import type { RestorePlan } from '../shared';
+import { adaptFailures } from './failures';
+
+/** After a verified restore the staged backup and WAL are no longer needed: free the disk. */
+export function releaseWorkDirActivity() {
+  return async (plan: RestorePlan): Promise<void> =>
+    adaptFailures(async () => {
+      await rm(plan.workDir, { recursive: true, force: true });
+    });
+}

@@ -1,0 +1,36 @@
+import { startPostgres, stopPostgres, waitForRecoveryEnd } from '../io/postgres-instance';
+import { workDirLayout } from '../io/work-dir';
+import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan, type VerifyResult } from '../shared';
+import type { ActivityDeps } from './deps';
+import { adaptFailures } from './failures';
+import { reportProgress } from './progress';
+
+/** Starts PostgreSQL privately on the result, waits for replay to end at the target, stops it again. */
+export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
+  return async (input: RestoreInput, plan: RestorePlan): Promise<VerifyResult> =>
+    adaptFailures(async () => {
+      const layout = workDirLayout(plan.workDir);
+      const progress = reportProgress('Verify', deps.heartbeatIntervalMs);
+      const instance = await startPostgres({
+        pgBinDir: deps.pgBinDir(plan.pgVersion),
+        dataDir: input.destination,
+        user: deps.barmanUser,
+        logFile: layout.verifyLog,
+        signal: progress.signal,
+      });
+      try {
+        const state = await waitForRecoveryEnd(instance, {
+          ...deps.verify,
+          signal: progress.signal,
+          onPoll: (s) => progress.update({ current: s?.lastReplayedCommit ? `replayed to ${s.lastReplayedCommit}` : 'starting' }),
+        });
+        if (state.lastReplayedCommit !== null && state.lastReplayedCommit > input.targetTime) {
+          throw new RestoreError(FailureTypes.RecoveryFailed, `recovery replayed a commit at ${state.lastReplayedCommit}, later than the target ${input.targetTime}`);
+        }
+        return { state: state.inRecovery ? 'paused' : 'promoted', lastReplayedCommit: state.lastReplayedCommit, timeline: state.timeline };
+      } finally {
+        await stopPostgres(instance);
+        progress.stop();
+      }
+    });
+}

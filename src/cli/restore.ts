@@ -1,0 +1,130 @@
+// `pitr restore`: starts a restore by target time, optionally following it to the end.
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseTargetTime } from '../core/recovery-target';
+import { toDate } from '../core/timestamp';
+import { loadProjectSettings } from '../settings';
+import { restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type RestoreInput, type RestoreResult } from '../shared';
+import { connectClient, workflowUiLink } from './connect';
+import { followRestore } from './follow';
+import { UsageError } from './usage-error';
+
+export const RESTORE_USAGE = `pitr restore --server NAME --target-time TIME --dest DIR [--bucket B] [--prefix P] [--task-queue Q] [--force] [--wait] [--json]
+  TIME needs an explicit UTC offset: "2022-09-07 06:32:06.397252+00" or 2022-09-07T06:32:06.397252+02:00`;
+
+export function parseRestoreArgs(argv: string[], env = process.env): { input: RestoreInput; wait: boolean; json: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      server: { type: 'string' },
+      'target-time': { type: 'string' },
+      dest: { type: 'string' },
+      bucket: { type: 'string' },
+      prefix: { type: 'string' },
+      'task-queue': { type: 'string' },
+      force: { type: 'boolean', default: false },
+      wait: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const settings = loadProjectSettings(env);
+  const server = required(values.server, '--server');
+  const targetTimeInput = required(values['target-time'], '--target-time');
+  const destination = resolve(required(values.dest, '--dest'));
+  const bucket = values.bucket ?? settings.bucket;
+  if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
+  const target = parseTargetTime(targetTimeInput);
+  return {
+    input: {
+      server,
+      bucket,
+      prefix: values.prefix ?? settings.prefix,
+      targetTimeInput,
+      targetTime: target.utc,
+      destination,
+      taskQueue: values['task-queue'] ?? settings.taskQueue,
+      force: values.force ?? false,
+    },
+    wait: values.wait ?? false,
+    json: values.json ?? false,
+  };
+}
+
+export async function startRestore(client: Client, input: RestoreInput) {
+  const workflowId = restoreWorkflowId(input.server, input.destination);
+  try {
+    return await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: input.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+      typedSearchAttributes: [
+        { key: SearchAttributes.server, value: input.server },
+        { key: SearchAttributes.destination, value: input.destination },
+        { key: SearchAttributes.targetTime, value: toDate(input.targetTime) },
+        { key: SearchAttributes.phase, value: 'Plan' },
+      ],
+      staticSummary: `Restore ${input.server} to ${input.targetTime} into ${input.destination}`.slice(0, 200),
+      staticDetails: [
+        `**Server** ${input.server} (s3://${input.bucket}/${input.prefix})`,
+        `**Target** ${input.targetTime} (given as \`${input.targetTimeInput}\`)`,
+        `**Destination** ${input.destination}`,
+        `**Task queue** ${input.taskQueue}${input.force ? ' (force)' : ''}`,
+      ].join('\n\n'),
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new UsageError(`a restore into ${input.destination} is already running (restore id ${workflowId}); follow it with: pitr status '${workflowId}'`);
+    }
+    throw err;
+  }
+}
+
+export async function runRestore(argv: string[]): Promise<number> {
+  const { input, wait, json } = parseRestoreArgs(argv);
+  const connected = await connectClient();
+  try {
+    const handle = await startRestore(connected.client, input);
+    const link = workflowUiLink(connected.namespace, handle.workflowId, handle.firstExecutionRunId);
+    if (!json) {
+      console.log(`restore started: ${handle.workflowId}`);
+      console.log(`Temporal UI: ${link}`);
+    }
+    if (!wait) {
+      if (json) console.log(JSON.stringify({ id: handle.workflowId, runId: handle.firstExecutionRunId, ui: link }));
+      return 0;
+    }
+    try {
+      const result: RestoreResult = await followRestore(handle, { quiet: json });
+      console.log(json ? JSON.stringify({ id: handle.workflowId, status: 'COMPLETED', result }) : describeResult(result));
+      return 0;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        const message = err.cause?.message ?? err.message;
+        console.log(json ? JSON.stringify({ id: handle.workflowId, status: 'FAILED', error: message }) : `restore failed: ${message}`);
+        return 1;
+      }
+      throw err;
+    }
+  } finally {
+    await connected.close();
+  }
+}
+
+function describeResult(result: RestoreResult): string {
+  const { plan, verify } = result;
+  return [
+    `restore completed: ${result.restoreId}`,
+    `  backup ${plan.backupId} (ended ${plan.backupEndTime}): ${plan.backupReason}`,
+    `  WAL ${plan.beginWal}..${plan.endWal}: ${result.wal.objects} objects (${plan.walSegments} segments), ${result.wal.bytesFetched} bytes fetched; barman registered ${result.walFilesRegistered}`,
+    `  PostgreSQL ${verify.state} at the target; last replayed commit ${verify.lastReplayedCommit ?? 'none after the backup'}`,
+    `  data directory ready: ${result.destination}`,
+  ].join('\n');
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`${flag} is required\nusage: ${RESTORE_USAGE}`);
+  return value;
+}

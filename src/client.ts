@@ -1,0 +1,31 @@
+// The pitr CLI: parses the command and hands over to src/cli/<command>.ts.
+import { runRestore, RESTORE_USAGE } from './cli/restore';
+import { runStatus } from './cli/status';
+import { UsageError } from './cli/usage-error';
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  restore: runRestore,
+  status: runStatus,
+};
+
+const USAGE = `usage:
+  ${RESTORE_USAGE}
+  pitr status RESTORE_ID [--json]`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const run = command ? COMMANDS[command] : undefined;
+  if (!run) {
+    console.error(command && command !== '--help' ? `pitr: unknown command "${command}"\n${USAGE}` : USAGE);
+    return command === '--help' ? 0 : 2;
+  }
+  try {
+    return await run(rest);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { type?: string }).type === 'InvalidTarget' || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`pitr: ${(err as Error).message}`);
+      return 2;
+    }
+    throw err;
+  }
+}

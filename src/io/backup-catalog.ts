@@ -1,0 +1,60 @@
+// The backups of one server as barman-cloud left them in the bucket: backup.info parsed, and the
+// tar objects each backup consists of.
+import type { S3Client } from '@aws-sdk/client-s3';
+import { parseBackupInfo, type BackupInfo } from '../core/backup-info';
+import { baseBackupsPrefix, parseBaseBackupObjectKey } from '../core/s3-layout';
+import { listAll } from './s3-listing';
+import { readObjectText } from './s3-object-text';
+
+export interface BackupObject {
+  key: string;
+  size: number;
+  etag: string;
+  kind: 'data' | 'tablespace';
+  tablespaceOid?: number;
+  compression: 'gzip' | 'bzip2' | 'snappy' | 'none';
+}
+
+export interface CatalogedBackup {
+  info: BackupInfo;
+  infoKey: string;
+  infoSize: number;
+  infoEtag: string;
+  objects: BackupObject[];
+}
+
+export async function listBackups(s3: S3Client, bucket: string, prefix: string, server: string, signal?: AbortSignal): Promise<CatalogedBackup[]> {
+  const listing = await listAll(s3, bucket, baseBackupsPrefix(prefix, server), signal);
+  const byId = new Map<string, { info?: { key: string; size: number; etag: string }; objects: BackupObject[] }>();
+  for (const object of listing) {
+    const parsed = parseBaseBackupObjectKey(object.key);
+    if (!parsed) continue;
+    const entry = byId.get(parsed.backupId) ?? { objects: [] };
+    byId.set(parsed.backupId, entry);
+    if (parsed.kind === 'backup.info') {
+      entry.info = { key: object.key, size: object.size, etag: object.etag };
+    } else {
+      entry.objects.push({
+        key: object.key,
+        size: object.size,
+        etag: object.etag,
+        kind: parsed.kind,
+        tablespaceOid: parsed.tablespaceOid,
+        compression: parsed.compression,
+      });
+    }
+  }
+  const backups: CatalogedBackup[] = [];
+  for (const [backupId, entry] of byId) {
+    if (!entry.info) continue; // a backup still being uploaded, or a leftover without its backup.info
+    const text = await readObjectText(s3, bucket, entry.info.key, signal);
+    backups.push({
+      info: parseBackupInfo(backupId, text),
+      infoKey: entry.info.key,
+      infoSize: entry.info.size,
+      infoEtag: entry.info.etag,
+      objects: entry.objects.sort((a, b) => a.key.localeCompare(b.key)),
+    });
+  }
+  return backups;
+}

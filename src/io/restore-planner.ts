@@ -1,0 +1,200 @@
+// Decides, before any base backup byte is copied, which backup a restore uses and which WAL it
+// needs, and refuses a target the archive cannot reach. The WAL end is found by reading WAL
+// (pg_waldump) for the first commit after the target, never by S3 LastModified.
+import type { S3Client } from '@aws-sdk/client-s3';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { selectBackupForTime } from '../core/backup-selection';
+import { assertValidServerName, baseBackupsPrefix, walsPrefix } from '../core/s3-layout';
+import type { UtcMicros } from '../core/timestamp';
+import { firstScanIndex, walChainFrom } from '../core/wal-plan';
+import { isHistoryFileName, walHashDir } from '../core/wal-names';
+import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
+import { listBackups, type CatalogedBackup } from './backup-catalog';
+import { decompressFile } from './decompress';
+import { downloadObjects } from './s3-download';
+import type { DownloadJournal } from './download-journal';
+import { readTransactionRecords, type TransactionRecord } from './pg-waldump';
+import { listWalArchive, type ArchivedWalObject } from './wal-archive';
+import { walPath, type WorkDirLayout } from './work-dir';
+
+export interface DownloadSettings {
+  concurrency: number;
+  partSize: number;
+  partConcurrency: number;
+}
+
+export interface PlannerDeps {
+  s3: S3Client;
+  pgBinDir(pgMajor: number): string;
+  download: DownloadSettings;
+  /** How much earlier than the target an archived segment may have been uploaded and still hold a later commit (clock skew). */
+  scanSkewMarginMicros: number;
+}
+
+export interface PlanRequest {
+  server: string;
+  bucket: string;
+  prefix: string;
+  targetTime: UtcMicros;
+  layout: WorkDirLayout;
+  journal: DownloadJournal;
+  signal?: AbortSignal;
+  onProgress?(message: string, segmentsScanned: number): void;
+}
+
+export interface PlannedRestore {
+  plan: Omit<RestorePlan, 'workDir'>;
+  backup: CatalogedBackup;
+}
+
+export async function planRestore(deps: PlannerDeps, request: PlanRequest): Promise<PlannedRestore> {
+  const { server, bucket, prefix, targetTime } = request;
+  try {
+    assertValidServerName(server);
+  } catch (err) {
+    throw new RestoreError(FailureTypes.InvalidInput, (err as Error).message);
+  }
+  const backups = await listBackups(deps.s3, bucket, prefix, server, request.signal);
+  if (backups.length === 0) {
+    throw new RestoreError(
+      FailureTypes.ServerNotFound,
+      `no barman-cloud backups found under s3://${bucket}/${baseBackupsPrefix(prefix, server)}; check the server name (the folder barman-cloud-backup wrote) and the prefix`,
+    );
+  }
+  const selection = selectBackupForTime(
+    backups.map((b) => b.info),
+    targetTime,
+  );
+  const backup = backups.find((b) => b.info.backupId === selection.chosen.backupId) as CatalogedBackup;
+  const info = backup.info;
+  if (!info.beginWal || !info.endWal || info.timeline === null || info.pgVersion === null || !info.endTime) {
+    throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has an incomplete backup.info (begin_wal, end_wal, timeline, version and end_time are required)`);
+  }
+  if (!backup.objects.some((o) => o.kind === 'data')) {
+    throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has no data.tar* object in s3://${bucket}/${baseBackupsPrefix(prefix, server)}${info.backupId}/`);
+  }
+
+  const archive = await listWalArchive(deps.s3, bucket, prefix, server, request.signal);
+  const timelineSegments = archive.segments.filter((s) => s.name.startsWith(info.beginWal!.slice(0, 8)));
+  const { chain, gapAfter } = walChainFrom(timelineSegments, info.beginWal, info.segmentSize);
+  const chainReachesBackupEnd = chain.some((s) => s.name === info.endWal);
+  if (!chainReachesBackupEnd) {
+    throw new RestoreError(
+      FailureTypes.WalGap,
+      `the WAL archive under s3://${bucket}/${walsPrefix(prefix, server)} lacks segments backup ${info.backupId} needs to become consistent (${info.beginWal} to ${info.endWal}); ` +
+        (gapAfter ? `the first missing one follows ${gapAfter}` : `the archive stops at ${chain.at(-1)?.name ?? 'nothing'}`),
+    );
+  }
+
+  const scan = await scanForFirstCommitAfter(deps, request, chain, info.pgVersion);
+  if (scan.endIndex === null) {
+    const lastCommit = scan.lastCommitBeforeTarget ?? (await findLastCommit(deps, request, chain, scan.startIndex, info.pgVersion));
+    const where = gapAfter ? `the archive has a gap after segment ${gapAfter}, and ` : '';
+    throw new RestoreError(
+      gapAfter ? FailureTypes.WalGap : FailureTypes.TargetUnreachable,
+      `target ${targetTime} cannot be reached from backup ${info.backupId}: ${where}no commit later than the target was found in the archived WAL (scanned up to ${chain.at(-1)!.name}). ` +
+        (lastCommit
+          ? `The latest reachable target is ${lastCommit}, the last archived commit; choose a target at or before it, or archive more WAL (pg_switch_wal() on the source) and retry.`
+          : `No commit was found after the backup at all; archive more WAL and retry.`),
+    );
+  }
+
+  const needed = chain.slice(0, scan.endIndex + 1);
+  const histories = historiesUpTo(archive.histories, info.timeline);
+  const plan: PlannedRestore['plan'] = {
+    backupId: info.backupId,
+    backupReason: selection.reason,
+    backupEndTime: info.endTime,
+    timeline: info.timeline,
+    pgVersion: info.pgVersion,
+    segmentSize: info.segmentSize,
+    beginWal: info.beginWal,
+    endWal: needed.at(-1)!.name,
+    walSegments: needed.length,
+    walBytes: needed.reduce((sum, s) => sum + s.size, 0) + histories.reduce((sum, h) => sum + h.size, 0),
+    historyFiles: histories.length,
+    baseObjects: backup.objects.length + 1,
+    baseBytes: backup.objects.reduce((sum, o) => sum + o.size, 0) + backup.infoSize,
+    firstCommitAfterTarget: scan.firstCommitAfterTarget!,
+    lastCommitBeforeTarget: scan.lastCommitBeforeTarget ?? undefined,
+  };
+  return { plan, backup };
+}
+
+/** History files of the backup's timeline and its ancestors: PostgreSQL reads them while replaying. */
+export function historiesUpTo(histories: ArchivedWalObject[], timeline: number): ArchivedWalObject[] {
+  return histories.filter((h) => isHistoryFileName(h.name) && parseInt(h.name.slice(0, 8), 16) <= timeline);
+}
+
+/** The local file an archived WAL object is downloaded to: Barman's layout, extension stripped. */
+export function localWalPath(layout: WorkDirLayout, server: string, wal: ArchivedWalObject): string {
+  return walPath(layout, server, isHistoryFileName(wal.name) ? null : walHashDir(wal.name), wal.name);
+}
+
+export async function downloadWal(
+  deps: PlannerDeps,
+  request: Pick<PlanRequest, 'bucket' | 'server' | 'layout' | 'journal' | 'signal'>,
+  wals: ArchivedWalObject[],
+  onProgress?: DownloadProgressListener,
+) {
+  return downloadObjects(
+    deps.s3,
+    request.bucket,
+    wals.map((w) => ({ key: w.key, size: w.size, etag: w.etag, localPath: localWalPath(request.layout, request.server, w) })),
+    { journal: request.journal, ...deps.download, signal: request.signal, onProgress },
+  );
+}
+
+type DownloadProgressListener = NonNullable<Parameters<typeof downloadObjects>[3]['onProgress']>;
+
+interface ScanOutcome {
+  startIndex: number;
+  endIndex: number | null;
+  firstCommitAfterTarget: UtcMicros | null;
+  lastCommitBeforeTarget: UtcMicros | null;
+}
+
+async function scanForFirstCommitAfter(
+  deps: PlannerDeps,
+  request: PlanRequest,
+  chain: ArchivedWalObject[],
+  pgMajor: number,
+): Promise<ScanOutcome> {
+  const startIndex = firstScanIndex(chain, request.targetTime, deps.scanSkewMarginMicros);
+  let lastCommitBeforeTarget: UtcMicros | null = null;
+  for (let index = startIndex; index < chain.length; index++) {
+    const records = await readSegmentRecords(deps, request, chain[index], pgMajor);
+    request.onProgress?.(`scanned ${chain[index].name}`, index - startIndex + 1);
+    for (const record of records) {
+      if (record.kind !== 'COMMIT') continue;
+      if (record.time > request.targetTime) {
+        return { startIndex, endIndex: index, firstCommitAfterTarget: record.time, lastCommitBeforeTarget };
+      }
+      lastCommitBeforeTarget = record.time;
+    }
+  }
+  return { startIndex, endIndex: null, firstCommitAfterTarget: null, lastCommitBeforeTarget };
+}
+
+/** Walks back from where the forward scan started until a segment holds a commit. */
+async function findLastCommit(deps: PlannerDeps, request: PlanRequest, chain: ArchivedWalObject[], before: number, pgMajor: number): Promise<UtcMicros | null> {
+  for (let index = before - 1; index >= 0; index--) {
+    const commits = (await readSegmentRecords(deps, request, chain[index], pgMajor)).filter((r) => r.kind === 'COMMIT');
+    if (commits.length > 0) return commits.at(-1)!.time;
+  }
+  return null;
+}
+
+async function readSegmentRecords(deps: PlannerDeps, request: PlanRequest, wal: ArchivedWalObject, pgMajor: number): Promise<TransactionRecord[]> {
+  await downloadWal(deps, request, [wal]);
+  await mkdir(request.layout.scratch, { recursive: true });
+  // pg_waldump wants the bare 24-character name on an uncompressed file.
+  const plain = join(request.layout.scratch, wal.name);
+  try {
+    await decompressFile(localWalPath(request.layout, request.server, wal), plain, wal.compression, request.signal);
+    return await readTransactionRecords(deps.pgBinDir(pgMajor), plain, request.signal);
+  } finally {
+    await rm(plain, { force: true });
+  }
+}

@@ -1,0 +1,1 @@
+export { restoreToPointInTime } from './restore';

@@ -1,0 +1,85 @@
+// The restore, step by step, as the manual procedure it replaces: plan, fetch the base backup,
+// extract it, fetch the WAL up to the target, stage everything into a Barman home, let Barman
+// recover it, and prove PostgreSQL replays to the target. Only small facts cross between steps.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { RestoreActivities } from '../activities';
+import {
+  DEFAULT_TIMINGS,
+  NON_RETRYABLE_FAILURE_TYPES,
+  SearchAttributes,
+  type RestoreInput,
+  type RestorePhase,
+  type RestorePlan,
+  type RestoreResult,
+} from '../shared';
+
+function activityOptions(input: RestoreInput): { quick: ActivityOptions; long: ActivityOptions } {
+  const timings = { ...DEFAULT_TIMINGS, ...input.timings };
+  const retry = {
+    initialInterval: timings.retryInitialMs,
+    maximumInterval: timings.retryMaximumMs,
+    backoffCoefficient: 2,
+    nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
+  };
+  // No scheduleToStart timeout: work waits on the host-bound queue until that host's worker is back.
+  return {
+    quick: { taskQueue: input.taskQueue, startToCloseTimeout: '10 minutes', heartbeatTimeout: timings.heartbeatTimeoutMs, retry },
+    long: { taskQueue: input.taskQueue, startToCloseTimeout: '24 hours', heartbeatTimeout: timings.heartbeatTimeoutMs, retry },
+  };
+}
+
+export async function restoreToPointInTime(input: RestoreInput): Promise<RestoreResult> {
+  const { quick, long } = activityOptions(input);
+  const steps = proxyActivities<RestoreActivities>(long);
+  const quickSteps = proxyActivities<RestoreActivities>(quick);
+
+  const enter = (phase: RestorePhase, details: string) => {
+    upsertSearchAttributes([{ key: SearchAttributes.phase, value: phase }]);
+    setCurrentDetails(`**${phase}**: ${details}`);
+  };
+
+  try {
+    enter('Plan', `choosing a backup for ${input.targetTime} and reading WAL for the first commit after it`);
+    const plan: RestorePlan = await steps.planRestore(input);
+    upsertSearchAttributes([{ key: SearchAttributes.backupId, value: plan.backupId }]);
+
+    enter('SyncBase', `downloading backup ${plan.backupId} (${plan.baseObjects} objects, ${plan.baseBytes} bytes)`);
+    const base = await steps.syncBaseBackup(input, plan);
+
+    enter('Extract', `extracting backup ${plan.backupId} into the Barman home`);
+    await steps.extractBaseBackup(input, plan);
+
+    enter('SyncWal', `downloading ${plan.walSegments} WAL segments ${plan.beginWal} to ${plan.endWal}`);
+    const wal = await steps.syncWalRange(input, plan);
+
+    enter('Stage', 'staging WAL for Barman (mtimes, ownership, configuration)');
+    await quickSteps.stageInBarmanHome(input, plan);
+
+    enter('RebuildXlogdb', 'barman rebuild-xlogdb');
+    const registered = await quickSteps.rebuildXlogdb(input, plan);
+
+    enter('Recover', `barman recover --target-time into ${input.destination}`);
+    await steps.recoverWithBarman(input, plan);
+
+    enter('Verify', 'starting PostgreSQL privately until replay pauses at the target');
+    const verify = await steps.verifyRecoveredCluster(input, plan);
+
+    await quickSteps.releaseWorkDir(plan);
+    enter('Done', `restored to ${verify.lastReplayedCommit ?? 'the backup end'} (last commit replayed), ${verify.state}`);
+    return { restoreId: workflowInfo().workflowId, destination: input.destination, plan, base, wal, walFilesRegistered: registered.walFiles, verify };
+  } catch (err) {
+    // Surface the activity's own message (what was wrong, what to do) as the workflow's failure.
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+      throw ApplicationFailure.create({ message: err.cause.message, type: err.cause.type ?? undefined, nonRetryable: true, cause: err });
+    }
+    throw err;
+  }
+}
