@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# npm test: installs what is missing, starts the local stack (Temporal dev server, versitygw), builds
+# the real barman-cloud fixture, then runs every suite: unit, workflow (real dev server, mocked
+# activities) and integration (everything real). A stack this script started is stopped again.
+. "$(dirname "$0")/lib.sh"
+cd "$PITR_ROOT"
+
+stack_was_up=false
+if daemon_pid temporal "$TEMPORAL_DB" >/dev/null && daemon_pid versitygw "$S3_DATA" >/dev/null; then stack_was_up=true; fi
+
+bash scripts/bootstrap.sh
+bash scripts/stack-up.sh
+if [[ $stack_was_up == false && -z ${PITR_KEEP_STACK:-} ]]; then
+  trap 'bash scripts/stack-down.sh >/dev/null || true' EXIT
+fi
+bash scripts/make-fixture.sh
+set -a; . "$ENV_FILE"; set +a
+
+npm run -s build
+log="$LOG_DIR/mocha.log"
+set +e
+npx mocha --exit --reporter spec \
+  'lib/test/unit/**/*.test.js' 'lib/test/workflow/**/*.test.js' 'lib/test/integration/**/*.test.js' "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -Eo '^ +[0-9]+ passing' "$log" | grep -Eo '[0-9]+' || echo 0)
+failed=$(grep -Eo '^ +[0-9]+ failing' "$log" | grep -Eo '[0-9]+' || echo 0)
+printf 'tests: %s passed, %s failed\n' "$passed" "$failed"
+exit "$status"

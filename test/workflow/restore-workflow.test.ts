@@ -1,0 +1,227 @@
+// The workflow on the real Temporal dev server, with mocked activities: order, retries,
+// non-retryable failures, cancellation, ID conflicts, and a history that does not grow with WAL.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { RestoreActivities } from '../../src/activities';
+import { startRestore } from '../../src/cli/restore';
+import { UsageError } from '../../src/cli/usage-error';
+import { SearchAttributes, type RestoreInput, type RestorePlan, type RestoreResult } from '../../src/shared';
+import { requireStackEnv } from '../support/stack-env';
+
+const plan: RestorePlan = {
+  backupId: '20261124T220817',
+  backupReason: 'newest DONE backup that ends before the target',
+  backupEndTime: '2026-11-24T22:08:20.000000Z',
+  timeline: 1,
+  pgVersion: 15,
+  segmentSize: 16777216,
+  beginWal: '000000010000000000000026',
+  endWal: '000000010000000000000030',
+  walSegments: 11,
+  walBytes: 1000,
+  historyFiles: 0,
+  baseObjects: 2,
+  baseBytes: 5000,
+  firstCommitAfterTarget: '2026-11-24T22:09:00.000000Z',
+  workDir: '/nonexistent/work',
+};
+
+function inputFor(taskQueue: string, destination = `/restores/${randomUUID()}`): RestoreInput {
+  return {
+    server: 'pg',
+    bucket: 'b',
+    prefix: '',
+    targetTimeInput: '2026-11-24 22:08:46.010383+00',
+    targetTime: '2026-11-24T22:08:46.010383Z',
+    destination,
+    taskQueue,
+    force: false,
+    timings: { retryInitialMs: 50, retryMaximumMs: 200, heartbeatTimeoutMs: 2000 },
+  };
+}
+
+type Calls = string[];
+
+function mockActivities(calls: Calls, overrides: Partial<Record<keyof RestoreActivities, (...args: any[]) => Promise<unknown>>> = {}): RestoreActivities {
+  const transfer = { objects: 1, objectsSkipped: 0, bytesFetched: 10, bytesTotal: 10 };
+  const base: Record<keyof RestoreActivities, (...args: any[]) => Promise<unknown>> = {
+    planRestore: async () => plan,
+    syncBaseBackup: async () => transfer,
+    extractBaseBackup: async () => ({ entries: 3, bytesWritten: 30, directories: 1 }),
+    syncWalRange: async () => transfer,
+    stageInBarmanHome: async () => ({ walFiles: 11 }),
+    rebuildXlogdb: async () => ({ walFiles: 11 }),
+    recoverWithBarman: async () => ({ movedAside: null }),
+    verifyRecoveredCluster: async () => ({ state: 'paused', lastReplayedCommit: '2026-11-24T22:08:45.000000Z', timeline: 1 }),
+    releaseWorkDir: async () => undefined,
+  };
+  const wrapped = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const name of Object.keys(base) as (keyof RestoreActivities)[]) {
+    const impl = overrides[name] ?? base[name];
+    wrapped[name] = async (...args: unknown[]) => {
+      calls.push(name);
+      return impl(...args);
+    };
+  }
+  return wrapped as unknown as RestoreActivities;
+}
+
+describe('restoreToPointInTime workflow (real dev server, mocked activities)', function () {
+  this.timeout(120_000);
+  let env: TestWorkflowEnvironment;
+  let client: Client;
+  let workflowBundle: WorkflowBundleWithSourceMap;
+
+  before(async () => {
+    const stack = requireStackEnv();
+    env = await TestWorkflowEnvironment.createFromExistingServer({ address: stack.temporalAddress, namespace: stack.namespace });
+    client = env.client;
+    workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  });
+
+  after(async () => {
+    await env?.teardown();
+  });
+
+  async function runWith<T>(activities: RestoreActivities, body: (taskQueue: string) => Promise<T>): Promise<T> {
+    const taskQueue = `test-${randomUUID()}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue, workflowBundle, activities });
+    return worker.runUntil(body(taskQueue));
+  }
+
+  it('runs the steps in the order of the manual procedure and returns what they found', async () => {
+    const calls: Calls = [];
+    const { result, phase, backupId } = await runWith(mockActivities(calls), async (taskQueue) => {
+      const handle = await startRestore(client, inputFor(taskQueue));
+      const result: RestoreResult = await handle.result();
+      const description = await handle.describe();
+      return { result, phase: description.typedSearchAttributes.get(SearchAttributes.phase), backupId: description.typedSearchAttributes.get(SearchAttributes.backupId) };
+    });
+    assert.deepEqual(calls, [
+      'planRestore',
+      'syncBaseBackup',
+      'extractBaseBackup',
+      'syncWalRange',
+      'stageInBarmanHome',
+      'rebuildXlogdb',
+      'recoverWithBarman',
+      'verifyRecoveredCluster',
+      'releaseWorkDir',
+    ]);
+    assert.equal(result.plan.backupId, plan.backupId);
+    assert.equal(result.walFilesRegistered, 11);
+    assert.equal(result.verify.state, 'paused');
+    assert.equal(phase, 'Done');
+    assert.equal(backupId, plan.backupId);
+  });
+
+  it('retries a step that fails transiently and goes on from that step, not from the start', async () => {
+    const calls: Calls = [];
+    let attempts = 0;
+    const activities = mockActivities(calls, {
+      syncBaseBackup: async () => {
+        attempts += 1;
+        if (attempts < 3) throw new Error('ECONNRESET from S3');
+        return { objects: 2, objectsSkipped: 1, bytesFetched: 5, bytesTotal: 10 };
+      },
+    });
+    const result: RestoreResult = await runWith(activities, async (taskQueue) => (await startRestore(client, inputFor(taskQueue))).result());
+    assert.equal(attempts, 3);
+    assert.equal(calls.filter((c) => c === 'planRestore').length, 1);
+    assert.equal(result.base.objectsSkipped, 1);
+  });
+
+  it('fails at once, with the step\'s own message, on a failure retrying cannot fix', async () => {
+    const calls: Calls = [];
+    let attempts = 0;
+    const activities = mockActivities(calls, {
+      planRestore: async () => {
+        attempts += 1;
+        throw ApplicationFailure.nonRetryable('target 2030-01-01T00:00:00.000000Z cannot be reached: the latest reachable target is 2026-11-24T22:10:00.000000Z', 'TargetUnreachable');
+      },
+    });
+    const error = await runWith(activities, async (taskQueue) => {
+      const handle = await startRestore(client, inputFor(taskQueue));
+      return handle.result().then(
+        () => assert.fail('the restore should have failed'),
+        (err: unknown) => err,
+      );
+    });
+    assert.ok(error instanceof WorkflowFailedError);
+    assert.match(String(error.cause?.message), /latest reachable target is 2026-11-24T22:10:00/);
+    assert.equal((error.cause as ApplicationFailure).type, 'TargetUnreachable');
+    assert.equal(attempts, 1);
+    assert.deepEqual(calls, ['planRestore']);
+  });
+
+  it('cancels a running transfer through its heartbeats', async () => {
+    const calls: Calls = [];
+    let sawCancellation = false;
+    const activities = mockActivities(calls, {
+      syncWalRange: async () => {
+        const context = Context.current();
+        for (;;) {
+          context.heartbeat({ phase: 'SyncWal', bytesDone: 1, bytesTotal: 2, filesDone: 0, filesTotal: 1 });
+          try {
+            await context.sleep(100);
+          } catch (err) {
+            sawCancellation = true;
+            throw err;
+          }
+        }
+      },
+    });
+    const outcome = await runWith(activities, async (taskQueue) => {
+      const handle = await startRestore(client, inputFor(taskQueue));
+      while (!calls.includes('syncWalRange')) await new Promise((r) => setTimeout(r, 50));
+      await handle.cancel();
+      return handle.result().then(
+        () => 'completed',
+        (err: WorkflowFailedError) => err.cause?.name,
+      );
+    });
+    assert.equal(outcome, 'CancelledFailure');
+    assert.ok(sawCancellation, 'the activity should have seen the cancellation');
+    assert.ok(!calls.includes('recoverWithBarman'));
+  });
+
+  it('refuses a second restore into a destination a running restore owns, naming it', async () => {
+    const calls: Calls = [];
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const activities = mockActivities(calls, { planRestore: async () => (await blocked, plan) });
+    const destination = `/restores/${randomUUID()}`;
+    await runWith(activities, async (taskQueue) => {
+      const first = await startRestore(client, inputFor(taskQueue, destination));
+      await assert.rejects(startRestore(client, inputFor(taskQueue, destination)), (err: unknown) => {
+        assert.ok(err instanceof UsageError);
+        assert.match(err.message, new RegExp(`already running \\(restore id ${first.workflowId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+        return true;
+      });
+      release();
+      await first.result();
+    });
+  });
+
+  it('keeps the history the same length whatever the number of WAL segments', async () => {
+    const lengths: number[] = [];
+    for (const walSegments of [10, 100_000]) {
+      const calls: Calls = [];
+      const activities = mockActivities(calls, { planRestore: async () => ({ ...plan, walSegments }) });
+      const length = await runWith(activities, async (taskQueue) => {
+        const handle = await startRestore(client, inputFor(taskQueue));
+        await handle.result();
+        return (await handle.fetchHistory()).events?.length ?? 0;
+      });
+      lengths.push(length);
+    }
+    assert.equal(lengths[0], lengths[1]);
+    assert.ok(lengths[0] > 20, `history has ${lengths[0]} events`);
+  });
+});
+
+const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
