@@ -8,6 +8,7 @@ import { loadProjectSettings } from '../settings';
 import { restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type RestoreInput, type RestoreResult } from '../shared';
 import { connectClient, workflowUiLink } from './connect';
 import { followRestore } from './follow';
+import { formatBytes } from './restore-status';
 import { UsageError } from './usage-error';
 
 export const RESTORE_USAGE = `pitr restore --server NAME --target-time TIME --dest DIR [--bucket B] [--prefix P] [--task-queue Q] [--force] [--wait] [--json]
@@ -118,7 +119,8 @@ function describeResult(result: RestoreResult): string {
   return [
     `restore completed: ${result.restoreId}`,
     `  backup ${plan.backupId} (ended ${plan.backupEndTime}): ${plan.backupReason}`,
-    `  WAL ${plan.beginWal}..${plan.endWal}: ${result.wal.objects} objects (${plan.walSegments} segments), ${result.wal.bytesFetched} bytes fetched; barman registered ${result.walFilesRegistered}`,
+    `  WAL ${plan.beginWal}..${plan.endWal}: ${plan.walSegments} segments, ${formatBytes(plan.walBytes)} (read while planning or fetched after); barman registered ${result.walFilesRegistered}`,
+    `  base backup: ${plan.baseObjects} objects, ${formatBytes(plan.baseBytes)}, ${formatBytes(result.base.bytesFetched)} fetched by this run`,
     `  PostgreSQL ${verify.state} at the target; last replayed commit ${verify.lastReplayedCommit ?? 'none after the backup'}`,
     `  data directory ready: ${result.destination}`,
   ].join('\n');

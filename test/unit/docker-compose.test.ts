@@ -1,0 +1,30 @@
+// docker-compose.yml cannot run here (no Docker engine): check that it parses and defines the
+// topology the README describes.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { REPO_ROOT } from '../support/stack-env';
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as {
+    services: Record<string, { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; volumes?: string[] }>;
+  };
+
+  it('defines Temporal with its UI and search attributes, an S3 server and the worker', () => {
+    assert.deepEqual(Object.keys(compose.services).sort(), ['s3', 'temporal', 'worker']);
+    const temporal = compose.services.temporal.command?.join(' ') ?? '';
+    for (const attribute of ['RestoreServer', 'RestoreDestination', 'RestorePhase', 'RestoreBackupId', 'RestoreTargetTime']) {
+      assert.match(temporal, new RegExp(`--search-attribute=${attribute}=`));
+    }
+    assert.match(temporal, /--ui-ip/);
+  });
+
+  it('gives the worker the Barman volume and the connection settings, with no secret written in the file', () => {
+    const worker = compose.services.worker;
+    assert.equal(worker.build, '.');
+    assert.ok(worker.volumes?.some((v) => v.endsWith(':/var/lib/pitr')));
+    assert.equal(worker.environment?.PITR_BARMAN_HOME, '/var/lib/pitr');
+    assert.match(worker.environment?.AWS_SECRET_ACCESS_KEY ?? '', /^\$\{AWS_SECRET_ACCESS_KEY/);
+  });
+});
