@@ -5,9 +5,14 @@ import { createActivities } from './activities';
 import { createS3Client } from './io/s3-client';
 import { loadWorkerSettings, pgBinDir, type WorkerSettings } from './settings';
 
-export async function createWorker(settings: WorkerSettings, connection: NativeConnection, namespace: string): Promise<Worker> {
+export async function createWorker(
+  settings: WorkerSettings,
+  connection: NativeConnection,
+  namespace: string,
+  s3Env: Record<string, string | undefined> = process.env,
+): Promise<Worker> {
   const activities = createActivities({
-    s3: createS3Client(),
+    s3: createS3Client(s3Env),
     workRoot: settings.workRoot,
     barmanUser: settings.barmanUser,
     pgBinDir: (major) => pgBinDir(settings.pgBinDirPattern, major),

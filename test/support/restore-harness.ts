@@ -1,0 +1,95 @@
+// A worker on the real stack for integration suites: its own task queue and destinations, restores
+// started the way the CLI starts them, and cleanup of everything it made.
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startRestore } from '../../src/cli/restore';
+import type { UtcMicros } from '../../src/core/timestamp';
+import { loadWorkerSettings, type WorkerSettings } from '../../src/settings';
+import type { RestoreInput, RestoreResult } from '../../src/shared';
+import { createWorker } from '../../src/worker';
+import { loadFixture, type Fixture } from './fixture';
+import { REPO_ROOT, requireStackEnv } from './stack-env';
+
+export interface RestoreHarness {
+  fixture: Fixture;
+  client: Client;
+  taskQueue: string;
+  settings: WorkerSettings;
+  /** A fresh destination path (not created) under this suite's folder. */
+  newDestination(): string;
+  inputFor(target: UtcMicros, destination?: string, overrides?: Partial<RestoreInput>): RestoreInput;
+  start(input: RestoreInput): Promise<WorkflowHandle>;
+  /** Runs a restore that must fail; returns its failure type and message. */
+  expectFailure(input: RestoreInput): Promise<{ type: string | undefined; message: string }>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Start a worker in this process (default true); false for suites that run their own. */
+  inProcessWorker?: boolean;
+  /** Worker settings overrides, e.g. another S3 endpoint. */
+  settings?: Partial<WorkerSettings>;
+  /** Environment for the worker's S3 client (default process.env). */
+  s3Env?: Record<string, string | undefined>;
+}
+
+export async function openRestoreHarness(options: HarnessOptions = {}): Promise<RestoreHarness> {
+  const stack = requireStackEnv();
+  const fixture = loadFixture();
+  const taskQueue = `it-${randomUUID()}`;
+  const destinationsRoot = join(REPO_ROOT, '.stack', 'restored', taskQueue);
+  const settings: WorkerSettings = { ...loadWorkerSettings(process.env), taskQueue, ...options.settings };
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection, namespace: stack.namespace });
+  let nativeConnection: NativeConnection | undefined;
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  if (options.inProcessWorker !== false) {
+    nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+    worker = await createWorker(settings, nativeConnection, stack.namespace, options.s3Env);
+    workerRun = worker.run();
+  }
+
+  const inputFor = (target: UtcMicros, destination = join(destinationsRoot, randomUUID()), overrides: Partial<RestoreInput> = {}): RestoreInput => ({
+    server: fixture.server,
+    bucket: fixture.bucket,
+    prefix: fixture.prefix,
+    targetTimeInput: target,
+    targetTime: target,
+    destination,
+    taskQueue,
+    force: false,
+    timings: { retryInitialMs: 200, retryMaximumMs: 2000, heartbeatTimeoutMs: 30_000 },
+    ...overrides,
+  });
+
+  return {
+    fixture,
+    client,
+    taskQueue,
+    settings,
+    newDestination: () => join(destinationsRoot, randomUUID()),
+    inputFor,
+    start: (input) => startRestore(client, input),
+    async expectFailure(input) {
+      const handle = await startRestore(client, input);
+      const error = await handle.result().then(
+        (result: RestoreResult) => assert.fail(`the restore should have failed, but completed: ${JSON.stringify(result.verify)}`),
+        (err: unknown) => err,
+      );
+      assert.ok(error instanceof WorkflowFailedError, String(error));
+      return { type: (error.cause as { type?: string }).type, message: String(error.cause?.message) };
+    },
+    async close() {
+      worker?.shutdown();
+      await workerRun;
+      await nativeConnection?.close();
+      await connection.close();
+      await rm(destinationsRoot, { recursive: true, force: true });
+    },
+  };
+}
