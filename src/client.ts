@@ -1,16 +1,22 @@
 // The pitr CLI: parses the command and hands over to src/cli/<command>.ts.
+import { runCancel } from './cli/cancel';
 import { runRestore, RESTORE_USAGE } from './cli/restore';
+import { runResume } from './cli/resume';
 import { runStatus } from './cli/status';
 import { UsageError } from './cli/usage-error';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   restore: runRestore,
   status: runStatus,
+  resume: runResume,
+  cancel: runCancel,
 };
 
 const USAGE = `usage:
   ${RESTORE_USAGE}
-  pitr status RESTORE_ID [--json]`;
+  pitr status RESTORE_ID [--json]
+  pitr resume RESTORE_ID [--wait]     run a failed, cancelled or terminated restore again, reusing its work on disk
+  pitr cancel RESTORE_ID [--wait]     stop a running restore and clean its staging area`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -10,6 +10,11 @@ export function restoreWorkflowId(server: string, destination: string): string {
   return `pitr:${server}:${destination}`;
 }
 
+/** Where --force moves an existing destination: `<dest>.before-pitr-<backup id>` (never deleted). */
+export function movedAsideSuffix(backupId: string): string {
+  return `before-pitr-${backupId}`;
+}
+
 export const RESTORE_PHASES = [
   'Plan',
   'SyncBase',

@@ -29,6 +29,8 @@ export async function createWorker(
     activities,
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
     shutdownGraceTime: settings.shutdownGraceMs,
+    // Cancellation reaches an activity only with a heartbeat the server sees: keep that within seconds.
+    maxHeartbeatThrottleInterval: '5 seconds',
   });
 }
 

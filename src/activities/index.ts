@@ -1,3 +1,4 @@
+import { abandonRestoreActivity } from './abandon-restore';
 import type { ActivityDeps } from './deps';
 import { extractBaseBackupActivity } from './extract-base-backup';
 import { planRestoreActivity } from './plan-restore';
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     recoverWithBarman: recoverWithBarmanActivity(deps),
     verifyRecoveredCluster: verifyRecoveredClusterActivity(deps),
     releaseWorkDir: releaseWorkDirActivity(),
+    abandonRestore: abandonRestoreActivity(deps),
   };
 }
 

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { inspectDestination } from '../io/destination';
+import { inspectDestination, isClaimed } from '../io/destination';
 import { openJournal } from '../io/download-journal';
 import { planRestore } from '../io/restore-planner';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
@@ -11,8 +11,11 @@ import { reportProgress } from './progress';
 export function planRestoreActivity(deps: ActivityDeps) {
   return async (input: RestoreInput): Promise<RestorePlan> => {
     return adaptFailures(async () => {
-      await inspectDestination(input.destination, { workRoot: deps.workRoot, force: input.force });
       const layout = restoreWorkDir(deps, input);
+      // A resumed restore finds its own partial output in the destination: recover clears that, nothing else.
+      if (!(await isClaimed(input.destination, layout.claimFile))) {
+        await inspectDestination(input.destination, { workRoot: deps.workRoot, force: input.force });
+      }
       await mkdir(layout.root, { recursive: true });
       await takeLock(layout.lockFile, Context.current().info.workflowExecution?.workflowId ?? input.destination);
       const progress = reportProgress('Plan', deps.heartbeatIntervalMs);

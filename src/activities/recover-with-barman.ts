@@ -4,7 +4,7 @@ import { recover } from '../io/barman';
 import { claimDestination } from '../io/destination';
 import { workDirLayout } from '../io/work-dir';
 import { toBarmanTime } from '../core/timestamp';
-import type { RestoreInput, RestorePlan } from '../shared';
+import { movedAsideSuffix, type RestoreInput, type RestorePlan } from '../shared';
 import { barmanSetup, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { reportProgress } from './progress';
@@ -22,11 +22,11 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
       const progress = reportProgress('Recover', deps.heartbeatIntervalMs);
       try {
         const movedAside = await claimDestination(input.destination, {
-          claimFile: join(layout.root, 'destination.claim'),
+          claimFile: layout.claimFile,
           owner: deps.barmanUser,
           force: input.force,
           workRoot: deps.workRoot,
-          movedAsideSuffix: `before-pitr-${plan.backupId}`,
+          movedAsideSuffix: movedAsideSuffix(plan.backupId),
         });
         await recover(
           barmanSetup(deps, layout, input.server),

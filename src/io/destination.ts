@@ -49,7 +49,7 @@ export async function inspectDestination(destination: string, options: { workRoo
  * Returns where an existing directory was moved to, if one was.
  */
 export async function claimDestination(destination: string, options: { claimFile: string; owner: string; force: boolean; workRoot: string; movedAsideSuffix: string }): Promise<string | null> {
-  const claimed = (await readFile(options.claimFile, 'utf8').catch(() => '')).trim() === destination;
+  const claimed = await isClaimed(destination, options.claimFile);
   let movedAside: string | null = null;
   if (claimed) {
     // Our own partial output from an earlier attempt: clear it.
@@ -67,6 +67,11 @@ export async function claimDestination(destination: string, options: { claimFile
   const { uid, gid } = await userIds(options.owner);
   await chown(destination, uid, gid);
   return movedAside;
+}
+
+/** Whether this restore's earlier attempt created or emptied the destination (its content is ours). */
+export async function isClaimed(destination: string, claimFile: string): Promise<boolean> {
+  return (await readFile(claimFile, 'utf8').catch(() => '')).trim() === destination;
 }
 
 /** chown -R, without following links. */

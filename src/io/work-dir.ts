@@ -13,6 +13,8 @@ export interface WorkDirLayout {
   /** Journal of completed downloads (the truth on resume; heartbeats are only hints). */
   journal: string;
   lockFile: string;
+  /** Written when the restore takes the destination: its content from then on is the restore's own. */
+  claimFile: string;
   /** Base backup tarballs as downloaded. */
   downloads: string;
   /** Scratch space for decompressed WAL read by pg_waldump. */
@@ -34,6 +36,7 @@ export function workDirLayout(root: string): WorkDirLayout {
     barmanLog: join(root, 'barman.log'),
     journal: join(root, 'downloads.journal'),
     lockFile: join(root, 'restore.lock'),
+    claimFile: join(root, 'destination.claim'),
     downloads: join(root, 'downloads'),
     scratch: join(root, 'scratch'),
     verifyLog: join(root, 'verify-postgres.log'),

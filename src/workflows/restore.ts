@@ -2,8 +2,11 @@
 // extract it, fetch the WAL up to the target, stage everything into a Barman home, let Barman
 // recover it, and prove PostgreSQL replays to the target. Only small facts cross between steps.
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  isCancellation,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -13,6 +16,7 @@ import {
 import type { RestoreActivities } from '../activities';
 import {
   DEFAULT_TIMINGS,
+  movedAsideSuffix,
   NON_RETRYABLE_FAILURE_TYPES,
   SearchAttributes,
   type RestoreInput,
@@ -30,9 +34,11 @@ function activityOptions(input: RestoreInput): { quick: ActivityOptions; long: A
     nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
   };
   // No scheduleToStart timeout: work waits on the host-bound queue until that host's worker is back.
+  // On cancellation, wait for the step to stop (children killed) before cleaning up after it.
+  const common = { taskQueue: input.taskQueue, heartbeatTimeout: timings.heartbeatTimeoutMs, retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
   return {
-    quick: { taskQueue: input.taskQueue, startToCloseTimeout: '10 minutes', heartbeatTimeout: timings.heartbeatTimeoutMs, retry },
-    long: { taskQueue: input.taskQueue, startToCloseTimeout: '24 hours', heartbeatTimeout: timings.heartbeatTimeoutMs, retry },
+    quick: { ...common, startToCloseTimeout: '10 minutes' },
+    long: { ...common, startToCloseTimeout: '24 hours' },
   };
 }
 
@@ -46,9 +52,10 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
     setCurrentDetails(`**${phase}**: ${details}`);
   };
 
+  let plan: RestorePlan | undefined;
   try {
     enter('Plan', `choosing a backup for ${input.targetTime} and reading WAL for the first commit after it`);
-    const plan: RestorePlan = await steps.planRestore(input);
+    plan = await steps.planRestore(input);
     upsertSearchAttributes([{ key: SearchAttributes.backupId, value: plan.backupId }]);
 
     enter('SyncBase', `downloading backup ${plan.backupId} (${plan.baseObjects} objects, ${plan.baseBytes} bytes)`);
@@ -76,6 +83,12 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
     enter('Done', `restored to ${verify.lastReplayedCommit ?? 'the backup end'} (last commit replayed), ${verify.state}`);
     return { restoreId: workflowInfo().workflowId, destination: input.destination, plan, base, wal, walFilesRegistered: registered.walFiles, verify };
   } catch (err) {
+    if (isCancellation(err)) {
+      const backupId = plan?.backupId;
+      await CancellationScope.nonCancellable(() => quickSteps.abandonRestore(input, backupId ? movedAsideSuffix(backupId) : null));
+      setCurrentDetails('**Cancelled**: staging removed; what was in the destination before is back as it was');
+      throw err;
+    }
     // Surface the activity's own message (what was wrong, what to do) as the workflow's failure.
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
       throw ApplicationFailure.create({ message: err.cause.message, type: err.cause.type ?? undefined, nonRetryable: true, cause: err });

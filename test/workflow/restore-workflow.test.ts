@@ -58,6 +58,7 @@ function mockActivities(calls: Calls, overrides: Partial<Record<keyof RestoreAct
     recoverWithBarman: async () => ({ movedAside: null }),
     verifyRecoveredCluster: async () => ({ state: 'paused', lastReplayedCommit: '2026-11-24T22:08:45.000000Z', timeline: 1 }),
     releaseWorkDir: async () => undefined,
+    abandonRestore: async () => ({ destinationCleared: true, movedBack: null }),
   };
   const wrapped = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const name of Object.keys(base) as (keyof RestoreActivities)[]) {
@@ -187,6 +188,7 @@ describe('restoreToPointInTime workflow (real dev server, mocked activities)', f
     assert.equal(outcome, 'CancelledFailure');
     assert.ok(sawCancellation, 'the activity should have seen the cancellation');
     assert.ok(!calls.includes('recoverWithBarman'));
+    assert.equal(calls.at(-1), 'abandonRestore', 'staging is cleaned up after the cancelled step stopped');
   });
 
   it('refuses a second restore into a destination a running restore owns, naming it', async () => {

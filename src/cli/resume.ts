@@ -1,0 +1,50 @@
+// `pitr resume ID`: runs a failed, cancelled or terminated restore again, with the inputs it was
+// started with and under the same restore id. Completed work on the worker's disk (downloads in the
+// journal, an extracted backup) is reused.
+import { defaultPayloadConverter, type Client } from '@temporalio/client';
+import { parseArgs } from 'node:util';
+import type { RestoreInput } from '../shared';
+import { connectClient, workflowUiLink } from './connect';
+import { followRestore } from './follow';
+import { startRestore } from './restore';
+import { UsageError } from './usage-error';
+
+const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']);
+
+export async function resumeRestore(client: Client, restoreId: string) {
+  const handle = client.workflow.getHandle(restoreId);
+  const description = await handle.describe().catch(() => {
+    throw new UsageError(`no restore with id ${restoreId}; list them with: temporal workflow list --query "WorkflowType='restoreToPointInTime'"`);
+  });
+  const status = description.status.name;
+  if (!RESUMABLE.has(status)) {
+    throw new UsageError(
+      status === 'RUNNING'
+        ? `restore ${restoreId} is still running (it retries by itself); follow it with: pitr status '${restoreId}'`
+        : `restore ${restoreId} is ${status.toLowerCase()}; only a failed, cancelled or terminated restore can be resumed`,
+    );
+  }
+  const history = await handle.fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) throw new Error(`restore ${restoreId} has no recorded input to resume from`);
+  const input = defaultPayloadConverter.fromPayload(payload) as RestoreInput;
+  return startRestore(client, input);
+}
+
+export async function runResume(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { wait: { type: 'boolean', default: false } }, allowPositionals: true });
+  if (positionals.length !== 1) throw new UsageError('usage: pitr resume RESTORE_ID [--wait]');
+  const connected = await connectClient();
+  try {
+    const handle = await resumeRestore(connected.client, positionals[0]);
+    console.log(`restore resumed: ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
+    console.log(`Temporal UI: ${workflowUiLink(connected.namespace, handle.workflowId, handle.firstExecutionRunId)}`);
+    if (values.wait) {
+      const result = await followRestore(handle, { quiet: false });
+      console.log(`restore completed: ${result.restoreId}; PostgreSQL ${result.verify.state} at the target, data directory ${result.destination}`);
+    }
+    return 0;
+  } finally {
+    await connected.close();
+  }
+}
