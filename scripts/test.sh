@@ -20,7 +20,7 @@ npm run -s build
 log="$LOG_DIR/mocha.log"
 set +e
 npx mocha --exit --reporter spec \
-  'lib/test/unit/**/*.test.js' 'lib/test/workflow/**/*.test.js' 'lib/test/integration/**/*.test.js' "$@" 2>&1 | tee "$log"
+  'lib/test/unit/**/*.test.js' 'lib/test/workflow/**/*.test.js' 'lib/test/replay/**/*.test.js' 'lib/test/integration/**/*.test.js' "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 passed=$(grep -Eo '^ +[0-9]+ passing' "$log" | grep -Eo '[0-9]+' || echo 0)
