@@ -47,37 +47,44 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
   const steps = proxyActivities<RestoreActivities>(long);
   const quickSteps = proxyActivities<RestoreActivities>(quick);
 
-  const enter = (phase: RestorePhase, details: string) => {
+  // Each step shows in the UI three ways: the phase search attribute, the current details, and the
+  // activity's own summary (returned here for the call).
+  const enter = (phase: RestorePhase, details: string): { summary: string } => {
     upsertSearchAttributes([{ key: SearchAttributes.phase, value: phase }]);
     setCurrentDetails(`**${phase}**: ${details}`);
+    return { summary: details.slice(0, 200) };
   };
 
   let plan: RestorePlan | undefined;
   try {
-    enter('Plan', `choosing a backup for ${input.targetTime} and reading WAL for the first commit after it`);
-    plan = await steps.planRestore(input);
+    plan = await steps.planRestore.executeWithOptions(
+      enter('Plan', `choosing a backup for ${input.targetTime} and reading WAL for the first commit after it`),
+      [input],
+    );
     upsertSearchAttributes([{ key: SearchAttributes.backupId, value: plan.backupId }]);
 
-    enter('SyncBase', `downloading backup ${plan.backupId} (${plan.baseObjects} objects, ${plan.baseBytes} bytes)`);
-    const base = await steps.syncBaseBackup(input, plan);
+    const base = await steps.syncBaseBackup.executeWithOptions(
+      enter('SyncBase', `downloading backup ${plan.backupId} (${plan.baseObjects} objects, ${plan.baseBytes} bytes)`),
+      [input, plan],
+    );
 
-    enter('Extract', `extracting backup ${plan.backupId} into the Barman home`);
-    await steps.extractBaseBackup(input, plan);
+    await steps.extractBaseBackup.executeWithOptions(enter('Extract', `extracting backup ${plan.backupId} into the Barman home`), [input, plan]);
 
-    enter('SyncWal', `downloading ${plan.walSegments} WAL segments ${plan.beginWal} to ${plan.endWal}`);
-    const wal = await steps.syncWalRange(input, plan);
+    const wal = await steps.syncWalRange.executeWithOptions(
+      enter('SyncWal', `downloading ${plan.walSegments} WAL segments ${plan.beginWal} to ${plan.endWal}`),
+      [input, plan],
+    );
 
-    enter('Stage', 'staging WAL for Barman (mtimes, ownership, configuration)');
-    await quickSteps.stageInBarmanHome(input, plan);
+    await quickSteps.stageInBarmanHome.executeWithOptions(enter('Stage', 'staging WAL for Barman (mtimes, ownership, configuration)'), [input, plan]);
 
-    enter('RebuildXlogdb', 'barman rebuild-xlogdb');
-    const registered = await quickSteps.rebuildXlogdb(input, plan);
+    const registered = await quickSteps.rebuildXlogdb.executeWithOptions(enter('RebuildXlogdb', 'barman rebuild-xlogdb'), [input, plan]);
 
-    enter('Recover', `barman recover --target-time into ${input.destination}`);
-    await steps.recoverWithBarman(input, plan);
+    await steps.recoverWithBarman.executeWithOptions(enter('Recover', `barman recover --target-time into ${input.destination}`), [input, plan]);
 
-    enter('Verify', 'starting PostgreSQL privately until replay pauses at the target');
-    const verify = await steps.verifyRecoveredCluster(input, plan);
+    const verify = await steps.verifyRecoveredCluster.executeWithOptions(
+      enter('Verify', 'starting PostgreSQL privately until replay pauses at the target'),
+      [input, plan],
+    );
 
     await quickSteps.releaseWorkDir(plan);
     enter('Done', `restored to ${verify.lastReplayedCommit ?? 'the backup end'} (last commit replayed), ${verify.state}`);

@@ -1,7 +1,7 @@
 // The workflow on the real Temporal dev server, with mocked activities: order, retries,
 // non-retryable failures, cancellation, ID conflicts, and a history that does not grow with WAL.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { defaultPayloadConverter, WorkflowFailedError, type Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import assert from 'node:assert/strict';
@@ -96,11 +96,14 @@ describe('restoreToPointInTime workflow (real dev server, mocked activities)', f
 
   it('runs the steps in the order of the manual procedure and returns what they found', async () => {
     const calls: Calls = [];
-    const { result, phase, backupId } = await runWith(mockActivities(calls), async (taskQueue) => {
+    const { result, summaries, phase, backupId } = await runWith(mockActivities(calls), async (taskQueue) => {
       const handle = await startRestore(client, inputFor(taskQueue));
       const result: RestoreResult = await handle.result();
       const description = await handle.describe();
-      return { result, phase: description.typedSearchAttributes.get(SearchAttributes.phase), backupId: description.typedSearchAttributes.get(SearchAttributes.backupId) };
+      const summaries = ((await handle.fetchHistory()).events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes && e.userMetadata?.summary)
+        .map((e) => defaultPayloadConverter.fromPayload<string>(e.userMetadata!.summary!));
+      return { result, summaries, phase: description.typedSearchAttributes.get(SearchAttributes.phase), backupId: description.typedSearchAttributes.get(SearchAttributes.backupId) };
     });
     assert.deepEqual(calls, [
       'planRestore',
@@ -118,6 +121,8 @@ describe('restoreToPointInTime workflow (real dev server, mocked activities)', f
     assert.equal(result.verify.state, 'paused');
     assert.equal(phase, 'Done');
     assert.equal(backupId, plan.backupId);
+    assert.equal(summaries[1], `downloading backup ${plan.backupId} (2 objects, 5000 bytes)`, 'each step carries a summary for the UI');
+    assert.equal(summaries.length, 8, 'every step but the final clean-up has a summary');
   });
 
   it('retries a step that fails transiently and goes on from that step, not from the start', async () => {
