@@ -1,5 +1,6 @@
-// Project settings from the environment (one table in the README). Connection settings for Temporal
-// come from @temporalio/envconfig and for S3 from the AWS SDK's own chain; nothing here is secret.
+// Project settings from the environment or a settings file (one table in the README). Connection
+// settings for Temporal come from @temporalio/envconfig and for S3 from the AWS SDK's own chain.
+import { readFileSync } from 'node:fs';
 import { DEFAULT_TASK_QUEUE } from './shared';
 
 export interface ProjectSettings {
@@ -18,9 +19,37 @@ export interface WorkerSettings extends ProjectSettings {
   maxConcurrentActivities: number;
   verifyTimeoutMs: number;
   shutdownGraceMs: number;
+  /** host:port for Prometheus metrics, or undefined for none. */
+  metricsAddress: string | undefined;
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  logFormat: 'json' | 'text';
 }
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * The environment, with the PITR_* settings of the file named by PITR_CONFIG (KEY=VALUE lines, `#`
+ * comments) underneath it: a variable set in the environment wins over the file.
+ */
+export function settingsEnvironment(env: Env = process.env): Env {
+  const file = env.PITR_CONFIG;
+  if (!file) return env;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`PITR_CONFIG=${file} cannot be read: ${(err as Error).message}`);
+  }
+  const fromFile: Env = {};
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const match = /^(?:export\s+)?(PITR_[A-Z0-9_]+)\s*=\s*(.*)$/.exec(line);
+    if (!match) throw new Error(`${file} line ${index + 1}: expected PITR_NAME=value, got "${line}"`);
+    fromFile[match[1]] = match[2].replace(/^(['"])(.*)\1$/, '$2');
+  });
+  return { ...fromFile, ...env };
+}
 
 export function loadProjectSettings(env: Env = process.env): ProjectSettings {
   return {
@@ -42,11 +71,23 @@ export function loadWorkerSettings(env: Env = process.env): WorkerSettings {
     maxConcurrentActivities: positiveInteger(env, 'PITR_MAX_CONCURRENT_ACTIVITIES', 4),
     verifyTimeoutMs: positiveInteger(env, 'PITR_VERIFY_TIMEOUT_S', 3600) * 1000,
     shutdownGraceMs: positiveInteger(env, 'PITR_SHUTDOWN_GRACE_S', 30) * 1000,
+    metricsAddress: env.PITR_METRICS_ADDRESS || undefined,
+    logLevel: oneOf(env, 'PITR_LOG_LEVEL', ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const, 'INFO'),
+    logFormat: oneOf(env, 'PITR_LOG_FORMAT', ['json', 'text'] as const, 'json'),
   };
 }
 
 export function pgBinDir(pattern: string, major: number): string {
   return pattern.replace('{major}', String(major));
+}
+
+function oneOf<T extends string>(env: Env, name: string, accepted: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(accepted as readonly string[]).includes(raw)) {
+    throw new Error(`${name}=${JSON.stringify(raw)} is not one of ${accepted.join(', ')} (default ${fallback})`);
+  }
+  return raw as T;
 }
 
 function positiveInteger(env: Env, name: string, fallback: number): number {

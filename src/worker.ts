@@ -1,9 +1,9 @@
 // The worker: runs next to the Barman volume and polls its host's task queue.
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { createS3Client } from './io/s3-client';
-import { loadWorkerSettings, pgBinDir, type WorkerSettings } from './settings';
+import { loadWorkerSettings, pgBinDir, settingsEnvironment, type WorkerSettings } from './settings';
 
 export async function createWorker(
   settings: WorkerSettings,
@@ -34,13 +34,31 @@ export async function createWorker(
   });
 }
 
+/** One JSON object per line on stdout (for log shippers), or Temporal's plain text. */
+function installRuntime(settings: WorkerSettings): void {
+  const writeJson = (entry: LogEntry) =>
+    process.stdout.write(
+      `${JSON.stringify({ time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(), level: entry.level, message: entry.message, ...entry.meta })}\n`,
+    );
+  Runtime.install({
+    logger: settings.logFormat === 'json' ? new DefaultLogger(settings.logLevel, writeJson) : new DefaultLogger(settings.logLevel),
+    telemetryOptions: settings.metricsAddress ? { metrics: { prometheus: { bindAddress: settings.metricsAddress } } } : undefined,
+  });
+}
+
 async function main(): Promise<void> {
-  const settings = loadWorkerSettings();
+  const settings = loadWorkerSettings(settingsEnvironment());
+  installRuntime(settings);
   const config = loadClientConnectConfig();
   const connection = await NativeConnection.connect(config.connectionOptions);
   try {
     const worker = await createWorker(settings, connection, config.namespace ?? 'default');
-    console.log(`pitr worker polling task queue "${settings.taskQueue}" (work area ${settings.workRoot})`);
+    Runtime.instance().logger.info('pitr worker started', {
+      taskQueue: settings.taskQueue,
+      workRoot: settings.workRoot,
+      metrics: settings.metricsAddress ?? 'off',
+    });
+    // SIGTERM/SIGINT: the runtime stops polling, lets running steps finish for the grace time, then exits.
     await worker.run();
   } finally {
     await connection.close();

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseTargetTime } from '../core/recovery-target';
 import { toDate } from '../core/timestamp';
-import { loadProjectSettings } from '../settings';
+import { loadProjectSettings, settingsEnvironment } from '../settings';
 import { restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type RestoreInput, type RestoreResult } from '../shared';
 import { connectClient, workflowUiLink } from './connect';
 import { followRestore } from './follow';
@@ -14,7 +14,7 @@ import { UsageError } from './usage-error';
 export const RESTORE_USAGE = `pitr restore --server NAME --target-time TIME --dest DIR [--bucket B] [--prefix P] [--task-queue Q] [--force] [--wait] [--json]
   TIME needs an explicit UTC offset: "2022-09-07 06:32:06.397252+00" or 2022-09-07T06:32:06.397252+02:00`;
 
-export function parseRestoreArgs(argv: string[], env = process.env): { input: RestoreInput; wait: boolean; json: boolean } {
+export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): { input: RestoreInput; wait: boolean; json: boolean } {
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadWorkerSettings, pgBinDir, settingsEnvironment } from '../../src/settings';
+
+describe('settings', () => {
+  it('has production defaults', () => {
+    const settings = loadWorkerSettings({});
+    assert.equal(settings.taskQueue, 'pitr');
+    assert.equal(settings.workRoot, '/var/lib/pitr');
+    assert.equal(settings.barmanUser, 'postgres');
+    assert.equal(settings.partSizeBytes, 16 * 1024 * 1024);
+    assert.equal(settings.metricsAddress, undefined);
+    assert.equal(settings.logFormat, 'json');
+    assert.equal(pgBinDir(settings.pgBinDirPattern, 15), '/usr/lib/postgresql/15/bin');
+  });
+
+  it('rejects a bad number or choice, naming the variable and what is accepted', () => {
+    assert.throws(() => loadWorkerSettings({ PITR_DOWNLOAD_CONCURRENCY: 'many' }), /PITR_DOWNLOAD_CONCURRENCY="many" is not a positive whole number \(default 4\)/);
+    assert.throws(() => loadWorkerSettings({ PITR_PART_SIZE_MB: '0' }), /PITR_PART_SIZE_MB/);
+    assert.throws(() => loadWorkerSettings({ PITR_LOG_FORMAT: 'xml' }), /PITR_LOG_FORMAT="xml" is not one of json, text/);
+  });
+
+  it('reads a settings file under the environment, which wins', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pitr-settings-')), 'pitr.env');
+    writeFileSync(file, '# worker on db-backup-1\nPITR_TASK_QUEUE=db-backup-1\nexport PITR_BUCKET="prod-backups"\nPITR_PART_CONCURRENCY=8\n');
+    const settings = loadWorkerSettings(settingsEnvironment({ PITR_CONFIG: file, PITR_PART_CONCURRENCY: '2' }));
+    assert.equal(settings.taskQueue, 'db-backup-1');
+    assert.equal(settings.bucket, 'prod-backups');
+    assert.equal(settings.partConcurrency, 2);
+  });
+
+  it('refuses a settings file line it does not understand, naming the line', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pitr-settings-')), 'pitr.env');
+    writeFileSync(file, 'PITR_BUCKET=b\nAWS_SECRET_ACCESS_KEY=x\n');
+    assert.throws(() => settingsEnvironment({ PITR_CONFIG: file }), /line 2: expected PITR_NAME=value/);
+    assert.throws(() => settingsEnvironment({ PITR_CONFIG: '/nonexistent/pitr.env' }), /PITR_CONFIG=\/nonexistent\/pitr.env cannot be read/);
+  });
+});
