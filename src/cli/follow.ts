@@ -1,25 +1,75 @@
-// Follows a restore to its end, printing a line whenever its phase or progress changes.
+// Follows a restore to its end. On a terminal: a live progress line per phase (bar, bytes or files,
+// rate, ETA), each phase's last line kept. Otherwise: a plain line whenever phase or progress changes.
 import type { WorkflowHandle } from '@temporalio/client';
 import type { RestoreResult } from '../shared';
-import { formatStatusLine, readRestoreStatus } from './restore-status';
+import { progressFraction, progressLine, type ProgressSample } from './progress-line';
+import { formatStatusLine, readRestoreStatus, type RestoreStatus } from './restore-status';
 
-export async function followRestore(handle: WorkflowHandle, options: { quiet: boolean; pollMs?: number }): Promise<RestoreResult> {
+export interface FollowOptions {
+  quiet: boolean;
+  pollMs?: number;
+  tty?: boolean;
+  write?: (text: string) => void;
+}
+
+export async function followRestore(handle: WorkflowHandle, options: FollowOptions): Promise<RestoreResult> {
   const result = handle.result() as Promise<RestoreResult>;
   let settled = false;
   result.then(
     () => (settled = true),
     () => (settled = true),
   );
-  let lastLine = '';
+  const render = (options.tty ?? Boolean(process.stdout.isTTY)) ? terminalRenderer(options.write) : plainRenderer(options.write);
   while (!settled && !options.quiet) {
     try {
-      const line = formatStatusLine(await readRestoreStatus(handle));
-      if (line !== lastLine) console.log(`  ${new Date().toISOString().slice(11, 19)} ${line}`);
-      lastLine = line;
+      render.update(await readRestoreStatus(handle), Date.now());
     } catch {
       // describe is best effort while following; the result decides
     }
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, options.pollMs ?? 1000))]);
   }
+  render.finish();
   return result;
+}
+
+interface Renderer {
+  update(status: RestoreStatus, nowMs: number): void;
+  finish(): void;
+}
+
+function plainRenderer(write: (text: string) => void = (text) => process.stdout.write(text)): Renderer {
+  let last = '';
+  return {
+    update(status) {
+      const line = formatStatusLine(status);
+      if (line !== last) write(`  ${new Date().toISOString().slice(11, 19)} ${line}\n`);
+      last = line;
+    },
+    finish() {},
+  };
+}
+
+function terminalRenderer(write: (text: string) => void = (text) => process.stdout.write(text)): Renderer {
+  let phase: string | null = null;
+  let sample: ProgressSample | null = null;
+  let drawn = false;
+  return {
+    update(status, nowMs) {
+      const progress = status.progress ?? (status.phase ? { phase: status.phase as never, bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0 } : null);
+      if (!progress) return;
+      if (progress.phase !== phase) {
+        if (drawn) write('\n');
+        phase = progress.phase;
+        sample = null;
+      }
+      const retry = status.attempt && status.attempt > 1 ? `  (attempt ${status.attempt}${status.lastFailure ? `: ${status.lastFailure.slice(0, 60)}` : ''})` : '';
+      write(`\r\x1b[K  ${progressLine(progress, sample, nowMs)}${retry}`);
+      drawn = true;
+      const fraction = progressFraction(progress);
+      sample = fraction ? { atMs: nowMs, done: fraction.done } : null;
+    },
+    finish() {
+      if (drawn) write('\n');
+    },
+  };
 }
