@@ -241,7 +241,7 @@ s3_url() {
 #   rm-prefix BUCKET PREFIX        delete every object under PREFIX
 #   backups BUCKET PREFIX SERVER   print the parsed backup.info files as JSON
 #   has-fixture-backups FILE       succeed if every backup listed in fixture FILE is in its bucket
-#   write-fixture BUCKET PREFIX SERVER MARKERS_JSON OUT   write fixture.json; print ids and targets
+#   write-fixture BUCKET PREFIX SERVER MARKERS_JSON OUT POINTS_JSON   write fixture.json; print ids and targets
 s3_tool() {
   "$SYS_PYTHON" - "$@" <<'PY'
 import datetime, json, os, sys, time
@@ -333,7 +333,7 @@ try:
                 print("missing: s3://%s/%s" % (fx["bucket"], key), file=sys.stderr)
                 sys.exit(1)
     elif op == "write-fixture":
-        bucket, prefix, server, markers_file, out = args
+        bucket, prefix, server, markers_file, out, points_file = args
         found = backups(s3, bucket, prefix, server)
         bad = [b["id"] for b in found if b["status"] != "DONE"]
         if bad or len(found) != 2:
@@ -342,7 +342,7 @@ try:
         markers = json.load(open(markers_file))
         fixture = {"server": server, "bucket": bucket, "prefix": prefix,
                    "backups": [{k: b[k] for k in ("id", "beginTime", "endTime", "beginWal", "endWal")} for b in found],
-                   "markers": markers}
+                   "markers": markers, "restorePoints": json.load(open(points_file))}
         with open(out + ".tmp", "w") as f:
             json.dump(fixture, f, indent=2)
             f.write("\n")

@@ -30,7 +30,8 @@ DEST=$(s3_url)
 FIXTURE_LOG_DIR="$LOG_DIR/fixture"
 
 if (( ! rebuild )) && [[ -s $FIXTURE_FILE ]]; then
-  if s3_tool has-fixture-backups "$FIXTURE_FILE"; then
+  # (a fixture from before restore points were recorded is rebuilt)
+  if grep -q '"restorePoints"' "$FIXTURE_FILE" && s3_tool has-fixture-backups "$FIXTURE_FILE"; then
     cat "$FIXTURE_FILE"
     say "ok: fixture up to date ($FIXTURE_FILE; its backups are in $DEST/$SERVER_NAME/). Use --rebuild to build it again."
     exit 0
@@ -84,10 +85,10 @@ step "source PostgreSQL started on 127.0.0.1:$SOURCE_PORT (log $SOURCE_LOG)"
 
 run_as_postgres pgbench -i -s 3 -q >"$FIXTURE_LOG_DIR/pgbench.log" 2>&1 \
   || { log_tail "$FIXTURE_LOG_DIR/pgbench.log"; die "pgbench -i failed"; }
-psql_source "create table markers (label text primary key, committed_at timestamptz not null)"
+psql_source "create table markers (label text primary key, committed_at timestamptz not null, xid bigint not null default txid_current())"
 step "pgbench -i -s 3 done; table markers created"
 
-# marker LABEL: one row in its own transaction, stamped with the clock at the insert.
+# marker LABEL: one row in its own transaction, stamped with the clock at the insert and its transaction id.
 marker() { psql_source "insert into markers (label, committed_at) values ('$1', clock_timestamp())"; }
 # switch_wal: close the current segment (so it gets archived); prints the name of the closed segment.
 switch_wal() { psql_source "select pg_walfile_name(pg_switch_wal())"; }
@@ -148,6 +149,8 @@ step "backup 2 done ($n during-b2 markers)"
 for i in 1 2 3; do
   sleep 1
   marker "after-b2-$i"
+  # A named restore point right after after-b2-1, for --target-name and --target-lsn restores.
+  if (( i == 1 )); then restore_point_lsn=$(psql_source "select pg_create_restore_point('after-b2-1')"); fi
   if (( i == 2 )); then switch_wal >/dev/null; fi
 done
 sleep 1
@@ -158,8 +161,9 @@ wait_archived "$last_seg"
 
 marker_json="$FIXTURE_LOG_DIR/markers.json"
 psql_source "select coalesce(json_agg(json_build_object('label', label, 'committedAt',
-    to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')) order by committed_at), '[]')
+    to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), 'xid', xid::text) order by committed_at), '[]')
   from markers" >"$marker_json"
+printf '[{"name": "after-b2-1", "lsn": "%s"}]\n' "$restore_point_lsn" >"$FIXTURE_LOG_DIR/restore-points.json"
 
 # A clean shutdown switches and archives the last segment too.
 stop_source
@@ -168,5 +172,5 @@ leftover=$(find "$SOURCE_DATA/pg_wal/archive_status" -name '*.ready' | wc -l)
 step "source stopped; all WAL archived"
 
 # ----- fixture.json -------------------------------------------------------------------------------------
-s3_tool write-fixture "$PITR_BUCKET" "$PREFIX" "$SERVER_NAME" "$marker_json" "$FIXTURE_FILE"
+s3_tool write-fixture "$PITR_BUCKET" "$PREFIX" "$SERVER_NAME" "$marker_json" "$FIXTURE_FILE" "$FIXTURE_LOG_DIR/restore-points.json"
 step "wrote $FIXTURE_FILE"

@@ -10,6 +10,24 @@ export function restoreWorkflowId(server: string, destination: string): string {
   return `pitr:${server}:${destination}`;
 }
 
+/** The target in words, for summaries and messages. */
+export function describeTarget(input: Pick<RestoreInput, 'targetTime' | 'otherTarget'>): string {
+  if (input.targetTime) return input.targetTime;
+  const target = input.otherTarget;
+  switch (target?.kind) {
+    case 'lsn':
+      return `LSN ${target.lsn}`;
+    case 'xid':
+      return `transaction ${target.xid}`;
+    case 'name':
+      return `restore point "${target.name}"`;
+    case 'immediate':
+      return 'the end of the backup (immediate)';
+    default:
+      return 'no target';
+  }
+}
+
 /** Where --force moves an existing destination: `<dest>.before-pitr-<backup id>` (never deleted). */
 export function movedAsideSuffix(backupId: string): string {
   return `before-pitr-${backupId}`;
@@ -87,16 +105,28 @@ export const DEFAULT_TIMINGS: RestoreTimings = {
   heartbeatTimeoutMs: 60_000,
 };
 
+/** A recovery target other than a time (see src/core/recovery-targets.ts). */
+export type OtherTarget = { kind: 'lsn'; lsn: string } | { kind: 'xid'; xid: string } | { kind: 'name'; name: string } | { kind: 'immediate' };
+export type TargetAction = 'pause' | 'promote' | 'shutdown';
+
 export interface RestoreInput {
   /** barman-cloud server name: the folder in the bucket, and the Barman server name. */
   server: string;
   bucket: string;
   /** Key prefix before the server folder; '' when the server folder is at the bucket root. */
   prefix: string;
-  /** Recovery target as given by the user (kept for the record). */
-  targetTimeInput: string;
-  /** Recovery target, normalised: UTC, ISO 8601, microseconds, e.g. 2026-11-24T21:55:42.916985Z. */
-  targetTime: string;
+  /** Time target as given by the user (kept for the record). Exactly one of targetTime and otherTarget is set. */
+  targetTimeInput?: string;
+  /** Time target, normalised: UTC, ISO 8601, microseconds, e.g. 2026-11-24T21:55:42.916985Z. */
+  targetTime?: string;
+  /** LSN, transaction id, restore point name, or immediate. */
+  otherTarget?: OtherTarget;
+  /** Timeline to recover along (default: the backup's own). */
+  targetTimeline?: number;
+  /** What PostgreSQL does at the target (default: pause, so a person can look before promoting). */
+  targetAction?: TargetAction;
+  /** Use this backup instead of choosing one (required for xid and restore point targets). */
+  backupId?: string;
   /** Absolute, normalised path of the data directory to create. */
   destination: string;
   /** Task queue of the worker that owns the Barman host's disk. */
@@ -123,8 +153,10 @@ export interface RestorePlan {
   historyFiles: number;
   baseObjects: number;
   baseBytes: number;
-  /** The first commit after the target: where replay will stop. */
-  firstCommitAfterTarget: string;
+  /** Time targets: the first commit after the target, where replay will stop. */
+  firstCommitAfterTarget?: string;
+  /** Other targets: where the target was found (e.g. `restore point "x" at 0/5000060`). */
+  targetReached?: string;
   /** Present when the plan scanned past it: the last commit not later than the target. */
   lastCommitBeforeTarget?: string;
   /** Per-restore working area on the worker host (barman home, downloads, journal). */
@@ -139,7 +171,7 @@ export interface TransferResult {
 }
 
 export interface VerifyResult {
-  state: 'paused' | 'promoted';
+  state: 'paused' | 'promoted' | 'shutdown';
   lastReplayedCommit: string | null;
   timeline: number;
 }

@@ -3,7 +3,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { inspectDestination, isClaimed } from '../io/destination';
 import { openJournal } from '../io/download-journal';
 import { planRestore } from '../io/restore-planner';
-import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
+import { planOtherTargetRestore } from '../io/target-planner';
+import { FailureTypes, RestoreError, type OtherTarget, type RestoreInput, type RestorePlan } from '../shared';
 import { restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { reportProgress } from './progress';
@@ -20,19 +21,29 @@ export function planRestoreActivity(deps: ActivityDeps) {
       await takeLock(layout.lockFile, Context.current().info.workflowExecution?.workflowId ?? input.destination);
       const progress = reportProgress('Plan', deps.heartbeatIntervalMs);
       try {
-        const { plan } = await planRestore(deps, {
-          ...input,
+        const request = {
+          server: input.server,
+          bucket: input.bucket,
+          prefix: input.prefix,
           layout,
           journal: await openJournal(layout.journal),
           signal: progress.signal,
-          onProgress: (current, filesDone) => progress.update({ current, filesDone }),
-        });
+          onProgress: (current: string, filesDone: number) => progress.update({ current, filesDone }),
+        };
+        const { plan } = input.targetTime
+          ? await planRestore(deps, { ...request, targetTime: input.targetTime })
+          : await planOtherTargetRestore(deps, { ...request, target: requiredTarget(input), backupId: input.backupId });
         return { ...plan, workDir: layout.root };
       } finally {
         progress.stop();
       }
     });
   };
+}
+
+function requiredTarget(input: RestoreInput): OtherTarget {
+  if (!input.otherTarget) throw new RestoreError(FailureTypes.InvalidTarget, 'the restore has no recovery target: give a time, an LSN, a transaction id, a restore point name, or immediate');
+  return input.otherTarget;
 }
 
 /** Second guard after the workflow ID: one restore per work area, even from a client using another ID. */

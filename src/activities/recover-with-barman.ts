@@ -4,7 +4,7 @@ import { recover } from '../io/barman';
 import { claimDestination } from '../io/destination';
 import { workDirLayout } from '../io/work-dir';
 import { toBarmanTime } from '../core/timestamp';
-import { movedAsideSuffix, type RestoreInput, type RestorePlan } from '../shared';
+import { FailureTypes, movedAsideSuffix, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
 import { barmanSetup, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { reportProgress } from './progress';
@@ -14,6 +14,23 @@ import { reportProgress } from './progress';
  * archive_command = false, which leaves archive_mode on and WAL piling up after promotion.
  */
 const SAFETY_SETTINGS = "\n# added by pitr: this is a restored copy; it must not archive into the source's WAL archive\narchive_mode = 'off'\n";
+
+export function barmanTargetArgs(input: RestoreInput): string[] {
+  if (input.targetTime) return ['--target-time', toBarmanTime(input.targetTime)];
+  const target = input.otherTarget;
+  switch (target?.kind) {
+    case 'lsn':
+      return ['--target-lsn', target.lsn];
+    case 'xid':
+      return ['--target-xid', target.xid];
+    case 'name':
+      return ['--target-name', target.name];
+    case 'immediate':
+      return ['--target-immediate'];
+    default:
+      throw new RestoreError(FailureTypes.InvalidTarget, 'the restore has no recovery target');
+  }
+}
 
 export function recoverWithBarmanActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<{ movedAside: string | null }> =>
@@ -30,7 +47,13 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
         });
         await recover(
           barmanSetup(deps, layout, input.server),
-          { backupId: plan.backupId, destination: input.destination, targetTime: toBarmanTime(input.targetTime), targetTimeline: plan.timeline },
+          {
+            backupId: plan.backupId,
+            destination: input.destination,
+            targetArgs: barmanTargetArgs(input),
+            targetTimeline: input.targetTimeline ?? plan.timeline,
+            targetAction: input.targetAction,
+          },
           progress.signal,
         );
         await appendFile(join(input.destination, 'postgresql.auto.conf'), SAFETY_SETTINGS);

@@ -24,10 +24,15 @@ export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
           signal: progress.signal,
           onPoll: (s) => progress.update({ current: s?.lastReplayedCommit ? `replayed to ${s.lastReplayedCommit}` : 'starting' }),
         });
-        if (state.lastReplayedCommit !== null && state.lastReplayedCommit > input.targetTime) {
+        if (input.targetTime && state.lastReplayedCommit !== null && state.lastReplayedCommit > input.targetTime) {
           throw new RestoreError(FailureTypes.RecoveryFailed, `recovery replayed a commit at ${state.lastReplayedCommit}, later than the target ${input.targetTime}`);
         }
-        return { state: state.inRecovery ? 'paused' : 'promoted', lastReplayedCommit: state.lastReplayedCommit, timeline: state.timeline };
+        const outcome = state.pauseState === 'shutdown' ? 'shutdown' : state.inRecovery ? 'paused' : 'promoted';
+        const expected = input.targetAction === 'promote' ? 'promoted' : input.targetAction === 'shutdown' ? 'shutdown' : 'paused';
+        if (outcome !== expected) {
+          throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL ended recovery ${outcome}, but the target action asked for ${expected}; see ${layout.verifyLog}`);
+        }
+        return { state: outcome, lastReplayedCommit: state.lastReplayedCommit, timeline: state.timeline };
       } finally {
         await stopPostgres(instance);
         progress.stop();

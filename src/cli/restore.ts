@@ -3,16 +3,20 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client 
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseTargetTime } from '../core/recovery-target';
+import { parseTargetAction, parseTargetLsn, parseTargetName, parseTargetTimeline, parseTargetXid } from '../core/recovery-targets';
 import { toDate } from '../core/timestamp';
 import { loadProjectSettings, settingsEnvironment } from '../settings';
-import { restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type RestoreInput, type RestoreResult } from '../shared';
+import { describeTarget, restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type RestoreInput, type RestoreResult } from '../shared';
 import { connectClient, workflowUiLink } from './connect';
 import { followRestore } from './follow';
 import { formatBytes } from './restore-status';
 import { UsageError } from './usage-error';
 
-export const RESTORE_USAGE = `pitr restore --server NAME --target-time TIME --dest DIR [--bucket B] [--prefix P] [--task-queue Q] [--force] [--wait] [--json]
-  TIME needs an explicit UTC offset: "2022-09-07 06:32:06.397252+00" or 2022-09-07T06:32:06.397252+02:00`;
+export const RESTORE_USAGE = `pitr restore --server NAME TARGET --dest DIR [--backup-id ID] [--target-tli N] [--target-action pause|promote|shutdown]
+               [--bucket B] [--prefix P] [--task-queue Q] [--force] [--wait] [--json]
+  TARGET is one of --target-time TIME, --target-lsn LSN, --target-xid XID, --target-name NAME, --target-immediate
+  TIME needs an explicit UTC offset: "2022-09-07 06:32:06.397252+00" or 2022-09-07T06:32:06.397252+02:00
+  --target-xid and --target-name need --backup-id (backup.info cannot tell which backup precedes them)`;
 
 export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): { input: RestoreInput; wait: boolean; json: boolean } {
   const { values } = parseArgs({
@@ -20,6 +24,13 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
     options: {
       server: { type: 'string' },
       'target-time': { type: 'string' },
+      'target-lsn': { type: 'string' },
+      'target-xid': { type: 'string' },
+      'target-name': { type: 'string' },
+      'target-immediate': { type: 'boolean', default: false },
+      'target-tli': { type: 'string' },
+      'target-action': { type: 'string' },
+      'backup-id': { type: 'string' },
       dest: { type: 'string' },
       bucket: { type: 'string' },
       prefix: { type: 'string' },
@@ -32,18 +43,32 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
   });
   const settings = loadProjectSettings(env);
   const server = required(values.server, '--server');
-  const targetTimeInput = required(values['target-time'], '--target-time');
+  const given = (['target-time', 'target-lsn', 'target-xid', 'target-name', 'target-immediate'] as const).filter((flag) => values[flag]);
+  if (given.length !== 1) {
+    throw new UsageError(`${given.length === 0 ? 'a recovery target is required' : `give one recovery target, not ${given.map((f) => `--${f}`).join(' and ')}`}\nusage: ${RESTORE_USAGE}`);
+  }
   const destination = resolve(required(values.dest, '--dest'));
   const bucket = values.bucket ?? settings.bucket;
   if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
-  const target = parseTargetTime(targetTimeInput);
+  const timeInput = values['target-time'];
+  const otherTarget = values['target-lsn']
+    ? parseTargetLsn(values['target-lsn'])
+    : values['target-xid']
+      ? parseTargetXid(values['target-xid'])
+      : values['target-name']
+        ? parseTargetName(values['target-name'])
+        : values['target-immediate']
+          ? ({ kind: 'immediate' } as const)
+          : undefined;
   return {
     input: {
       server,
       bucket,
       prefix: values.prefix ?? settings.prefix,
-      targetTimeInput,
-      targetTime: target.utc,
+      ...(timeInput ? { targetTimeInput: timeInput, targetTime: parseTargetTime(timeInput).utc } : { otherTarget }),
+      ...(values['target-tli'] ? { targetTimeline: parseTargetTimeline(values['target-tli']) } : {}),
+      ...(values['target-action'] ? { targetAction: parseTargetAction(values['target-action']) } : {}),
+      ...(values['backup-id'] ? { backupId: values['backup-id'] } : {}),
       destination,
       taskQueue: values['task-queue'] ?? settings.taskQueue,
       force: values.force ?? false,
@@ -64,13 +89,14 @@ export async function startRestore(client: Client, input: RestoreInput) {
       typedSearchAttributes: [
         { key: SearchAttributes.server, value: input.server },
         { key: SearchAttributes.destination, value: input.destination },
-        { key: SearchAttributes.targetTime, value: toDate(input.targetTime) },
+        ...(input.targetTime ? [{ key: SearchAttributes.targetTime, value: toDate(input.targetTime) }] : []),
         { key: SearchAttributes.phase, value: 'Plan' },
       ],
-      staticSummary: `Restore ${input.server} to ${input.targetTime} into ${input.destination}`.slice(0, 200),
+      staticSummary: `Restore ${input.server} to ${describeTarget(input)} into ${input.destination}`.slice(0, 200),
       staticDetails: [
         `**Server** ${input.server} (s3://${input.bucket}/${input.prefix})`,
-        `**Target** ${input.targetTime} (given as \`${input.targetTimeInput}\`)`,
+        `**Target** ${describeTarget(input)}${input.targetTimeInput ? ` (given as \`${input.targetTimeInput}\`)` : ''}` +
+          `${input.backupId ? `, from backup ${input.backupId}` : ''}${input.targetTimeline ? `, timeline ${input.targetTimeline}` : ''}, then ${input.targetAction ?? 'pause'}`,
         `**Destination** ${input.destination}`,
         `**Task queue** ${input.taskQueue}${input.force ? ' (force)' : ''}`,
       ].join('\n\n'),

@@ -1,11 +1,11 @@
 // Recovery targets other than a time (LSN, transaction id, named restore point, immediate), the
 // timeline and the action at the target: parsing of what a person types, and backup selection where
 // backup.info can decide it. Time targets are in recovery-target.ts.
+import { describeTarget, type OtherTarget, type TargetAction } from '../shared';
 import type { BackupInfo } from './backup-info';
 import { formatLsn, parseLsn } from './wal-names';
 
-export type OtherTarget = { kind: 'lsn'; lsn: string } | { kind: 'xid'; xid: string } | { kind: 'name'; name: string } | { kind: 'immediate' };
-export type TargetAction = 'pause' | 'promote' | 'shutdown';
+export type { OtherTarget, TargetAction };
 export const TARGET_ACTIONS: readonly TargetAction[] = ['pause', 'promote', 'shutdown'];
 
 export class InvalidRecoveryTargetError extends Error {
@@ -51,16 +51,7 @@ export function parseTargetTimeline(text: string): number {
 }
 
 export function describeOtherTarget(target: OtherTarget): string {
-  switch (target.kind) {
-    case 'lsn':
-      return `LSN ${target.lsn}`;
-    case 'xid':
-      return `transaction ${target.xid}`;
-    case 'name':
-      return `restore point "${target.name}"`;
-    case 'immediate':
-      return 'the end of the backup (immediate)';
-  }
+  return describeTarget({ otherTarget: target });
 }
 
 export interface OtherTargetChoice {

@@ -68,17 +68,19 @@ export async function rebuildXlogdb(setup: BarmanSetup, expectedWalFiles: number
 export interface RecoverRequest {
   backupId: string;
   destination: string;
-  /** Target with an explicit offset, e.g. `2026-11-24 21:55:42.916985+00:00`. */
-  targetTime: string;
+  /** barman's target options, e.g. ['--target-time', '2026-11-24 21:55:42.916985+00:00'] (always with an explicit offset). */
+  targetArgs: string[];
   targetTimeline: number;
+  targetAction?: 'pause' | 'promote' | 'shutdown';
 }
 
 export async function recover(setup: BarmanSetup, request: RecoverRequest, signal?: AbortSignal): Promise<string> {
   const args = [
     '-c', setup.configFile,
     'recover',
-    '--target-time', request.targetTime,
+    ...request.targetArgs,
     '--target-tli', String(request.targetTimeline),
+    ...(request.targetAction ? ['--target-action', request.targetAction] : []),
     setup.server, request.backupId, request.destination,
   ];
   const result = await runCommand('barman', args, { signal, allowFailure: true });

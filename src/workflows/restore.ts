@@ -16,6 +16,7 @@ import {
 import type { RestoreActivities } from '../activities';
 import {
   DEFAULT_TIMINGS,
+  describeTarget,
   movedAsideSuffix,
   NON_RETRYABLE_FAILURE_TYPES,
   SearchAttributes,
@@ -58,7 +59,7 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
   let plan: RestorePlan | undefined;
   try {
     plan = await steps.planRestore.executeWithOptions(
-      enter('Plan', `choosing a backup for ${input.targetTime} and reading WAL for the first commit after it`),
+      enter('Plan', `choosing a backup for ${describeTarget(input)} and the WAL that reaches it`),
       [input],
     );
     upsertSearchAttributes([{ key: SearchAttributes.backupId, value: plan.backupId }]);
@@ -87,7 +88,7 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
     );
 
     await quickSteps.releaseWorkDir(plan);
-    enter('Done', `restored to ${verify.lastReplayedCommit ?? 'the backup end'} (last commit replayed), ${verify.state}`);
+    enter('Done', `restored to ${describeTarget(input)}: last replayed commit ${verify.lastReplayedCommit ?? 'unknown'}, ${verify.state}`);
     return { restoreId: workflowInfo().workflowId, destination: input.destination, plan, base, wal, walFilesRegistered: registered.walFiles, verify };
   } catch (err) {
     if (isCancellation(err)) {

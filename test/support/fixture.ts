@@ -16,6 +16,13 @@ export interface FixtureBackup {
 export interface Marker {
   label: string;
   committedAt: UtcMicros;
+  /** The inserting transaction's id. */
+  xid?: string;
+}
+
+export interface RestorePoint {
+  name: string;
+  lsn: string;
 }
 
 export interface Fixture {
@@ -24,6 +31,7 @@ export interface Fixture {
   prefix: string;
   backups: FixtureBackup[];
   markers: Marker[];
+  restorePoints: RestorePoint[];
 }
 
 export function loadFixture(): Fixture {
@@ -33,7 +41,8 @@ export function loadFixture(): Fixture {
   return {
     ...raw,
     backups: [...raw.backups].sort((a, b) => utc(a.endTime).localeCompare(utc(b.endTime))),
-    markers: raw.markers.map((m) => ({ label: m.label, committedAt: utc(m.committedAt) })),
+    markers: raw.markers.map((m) => ({ label: m.label, committedAt: utc(m.committedAt), xid: m.xid })),
+    restorePoints: raw.restorePoints ?? [],
   };
 }
 

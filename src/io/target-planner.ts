@@ -1,0 +1,129 @@
+// Plans restores to an LSN, a transaction id, a named restore point, or the end of a backup
+// (immediate). Like the time planner it decides the backup and the last WAL segment to fetch
+// before any base backup byte is copied, and refuses a target the archive cannot reach.
+import { selectBackupForOtherTarget, describeOtherTarget, type OtherTarget } from '../core/recovery-targets';
+import { assertValidServerName, baseBackupsPrefix } from '../core/s3-layout';
+import { walChainFrom } from '../core/wal-plan';
+import { parseLsn, segmentNameForLsn } from '../core/wal-names';
+import { findRestorePoint, findTransactionEnd, type WalRecord } from '../core/wal-records';
+import { FailureTypes, RestoreError } from '../shared';
+import { listBackups, type CatalogedBackup } from './backup-catalog';
+import { historiesUpTo, readSegmentWalRecords, type PlannedRestore, type PlannerDeps, type PlanRequest } from './restore-planner';
+import { listWalArchive, type ArchivedWalObject } from './wal-archive';
+
+export interface OtherTargetPlanRequest extends Omit<PlanRequest, 'targetTime'> {
+  target: OtherTarget;
+  backupId?: string;
+}
+
+export async function planOtherTargetRestore(deps: PlannerDeps, request: OtherTargetPlanRequest): Promise<PlannedRestore> {
+  const { server, bucket, prefix, target } = request;
+  try {
+    assertValidServerName(server);
+  } catch (err) {
+    throw new RestoreError(FailureTypes.InvalidInput, (err as Error).message);
+  }
+  const backups = await listBackups(deps.s3, bucket, prefix, server, request.signal);
+  if (backups.length === 0) {
+    throw new RestoreError(FailureTypes.ServerNotFound, `no barman-cloud backups found under s3://${bucket}/${baseBackupsPrefix(prefix, server)}; check the server name and the prefix`);
+  }
+  const choice = selectBackupForOtherTarget(
+    backups.map((b) => b.info),
+    target,
+    request.backupId,
+  );
+  const backup = backups.find((b) => b.info.backupId === choice.chosen.backupId) as CatalogedBackup;
+  const info = backup.info;
+  if (!info.beginWal || !info.endWal || !info.endXlog || info.timeline === null || info.pgVersion === null || !info.endTime) {
+    throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has an incomplete backup.info (begin_wal, end_wal, end_xlog, timeline, version and end_time are required)`);
+  }
+  const archive = await listWalArchive(deps.s3, bucket, prefix, server, request.signal);
+  const { chain } = walChainFrom(
+    archive.segments.filter((s) => s.name.startsWith(info.beginWal!.slice(0, 8))),
+    info.beginWal,
+    info.segmentSize,
+  );
+  const lastArchived = chain.at(-1)?.name ?? 'nothing';
+  const indexOf = (name: string) => chain.findIndex((s) => s.name === name);
+  if (indexOf(info.endWal) < 0) {
+    throw new RestoreError(FailureTypes.WalGap, `the WAL archive lacks segments backup ${info.backupId} needs to become consistent (${info.beginWal} to ${info.endWal}); it stops at ${lastArchived}`);
+  }
+
+  let endIndex: number;
+  let reached: string;
+  switch (target.kind) {
+    case 'immediate':
+      endIndex = indexOf(info.endWal);
+      reached = `consistency at ${info.endXlog}`;
+      break;
+    case 'lsn': {
+      if (parseLsn(target.lsn) < parseLsn(info.endXlog)) {
+        throw new RestoreError(FailureTypes.TargetUnreachable, `LSN ${target.lsn} is before the end of backup ${info.backupId} (${info.endXlog}), where the restored cluster first becomes consistent`);
+      }
+      const segment = segmentNameForLsn(info.timeline, target.lsn, info.segmentSize);
+      endIndex = indexOf(segment);
+      if (endIndex < 0) {
+        throw new RestoreError(
+          FailureTypes.TargetUnreachable,
+          `LSN ${target.lsn} is in segment ${segment}, which is not in the archived WAL of timeline ${info.timeline} after backup ${info.backupId} (it holds up to ${lastArchived}); archive more WAL and retry`,
+        );
+      }
+      reached = `LSN ${target.lsn}`;
+      break;
+    }
+    case 'xid':
+    case 'name': {
+      const found = await scanFor(deps, request, chain, info.pgVersion, (records) =>
+        target.kind === 'xid' ? findTransactionEnd(records, target.xid) : findRestorePoint(records, target.name),
+      );
+      if (!found) {
+        throw new RestoreError(
+          FailureTypes.TargetUnreachable,
+          `${describeOtherTarget(target)} was not found in the archived WAL from backup ${info.backupId} on (${info.beginWal} to ${lastArchived}); ` +
+            (target.kind === 'xid' ? 'check the transaction id, and that it ended after this backup' : 'check the name, and that it was created after this backup'),
+        );
+      }
+      endIndex = found.index;
+      reached = `${describeOtherTarget(target)} at ${found.record.lsn}`;
+      break;
+    }
+  }
+
+  const needed = chain.slice(0, endIndex + 1);
+  const histories = historiesUpTo(archive.histories, info.timeline);
+  return {
+    backup,
+    skipped: [],
+    plan: {
+      backupId: info.backupId,
+      backupReason: choice.reason,
+      backupEndTime: info.endTime,
+      timeline: info.timeline,
+      pgVersion: info.pgVersion,
+      segmentSize: info.segmentSize,
+      beginWal: info.beginWal,
+      endWal: needed.at(-1)!.name,
+      walSegments: needed.length,
+      walBytes: needed.reduce((sum, s) => sum + s.size, 0) + histories.reduce((sum, h) => sum + h.size, 0),
+      historyFiles: histories.length,
+      baseObjects: backup.objects.length + 1,
+      baseBytes: backup.objects.reduce((sum, o) => sum + o.size, 0) + backup.infoSize,
+      targetReached: reached,
+    },
+  };
+}
+
+async function scanFor(
+  deps: PlannerDeps,
+  request: OtherTargetPlanRequest,
+  chain: ArchivedWalObject[],
+  pgMajor: number,
+  match: (records: WalRecord[]) => WalRecord | undefined,
+): Promise<{ index: number; record: WalRecord } | null> {
+  for (let index = 0; index < chain.length; index++) {
+    const record = match(await readSegmentWalRecords(deps, request, chain[index], pgMajor));
+    request.onProgress?.(`scanned ${chain[index].name}`, index + 1);
+    if (record) return { index, record };
+  }
+  return null;
+}
