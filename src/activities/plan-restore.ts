@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { inspectDestination, isClaimed } from '../io/destination';
 import { openJournal } from '../io/download-journal';
 import { planRestore } from '../io/restore-planner';
+import { resolveTool } from '../io/run-command';
 import { planOtherTargetRestore } from '../io/target-planner';
 import { FailureTypes, RestoreError, type OtherTarget, type RestoreInput, type RestorePlan } from '../shared';
 import { restoreWorkDir, type ActivityDeps } from './deps';
@@ -17,6 +18,8 @@ export function planRestoreActivity(deps: ActivityDeps) {
       if (!(await isClaimed(input.destination, layout.claimFile))) {
         await inspectDestination(input.destination, { workRoot: deps.workRoot, force: input.force });
       }
+      // Tools later steps need, checked before hours of transfer rather than after.
+      for (const tool of ['barman', 'rsync']) resolveTool(tool);
       await mkdir(layout.root, { recursive: true });
       await takeLock(layout.lockFile, Context.current().info.workflowExecution?.workflowId ?? input.destination);
       const progress = reportProgress('Plan', deps.heartbeatIntervalMs);

@@ -58,3 +58,19 @@ export async function listBackups(s3: S3Client, bucket: string, prefix: string, 
   }
   return backups;
 }
+
+/**
+ * Backup folders that hold objects but no backup.info: barman-cloud-backup uploads backup.info last, so
+ * these are backups interrupted or still uploading. listBackups skips them; this names them.
+ */
+export async function listBackupsWithoutInfo(s3: S3Client, bucket: string, prefix: string, server: string, signal?: AbortSignal): Promise<string[]> {
+  const seen = new Set<string>();
+  const withInfo = new Set<string>();
+  for (const object of await listAll(s3, bucket, baseBackupsPrefix(prefix, server), signal)) {
+    const parsed = parseBaseBackupObjectKey(object.key);
+    if (!parsed) continue;
+    seen.add(parsed.backupId);
+    if (parsed.kind === 'backup.info') withInfo.add(parsed.backupId);
+  }
+  return [...seen].filter((id) => !withInfo.has(id)).sort();
+}

@@ -96,6 +96,9 @@ export async function waitForRecoveryEnd(
   options: { pollMs: number; timeoutMs: number; signal?: AbortSignal; onPoll?(state: RecoveryState | null): void },
 ): Promise<RecoveryState> {
   const deadline = Date.now() + options.timeoutMs;
+  // `pg_ctl -W start` returns before the postmaster has written postmaster.pid (or even opened its log):
+  // "not running" right after the start means "not yet". Dead is not running at several polls in a row.
+  let notRunning = 0;
   while (Date.now() < deadline) {
     options.signal?.throwIfAborted();
     let state: RecoveryState | null = null;
@@ -106,7 +109,11 @@ export async function waitForRecoveryEnd(
     }
     options.onPoll?.(state);
     if (state && (!state.inRecovery || state.pauseState === 'paused')) return state;
-    if (!state && !(await isPostmasterRunning(instance))) {
+    notRunning = !state && !(await isPostmasterRunning(instance)) ? notRunning + 1 : 0;
+    if (notRunning >= 3) {
+      const log = await readFile(instance.logFile, 'utf8').catch(() => '');
+      // recovery_target_action = shutdown: stopping at the target is the success.
+      if (/shutdown at recovery target/.test(log)) return { inRecovery: true, pauseState: 'shutdown', lastReplayedCommit: null, timeline: 0 };
       throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL stopped during recovery: ${await fatalLines(instance.logFile)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs));

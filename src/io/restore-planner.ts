@@ -4,17 +4,19 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { selectBackupForTime } from '../core/backup-selection';
+import { selectBackupForTime, type SkippedBackup } from '../core/backup-selection';
 import { assertValidServerName, baseBackupsPrefix, walsPrefix } from '../core/s3-layout';
 import type { UtcMicros } from '../core/timestamp';
 import { firstScanIndex, walChainFrom } from '../core/wal-plan';
 import { isHistoryFileName, walHashDir } from '../core/wal-names';
-import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
-import { listBackups, type CatalogedBackup } from './backup-catalog';
-import { decompressFile } from './decompress';
+import { FailureTypes, RestoreError, type FailureType, type RestorePlan } from '../shared';
+import { listBackups, listBackupsWithoutInfo, type CatalogedBackup } from './backup-catalog';
+import { CorruptCompressedFileError, decompressFile } from './decompress';
 import { downloadObjects } from './s3-download';
 import type { DownloadJournal } from './download-journal';
-import { readTransactionRecords, type TransactionRecord } from './pg-waldump';
+import { CorruptWalError, readTransactionRecords, readWalRecords, type TransactionRecord } from './pg-waldump';
+import type { WalRecord } from '../core/wal-records';
+import { fromDate } from './time-conversion';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
 import { walPath, type WorkDirLayout } from './work-dir';
 
@@ -46,6 +48,20 @@ export interface PlanRequest {
 export interface PlannedRestore {
   plan: Omit<RestorePlan, 'workDir'>;
   backup: CatalogedBackup;
+  /** Backups not chosen because they are not DONE or end after the target, newest first (for `pitr plan`). */
+  skipped?: SkippedBackup[];
+}
+
+/** The archive holds no commit after the target: the refusal, with the last commit that can be reached. */
+export class UnreachableTargetError extends RestoreError {
+  constructor(
+    type: FailureType,
+    message: string,
+    /** The last archived commit on the chosen backup's unbroken WAL; null when there is none after the backup. */
+    readonly lastCommit: UtcMicros | null,
+  ) {
+    super(type, message);
+  }
 }
 
 export async function planRestore(deps: PlannerDeps, request: PlanRequest): Promise<PlannedRestore> {
@@ -57,6 +73,15 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
   }
   const backups = await listBackups(deps.s3, bucket, prefix, server, request.signal);
   if (backups.length === 0) {
+    const incomplete = await listBackupsWithoutInfo(deps.s3, bucket, prefix, server, request.signal);
+    if (incomplete.length > 0) {
+      throw new RestoreError(
+        FailureTypes.BackupNotFound,
+        `no complete backup under s3://${bucket}/${baseBackupsPrefix(prefix, server)}: ${incomplete.length === 1 ? 'backup folder' : 'backup folders'} ${incomplete.slice(0, 5).join(', ')}${incomplete.length > 5 ? ', ...' : ''} ` +
+          `${incomplete.length === 1 ? 'has' : 'have'} data but no backup.info, which barman-cloud-backup writes last (interrupted or still uploading); ` +
+          `wait for a running backup to finish, or take a new one with barman-cloud-backup`,
+      );
+    }
     throw new RestoreError(
       FailureTypes.ServerNotFound,
       `no barman-cloud backups found under s3://${bucket}/${baseBackupsPrefix(prefix, server)}; check the server name (the folder barman-cloud-backup wrote) and the prefix`,
@@ -91,12 +116,16 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
   if (scan.endIndex === null) {
     const lastCommit = scan.lastCommitBeforeTarget ?? (await findLastCommit(deps, request, chain, scan.startIndex, info.pgVersion));
     const where = gapAfter ? `the archive has a gap after segment ${gapAfter}, and ` : '';
-    throw new RestoreError(
+    // Someone who typed tomorrow's date should hear that first.
+    const now = fromDate(new Date());
+    const future = targetTime > now ? `it is in the future (the worker's clock reads ${now}), and ` : '';
+    throw new UnreachableTargetError(
       gapAfter ? FailureTypes.WalGap : FailureTypes.TargetUnreachable,
-      `target ${targetTime} cannot be reached from backup ${info.backupId}: ${where}no commit later than the target was found in the archived WAL (scanned up to ${chain.at(-1)!.name}). ` +
+      `target ${targetTime} cannot be reached from backup ${info.backupId}: ${future}${where}no commit later than the target was found in the archived WAL (scanned up to ${chain.at(-1)!.name}). ` +
         (lastCommit
           ? `The latest reachable target is ${lastCommit}, the last archived commit; choose a target at or before it, or archive more WAL (pg_switch_wal() on the source) and retry.`
           : `No commit was found after the backup at all; archive more WAL and retry.`),
+      lastCommit,
     );
   }
 
@@ -119,7 +148,7 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
     firstCommitAfterTarget: scan.firstCommitAfterTarget!,
     lastCommitBeforeTarget: scan.lastCommitBeforeTarget ?? undefined,
   };
-  return { plan, backup };
+  return { plan, backup, skipped: selection.skipped };
 }
 
 /** History files of the backup's timeline and its ancestors: PostgreSQL reads them while replaying. */
@@ -177,6 +206,8 @@ async function scanForFirstCommitAfter(
   return { startIndex, endIndex: null, firstCommitAfterTarget: null, lastCommitBeforeTarget };
 }
 
+type SegmentReadRequest = Pick<PlanRequest, 'bucket' | 'server' | 'layout' | 'journal' | 'signal'>;
+
 /** Walks back from where the forward scan started until a segment holds a commit. */
 async function findLastCommit(deps: PlannerDeps, request: PlanRequest, chain: ArchivedWalObject[], before: number, pgMajor: number): Promise<UtcMicros | null> {
   for (let index = before - 1; index >= 0; index--) {
@@ -186,15 +217,47 @@ async function findLastCommit(deps: PlannerDeps, request: PlanRequest, chain: Ar
   return null;
 }
 
-async function readSegmentRecords(deps: PlannerDeps, request: PlanRequest, wal: ArchivedWalObject, pgMajor: number): Promise<TransactionRecord[]> {
+/** Downloads one archived segment (through the journal), decompresses it into scratch and reads its transaction records. */
+export function readSegmentRecords(deps: PlannerDeps, request: SegmentReadRequest, wal: ArchivedWalObject, pgMajor: number): Promise<TransactionRecord[]> {
+  return readSegment(deps, request, wal, pgMajor, readTransactionRecords);
+}
+
+/** The same, for every record of the segment. */
+export function readSegmentWalRecords(deps: PlannerDeps, request: SegmentReadRequest, wal: ArchivedWalObject, pgMajor: number): Promise<WalRecord[]> {
+  return readSegment(deps, request, wal, pgMajor, readWalRecords);
+}
+
+async function readSegment<T>(
+  deps: PlannerDeps,
+  request: SegmentReadRequest,
+  wal: ArchivedWalObject,
+  pgMajor: number,
+  read: (pgBinDir: string, file: string, signal?: AbortSignal) => Promise<T>,
+): Promise<T> {
   await downloadWal(deps, request, [wal]);
   await mkdir(request.layout.scratch, { recursive: true });
   // pg_waldump wants the bare 24-character name on an uncompressed file.
   const plain = join(request.layout.scratch, wal.name);
   try {
     await decompressFile(localWalPath(request.layout, request.server, wal), plain, wal.compression, request.signal);
-    return await readTransactionRecords(deps.pgBinDir(pgMajor), plain, request.signal);
+    return await read(deps.pgBinDir(pgMajor), plain, request.signal);
+  } catch (err) {
+    if (err instanceof CorruptCompressedFileError || err instanceof CorruptWalError) throw damagedWal(request.bucket, wal, err.detail);
+    throw err;
   } finally {
     await rm(plain, { force: true });
   }
+}
+
+/**
+ * A WAL segment that must be read is damaged in the archive. Its download matched the listing (size and
+ * ETag), so fetching it again cannot help.
+ */
+function damagedWal(bucket: string, wal: ArchivedWalObject, detail: string): RestoreError {
+  return new RestoreError(
+    FailureTypes.CorruptArchive,
+    `WAL segment ${wal.name} (s3://${bucket}/${wal.key}) is damaged: ${detail}. Replay cannot pass through it: ` +
+      'if the source server still has this segment in pg_wal, archive it again (barman-cloud-wal-archive); otherwise only targets ' +
+      'before the commits it holds can be reached.',
+  );
 }

@@ -33,15 +33,24 @@ export class CommandFailedError extends Error {
 
 export class ToolMissingError extends Error {
   readonly type = 'ToolMissing';
-  constructor(readonly tool: string) {
-    super(`${tool} was not found on this host (PATH or the configured path); scripts/bootstrap.sh installs every tool the worker needs`);
+  constructor(
+    readonly tool: string,
+    /** The PATH searched, for a bare tool name. */
+    path?: string,
+  ) {
+    const where = path === undefined ? `${tool} does not exist or is not executable` : `no executable ${tool} in any directory of its PATH (${path})`;
+    super(
+      `${tool} was not found on this worker host: ${where}. Install it (scripts/bootstrap.sh installs every tool the worker needs), ` +
+        "or put its directory on the worker's PATH (or fix the configured path), then resume the restore",
+    );
     this.name = 'ToolMissingError';
   }
 }
 
 /** Absolute path of an executable, looked up on PATH like a shell would; throws ToolMissingError. */
 export function resolveTool(tool: string, path = process.env.PATH ?? ''): string {
-  const candidates = isAbsolute(tool) || tool.includes('/') ? [tool] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, tool));
+  const bare = !(isAbsolute(tool) || tool.includes('/'));
+  const candidates = bare ? path.split(delimiter).filter(Boolean).map((dir) => join(dir, tool)) : [tool];
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -50,7 +59,7 @@ export function resolveTool(tool: string, path = process.env.PATH ?? ''): string
       // not here; try the next directory
     }
   }
-  throw new ToolMissingError(tool);
+  throw new ToolMissingError(tool, bare ? path : undefined);
 }
 
 export async function runCommand(tool: string, args: string[], options: RunOptions = {}): Promise<CommandResult> {

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { TransferResult } from '../shared';
+import { asDiskFull } from './disk-full';
 import type { DownloadJournal } from './download-journal';
 import { withS3Context } from './s3-client';
 
@@ -115,7 +116,7 @@ export async function downloadObjects(
       try {
         await downloadOne(ctx, item);
       } catch (err) {
-        throw withS3Context(err, { bucket, key: item.key });
+        throw withS3Context(asDiskFull(err, item.localPath, `downloading s3://${bucket}/${item.key} to`), { bucket, key: item.key });
       }
     });
   } catch (err) {

@@ -1,5 +1,6 @@
 // Paginated listing of the objects under a prefix.
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { withS3Context } from './s3-client';
 
 export interface S3ObjectInfo {
   key: string;
@@ -25,10 +26,12 @@ export async function* listObjects(
   let token: string | undefined;
   do {
     signal?.throwIfAborted();
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: opts.pageSize }),
-      { abortSignal: signal },
-    );
+    const page = await s3
+      .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: opts.pageSize }), { abortSignal: signal })
+      .catch((err: unknown) => {
+        // Name the bucket in the failure (e.g. NoSuchBucket): classifyS3Error reads it from here.
+        throw withS3Context(err, { bucket });
+      });
     for (const o of page.Contents ?? []) {
       if (o.Key === undefined) continue;
       yield {

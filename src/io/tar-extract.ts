@@ -2,9 +2,10 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Unpack, type ReadEntry } from 'tar';
+import { asDiskFull } from './disk-full';
 
 export type Compression = 'gzip' | 'bzip2' | 'none';
 
@@ -37,19 +38,32 @@ export class UnsafeArchiveError extends Error {
     readonly entry: string,
     readonly rule: string,
   ) {
-    super(`unsafe archive ${file}: entry ${JSON.stringify(entry)}: ${rule}; nothing of it was extracted`);
+    super(
+      `unsafe archive ${file}: entry ${JSON.stringify(entry)}: ${rule}; extraction stopped before writing it, and nothing was ` +
+        'written outside the staging directory. barman-cloud never writes such entries: find out where this backup came from, ' +
+        'and restore from another one (a target that another backup covers)',
+    );
     this.name = 'UnsafeArchiveError';
   }
 }
 
-/** The archive is truncated or damaged: download it again. */
+/**
+ * The archive is truncated or damaged. Extracting it again cannot help, nor can downloading it again once
+ * the download matched the size and checksum the bucket lists: the object itself is bad.
+ */
 export class CorruptArchiveError extends Error {
   readonly type = 'CorruptArchive';
   constructor(
     readonly file: string,
     detail: string,
+    /** The entry being extracted when the damage showed, if any. */
+    readonly entry?: string,
   ) {
-    super(`corrupt archive ${file}: ${detail}; download it again`);
+    super(
+      `corrupt archive ${file}: ${detail}${entry === undefined ? '' : ` (while extracting entry ${JSON.stringify(entry)})`}; ` +
+        'the archive is truncated or damaged, so this backup cannot be restored as it is: check the object in the bucket, ' +
+        'or restore from another backup (a target that another backup covers)',
+    );
     this.name = 'CorruptArchiveError';
   }
 }
@@ -99,6 +113,8 @@ export async function extractArchive(file: string, destDir: string, opts: Extrac
   let bytesWritten = 0;
   let bytesRead = 0;
   let sawEndMarker = false;
+  /** The last entry accepted: where a damaged stream or a full disk showed up. */
+  let currentEntry: string | undefined;
   let lastReport = 0;
   const report = (force: boolean): void => {
     const now = Date.now();
@@ -131,6 +147,7 @@ export async function extractArchive(file: string, destDir: string, opts: Extrac
           return false;
         }
         entries++;
+        currentEntry = entry.path;
         if (isRegularFile(entry.type)) bytesWritten += entry.size;
         report(false);
         return true;
@@ -140,7 +157,7 @@ export async function extractArchive(file: string, destDir: string, opts: Extrac
     const finish = (): void => {
       if (settled || !unpackDone || !childDone) return;
       if (!sawEndMarker) {
-        fail(new CorruptArchiveError(file, 'no end-of-archive marker: the archive is truncated'));
+        fail(new CorruptArchiveError(file, 'no end-of-archive marker: the archive is truncated', currentEntry));
         return;
       }
       settled = true;
@@ -169,7 +186,7 @@ export async function extractArchive(file: string, destDir: string, opts: Extrac
     });
     unpack.on('error', (err: Error) => {
       if (settled) return;
-      const translated = translateTarError(file, root, err);
+      const translated = translateTarError(file, root, err, currentEntry);
       if (child && !childDone && translated instanceof CorruptArchiveError) {
         // A damaged .bz2 first shows as a confusing tar error ("unrecognized archive"); bzip2's own
         // complaint says more, so give it a moment to exit, draining what it still writes.
@@ -213,7 +230,7 @@ export async function extractArchive(file: string, destDir: string, opts: Extrac
         } else {
           const why = sig ? `killed by ${sig}` : `exited with status ${code}`;
           const first = stderr.trim().split('\n')[0] ?? '';
-          fail(new CorruptArchiveError(file, `bzip2 ${why}${first ? `: ${first}` : ''}`));
+          fail(new CorruptArchiveError(file, `bzip2 ${why}${first ? `: ${first}` : ''}`, currentEntry));
         }
       });
       source.pipe(bz.stdin);
@@ -229,7 +246,7 @@ function isRegularFile(type: string): boolean {
   return type === 'File' || type === 'OldFile' || type === 'ContiguousFile';
 }
 
-function translateTarError(file: string, root: string, err: Error & { tarCode?: string; code?: string }): Error {
+function translateTarError(file: string, root: string, err: Error & { tarCode?: string; code?: string; entry?: ReadEntry }, currentEntry: string | undefined): Error {
   if (err.name === 'SymlinkError') {
     // A symlink that was in the destination before we started (ours are caught by the guard).
     const where = (err as { path?: string }).path;
@@ -238,10 +255,12 @@ function translateTarError(file: string, root: string, err: Error & { tarCode?: 
   const tarCode = err.tarCode ?? '';
   const zlib = typeof err.code === 'string' && err.code.startsWith('Z_');
   if (zlib || tarCode === 'TAR_BAD_ARCHIVE' || tarCode === 'TAR_ENTRY_INVALID' || tarCode === 'TAR_ABORT') {
-    return new CorruptArchiveError(file, err.message);
+    return new CorruptArchiveError(file, err.message, currentEntry);
   }
-  // File-system trouble (ENOSPC, EACCES, ...): not the archive's fault.
-  return err;
+  // File-system trouble (ENOSPC, EACCES, ...): not the archive's fault. A full disk gets a message naming the file
+  // being written (node-tar's names none, and its error carries the whole parser entry, flooding any log that prints it).
+  const entry = err.entry?.path ?? currentEntry;
+  return asDiskFull(err, entry === undefined ? root : join(root, entry), `extracting ${file}, writing`) as Error;
 }
 
 /**

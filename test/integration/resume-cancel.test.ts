@@ -3,7 +3,7 @@ import type { RestoreResult } from '../../src/shared';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -57,24 +57,21 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
     await rm(tools, { recursive: true, force: true });
   });
 
-  it('resumes a restore that failed on a missing tool, reusing the downloads, and it completes', async () => {
+  it('resumes a restore that failed on a broken barman once it is fixed, reusing the downloads', async () => {
     const { fixture } = harness;
     const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
     const input = harness.inputFor(target);
-    // A host without barman: a PATH holding only the other tool the steps before it need.
-    const noBarman = join(tools, 'no-barman');
-    await mkdir(noBarman, { recursive: true });
-    await symlink('/usr/bin/id', join(noBarman, 'id'));
-    const savedPath = process.env.PATH;
-    process.env.PATH = noBarman;
-    let failure: { type: string | undefined; message: string };
-    try {
-      failure = await harness.expectFailure(input);
-    } finally {
-      process.env.PATH = savedPath;
-    }
-    assert.equal(failure.type, 'ToolMissing');
-    assert.match(failure.message, /barman was not found/);
+    // A host whose barman is broken (a wrapper that fails rebuild-xlogdb), found only after the transfers.
+    const broken = join(tools, 'broken-barman');
+    await mkdir(broken, { recursive: true });
+    await writeFile(
+      join(broken, 'barman'),
+      `#!/bin/bash\nif [[ " $* " == *" rebuild-xlogdb "* ]]; then echo "ERROR: barman configuration damaged (test)" >&2; exit 1; fi\nexec /usr/bin/barman "$@"\n`,
+    );
+    await chmod(join(broken, 'barman'), 0o755);
+    const failure = await withPath(broken, () => harness.expectFailure(input));
+    assert.equal(failure.type, 'BarmanFailed');
+    assert.match(failure.message, /barman rebuild-xlogdb failed.*configuration damaged/s);
 
     const id = `pitr:${fixture.server}:${input.destination}`;
     const resumed = await pitr('resume', id, '--wait');

@@ -1,0 +1,375 @@
+// Bad input on the real stack: each case ends with a specific message (failure type, what was wrong, what
+// is accepted or what to do) and no damage outside the restore's own work area: the destination is not
+// created, whatever existed before is untouched, and failures found while planning fetch no base backup.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { readRestoreStatus } from '../../src/cli/restore-status';
+import { fromEpochMicros, toEpochMicros, type UtcMicros } from '../../src/core/timestamp';
+import { nextSegmentName } from '../../src/core/wal-names';
+import { resolveTool } from '../../src/io/run-command';
+import { workDirName } from '../../src/io/work-dir';
+import { FailureTypes, restoreWorkflowId, type RestoreResult } from '../../src/shared';
+import { craftedBackups, type CraftedBackups } from '../support/bad-input-crafted-backup';
+import { runFailingRestore, workAreaOf, type FailedRestore } from '../support/bad-input-failure';
+import { between, marker, utc } from '../support/fixture';
+import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
+import { REPO_ROOT } from '../support/stack-env';
+import { buildTar, gzip, type TestEntry } from '../support/tar-test-archive';
+
+const run = promisify(execFile);
+
+describe('bad input: specific messages and nothing damaged (real Temporal, S3, Barman, PostgreSQL)', function () {
+  this.timeout(180_000);
+  let harness: RestoreHarness;
+  let crafted: CraftedBackups;
+  let target: UtcMicros;
+  /** Work areas this suite's restores made, removed afterwards. */
+  const workAreas: string[] = [];
+  /** Temporary host paths: what crafted archives aim at, a PATH without barman, a mount point. */
+  const hostPaths: string[] = [];
+
+  before(async () => {
+    harness = await openRestoreHarness();
+    crafted = craftedBackups(harness.fixture);
+    // A target the newer backup serves, replaying WAL segments begin_wal.. a few later: the crafted copies hold them.
+    target = between(marker(harness.fixture, 'after-b2-1'), marker(harness.fixture, 'after-b2-2'));
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await harness?.close();
+    if (crafted) {
+      await crafted.removeAll();
+      assert.deepEqual(await crafted.remainingKeys(), [], 'every crafted object is removed from the bucket');
+    }
+    for (const path of [...workAreas, ...hostPaths]) await rm(path, { recursive: true, force: true });
+  });
+
+  /** Runs a restore that must fail and checks what every failure must leave behind. */
+  async function failing(input: ReturnType<RestoreHarness['inputFor']>, h: RestoreHarness = harness): Promise<FailedRestore & { workArea: string }> {
+    const workArea = workAreaOf(h, input.server, input.destination);
+    workAreas.push(workArea);
+    const failure = await runFailingRestore(h, input);
+    console.log(`      -> ${failure.type} after ${failure.activity?.name ?? 'workflow'} attempt ${failure.activity?.attempt}: ${failure.message}`);
+    assert.equal(failure.activity?.nonRetryable, true, `the failure is non-retryable: ${JSON.stringify(failure.activity)}`);
+    assert.equal(failure.activity?.attempt, 1, 'the failing step is not retried');
+    return { ...failure, workArea };
+  }
+
+  function assertNothingDownloaded(workArea: string): void {
+    assert.ok(!existsSync(join(workArea, 'downloads')), `no base backup byte was downloaded (${workArea}/downloads)`);
+  }
+
+  async function pitrCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return run(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), ...args], { env: process.env }).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+    );
+  }
+
+  describe('targets', () => {
+    it('rejects malformed target times at the command line (exit 2), saying what is wrong and what is accepted', async () => {
+      const cases: { time: string; says: RegExp }[] = [
+        { time: 'yesterday', says: /target time "yesterday" is not a time\. Accepted forms: .*\+00/ },
+        { time: '2026-02-30 12:00:00+00', says: /target time "2026-02-30 12:00:00\+00" is not a real instant/ },
+        { time: '2026-11-24 22:08:46 Europe/Paris', says: /names a time zone \("Europe\/Paris"\).*numeric UTC offset, e\.g\. "2026-11-24 22:08:46\+00"/ },
+        { time: '2026-11-24 22:08:46.1234567+00', says: /has 7 fractional digits.*at most 6/ },
+      ];
+      for (const { time, says } of cases) {
+        const destination = harness.newDestination();
+        const outcome = await pitrCli('restore', '--server', harness.fixture.server, '--target-time', time, '--dest', destination);
+        console.log(`      -> exit ${outcome.code}: ${outcome.stderr.trim()}`);
+        assert.equal(outcome.code, 2, `${time}: ${outcome.stderr}`);
+        assert.match(outcome.stderr, says);
+        assert.equal(outcome.stdout, '', 'no restore was started');
+        assert.ok(!existsSync(destination), 'the destination is not created');
+        await assert.rejects(harness.client.workflow.getHandle(restoreWorkflowId(harness.fixture.server, destination)).describe(), /not found/i);
+      }
+    });
+
+    it('refuses a target in the future before copying anything, naming the last reachable commit', async () => {
+      const tail = marker(harness.fixture, 'tail');
+      const future = fromEpochMicros(Date.now() * 1000 + 24 * 3600 * 1_000_000);
+      const destination = harness.newDestination();
+      const failure = await failing(harness.inputFor(future, destination));
+      assert.equal(failure.type, FailureTypes.TargetUnreachable);
+      assert.equal(failure.activity?.name, 'planRestore');
+      assert.match(failure.message, new RegExp(`target ${future} cannot be reached`));
+      assert.match(failure.message, /in the future/);
+      const reachable = /latest reachable target is (\S+Z)/.exec(failure.message);
+      assert.ok(reachable, failure.message);
+      assert.ok(reachable[1] >= tail.committedAt && reachable[1] < future, `${reachable[1]} is the last archived commit`);
+      assertNothingDownloaded(failure.workArea);
+      assert.ok(!existsSync(destination));
+    });
+
+    it("refuses a target before the earliest backup's end, naming the earliest reachable time", async () => {
+      const { fixture } = harness;
+      const earliestEnd = utc(fixture.backups[0].endTime);
+      const early = fromEpochMicros(toEpochMicros(earliestEnd) - 2_000_000);
+      const destination = harness.newDestination();
+      const failure = await failing(harness.inputFor(early, destination));
+      assert.equal(failure.type, FailureTypes.BackupNotFound);
+      assert.equal(failure.activity?.name, 'planRestore');
+      assert.match(failure.message, /before the end of every completed backup/);
+      assert.ok(failure.message.includes(`earliest reachable time is ${earliestEnd}`), failure.message);
+      assert.ok(failure.message.includes(fixture.backups[0].id), 'the backup is named');
+      assertNothingDownloaded(failure.workArea);
+      assert.ok(!existsSync(destination));
+    });
+  });
+
+  describe('where to restore from', () => {
+    it('refuses an unknown server, naming the folder it looked in', async () => {
+      const server = `no-such-server-${randomBytes(3).toString('hex')}`;
+      const destination = harness.newDestination();
+      const failure = await failing(harness.inputFor(target, destination, { server }));
+      assert.equal(failure.type, FailureTypes.ServerNotFound);
+      assert.ok(failure.message.includes(`s3://${harness.fixture.bucket}/${server}/base/`), failure.message);
+      assert.match(failure.message, /check the server name/);
+      assertNothingDownloaded(failure.workArea);
+      assert.ok(!existsSync(destination));
+    });
+
+    it('refuses a missing bucket, naming it', async () => {
+      const bucket = `pitr-no-such-bucket-${randomBytes(3).toString('hex')}`;
+      const destination = harness.newDestination();
+      const failure = await failing(harness.inputFor(target, destination, { bucket }));
+      assert.equal(failure.type, FailureTypes.BucketNotFound);
+      assert.ok(failure.message.includes(`bucket "${bucket}" does not exist`), failure.message);
+      assert.match(failure.message, /check the bucket name/);
+      assertNothingDownloaded(failure.workArea);
+      assert.ok(!existsSync(destination));
+    });
+
+    it('refuses wrong S3 credentials (access denied) without retrying, and without the secret in the message', async function () {
+      this.timeout(120_000);
+      const wrongSecret = `wrong-${randomBytes(12).toString('hex')}`;
+      const denied = await openRestoreHarness({ s3Env: { ...process.env, AWS_SECRET_ACCESS_KEY: wrongSecret } });
+      try {
+        const destination = denied.newDestination();
+        const failure = await failing(denied.inputFor(target, destination), denied);
+        assert.equal(failure.type, FailureTypes.AccessDenied);
+        assert.ok(failure.message.includes(`access denied to s3://${harness.fixture.bucket}`), failure.message);
+        assert.match(failure.message, /check the AWS credentials/);
+        assert.ok(!failure.message.includes(wrongSecret), 'the wrong secret is not in the message');
+        assert.ok(!failure.message.includes(process.env.AWS_SECRET_ACCESS_KEY!), 'the real secret is not in the message');
+        assertNothingDownloaded(failure.workArea);
+        assert.ok(!existsSync(destination));
+      } finally {
+        await denied.close();
+      }
+    });
+  });
+
+  describe('where to restore to', () => {
+    it('refuses a destination that is a file, leaving the file as it was', async () => {
+      const destination = harness.newDestination();
+      await mkdir(join(destination, '..'), { recursive: true });
+      await writeFile(destination, 'not a data directory');
+      const failure = await failing(harness.inputFor(target, destination));
+      assert.equal(failure.type, FailureTypes.InvalidDestination);
+      assert.ok(failure.message.includes(`destination ${destination} exists and is not a directory`), failure.message);
+      assert.match(failure.message, /name a new or empty directory/);
+      assert.ok((await lstat(destination)).isFile());
+      assert.equal(await readFile(destination, 'utf8'), 'not a data directory');
+      assertNothingDownloaded(failure.workArea);
+    });
+
+    it("refuses a destination inside the worker's Barman work area (PITR_BARMAN_HOME)", async () => {
+      const destination = join(harness.settings.workRoot, `inside-${randomUUID()}`);
+      const failure = await failing(harness.inputFor(target, destination));
+      assert.equal(failure.type, FailureTypes.InvalidDestination);
+      assert.ok(failure.message.includes(`overlaps the worker's Barman work area ${harness.settings.workRoot}`), failure.message);
+      assert.match(failure.message, /choose a directory outside it/);
+      assert.ok(!existsSync(destination), 'the destination is not created');
+      assertNothingDownloaded(failure.workArea);
+    });
+  });
+
+  describe('damaged or hostile backups (crafted server folders in the bucket)', () => {
+    const benign: TestEntry[] = [
+      { path: './', type: 'dir', mode: 0o700 },
+      { path: './PG_VERSION', body: '15\n', mode: 0o600 },
+      { path: './global/', type: 'dir', mode: 0o700 },
+    ];
+
+    async function craftedRestore(label: string, entries: TestEntry[]) {
+      const server = await crafted.create(label, { dataTar: gzip(buildTar([...benign, ...entries])) });
+      const destination = harness.newDestination();
+      const failure = await failing(harness.inputFor(target, destination, { server }));
+      assert.equal(failure.activity?.name, 'extractBaseBackup');
+      assert.ok(!existsSync(destination), 'the destination is not created');
+      const backupDir = join(failure.workArea, 'home', server, 'base', crafted.backup.id);
+      return { ...failure, server, destination, backupDir };
+    }
+
+    it("rejects a tarball with a '../' entry, naming it, and writes nothing outside the staging directory", async () => {
+      const failure = await craftedRestore('dotdot', [{ path: '../evil', body: 'escaped' }]);
+      assert.equal(failure.type, FailureTypes.UnsafeArchive);
+      assert.match(failure.message, /entry "\.\.\/evil": path has a '\.\.' component/);
+      assert.match(failure.message, /data\.tar\.gz/);
+      assert.ok(!existsSync(join(failure.backupDir, 'evil')), 'nothing was written beside the staging directory');
+      assert.deepEqual((await readdir(failure.backupDir)).sort(), ['backup.info', 'data.extracting']);
+    });
+
+    it('rejects a tarball with an absolute path, naming it, and writes nothing there', async () => {
+      const outside = join(tmpdir(), `pitr-bad-input-absolute-${randomUUID()}`);
+      hostPaths.push(outside);
+      const failure = await craftedRestore('absolute', [{ path: `${outside}/evil`, body: 'escaped' }]);
+      assert.equal(failure.type, FailureTypes.UnsafeArchive);
+      assert.ok(failure.message.includes(`entry "${outside}/evil": absolute path`), failure.message);
+      assert.ok(!existsSync(outside), `${outside} was not created`);
+    });
+
+    it('rejects a tarball with a symlink escaping the target, naming it, and writes nothing through it', async () => {
+      const sentinel = await mkdtemp(join(tmpdir(), 'pitr-bad-input-sentinel-'));
+      hostPaths.push(sentinel);
+      await writeFile(join(sentinel, 'keep.txt'), 'mine');
+      const failure = await craftedRestore('symlink', [
+        { path: './pg_tblspc/', type: 'dir', mode: 0o700 },
+        { path: './pg_tblspc/16400', type: 'symlink', linkpath: sentinel },
+        { path: './pg_tblspc/16400/evil', body: 'escaped' },
+      ]);
+      assert.equal(failure.type, FailureTypes.UnsafeArchive);
+      assert.match(failure.message, /entry "\.\/pg_tblspc\/16400": symlink target .* resolves outside the destination/);
+      assert.deepEqual(await readdir(sentinel), ['keep.txt']);
+      assert.equal(await readFile(join(sentinel, 'keep.txt'), 'utf8'), 'mine');
+    });
+
+    it('rejects a truncated data.tar.gz (the real one cut in half) as a corrupt archive', async () => {
+      const real = await crafted.realDataTar();
+      const server = await crafted.create('truncated', { dataTar: real.subarray(0, Math.floor(real.length / 2)) });
+      const destination = harness.newDestination();
+      const failure = await failing(harness.inputFor(target, destination, { server }));
+      assert.equal(failure.type, FailureTypes.CorruptArchive);
+      assert.equal(failure.activity?.name, 'extractBaseBackup');
+      assert.match(failure.message, /corrupt archive \S+\/data\.tar\.gz: /);
+      assert.match(failure.message, /unexpected end of file|truncated/);
+      assert.match(failure.message, /while extracting entry "[^"]+"/);
+      assert.doesNotMatch(failure.message, /download it again/, 'the download matched the bucket: downloading it again cannot help');
+      assert.ok(!existsSync(destination), 'the destination is not created');
+    });
+
+    for (const [label, damage] of [
+      ['garbage', () => randomBytes(20_000)],
+      ['gzipped-garbage', () => gzipSync(Buffer.concat(Array.from({ length: 2048 }, () => randomBytes(8192).subarray(0, 8192))))],
+    ] as const) {
+      it(`rejects a corrupt WAL object the plan reads (${label}), naming the segment, before copying anything`, async () => {
+        // The segment after begin_wal: the plan reads it while looking for the first commit after the target.
+        const segment = nextSegmentName(crafted.backup.beginWal, 16 * 1024 * 1024);
+        const server = await crafted.create(`wal-${label}`, { walOverrides: { [segment]: damage() } });
+        const destination = harness.newDestination();
+        const failure = await failing(harness.inputFor(target, destination, { server }));
+        assert.equal(failure.type, FailureTypes.CorruptArchive);
+        assert.equal(failure.activity?.name, 'planRestore');
+        assert.ok(failure.message.includes(`WAL segment ${segment}`), failure.message);
+        assert.ok(failure.message.includes(crafted.walKey(server, segment)), 'the S3 object is named');
+        assertNothingDownloaded(failure.workArea);
+        assert.ok(!existsSync(destination));
+      });
+    }
+  });
+
+  describe('the worker host', () => {
+    it('fails without retrying when barman is not on the worker PATH, naming barman', async () => {
+      const noBarman = await mkdtemp(join(tmpdir(), 'pitr-bad-input-path-'));
+      hostPaths.push(noBarman);
+      // The worker's PATH with every tool but barman (first of each name wins, like a shell's lookup).
+      const linked = new Set<string>(['barman']);
+      for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+        for (const name of await readdir(dir).catch(() => [] as string[])) {
+          if (linked.has(name)) continue;
+          linked.add(name);
+          await symlink(join(dir, name), join(noBarman, name));
+        }
+      }
+      assert.throws(() => resolveTool('barman', noBarman), /barman was not found/);
+      const destination = harness.newDestination();
+      const savedPath = process.env.PATH;
+      process.env.PATH = noBarman;
+      let failure: Awaited<ReturnType<typeof failing>>;
+      try {
+        failure = await failing(harness.inputFor(target, destination));
+      } finally {
+        process.env.PATH = savedPath;
+      }
+      assert.equal(failure.type, FailureTypes.ToolMissing);
+      assert.match(failure.message, /^barman was not found/);
+      assert.ok(failure.message.includes(noBarman), 'the PATH searched is shown');
+      // Planning checks the tools later steps need, so this fails before any transfer.
+      assert.equal(failure.activity?.name, 'planRestore');
+      const downloads = join(harness.settings.workRoot, 'restores', workDirName(harness.fixture.server, destination), 'downloads');
+      assert.ok(!existsSync(downloads), 'no base backup byte was downloaded');
+      console.log(`      -> failed after ${(failure.elapsedMs / 1000).toFixed(1)} s`);
+      assert.ok(!existsSync(destination), 'barman recover never ran: the destination is not created');
+    });
+
+    it('keeps retrying a disk-full extraction with a clear ENOSPC message naming the path, and carries on once there is room', async function () {
+      this.timeout(150_000);
+      // 24 MiB: room for planning (one 16 MiB WAL segment decompressed at a time) and the 5.4 MiB download,
+      // not for the 68 MiB the backup extracts to.
+      const mount = await mkdtemp(join(tmpdir(), 'pitr-bad-input-tmpfs-'));
+      hostPaths.push(mount);
+      await run('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mount]);
+      let small: RestoreHarness | undefined;
+      try {
+        small = await openRestoreHarness({ settings: { workRoot: mount } });
+        const destination = small.newDestination();
+        const handle = await small.start(small.inputFor(target, destination));
+        let status = await readRestoreStatus(handle);
+        const deadline = Date.now() + 90_000;
+        while (!(status.attempt !== null && status.attempt >= 2 && status.lastFailure)) {
+          assert.equal(status.status, 'RUNNING', `the restore keeps running: ${JSON.stringify(status)}`);
+          assert.ok(Date.now() < deadline, `no retried failure within 90 s: ${JSON.stringify(status)}`);
+          await new Promise((r) => setTimeout(r, 250));
+          status = await readRestoreStatus(handle);
+        }
+        console.log(`      -> ${status.status}, phase ${status.phase}, attempt ${status.attempt}: ${status.lastFailure}`);
+        assert.equal(status.phase, 'Extract');
+        assert.match(status.lastFailure!, /no space left on device \(ENOSPC\)/);
+        assert.ok(status.lastFailure!.includes(mount), `the message names the path: ${status.lastFailure}`);
+        assert.match(status.lastFailure!, /retries this step by itself/);
+        assert.ok(!existsSync(destination), 'the destination is not created while the disk is full');
+        // Room is made (the file system grows): the next attempt succeeds and the restore completes on its own.
+        await run('mount', ['-o', 'remount,size=256m', mount]);
+        const result: RestoreResult = await handle.result();
+        console.log(`      -> after making room: COMPLETED, ${result.verify.state} at ${result.verify.lastReplayedCommit}`);
+        assert.equal(result.verify.state, 'paused');
+        // One download, one extraction activity that took several attempts: nothing started over.
+        const events = (await handle.fetchHistory()).events ?? [];
+        const scheduled = (name: string) => events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+        assert.equal(scheduled('syncBaseBackup').length, 1);
+        const extract = scheduled('extractBaseBackup');
+        assert.equal(extract.length, 1);
+        const extractStarted = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(extract[0]!.eventId));
+        assert.ok((extractStarted?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2, 'the extraction succeeded on a retry');
+      } finally {
+        await small?.close();
+        await unmount(mount);
+      }
+    });
+  });
+});
+
+async function unmount(dir: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await run('umount', [dir]);
+      return;
+    } catch (err) {
+      if (i >= 20) {
+        await run('umount', ['-l', dir]);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
