@@ -1,5 +1,8 @@
 // The pitr CLI: parses the command and hands over to src/cli/<command>.ts.
+import { BACKUPS_USAGE, runBackups } from './cli/backups';
 import { runCancel } from './cli/cancel';
+import { LIST_USAGE, runList } from './cli/list';
+import { PLAN_USAGE, runPlan } from './cli/plan';
 import { runRestore, RESTORE_USAGE } from './cli/restore';
 import { runResume } from './cli/resume';
 import { runStatus } from './cli/status';
@@ -10,13 +13,19 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   status: runStatus,
   resume: runResume,
   cancel: runCancel,
+  backups: runBackups,
+  plan: runPlan,
+  list: runList,
 };
 
 const USAGE = `usage:
   ${RESTORE_USAGE}
   pitr status RESTORE_ID [--json] [--follow]
   pitr resume RESTORE_ID [--wait]     run a failed, cancelled or terminated restore again, reusing its work on disk
-  pitr cancel RESTORE_ID [--wait]     stop a running restore and clean its staging area`;
+  pitr cancel RESTORE_ID [--wait]     stop a running restore and clean its staging area
+  ${BACKUPS_USAGE}
+  ${PLAN_USAGE}
+  ${LIST_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

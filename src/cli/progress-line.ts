@@ -1,7 +1,7 @@
 // One line of progress for a terminal: phase, a bar, bytes (or files), rate and ETA. Pure: the
 // caller keeps the previous sample to compute the rate.
 import type { ProgressDetails } from '../shared';
-import { formatBytes } from './restore-status';
+import { formatBytes } from '../core/report-format';
 
 export interface ProgressSample {
   atMs: number;

@@ -1,6 +1,7 @@
 // What a restore is doing, from Temporal's describe (works without a live worker): status, phase,
 // and the progress the running activity last heartbeated.
 import { defaultPayloadConverter, type WorkflowHandle } from '@temporalio/client';
+import { formatBytes } from '../core/report-format';
 import { SearchAttributes, type ProgressDetails } from '../shared';
 
 export interface RestoreStatus {
@@ -38,15 +39,4 @@ export function formatStatusLine(status: RestoreStatus): string {
   if (p?.current) parts.push(p.current);
   if (status.attempt && status.attempt > 1) parts.push(`attempt ${status.attempt}${status.lastFailure ? ` after: ${status.lastFailure}` : ''}`);
   return parts.join(', ');
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }

@@ -9,7 +9,7 @@ import { loadProjectSettings, settingsEnvironment } from '../settings';
 import { describeTarget, restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type RestoreInput, type RestoreResult } from '../shared';
 import { connectClient, workflowUiLink } from './connect';
 import { followRestore } from './follow';
-import { formatBytes } from './restore-status';
+import { formatBytes } from '../core/report-format';
 import { UsageError } from './usage-error';
 
 export const RESTORE_USAGE = `pitr restore --server NAME TARGET --dest DIR [--backup-id ID] [--target-tli N] [--target-action pause|promote|shutdown]

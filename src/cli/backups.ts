@@ -1,0 +1,145 @@
+// `pitr backups`: what a server folder in the bucket can restore. Its backups (times with offset, WAL
+// range, timeline, size and compression of the tar objects) and, per timeline, the recoverable window
+// (end of the oldest completed backup to the last commit read from the archived WAL) and any hole in
+// the WAL. Runs in this process, like `pitr plan`: S3 credentials and pg_waldump are needed here.
+import { parseArgs } from 'node:util';
+import type { BackupSummary } from '../core/backup-overview';
+import { formatOffsetTime, formatTable, isoOffsetTime } from '../core/report-format';
+import type { UtcMicros } from '../core/timestamp';
+import { inspectArchive, type ArchiveOverview, type TimelineOverview } from '../io/archive-overview';
+import { withThrowAwayWorkDir } from '../io/throwaway-work-dir';
+import { loadWorkerSettings, settingsEnvironment } from '../settings';
+import { localPlannerDeps, withInterrupt } from './plan';
+import { formatBytes } from '../core/report-format';
+import { UsageError } from './usage-error';
+
+export const BACKUPS_USAGE = `pitr backups --server NAME [--bucket B] [--prefix P] [--json]
+      the backups in the bucket and, per timeline, the recoverable window and any gap in the WAL
+      (reads the last archived WAL here with pg_waldump: needs S3 credentials and PostgreSQL tools)`;
+
+export async function runBackups(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      server: { type: 'string' },
+      bucket: { type: 'string' },
+      prefix: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const settings = loadWorkerSettings(settingsEnvironment());
+  if (!values.server) throw new UsageError(`--server is required\nusage: ${BACKUPS_USAGE}`);
+  const bucket = values.bucket ?? settings.bucket;
+  if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
+  const location = { server: values.server, bucket, prefix: values.prefix ?? settings.prefix };
+  const deps = localPlannerDeps(settings);
+  try {
+    const overview = await withInterrupt((signal) => withThrowAwayWorkDir((area) => inspectArchive(deps, location, area, signal)));
+    console.log(values.json ? JSON.stringify(backupsJson(overview), null, 2) : formatBackups(overview).join('\n'));
+    return 0;
+  } finally {
+    deps.s3.destroy();
+  }
+}
+
+const time = (t: UtcMicros | null) => (t ? isoOffsetTime(t) : null);
+
+export function backupsJson(overview: ArchiveOverview): object {
+  return {
+    server: overview.server,
+    bucket: overview.bucket,
+    prefix: overview.prefix,
+    backups: overview.backups.map((b) => ({
+      id: b.id,
+      status: b.status,
+      beginTime: time(b.beginTime),
+      endTime: time(b.endTime),
+      beginWal: b.beginWal,
+      endWal: b.endWal,
+      timeline: b.timeline,
+      pgVersion: b.pgVersion,
+      tarObjects: b.tarObjects,
+      tarBytes: b.tarBytes,
+      compression: b.compression,
+      error: b.error,
+    })),
+    timelines: overview.timelines.map((t) => ({
+      timeline: t.timeline,
+      segmentSize: t.segmentSize,
+      archivedSegments: t.archivedSegments,
+      archivedBytes: t.archivedBytes,
+      firstArchived: t.firstArchived,
+      lastArchived: t.lastArchived,
+      checkedFrom: t.checkedFrom,
+      lastCommit: time(t.lastCommit),
+      lastCommitSegment: t.lastCommitSegment,
+      segmentsRead: t.segmentsRead,
+      windows: t.windows.map((w) => ({ from: time(w.from), fromBackup: w.fromBackup, to: time(w.to), toSegment: w.toSegment })),
+      gaps: t.holes,
+      notes: t.notes,
+    })),
+    historyFiles: overview.historyFiles,
+  };
+}
+
+export function formatBackups(overview: ArchiveOverview): string[] {
+  const root = `s3://${overview.bucket}/${overview.prefix ? `${overview.prefix.replace(/^\/+|\/+$/g, '')}/` : ''}${overview.server}/`;
+  const count = overview.backups.length;
+  const lines = [`${count} backup${count === 1 ? '' : 's'} of ${overview.server} in ${root} (oldest first; times in UTC)`, ''];
+  if (count > 0) lines.push(...backupTable(overview.backups), '');
+  for (const b of overview.backups) if (b.error) lines.push(`${b.id} ${b.status}: ${b.error}`);
+  for (const t of overview.timelines) lines.push(...timelineLines(t));
+  return lines;
+}
+
+function backupTable(backups: BackupSummary[]): string[] {
+  return formatTable(
+    [
+      { header: 'BACKUP ID' },
+      { header: 'STATUS' },
+      { header: 'BEGIN TIME' },
+      { header: 'END TIME' },
+      { header: 'BEGIN WAL' },
+      { header: 'END WAL' },
+      { header: 'TLI', align: 'right' },
+      { header: 'SIZE', align: 'right' },
+      { header: 'COMPRESSION' },
+    ],
+    backups.map((b) => [
+      b.id,
+      b.status,
+      b.beginTime ? formatOffsetTime(b.beginTime) : '-',
+      b.endTime ? formatOffsetTime(b.endTime) : '-',
+      b.beginWal ?? '-',
+      b.endWal ?? '-',
+      b.timeline === null ? '-' : String(b.timeline),
+      formatBytes(b.tarBytes),
+      b.compression ?? '-',
+    ]),
+  );
+}
+
+function timelineLines(t: TimelineOverview): string[] {
+  const range = t.firstArchived ? `${t.firstArchived}..${t.lastArchived}` : 'none';
+  const lines = [`timeline ${t.timeline}: WAL archived ${range} (${t.archivedSegments} segments, ${formatBytes(t.archivedBytes)})`];
+  for (const w of t.windows) {
+    lines.push(
+      `  recoverable window: ${formatOffsetTime(w.from)} (end of backup ${w.fromBackup})`,
+      `                   to ${formatOffsetTime(w.to)} (last archived commit${w.toSegment ? `, in ${w.toSegment}` : ''}; a target must be earlier)`,
+    );
+  }
+  if (t.windows.length === 0) {
+    lines.push(`  recoverable window: none${t.lastCommit ? ` (last archived commit ${formatOffsetTime(t.lastCommit)})` : ''}`);
+  }
+  if (t.holes.length === 0) {
+    lines.push(`  WAL gaps: none from ${t.checkedFrom} to ${t.lastArchived ?? t.checkedFrom}`);
+  } else {
+    for (const hole of t.holes) {
+      const span = hole.missingSegments === 1 ? `${hole.firstMissing}` : `${hole.firstMissing} (${hole.missingSegments} segments, to ${hole.lastMissing})`;
+      lines.push(`  WAL gap: missing ${span}${hole.after ? `, after ${hole.after}` : ''}; the archive resumes at ${hole.resumesAt}`);
+    }
+  }
+  for (const note of t.notes) lines.push(`  note: ${note}`);
+  return lines;
+}

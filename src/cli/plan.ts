@@ -1,0 +1,217 @@
+// `pitr plan`: a dry run of a restore, in this process: which backup and why (and why not the newer
+// ones), the WAL range, what would be downloaded, the disk space needed against what is free, and
+// whether the target is reachable at all. Nothing is copied into the destination nor the Barman home.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseTargetTime } from '../core/recovery-target';
+import { formatOffsetTime, isoOffsetTime, withOffsetTimes } from '../core/report-format';
+import type { AreaNeed, AreaCheck } from '../core/restore-space';
+import type { UtcMicros } from '../core/timestamp';
+import { classifyS3Error, createS3Client } from '../io/s3-client';
+import { dryRunRestore, type DryRunOutcome, type ReachableDryRun, type UnreachableDryRun } from '../io/restore-dry-run';
+import type { PlannerDeps } from '../io/restore-planner';
+import { loadWorkerSettings, pgBinDir, settingsEnvironment, type WorkerSettings } from '../settings';
+import { formatBytes } from '../core/report-format';
+import { UsageError } from './usage-error';
+
+export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME --dest DIR [--bucket B] [--prefix P] [--json]
+      dry run of a restore: backup and why, WAL range, bytes to fetch, disk needed vs free, reachability.
+      Runs here, not on the worker: it needs S3 credentials and pg_waldump of the backup's PostgreSQL
+      version (PITR_PG_BIN_DIR), and measures free space on this host (run it on the Barman host).
+      Exit status: 0 ready, 3 target not reachable, 4 not enough disk space`;
+
+export const EXIT_UNREACHABLE = 3;
+export const EXIT_SPACE_SHORT = 4;
+
+/** How much earlier than the target a segment may be archived and still hold a later commit (the worker's margin). */
+const SCAN_SKEW_MARGIN_MICROS = 5 * 60 * 1_000_000;
+
+/** The planner's dependencies in this process, as the worker builds them. */
+export function localPlannerDeps(settings: WorkerSettings): PlannerDeps {
+  return {
+    s3: createS3Client(),
+    pgBinDir: (major) => pgBinDir(settings.pgBinDirPattern, major),
+    download: { concurrency: settings.downloadConcurrency, partSize: settings.partSizeBytes, partConcurrency: settings.partConcurrency },
+    scanSkewMarginMicros: SCAN_SKEW_MARGIN_MICROS,
+  };
+}
+
+/** Runs `body` with a signal that Ctrl-C aborts, so that scratch space is removed on the way out; S3 errors explained. */
+export async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await body(controller.signal);
+  } catch (err) {
+    // S3 errors carry request details no terminal needs: say what failed and what to check instead.
+    if ((err as { $metadata?: unknown })?.$metadata !== undefined) throw new Error(classifyS3Error(err).message);
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export async function runPlan(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      server: { type: 'string' },
+      'target-time': { type: 'string' },
+      dest: { type: 'string' },
+      bucket: { type: 'string' },
+      prefix: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const env = settingsEnvironment();
+  const settings = loadWorkerSettings(env);
+  const server = required(values.server, '--server');
+  const targetInput = required(values['target-time'], '--target-time');
+  const destination = resolve(required(values.dest, '--dest'));
+  const bucket = values.bucket ?? settings.bucket;
+  if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
+  const prefix = values.prefix ?? settings.prefix;
+  const targetTime = parseTargetTime(targetInput).utc;
+
+  const deps = localPlannerDeps(settings);
+  try {
+    const outcome = await withInterrupt((signal) =>
+      dryRunRestore(deps, { server, bucket, prefix, targetTime, destination, barmanHome: settings.workRoot, signal }),
+    );
+    const header = { server, bucket, prefix, targetTime, destination };
+    console.log(values.json ? JSON.stringify(planJson(header, outcome), null, 2) : formatPlan(header, outcome).join('\n'));
+    if (!outcome.reachable) return EXIT_UNREACHABLE;
+    return outcome.space.enough ? 0 : EXIT_SPACE_SHORT;
+  } finally {
+    deps.s3.destroy();
+  }
+}
+
+interface PlanHeader {
+  server: string;
+  bucket: string;
+  prefix: string;
+  targetTime: UtcMicros;
+  destination: string;
+}
+
+export function planJson(header: PlanHeader, outcome: DryRunOutcome): object {
+  const common = {
+    server: header.server,
+    bucket: header.bucket,
+    prefix: header.prefix,
+    targetTime: isoOffsetTime(header.targetTime),
+    destination: header.destination,
+    reachable: outcome.reachable,
+  };
+  const time = (t: UtcMicros | null | undefined) => (t ? isoOffsetTime(t) : null);
+  if (!outcome.reachable) {
+    return {
+      ...common,
+      type: outcome.type,
+      message: outcome.message,
+      lastArchivedCommit: time(outcome.lastArchivedCommit),
+      latestReachableTarget: time(outcome.latestReachableTarget),
+      earliestReachableTarget: time(outcome.earliestReachableTarget),
+    };
+  }
+  const { plan, baseSize, space, needs } = outcome;
+  const area = (check: AreaCheck, need: AreaNeed) => ({ ...check, parts: need.parts });
+  return {
+    ...common,
+    backup: { id: plan.backupId, endTime: time(plan.backupEndTime), timeline: plan.timeline, pgVersion: plan.pgVersion, reason: plan.backupReason },
+    skipped: outcome.skipped.map((s) => ({ id: s.backupId, why: s.why })),
+    wal: {
+      first: plan.beginWal,
+      last: plan.endWal,
+      segments: plan.walSegments,
+      segmentSize: plan.segmentSize,
+      historyFiles: plan.historyFiles,
+      archivedBytes: plan.walBytes,
+      firstCommitAfterTarget: time(plan.firstCommitAfterTarget),
+      lastCommitBeforeTarget: time(plan.lastCommitBeforeTarget),
+    },
+    download: { baseObjects: plan.baseObjects, baseBytes: plan.baseBytes, walObjects: plan.walSegments + plan.historyFiles, walBytes: plan.walBytes, totalBytes: plan.baseBytes + plan.walBytes },
+    baseSize: {
+      extractedBytes: baseSize.bytes,
+      exact: baseSize.exact,
+      lowerBound: baseSize.lowerBound,
+      method: baseSize.method,
+      objects: baseSize.objects.map((o) => ({ key: o.key, compression: o.compression, storedBytes: o.storedBytes, extractedBytes: o.extractedBytes, method: o.method, lowerBound: o.lowerBound })),
+    },
+    space: {
+      destination: area(space.destination, needs.destination),
+      barmanHome: area(space.barmanHome, needs.barmanHome),
+      sharedFilesystem: space.sharedFilesystem,
+      requiredOnSharedBytes: space.requiredOnSharedBytes,
+      enough: space.enough,
+    },
+    destinationState: outcome.destinationState,
+    destinationProblem: outcome.destinationProblem,
+  };
+}
+
+export function formatPlan(header: PlanHeader, outcome: DryRunOutcome): string[] {
+  const lines = [
+    `plan: restore ${header.server} (s3://${header.bucket}/${header.prefix ? `${header.prefix.replace(/^\/+|\/+$/g, '')}/` : ''}${header.server}/) to ${formatOffsetTime(header.targetTime)}`,
+    `      into ${header.destination} (dry run: nothing was copied)`,
+    '',
+  ];
+  return [...lines, ...(outcome.reachable ? formatReachable(outcome) : formatUnreachable(outcome))];
+}
+
+function formatUnreachable(outcome: UnreachableDryRun): string[] {
+  const lines = [`NOT REACHABLE (${outcome.type}): ${withOffsetTimes(outcome.message)}`, ''];
+  if (outcome.lastArchivedCommit) {
+    lines.push(
+      `last archived commit     ${formatOffsetTime(outcome.lastArchivedCommit)}`,
+      `latest reachable target  ${formatOffsetTime(outcome.latestReachableTarget!)} (just before the last archived commit: replay stops at the first commit after the target)`,
+    );
+  }
+  if (outcome.earliestReachableTarget) lines.push(`earliest reachable target  ${formatOffsetTime(outcome.earliestReachableTarget)} (the end of the oldest completed backup)`);
+  return lines;
+}
+
+function formatReachable(outcome: ReachableDryRun): string[] {
+  const { plan, baseSize, space, needs } = outcome;
+  const label = (name: string) => name.padEnd(13);
+  const parts = (need: AreaNeed) => need.parts.map((p) => `${p.label} ${formatBytes(p.bytes)}`).join(' + ');
+  const lines = [
+    `${label('backup')}${plan.backupId}, ended ${formatOffsetTime(plan.backupEndTime)} (timeline ${plan.timeline}, PostgreSQL ${plan.pgVersion})`,
+    `${label('  why')}${withOffsetTimes(plan.backupReason)}`,
+    ...outcome.skipped.map((s) => `${label('  not')}${s.backupId}: ${withOffsetTimes(s.why)}`),
+    `${label('WAL')}${plan.beginWal}..${plan.endWal}: ${plan.walSegments} segment${plan.walSegments === 1 ? '' : 's'} of ${formatBytes(plan.segmentSize)}${plan.historyFiles ? `, ${plan.historyFiles} history file${plan.historyFiles === 1 ? '' : 's'}` : ''}`,
+    `${label('  stops at')}${plan.firstCommitAfterTarget ? `the first commit after the target, ${formatOffsetTime(plan.firstCommitAfterTarget)}` : (plan.targetReached ?? '?')}${plan.lastCommitBeforeTarget ? ` (last commit before it: ${formatOffsetTime(plan.lastCommitBeforeTarget)})` : ''}`,
+    `${label('download')}${formatBytes(plan.baseBytes + plan.walBytes)}: base backup ${formatBytes(plan.baseBytes)} (${outcome.tarObjects} tar${outcome.tarObjects === 1 ? '' : 's'} + backup.info) + WAL ${formatBytes(plan.walBytes)} (${plan.walSegments + plan.historyFiles} objects)`,
+    `${label('extracted')}base backup ${formatBytes(baseSize.bytes)} (${baseSize.method})`,
+    `${label('disk')}destination ${space.destination.path} (${freeText(space.destination)}): needs ${formatBytes(needs.destination.bytes)}`,
+    `${label('')}  ${parts(needs.destination)}`,
+    `${label('')}Barman home ${space.barmanHome.path} (${freeText(space.barmanHome)}): needs ${formatBytes(needs.barmanHome.bytes)}`,
+    `${label('')}  ${parts(needs.barmanHome)}`,
+  ];
+  if (space.sharedFilesystem) {
+    const free = Math.min(space.destination.freeBytes, space.barmanHome.freeBytes);
+    lines.push(`${label('')}one filesystem for both: ${formatBytes(space.requiredOnSharedBytes!)} needed, ${formatBytes(free)} free: ${space.enough ? 'enough' : 'NOT ENOUGH'}`);
+  } else {
+    lines.push(`${label('')}${space.enough ? 'enough space in both places' : 'NOT ENOUGH space (see above)'}`);
+  }
+  lines.push(
+    `${label('destination')}${outcome.destinationProblem ?? (outcome.destinationState === 'absent' ? 'absent: the restore creates it' : 'empty: the restore fills it')}`,
+    `${label('reachable')}yes: the archive holds a commit after the target${plan.firstCommitAfterTarget ? ` (${formatOffsetTime(plan.firstCommitAfterTarget)})` : ''}`,
+  );
+  return lines;
+}
+
+function freeText(check: AreaCheck): string {
+  const where = check.measuredAt === check.path ? '' : ` at ${check.measuredAt}`;
+  return `${formatBytes(check.freeBytes)} free${where}${check.fits ? '' : ', NOT ENOUGH'}`;
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`${flag} is required\nusage: ${PLAN_USAGE}`);
+  return value;
+}

@@ -1,0 +1,229 @@
+// What `pitr backups` shows, decided without I/O: one summary per backup (times, WAL, size and
+// compression of its tar objects) and, per timeline, which archived segments matter, where they have
+// holes, and the recoverable window once the last archived commit is known.
+import type { BackupInfo } from './backup-info';
+import type { BaseBackupCompression } from './s3-layout';
+import type { UtcMicros } from './timestamp';
+import { findWalHoles, type WalHole } from './wal-holes';
+import { DEFAULT_SEGMENT_SIZE, isSegmentName, parseSegmentName, segmentIndex, segmentsPerLog } from './wal-names';
+
+export interface BackupObjectFacts {
+  size: number;
+  compression: BaseBackupCompression;
+}
+
+export type TarCompression = BaseBackupCompression | 'mixed';
+
+export interface BackupSummary {
+  id: string;
+  status: string;
+  beginTime: UtcMicros | null;
+  endTime: UtcMicros | null;
+  beginWal: string | null;
+  endWal: string | null;
+  timeline: number | null;
+  pgVersion: number | null;
+  /** Number of tar objects (data and tablespaces, all parts). */
+  tarObjects: number;
+  /** Their total size in the bucket, as stored (compressed). */
+  tarBytes: number;
+  /** From the object names; null when the backup has no tar object. */
+  compression: TarCompression | null;
+  error: string | null;
+}
+
+export function summariseBackup(info: BackupInfo, objects: BackupObjectFacts[]): BackupSummary {
+  return {
+    id: info.backupId,
+    status: info.status,
+    beginTime: info.beginTime,
+    endTime: info.endTime,
+    beginWal: info.beginWal,
+    endWal: info.endWal,
+    timeline: info.timeline,
+    pgVersion: info.pgVersion,
+    tarObjects: objects.length,
+    tarBytes: objects.reduce((sum, o) => sum + o.size, 0),
+    compression: tarCompression(objects),
+    error: info.error,
+  };
+}
+
+/** The one compression of a backup's tars, `mixed` when they differ, null when there are none. */
+export function tarCompression(objects: BackupObjectFacts[]): TarCompression | null {
+  const kinds = new Set(objects.map((o) => o.compression));
+  if (kinds.size === 0) return null;
+  return kinds.size === 1 ? [...kinds][0]! : 'mixed';
+}
+
+/** Backups by end time, oldest first; those without an end time last; id breaks ties. */
+export function byEndTime(a: { id: string; endTime: UtcMicros | null }, b: { id: string; endTime: UtcMicros | null }): number {
+  if (a.endTime !== b.endTime) {
+    if (a.endTime === null) return 1;
+    if (b.endTime === null) return -1;
+    return a.endTime < b.endTime ? -1 : 1;
+  }
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** A completed backup a restore can start from: DONE, with an end time and a begin WAL. */
+export function isUsableBackup(info: BackupInfo): boolean {
+  return info.status === 'DONE' && info.endTime !== null && info.beginWal !== null;
+}
+
+/**
+ * An unbroken run of archived segments between holes, and the backup a restore into it would start from:
+ * the oldest usable backup whose WAL from begin_wal to end_wal lies inside the run (replay cannot cross a hole).
+ */
+export interface WalRun {
+  first: string;
+  last: string;
+  /** Oldest first. */
+  segments: string[];
+  backup: BackupInfo | null;
+}
+
+export interface TimelineScope {
+  timeline: number;
+  segmentSize: number;
+  /** Major version for pg_waldump: from this timeline's newest backup, else any backup. */
+  pgVersion: number | null;
+  /** The oldest usable backup on this timeline. */
+  oldestBackup: BackupInfo | null;
+  /** Where holes are looked for: the earliest begin_wal of a usable backup, else the first archived segment. */
+  from: string;
+  /** Archived segments of the timeline from `from` on, oldest first. */
+  segments: string[];
+  /** The same, split at the holes. */
+  runs: WalRun[];
+  /** Every archived segment of the timeline (also those before `from`). */
+  archivedSegments: number;
+  firstArchived: string | null;
+  lastArchived: string | null;
+  holes: WalHole[];
+}
+
+/**
+ * One scope per timeline that has archived segments or a usable backup, lowest timeline first. Segment
+ * names that are not segments or cannot exist at the timeline's segment size are ignored.
+ */
+export function timelineScopes(backups: BackupInfo[], segmentNames: string[]): TimelineScope[] {
+  const segmentsByTimeline = new Map<number, string[]>();
+  for (const name of new Set(segmentNames)) {
+    if (!isSegmentName(name)) continue;
+    const { timeline } = parseSegmentName(name);
+    segmentsByTimeline.set(timeline, [...(segmentsByTimeline.get(timeline) ?? []), name]);
+  }
+  const timelines = new Set<number>(segmentsByTimeline.keys());
+  for (const b of backups) if (isUsableBackup(b) && b.timeline !== null) timelines.add(b.timeline);
+
+  const anyVersion = backups.find((b) => b.pgVersion !== null)?.pgVersion ?? null;
+  const anySize = backups[0]?.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+  const scopes: TimelineScope[] = [];
+  for (const timeline of [...timelines].sort((a, b) => a - b)) {
+    const own = backups.filter((b) => b.timeline === timeline).sort((a, b) => byEndTime({ id: a.backupId, endTime: a.endTime }, { id: b.backupId, endTime: b.endTime }));
+    const usable = own.filter(isUsableBackup);
+    const segmentSize = own[0]?.segmentSize ?? anySize;
+    const perLog = segmentsPerLog(segmentSize);
+    const indexOf = (name: string) => segmentIndex(name, segmentSize);
+    const archived = (segmentsByTimeline.get(timeline) ?? [])
+      .filter((name) => parseSegmentName(name).seg < perLog)
+      .map((name) => ({ name, index: indexOf(name) }))
+      .sort((a, b) => a.index - b.index);
+    const oldestBackup = usable[0] ?? null;
+    const from = usable.map((b) => b.beginWal!).sort((x, y) => indexOf(x) - indexOf(y))[0] ?? archived[0]!.name;
+    const fromIndex = indexOf(from);
+    const segments = archived.filter((s) => s.index >= fromIndex);
+
+    const runs: WalRun[] = [];
+    for (const s of segments) {
+      const current = runs.at(-1);
+      if (current && indexOf(current.last) === s.index - 1) {
+        current.last = s.name;
+        current.segments.push(s.name);
+      } else {
+        runs.push({ first: s.name, last: s.name, segments: [s.name], backup: null });
+      }
+    }
+    for (const run of runs) {
+      const [first, last] = [indexOf(run.first), indexOf(run.last)];
+      const inside = (wal: string | null) => wal !== null && isSegmentName(wal) && parseSegmentName(wal).timeline === timeline && indexOf(wal) >= first && indexOf(wal) <= last;
+      run.backup = usable.find((b) => inside(b.beginWal) && inside(b.endWal ?? b.beginWal)) ?? null;
+    }
+
+    scopes.push({
+      timeline,
+      segmentSize,
+      pgVersion: [...own].reverse().find((b) => b.pgVersion !== null)?.pgVersion ?? anyVersion,
+      oldestBackup,
+      from,
+      segments: segments.map((s) => s.name),
+      runs,
+      archivedSegments: archived.length,
+      firstArchived: archived[0]?.name ?? null,
+      lastArchived: archived.at(-1)?.name ?? null,
+      holes: findWalHoles(
+        segments.map((s) => s.name),
+        from,
+        segmentSize,
+      ),
+    });
+  }
+  return scopes;
+}
+
+export interface RecoverableWindow {
+  /** The end of the backup the window starts from: the earliest target. */
+  from: UtcMicros;
+  fromBackup: string;
+  /** The last archived commit of the run: a target must be earlier (replay stops at the first commit after the target). */
+  to: UtcMicros;
+  /** The segment holding that commit. */
+  toSegment: string | null;
+}
+
+export interface WindowVerdict {
+  /** Oldest first; more than one only when holes split the WAL. */
+  windows: RecoverableWindow[];
+  /** Why there is no window, or what limits it. */
+  notes: string[];
+}
+
+/** The last commit found in a run (reading back from its last segment), and the segment holding it. */
+export interface RunCommit {
+  commit: UtcMicros | null;
+  segment: string | null;
+}
+
+/**
+ * The recoverable windows of a timeline: one per unbroken run of WAL with a backup starting in it, from that
+ * backup's end to the last commit of the run. `lastCommits` has one entry per run (same order); entries of
+ * runs without a backup are only used for the notes.
+ */
+export function recoverableWindows(scope: TimelineScope, lastCommits: RunCommit[]): WindowVerdict {
+  const windows: RecoverableWindow[] = [];
+  const notes: string[] = [];
+  for (const hole of scope.holes) {
+    notes.push(`WAL ${hole.firstMissing}${hole.missingSegments > 1 ? `..${hole.lastMissing}` : ''} is missing${hole.after ? ` (after ${hole.after})` : ''}: replay cannot cross it`);
+  }
+  if (scope.oldestBackup === null) {
+    notes.push(`no completed backup on timeline ${scope.timeline}: nothing on it can be restored from this bucket alone`);
+    return { windows, notes };
+  }
+  scope.runs.forEach((run, i) => {
+    const last = lastCommits[i] ?? { commit: null, segment: null };
+    if (run.backup === null) {
+      notes.push(`no completed backup begins in the WAL ${run.first}..${run.last}: the times it covers cannot be restored`);
+    } else if (last.commit === null || last.commit <= run.backup.endTime!) {
+      notes.push(
+        `no commit archived after the end of backup ${run.backup.backupId} (${run.backup.endTime}) in ${run.first}..${run.last}: no target time is reachable from it; archive more WAL (pg_switch_wal() on the source)`,
+      );
+    } else {
+      windows.push({ from: run.backup.endTime!, fromBackup: run.backup.backupId, to: last.commit, toSegment: last.segment });
+    }
+  });
+  if (scope.runs.length === 0) {
+    notes.push(`the WAL of backup ${scope.oldestBackup.backupId} from ${scope.oldestBackup.beginWal} on is not archived: no target time is reachable`);
+  }
+  return { windows, notes };
+}

@@ -1,0 +1,97 @@
+// Disk space a restore needs, and whether the free space suffices. Two places fill up:
+//  - the worker's work area in the Barman home (PITR_BARMAN_HOME): the downloaded tarballs (kept until
+//    the restore is verified), the extracted base backup, and the WAL as archived (still compressed);
+//  - the destination: barman recover copies the base backup there, and the WAL replay needs into
+//    <dest>/barman_wal, decompressed (whole segments).
+// When both are on one filesystem, their sum must fit its free space.
+
+export interface SpaceInputs {
+  /** Tar objects of the backup as stored (compressed). */
+  baseTarBytes: number;
+  /** Uncompressed size of the base backup (often an estimate). */
+  baseBytes: number;
+  walSegments: number;
+  segmentSize: number;
+  /** WAL objects as archived (compressed), history files included. */
+  walArchivedBytes: number;
+}
+
+export interface SpacePart {
+  label: string;
+  bytes: number;
+}
+
+export interface AreaNeed {
+  bytes: number;
+  parts: SpacePart[];
+}
+
+export interface SpaceNeeds {
+  destination: AreaNeed;
+  barmanHome: AreaNeed;
+}
+
+export function restoreSpaceNeeds(inputs: SpaceInputs): SpaceNeeds {
+  const area = (parts: SpacePart[]): AreaNeed => ({ bytes: parts.reduce((sum, p) => sum + p.bytes, 0), parts });
+  return {
+    destination: area([
+      { label: 'base backup', bytes: inputs.baseBytes },
+      { label: 'WAL for replay (decompressed, in barman_wal)', bytes: inputs.walSegments * inputs.segmentSize },
+    ]),
+    barmanHome: area([
+      { label: 'downloaded tarballs', bytes: inputs.baseTarBytes },
+      { label: 'extracted base backup', bytes: inputs.baseBytes },
+      { label: 'WAL as archived', bytes: inputs.walArchivedBytes },
+    ]),
+  };
+}
+
+/** Free space where a path is (or would be created). */
+export interface Volume {
+  /** The path asked about. */
+  path: string;
+  /** Its nearest existing ancestor (the path itself when it exists): where free space was measured. */
+  measuredAt: string;
+  /** Filesystem identity (st_dev): equal devices share their free space. */
+  device: number;
+  freeBytes: number;
+}
+
+export interface AreaCheck {
+  path: string;
+  measuredAt: string;
+  requiredBytes: number;
+  freeBytes: number;
+  /** This area alone fits (see `enough` of the whole check when the filesystem is shared). */
+  fits: boolean;
+}
+
+export interface SpaceCheck {
+  destination: AreaCheck;
+  barmanHome: AreaCheck;
+  /** Both areas are on one filesystem: their sum is what must fit. */
+  sharedFilesystem: boolean;
+  requiredOnSharedBytes: number | null;
+  enough: boolean;
+}
+
+export function checkSpace(needs: SpaceNeeds, destination: Volume, barmanHome: Volume): SpaceCheck {
+  const check = (need: AreaNeed, volume: Volume): AreaCheck => ({
+    path: volume.path,
+    measuredAt: volume.measuredAt,
+    requiredBytes: need.bytes,
+    freeBytes: volume.freeBytes,
+    fits: need.bytes <= volume.freeBytes,
+  });
+  const dest = check(needs.destination, destination);
+  const home = check(needs.barmanHome, barmanHome);
+  const shared = destination.device === barmanHome.device;
+  const sum = needs.destination.bytes + needs.barmanHome.bytes;
+  return {
+    destination: dest,
+    barmanHome: home,
+    sharedFilesystem: shared,
+    requiredOnSharedBytes: shared ? sum : null,
+    enough: shared ? sum <= Math.min(destination.freeBytes, barmanHome.freeBytes) : dest.fits && home.fits,
+  };
+}

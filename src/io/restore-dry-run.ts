@@ -1,0 +1,161 @@
+// `pitr plan`: everything a restore would decide and check before copying, and nothing copied. The
+// restore's own planner (restore-planner.ts) runs against a throw-away work area, so the WAL it reads
+// with pg_waldump never lands in the worker's Barman home or the destination; on top of it come the size
+// the base backup takes once extracted, the space both places need against what is free, and the
+// destination's state.
+import { NoBackupForTargetError, type SkippedBackup } from '../core/backup-selection';
+import { checkSpace, restoreSpaceNeeds, type SpaceCheck, type SpaceNeeds } from '../core/restore-space';
+import { addMicros, type UtcMicros } from '../core/timestamp';
+import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
+import type { CatalogedBackup } from './backup-catalog';
+import { estimateBaseBackupSize, type BaseSizeEstimate } from './base-size-estimate';
+import { inspectDestination, type DestinationState } from './destination';
+import { volumeOf } from './free-space';
+import { planRestore, UnreachableTargetError, type PlannedRestore, type PlannerDeps } from './restore-planner';
+import { withThrowAwayWorkDir } from './throwaway-work-dir';
+
+export interface DryRunRequest {
+  server: string;
+  bucket: string;
+  prefix: string;
+  targetTime: UtcMicros;
+  /** Absolute, normalised path of the data directory the restore would create. */
+  destination: string;
+  /** The worker's work area root (PITR_BARMAN_HOME): where the restore would stage the backup and WAL. */
+  barmanHome: string;
+  signal?: AbortSignal;
+  /** Where the throw-away work area is made (default: the system's temporary directory). */
+  scratchParent?: string;
+  onProgress?(message: string): void;
+}
+
+export interface ReachableDryRun {
+  reachable: true;
+  plan: PlannedRestore['plan'];
+  skipped: SkippedBackup[];
+  /** Tar objects of the chosen backup (backup.info not counted). */
+  tarObjects: number;
+  tarBytes: number;
+  baseSize: BaseSizeEstimate;
+  needs: SpaceNeeds;
+  space: SpaceCheck;
+  destinationState: DestinationState | null;
+  /** Why a restore into the destination would be refused as it is (null: it would not). */
+  destinationProblem: string | null;
+}
+
+export interface UnreachableDryRun {
+  reachable: false;
+  /** TargetUnreachable, WalGap or BackupNotFound. */
+  type: string;
+  message: string;
+  /** The last commit on the archived WAL (of the backup the target needs): a target must be earlier. */
+  lastArchivedCommit: UtcMicros | null;
+  /** The latest target that can be reached: just before the last archived commit. */
+  latestReachableTarget: UtcMicros | null;
+  /** For a target before every backup: the end of the oldest completed backup. */
+  earliestReachableTarget: UtcMicros | null;
+}
+
+export type DryRunOutcome = ReachableDryRun | UnreachableDryRun;
+
+export async function dryRunRestore(deps: PlannerDeps, request: DryRunRequest): Promise<DryRunOutcome> {
+  const { destinationState, destinationProblem } = await destinationCheck(request.destination, request.barmanHome);
+  return withThrowAwayWorkDir(async ({ layout, journal }) => {
+    let planned: PlannedRestore;
+    try {
+      planned = await planRestore(deps, {
+        server: request.server,
+        bucket: request.bucket,
+        prefix: request.prefix,
+        targetTime: request.targetTime,
+        layout,
+        journal,
+        signal: request.signal,
+        onProgress: (message) => request.onProgress?.(message),
+      });
+    } catch (err) {
+      const unreachable = asUnreachable(err);
+      if (unreachable) return unreachable;
+      throw err;
+    }
+    const { plan, backup, skipped } = planned;
+    const { tarBytes, baseSize, needs, space } = await assessSpace(deps, request.bucket, backup, plan, request.destination, request.barmanHome, request.signal);
+    return {
+      reachable: true,
+      plan,
+      skipped: skipped ?? [],
+      tarObjects: backup.objects.length,
+      tarBytes,
+      baseSize,
+      needs,
+      space,
+      destinationState,
+      destinationProblem,
+    };
+  }, request.scratchParent);
+}
+
+export interface SpaceAssessment {
+  tarBytes: number;
+  baseSize: BaseSizeEstimate;
+  needs: SpaceNeeds;
+  space: SpaceCheck;
+}
+
+/** The disk a restore of `plan` needs in the destination and in the Barman home, against what is free. */
+export async function assessSpace(
+  deps: Pick<PlannerDeps, 's3'>,
+  bucket: string,
+  backup: CatalogedBackup,
+  plan: Pick<RestorePlan, 'walSegments' | 'segmentSize' | 'walBytes'>,
+  destination: string,
+  barmanHome: string,
+  signal?: AbortSignal,
+): Promise<SpaceAssessment> {
+  const baseSize = await estimateBaseBackupSize(deps.s3, bucket, backup.objects, signal);
+  const tarBytes = backup.objects.reduce((sum, o) => sum + o.size, 0);
+  const needs = restoreSpaceNeeds({
+    baseTarBytes: tarBytes,
+    baseBytes: baseSize.bytes,
+    walSegments: plan.walSegments,
+    segmentSize: plan.segmentSize,
+    walArchivedBytes: plan.walBytes,
+  });
+  const [destinationVolume, homeVolume] = await Promise.all([volumeOf(destination), volumeOf(barmanHome)]);
+  return { tarBytes, baseSize, needs, space: checkSpace(needs, destinationVolume, homeVolume) };
+}
+
+function asUnreachable(err: unknown): UnreachableDryRun | null {
+  if (err instanceof NoBackupForTargetError) {
+    return { reachable: false, type: err.type, message: err.message, lastArchivedCommit: null, latestReachableTarget: null, earliestReachableTarget: err.earliestReachable };
+  }
+  if (err instanceof UnreachableTargetError) {
+    return {
+      reachable: false,
+      type: err.type,
+      message: err.message,
+      lastArchivedCommit: err.lastCommit,
+      latestReachableTarget: err.lastCommit === null ? null : addMicros(err.lastCommit, -1),
+      earliestReachableTarget: null,
+    };
+  }
+  if (err instanceof RestoreError && err.type === FailureTypes.WalGap) {
+    return { reachable: false, type: err.type, message: err.message, lastArchivedCommit: null, latestReachableTarget: null, earliestReachableTarget: null };
+  }
+  return null;
+}
+
+/** The checks the restore's plan step makes on the destination, read-only; a non-empty one is reported, not refused. */
+async function destinationCheck(destination: string, barmanHome: string): Promise<{ destinationState: DestinationState | null; destinationProblem: string | null }> {
+  try {
+    const state = await inspectDestination(destination, { workRoot: barmanHome, force: true });
+    return {
+      destinationState: state,
+      destinationProblem: state === 'not-empty' ? `${destination} is not empty: a restore refuses it unless run with --force, which moves it aside (never deletes it)` : null,
+    };
+  } catch (err) {
+    if (err instanceof RestoreError) return { destinationState: null, destinationProblem: err.message };
+    throw err;
+  }
+}

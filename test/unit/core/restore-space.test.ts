@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { checkSpace, restoreSpaceNeeds, type Volume } from '../../../src/core/restore-space';
+
+const MiB = 1024 * 1024;
+const needs = restoreSpaceNeeds({ baseTarBytes: 5 * MiB, baseBytes: 68 * MiB, walSegments: 2, segmentSize: 16 * MiB, walArchivedBytes: 32 * 1024 });
+
+function volume(path: string, device: number, freeBytes: number): Volume {
+  return { path, measuredAt: path, device, freeBytes };
+}
+
+describe('core/restore-space', () => {
+  it('counts the extracted base and the decompressed WAL at the destination', () => {
+    assert.equal(needs.destination.bytes, 68 * MiB + 32 * MiB);
+    assert.deepEqual(
+      needs.destination.parts.map((p) => p.bytes),
+      [68 * MiB, 32 * MiB],
+    );
+  });
+
+  it('counts the tarballs, the extracted base and the WAL as archived in the Barman home', () => {
+    assert.equal(needs.barmanHome.bytes, 5 * MiB + 68 * MiB + 32 * 1024);
+    assert.equal(needs.barmanHome.parts.length, 3);
+  });
+
+  it('checks each area against its own filesystem when they differ', () => {
+    const ok = checkSpace(needs, volume('/dest', 1, 101 * MiB), volume('/home', 2, 74 * MiB));
+    assert.equal(ok.sharedFilesystem, false);
+    assert.equal(ok.requiredOnSharedBytes, null);
+    assert.equal(ok.enough, true);
+    const short = checkSpace(needs, volume('/dest', 1, 99 * MiB), volume('/home', 2, 1024 * MiB));
+    assert.equal(short.destination.fits, false);
+    assert.equal(short.barmanHome.fits, true);
+    assert.equal(short.enough, false);
+  });
+
+  it('adds both needs up when the destination and the Barman home share a filesystem', () => {
+    const total = needs.destination.bytes + needs.barmanHome.bytes;
+    const tight = checkSpace(needs, volume('/dest', 7, total - 1), volume('/home', 7, total - 1));
+    assert.equal(tight.sharedFilesystem, true);
+    assert.equal(tight.requiredOnSharedBytes, total);
+    assert.equal(tight.destination.fits, true, 'each alone would fit');
+    assert.equal(tight.barmanHome.fits, true);
+    assert.equal(tight.enough, false, 'but not both');
+    assert.equal(checkSpace(needs, volume('/dest', 7, total), volume('/home', 7, total)).enough, true, 'exactly enough is enough');
+  });
+});
