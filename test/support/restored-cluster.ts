@@ -1,22 +1,44 @@
-// Starts PostgreSQL on a restored data directory, as a person would, and reads the marker rows.
+// Starts PostgreSQL on a restored data directory, as a person would, and reads from it: the marker
+// rows, or whatever queries a suite needs (e.g. a checksum of a table's content).
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { queryPostgres, startPostgres, stopPostgres, waitForRecoveryEnd } from '../../src/io/postgres-instance';
 import { pgBinDir } from '../../src/settings';
 
-export async function queryRestoredMarkers(destination: string, pgMajor: number): Promise<string[]> {
+/** Runs `sql` (each a single statement; psql's unaligned output, rows joined by newlines) on the started, restored cluster. */
+export async function queryRestoredCluster(destination: string, pgMajor: number, sql: string[]): Promise<string[]> {
+  const logFile = join(tmpdir(), `pitr-check-${randomUUID()}.log`);
   const instance = await startPostgres({
     pgBinDir: pgBinDir(process.env.PITR_PG_BIN_DIR || '/usr/lib/postgresql/{major}/bin', pgMajor),
     dataDir: destination,
     user: process.env.PITR_BARMAN_USER || 'postgres',
-    logFile: join(tmpdir(), `pitr-check-${randomUUID()}.log`),
+    logFile,
   });
+  let ok = false;
   try {
     await waitForRecoveryEnd(instance, { pollMs: 200, timeoutMs: 120_000 });
-    const rows = await queryPostgres(instance, 'select label from markers order by label');
-    return rows === '' ? [] : rows.split('\n').sort();
+    const results: string[] = [];
+    for (const statement of sql) results.push(await queryPostgres(instance, statement));
+    ok = true;
+    return results;
   } finally {
     await stopPostgres(instance);
+    // The server's log is kept only when something went wrong.
+    if (ok) await rm(logFile, { force: true });
   }
+}
+
+export const MARKERS_SQL = 'select label from markers order by label';
+/** A content checksum of the pgbench data the fixture loaded: identical restores give identical sums. */
+export const PGBENCH_ACCOUNTS_MD5_SQL = "select md5(string_agg(aid::text || ':' || abalance, ',' order by aid)) || ' ' || count(*) from pgbench_accounts";
+
+export function markerLabels(rows: string): string[] {
+  return rows === '' ? [] : rows.split('\n').sort();
+}
+
+export async function queryRestoredMarkers(destination: string, pgMajor: number): Promise<string[]> {
+  const [rows] = await queryRestoredCluster(destination, pgMajor, [MARKERS_SQL]);
+  return markerLabels(rows);
 }
