@@ -74,6 +74,7 @@ export const FailureTypes = {
   BarmanFailed: 'BarmanFailed',
   RecoveryFailed: 'RecoveryFailed',
   ToolMissing: 'ToolMissing',
+  InsufficientSpace: 'InsufficientSpace',
 } as const;
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
 export const NON_RETRYABLE_FAILURE_TYPES: string[] = Object.values(FailureTypes);

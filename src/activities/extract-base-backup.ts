@@ -1,6 +1,7 @@
-import { access, chmod, rename, rm } from 'node:fs/promises';
+import { chmod, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { listBackups, type BackupObject } from '../io/backup-catalog';
+import { pathExists } from '../io/path-exists';
 import { extractArchive } from '../io/tar-extract';
 import { backupDir, workDirLayout } from '../io/work-dir';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
@@ -35,7 +36,7 @@ export function extractBaseBackupActivity(deps: ActivityDeps) {
       try {
         for (const [name, objects] of groups) {
           const finalDir = join(backupDir(layout, input.server, plan.backupId), name);
-          if (await exists(finalDir)) continue;
+          if (await pathExists(finalDir)) continue;
           const partialDir = `${finalDir}.extracting`;
           await rm(partialDir, { recursive: true, force: true });
           for (const object of objects) {
@@ -60,11 +61,4 @@ export function extractBaseBackupActivity(deps: ActivityDeps) {
         progress.stop();
       }
     });
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }

@@ -1,6 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { formatBytes } from '../core/report-format';
+import type { SpaceCheck } from '../core/restore-space';
+import { assessSpace } from '../io/restore-dry-run';
 import { inspectDestination, isClaimed } from '../io/destination';
+import { pathExists } from '../io/path-exists';
 import { openJournal } from '../io/download-journal';
 import { planRestore } from '../io/restore-planner';
 import { resolveTool } from '../io/run-command';
@@ -33,15 +37,29 @@ export function planRestoreActivity(deps: ActivityDeps) {
           signal: progress.signal,
           onProgress: (current: string, filesDone: number) => progress.update({ current, filesDone }),
         };
-        const { plan } = input.targetTime
+        const { plan, backup } = input.targetTime
           ? await planRestore(deps, { ...request, targetTime: input.targetTime })
           : await planOtherTargetRestore(deps, { ...request, target: requiredTarget(input), backupId: input.backupId });
+        // Only before this restore has put anything on disk: a resumed one already holds part of what it needs.
+        if (!input.force && !(await pathExists(layout.downloads))) {
+          const { space } = await assessSpace(deps, input.bucket, backup, plan, input.destination, deps.workRoot, progress.signal);
+          if (!space.enough) throw new RestoreError(FailureTypes.InsufficientSpace, describeShortage(space));
+        }
         return { ...plan, workDir: layout.root };
       } finally {
         progress.stop();
       }
     });
   };
+}
+
+function describeShortage(space: SpaceCheck): string {
+  const area = (name: string, a: SpaceCheck['destination']) => `${name} ${a.path} needs ${formatBytes(a.requiredBytes)}, ${formatBytes(a.freeBytes)} free at ${a.measuredAt}`;
+  const shared = space.sharedFilesystem ? `; both are on one filesystem, so ${formatBytes(space.requiredOnSharedBytes!)} must fit there` : '';
+  return (
+    `not enough disk space for this restore: ${area('the destination', space.destination)}; ${area("the worker's Barman work area", space.barmanHome)}${shared}. ` +
+    'Free space (or choose another destination) and start again; --force skips this check (the restore then stops with a disk-full message where space runs out)'
+  );
 }
 
 function requiredTarget(input: RestoreInput): OtherTarget {

@@ -123,7 +123,7 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
       gapAfter ? FailureTypes.WalGap : FailureTypes.TargetUnreachable,
       `target ${targetTime} cannot be reached from backup ${info.backupId}: ${future}${where}no commit later than the target was found in the archived WAL (scanned up to ${chain.at(-1)!.name}). ` +
         (lastCommit
-          ? `The latest reachable target is ${lastCommit}, the last archived commit; choose a target at or before it, or archive more WAL (pg_switch_wal() on the source) and retry.`
+          ? `The last archived commit is at ${lastCommit}: choose a target before it (replay stops at the first commit after the target), or archive more WAL (pg_switch_wal() on the source) and retry.`
           : `No commit was found after the backup at all; archive more WAL and retry.`),
       lastCommit,
     );

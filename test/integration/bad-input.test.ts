@@ -103,7 +103,7 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
       assert.equal(failure.activity?.name, 'planRestore');
       assert.match(failure.message, new RegExp(`target ${future} cannot be reached`));
       assert.match(failure.message, /in the future/);
-      const reachable = /latest reachable target is (\S+Z)/.exec(failure.message);
+      const reachable = /last archived commit is at (\S+Z): choose a target before it/.exec(failure.message);
       assert.ok(reachable, failure.message);
       assert.ok(reachable[1] >= tail.committedAt && reachable[1] < future, `${reachable[1]} is the last archived commit`);
       assertNothingDownloaded(failure.workArea);

@@ -86,7 +86,7 @@ describe('point-in-time restore end to end (real Temporal, S3, Barman, PostgreSQ
     const destination = harness.newDestination();
     const { type, message } = await harness.expectFailure(harness.inputFor(target, destination));
     assert.equal(type, 'TargetUnreachable');
-    const reachable = /latest reachable target is (\S+Z)/.exec(message);
+    const reachable = /last archived commit is at (\S+Z): choose a target before it/.exec(message);
     assert.ok(reachable, message);
     assert.ok(reachable[1] >= tail.committedAt && reachable[1] < target, `${reachable[1]} should be the last commit, at or after the tail marker`);
     assert.ok(!existsSync(destination), 'the destination is not created');
