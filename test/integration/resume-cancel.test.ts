@@ -13,6 +13,7 @@ import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { queryRestoredMarkers } from '../support/restored-cluster';
 import { REPO_ROOT } from '../support/stack-env';
+import { waitFor } from '../support/workflow-history';
 
 const run = promisify(execFile);
 
@@ -34,13 +35,6 @@ async function withPath<T>(dir: string, body: () => Promise<T>): Promise<T> {
   }
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('resume and cancel (real stack, pitr CLI)', function () {
   this.timeout(300_000);
@@ -129,8 +123,8 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
 
     await withPath(slow, async () => {
       const handle = await harness.start(input);
-      await waitFor('the restore to reach barman recover', async () => (await readRestoreStatus(handle)).phase === 'Recover');
-      await waitFor('the slow barman to start', async () => (await pgrepCount(join(slow, 'barman'))) > 0);
+      await waitFor('the restore to reach barman recover', 60_000, async () => (await readRestoreStatus(handle)).phase === 'Recover');
+      await waitFor('the slow barman to start', 60_000, async () => (await pgrepCount(join(slow, 'barman'))) > 0);
       assert.deepEqual(await readdir(destination), [], 'recover has taken the destination, moving the old content aside');
       const cancelled = await pitr('cancel', handle.workflowId, '--wait');
       assert.equal(cancelled.code, 0, cancelled.stderr);

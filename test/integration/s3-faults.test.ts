@@ -19,6 +19,7 @@ import { MARKERS_SQL, markerLabels, PGBENCH_ACCOUNTS_MD5_SQL, queryRestoredClust
 import { startS3FaultProxy, type FaultCounters, type S3FaultProxy } from '../support/s3-fault-proxy';
 import { useTestBucket } from '../support/s3-test-bucket';
 import { requireStackEnv } from '../support/stack-env';
+import { activityAttempts } from '../support/workflow-history';
 
 const FAST_TIMINGS = { retryInitialMs: 200, retryMaximumMs: 2_000, heartbeatTimeoutMs: 30_000 };
 /** A non-retryable failure must end the restore in one attempt, well within this. */
@@ -208,22 +209,6 @@ async function expectFastFailure(harness: RestoreHarness, input: RestoreInput) {
   return { type, message, seconds, attempts, history };
 }
 
-/** The attempt number each activity's last start had (history records only the last attempt's start). */
-async function activityAttempts(handle: WorkflowHandle): Promise<Record<string, number>> {
-  const history = await handle.fetchHistory();
-  const typeOf = new Map<string, string>();
-  const attempts: Record<string, number> = {};
-  for (const event of history.events ?? []) {
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled) typeOf.set(String(event.eventId), scheduled.activityType?.name ?? '?');
-    const started = event.activityTaskStartedEventAttributes;
-    if (started) {
-      const name = typeOf.get(String(started.scheduledEventId)) ?? '?';
-      attempts[name] = Math.max(attempts[name] ?? 0, started.attempt ?? 1);
-    }
-  }
-  return attempts;
-}
 
 async function retriedActivities(handle: WorkflowHandle): Promise<string[]> {
   return Object.entries(await activityAttempts(handle))

@@ -18,6 +18,7 @@ import { startS3FaultProxy, type S3FaultProxy } from '../support/s3-fault-proxy'
 import { requireStackEnv } from '../support/stack-env';
 import { createTemporalDevServer, type TemporalDevServer } from '../support/temporal-dev-server';
 import { killStrayProcesses, WorkerProcess } from '../support/worker-process';
+import { activityAttempt, sleep, waitFor } from '../support/workflow-history';
 
 const TIMINGS = { retryInitialMs: 200, retryMaximumMs: 2_000, heartbeatTimeoutMs: 8_000 };
 
@@ -171,27 +172,5 @@ function objectBytes(proxy: S3FaultProxy, name: string): number {
   return proxy.requests.filter((r) => r.method === 'GET' && r.url.split('?')[0].endsWith(`/${name}`)).reduce((sum, r) => sum + r.bytes, 0);
 }
 
-async function activityAttempt(handle: WorkflowHandle, activity: string): Promise<number> {
-  const history = await handle.fetchHistory();
-  const scheduled = new Set<string>();
-  let attempt = 0;
-  for (const event of history.events ?? []) {
-    if (event.activityTaskScheduledEventAttributes?.activityType?.name === activity) scheduled.add(String(event.eventId));
-    const started = event.activityTaskStartedEventAttributes;
-    if (started && scheduled.has(String(started.scheduledEventId))) attempt = Math.max(attempt, started.attempt ?? 1);
-  }
-  return attempt;
-}
 
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>, pollMs = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(pollMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

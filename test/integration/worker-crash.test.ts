@@ -18,6 +18,7 @@ import { queryRestoredMarkers } from '../support/restored-cluster';
 import { startS3FaultProxy, type S3FaultProxy } from '../support/s3-fault-proxy';
 import { requireStackEnv } from '../support/stack-env';
 import { killStrayProcesses, WorkerProcess } from '../support/worker-process';
+import { activityAttempt, waitFor } from '../support/workflow-history';
 
 const PART_SIZE = 1024 * 1024;
 /** Entries the extraction has written when the worker is killed (the base holds about a thousand). */
@@ -194,18 +195,6 @@ async function pendingActivity(handle: WorkflowHandle): Promise<string | undefin
   return description.raw.pendingActivities?.[0]?.activityType?.name ?? undefined;
 }
 
-/** The attempt number of the last start of `activity` in the history. */
-async function activityAttempt(handle: WorkflowHandle, activity: string): Promise<number> {
-  const history = await handle.fetchHistory();
-  const scheduled = new Set<string>();
-  let attempt = 0;
-  for (const event of history.events ?? []) {
-    if (event.activityTaskScheduledEventAttributes?.activityType?.name === activity) scheduled.add(String(event.eventId));
-    const started = event.activityTaskStartedEventAttributes;
-    if (started && scheduled.has(String(started.scheduledEventId))) attempt = Math.max(attempt, started.attempt ?? 1);
-  }
-  return attempt;
-}
 
 /** Parts of a ranged download listed as complete in its sidecar (the engine's record of what is on disk). */
 function partsOnDisk(sidecar: string): number[] {
@@ -251,11 +240,3 @@ function countEntries(dir: string, limit: number): number {
   return count;
 }
 
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>, pollMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}

@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startRestore } from '../../src/cli/restore';
 import type { UtcMicros } from '../../src/core/timestamp';
+import { workDirName } from '../../src/io/work-dir';
 import { loadWorkerSettings, type WorkerSettings } from '../../src/settings';
 import type { RestoreInput, RestoreResult } from '../../src/shared';
 import { createWorker } from '../../src/worker';
@@ -54,6 +55,8 @@ export async function openRestoreHarness(options: HarnessOptions = {}): Promise<
     workerRun = worker.run();
   }
 
+  // Work areas of restores that failed stay for a resume; the suite removes them when it closes.
+  const workAreas = new Set<string>();
   const inputFor = (target: UtcMicros, destination = join(destinationsRoot, randomUUID()), overrides: Partial<RestoreInput> = {}): RestoreInput => ({
     server: fixture.server,
     bucket: fixture.bucket,
@@ -66,6 +69,7 @@ export async function openRestoreHarness(options: HarnessOptions = {}): Promise<
     timings: { retryInitialMs: 200, retryMaximumMs: 2000, heartbeatTimeoutMs: 30_000 },
     ...overrides,
   });
+  const track = (input: RestoreInput) => workAreas.add(join(settings.workRoot, 'restores', workDirName(input.server, input.destination)));
 
   return {
     fixture,
@@ -74,8 +78,12 @@ export async function openRestoreHarness(options: HarnessOptions = {}): Promise<
     settings,
     newDestination: () => join(destinationsRoot, randomUUID()),
     inputFor,
-    start: (input) => startRestore(client, input),
+    start: (input) => {
+      track(input);
+      return startRestore(client, input);
+    },
     async expectFailure(input) {
+      track(input);
       const handle = await startRestore(client, input);
       const error = await handle.result().then(
         (result: RestoreResult) => assert.fail(`the restore should have failed, but completed: ${JSON.stringify(result.verify)}`),
@@ -90,6 +98,7 @@ export async function openRestoreHarness(options: HarnessOptions = {}): Promise<
       await nativeConnection?.close();
       await connection.close();
       await rm(destinationsRoot, { recursive: true, force: true });
+      for (const area of workAreas) await rm(area, { recursive: true, force: true });
     },
   };
 }
