@@ -66,27 +66,7 @@ export class UnreachableTargetError extends RestoreError {
 
 export async function planRestore(deps: PlannerDeps, request: PlanRequest): Promise<PlannedRestore> {
   const { server, bucket, prefix, targetTime } = request;
-  try {
-    assertValidServerName(server);
-  } catch (err) {
-    throw new RestoreError(FailureTypes.InvalidInput, (err as Error).message);
-  }
-  const backups = await listBackups(deps.s3, bucket, prefix, server, request.signal);
-  if (backups.length === 0) {
-    const incomplete = await listBackupsWithoutInfo(deps.s3, bucket, prefix, server, request.signal);
-    if (incomplete.length > 0) {
-      throw new RestoreError(
-        FailureTypes.BackupNotFound,
-        `no complete backup under s3://${bucket}/${baseBackupsPrefix(prefix, server)}: ${incomplete.length === 1 ? 'backup folder' : 'backup folders'} ${incomplete.slice(0, 5).join(', ')}${incomplete.length > 5 ? ', ...' : ''} ` +
-          `${incomplete.length === 1 ? 'has' : 'have'} data but no backup.info, which barman-cloud-backup writes last (interrupted or still uploading); ` +
-          `wait for a running backup to finish, or take a new one with barman-cloud-backup`,
-      );
-    }
-    throw new RestoreError(
-      FailureTypes.ServerNotFound,
-      `no barman-cloud backups found under s3://${bucket}/${baseBackupsPrefix(prefix, server)}; check the server name (the folder barman-cloud-backup wrote) and the prefix`,
-    );
-  }
+  const backups = await listServerBackups(deps, request);
   const selection = selectBackupForTime(
     backups.map((b) => b.info),
     targetTime,
@@ -129,26 +109,57 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
     );
   }
 
-  const needed = chain.slice(0, scan.endIndex + 1);
-  const histories = historiesUpTo(archive.histories, info.timeline);
-  const plan: PlannedRestore['plan'] = {
-    backupId: info.backupId,
-    backupReason: selection.reason,
-    backupEndTime: info.endTime,
-    timeline: info.timeline,
-    pgVersion: info.pgVersion,
-    segmentSize: info.segmentSize,
-    beginWal: info.beginWal,
-    endWal: needed.at(-1)!.name,
-    walSegments: needed.length,
-    walBytes: needed.reduce((sum, s) => sum + s.size, 0) + histories.reduce((sum, h) => sum + h.size, 0),
-    historyFiles: histories.length,
-    baseObjects: backup.objects.length + 1,
-    baseBytes: backup.objects.reduce((sum, o) => sum + o.size, 0) + backup.infoSize,
+  const plan = {
+    ...planFacts(backup, selection.reason, chain.slice(0, scan.endIndex + 1), historiesUpTo(archive.histories, info.timeline)),
     firstCommitAfterTarget: scan.firstCommitAfterTarget!,
     lastCommitBeforeTarget: scan.lastCommitBeforeTarget ?? undefined,
   };
   return { plan, backup, skipped: selection.skipped };
+}
+
+/** The server's complete backups; refuses a bad server name, an unknown server, or only incomplete backups. */
+export async function listServerBackups(deps: Pick<PlannerDeps, 's3'>, request: Pick<PlanRequest, 'server' | 'bucket' | 'prefix' | 'signal'>): Promise<CatalogedBackup[]> {
+  const { server, bucket, prefix } = request;
+  try {
+    assertValidServerName(server);
+  } catch (err) {
+    throw new RestoreError(FailureTypes.InvalidInput, (err as Error).message);
+  }
+  const backups = await listBackups(deps.s3, bucket, prefix, server, request.signal);
+  if (backups.length > 0) return backups;
+  const incomplete = await listBackupsWithoutInfo(deps.s3, bucket, prefix, server, request.signal);
+  if (incomplete.length > 0) {
+    throw new RestoreError(
+      FailureTypes.BackupNotFound,
+      `no complete backup under s3://${bucket}/${baseBackupsPrefix(prefix, server)}: ${incomplete.length === 1 ? 'backup folder' : 'backup folders'} ${incomplete.slice(0, 5).join(', ')}${incomplete.length > 5 ? ', ...' : ''} ` +
+        `${incomplete.length === 1 ? 'has' : 'have'} data but no backup.info, which barman-cloud-backup writes last (interrupted or still uploading); ` +
+        `wait for a running backup to finish, or take a new one with barman-cloud-backup`,
+    );
+  }
+  throw new RestoreError(
+    FailureTypes.ServerNotFound,
+    `no barman-cloud backups found under s3://${bucket}/${baseBackupsPrefix(prefix, server)}; check the server name (the folder barman-cloud-backup wrote) and the prefix`,
+  );
+}
+
+/** What every plan records, from the chosen backup and the WAL it needs (segments in order, history files). */
+export function planFacts(backup: CatalogedBackup, backupReason: string, needed: ArchivedWalObject[], histories: ArchivedWalObject[]): PlannedRestore['plan'] {
+  const info = backup.info;
+  return {
+    backupId: info.backupId,
+    backupReason,
+    backupEndTime: info.endTime!,
+    timeline: info.timeline!,
+    pgVersion: info.pgVersion!,
+    segmentSize: info.segmentSize,
+    beginWal: info.beginWal!,
+    endWal: needed.at(-1)!.name,
+    walSegments: needed.length,
+    walBytes: [...needed, ...histories].reduce((sum, w) => sum + w.size, 0),
+    historyFiles: histories.length,
+    baseObjects: backup.objects.length + 1,
+    baseBytes: backup.objects.reduce((sum, o) => sum + o.size, 0) + backup.infoSize,
+  };
 }
 
 /** History files of the backup's timeline and its ancestors: PostgreSQL reads them while replaying. */

@@ -2,13 +2,12 @@
 // (immediate). Like the time planner it decides the backup and the last WAL segment to fetch
 // before any base backup byte is copied, and refuses a target the archive cannot reach.
 import { selectBackupForOtherTarget, describeOtherTarget, type OtherTarget } from '../core/recovery-targets';
-import { assertValidServerName, baseBackupsPrefix } from '../core/s3-layout';
 import { walChainFrom } from '../core/wal-plan';
 import { parseLsn, segmentNameForLsn } from '../core/wal-names';
 import { findRestorePoint, findTransactionEnd, type WalRecord } from '../core/wal-records';
 import { FailureTypes, RestoreError } from '../shared';
-import { listBackups, type CatalogedBackup } from './backup-catalog';
-import { historiesUpTo, readSegmentWalRecords, type PlannedRestore, type PlannerDeps, type PlanRequest } from './restore-planner';
+import type { CatalogedBackup } from './backup-catalog';
+import { historiesUpTo, listServerBackups, planFacts, readSegmentWalRecords, type PlannedRestore, type PlannerDeps, type PlanRequest } from './restore-planner';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
 
 export interface OtherTargetPlanRequest extends Omit<PlanRequest, 'targetTime'> {
@@ -18,15 +17,7 @@ export interface OtherTargetPlanRequest extends Omit<PlanRequest, 'targetTime'> 
 
 export async function planOtherTargetRestore(deps: PlannerDeps, request: OtherTargetPlanRequest): Promise<PlannedRestore> {
   const { server, bucket, prefix, target } = request;
-  try {
-    assertValidServerName(server);
-  } catch (err) {
-    throw new RestoreError(FailureTypes.InvalidInput, (err as Error).message);
-  }
-  const backups = await listBackups(deps.s3, bucket, prefix, server, request.signal);
-  if (backups.length === 0) {
-    throw new RestoreError(FailureTypes.ServerNotFound, `no barman-cloud backups found under s3://${bucket}/${baseBackupsPrefix(prefix, server)}; check the server name and the prefix`);
-  }
+  const backups = await listServerBackups(deps, request);
   const choice = selectBackupForOtherTarget(
     backups.map((b) => b.info),
     target,
@@ -89,27 +80,10 @@ export async function planOtherTargetRestore(deps: PlannerDeps, request: OtherTa
     }
   }
 
-  const needed = chain.slice(0, endIndex + 1);
-  const histories = historiesUpTo(archive.histories, info.timeline);
   return {
     backup,
     skipped: [],
-    plan: {
-      backupId: info.backupId,
-      backupReason: choice.reason,
-      backupEndTime: info.endTime,
-      timeline: info.timeline,
-      pgVersion: info.pgVersion,
-      segmentSize: info.segmentSize,
-      beginWal: info.beginWal,
-      endWal: needed.at(-1)!.name,
-      walSegments: needed.length,
-      walBytes: needed.reduce((sum, s) => sum + s.size, 0) + histories.reduce((sum, h) => sum + h.size, 0),
-      historyFiles: histories.length,
-      baseObjects: backup.objects.length + 1,
-      baseBytes: backup.objects.reduce((sum, o) => sum + o.size, 0) + backup.infoSize,
-      targetReached: reached,
-    },
+    plan: { ...planFacts(backup, choice.reason, chain.slice(0, endIndex + 1), historiesUpTo(archive.histories, info.timeline)), targetReached: reached },
   };
 }
 
