@@ -6,19 +6,26 @@ import { connectClient } from './connect';
 import { UsageError } from './usage-error';
 
 export async function runCancel(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { wait: { type: 'boolean', default: false } }, allowPositionals: true });
-  if (positionals.length !== 1) throw new UsageError('usage: pitr cancel RESTORE_ID [--wait]');
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { wait: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new UsageError('usage: pitr cancel RESTORE_ID [--wait] [--json]');
   const connected = await connectClient();
   try {
     const handle = connected.client.workflow.getHandle(positionals[0]);
-    const status = (await handle.describe()).status.name;
-    if (status !== 'RUNNING') throw new UsageError(`restore ${positionals[0]} is ${status.toLowerCase()}, not running; nothing to cancel`);
+    const current = (await handle.describe()).status.name;
+    if (current !== 'RUNNING') throw new UsageError(`restore ${positionals[0]} is ${current.toLowerCase()}, not running; nothing to cancel`);
     await handle.cancel();
-    console.log(`cancellation requested: ${handle.workflowId}`);
+    if (!values.json) console.log(`cancellation requested: ${handle.workflowId}`);
+    let status = 'CANCEL_REQUESTED';
     if (values.wait) {
       await handle.result().catch(() => undefined);
-      console.log(`restore ${handle.workflowId} is ${(await handle.describe()).status.name.toLowerCase()}; staging cleaned up`);
+      status = (await handle.describe()).status.name;
+      if (!values.json) console.log(`restore ${handle.workflowId} is ${status.toLowerCase()}; staging cleaned up`);
     }
+    if (values.json) console.log(JSON.stringify({ id: handle.workflowId, status }));
     return 0;
   } finally {
     await connected.close();

@@ -32,17 +32,23 @@ export async function resumeRestore(client: Client, restoreId: string) {
 }
 
 export async function runResume(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { wait: { type: 'boolean', default: false } }, allowPositionals: true });
-  if (positionals.length !== 1) throw new UsageError('usage: pitr resume RESTORE_ID [--wait]');
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { wait: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new UsageError('usage: pitr resume RESTORE_ID [--wait] [--json]');
   const connected = await connectClient();
   try {
     const handle = await resumeRestore(connected.client, positionals[0]);
-    console.log(`restore resumed: ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
-    console.log(`Temporal UI: ${workflowUiLink(connected.namespace, handle.workflowId, handle.firstExecutionRunId)}`);
-    if (values.wait) {
-      const result = await followRestore(handle, { quiet: false });
-      console.log(`restore completed: ${result.restoreId}; PostgreSQL ${result.verify.state} at the target, data directory ${result.destination}`);
+    const ui = workflowUiLink(connected.namespace, handle.workflowId, handle.firstExecutionRunId);
+    if (!values.json) {
+      console.log(`restore resumed: ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
+      console.log(`Temporal UI: ${ui}`);
     }
+    const result = values.wait ? await followRestore(handle, { quiet: values.json ?? false }) : undefined;
+    if (values.json) console.log(JSON.stringify({ id: handle.workflowId, runId: handle.firstExecutionRunId, ui, status: result ? 'COMPLETED' : 'RUNNING', result }));
+    else if (result) console.log(`restore completed: ${result.restoreId}; PostgreSQL ${result.verify.state} at the target, data directory ${result.destination}`);
     return 0;
   } finally {
     await connected.close();
