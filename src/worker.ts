@@ -47,6 +47,8 @@ function installRuntime(settings: WorkerSettings): void {
 }
 
 async function main(): Promise<void> {
+  // The AWS SDK is pinned to a version that supports this Node; its notice about future versions is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const settings = loadWorkerSettings(settingsEnvironment());
   installRuntime(settings);
   const config = loadClientConnectConfig();
