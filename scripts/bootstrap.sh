@@ -34,6 +34,9 @@ else
 fi
 [[ -x /usr/bin/rsync ]] && pkg_ok rsync /usr/bin/rsync || missing+=(rsync)
 [[ -x $SYS_AWS ]] && pkg_ok awscli "$SYS_AWS" || missing+=(awscli)
+# bzip2: barman-cloud's --bzip2 archives; procps (pgrep): the tests look for leftover processes.
+[[ -x /usr/bin/bzip2 || -x /bin/bzip2 ]] && pkg_ok bzip2 "$(command -v bzip2)" || missing+=(bzip2)
+command -v pgrep >/dev/null && pkg_ok procps "$(command -v pgrep)" || missing+=(procps)
 
 if (( ${#missing[@]} )); then
   command -v apt-get >/dev/null || die "missing packages (${missing[*]}) and no apt-get: install them by hand"
