@@ -1,0 +1,135 @@
+# shellcheck shell=bash disable=SC2034
+# Shared by the benchmark scripts in bench/: locations, the benchmark fixture, and starting
+# PostgreSQL on a restored directory until replay pauses at the target. Source it after
+# scripts/lib.sh: `. "$(dirname "$0")/../scripts/lib.sh"; . "$(dirname "$0")/lib-bench.sh"`.
+
+BENCH_DIR="$PITR_ROOT/bench"
+BENCH_WORK="$BENCH_DIR/work"                    # git-ignored: source cluster, restores, results
+BENCH_FIXTURE="$BENCH_WORK/fixture.json"
+BENCH_SERVER="bench"                            # server folder in the bucket (the test fixture is 'pg')
+BENCH_SOURCE_PORT="${PITR_BENCH_SOURCE_PORT:-54339}"
+BENCH_POLL_S=0.25                               # same poll interval as the worker's verify step
+
+# bench_source_dir: bench/work/source, or a /var/tmp folder when postgres cannot reach bench/work.
+bench_source_dir() {
+  mkdir -p "$BENCH_WORK"
+  if runuser -u postgres -- test -x "$BENCH_WORK" 2>/dev/null; then
+    printf '%s\n' "$BENCH_WORK/source"
+  else
+    printf '/var/tmp/pitr-bench-source-%s\n' "$(printf '%s' "$PITR_ROOT" | md5sum | cut -c1-10)"
+  fi
+}
+
+# bench_source_paths: the variables scripts/lib.sh's source-cluster functions use, for the bench cluster.
+bench_source_paths() {
+  SOURCE_DIR=$(bench_source_dir)
+  SOURCE_DATA="$SOURCE_DIR/data"
+  SOURCE_RUN="$SOURCE_DIR/run"
+  SOURCE_LOG="$SOURCE_DIR/postgres.log"
+  SOURCE_PORT="$BENCH_SOURCE_PORT"
+  PG_BIN=$(pg_bindir) || die "no PostgreSQL server found in /usr/lib/postgresql/*/bin; run scripts/bootstrap.sh"
+}
+
+# fixture_get KEY: one value of bench/work/fixture.json (dotted path, lists joined by commas).
+fixture_get() {
+  "$SYS_PYTHON" - "$BENCH_FIXTURE" "$1" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))
+for part in sys.argv[2].split("."):
+    v = v[int(part)] if isinstance(v, list) else v[part]
+print(",".join(map(str, v)) if isinstance(v, list) else v)
+PY
+}
+
+free_port() { "$SYS_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# --------------------------------------------------------------------------------------------------
+# A PostgreSQL server on a restored data directory: private port and socket, loopback only, no archiving.
+# --------------------------------------------------------------------------------------------------
+
+# restored_env [aws]: the environment of the restored postmaster (with the AWS settings for a
+# barman-cloud-wal-restore restore_command when the first argument is "aws").
+restored_env() {
+  RESTORED_ENV=("PATH=$PG_BIN:/usr/local/bin:/usr/bin:/bin" "HOME=/var/lib/postgresql" "LANG=C.UTF-8" "LC_ALL=C.UTF-8" "TZ=UTC")
+  if [[ ${1:-} == aws ]]; then
+    local v
+    for v in AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_CA_BUNDLE; do
+      [[ -n ${!v:-} ]] && RESTORED_ENV+=("$v=${!v}")
+    done
+  fi
+}
+
+# restored_start DATA LOG [aws]: start PostgreSQL and wait until it accepts connections (hot standby: at
+# consistency; pg_ctl fails if the postmaster dies first); sets RESTORED_PORT, RESTORED_SOCK, RESTORED_DATA.
+restored_start() {
+  local data=$1 log=$2
+  restored_env "${3:-}"
+  RESTORED_DATA=$data
+  RESTORED_SOCK=$(mktemp -d /tmp/pitr-bench-pg-XXXXXX)
+  chown postgres: "$RESTORED_SOCK"
+  RESTORED_PORT=$(free_port)
+  touch "$log"; chown postgres: "$log"
+  (cd / && runuser -u postgres -- env -i "${RESTORED_ENV[@]}" "$PG_BIN/pg_ctl" -D "$data" -l "$log" \
+      -o "-p $RESTORED_PORT -k $RESTORED_SOCK -c listen_addresses=127.0.0.1 -c archive_mode=off" -w -t 3600 start >/dev/null) \
+    || { log_tail "$log"; die "PostgreSQL did not start on $data"; }
+}
+
+restored_psql() {
+  (cd / && runuser -u postgres -- env -i PGTZ=UTC PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -X -A -t -q -v ON_ERROR_STOP=1 \
+      -h "$RESTORED_SOCK" -p "$RESTORED_PORT" -d postgres -c "$1")
+}
+
+# restored_wait_paused LOG: poll until replay is paused at the target (pg_ctl -w success proves nothing:
+# it only means consistency);
+# dies with the server's FATAL lines when it stops, or when it promoted instead of pausing.
+restored_wait_paused() {
+  local log=$1 state deadline=$(( $(date +%s) + ${PITR_VERIFY_TIMEOUT_S:-3600} ))
+  while :; do
+    if state=$(restored_psql "select pg_is_in_recovery()::text || ' ' || coalesce(pg_get_wal_replay_pause_state(), '')" 2>/dev/null); then
+      [[ $state == "true paused" ]] && return 0
+      [[ $state == false* ]] && die "PostgreSQL on $RESTORED_DATA left recovery (promoted) instead of pausing at the target"
+    elif ! runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$RESTORED_DATA" status >/dev/null 2>&1; then
+      grep -E 'FATAL|PANIC' "$log" >&2 || log_tail "$log"
+      die "PostgreSQL on $RESTORED_DATA stopped during recovery; see $log"
+    fi
+    (( $(date +%s) < deadline )) || die "PostgreSQL on $RESTORED_DATA did not pause at the target in time; see $log"
+    sleep "$BENCH_POLL_S"
+  done
+}
+
+# restored_check_markers: the marker rows committed before the target are there, those after are not.
+restored_check_markers() {
+  local want have
+  want=$(fixture_get expectPresent)
+  have=$(restored_psql "select coalesce(string_agg(label, ',' order by label collate \"C\"), '') from markers")
+  local sorted_want
+  sorted_want=$(tr ',' '\n' <<<"$want" | LC_ALL=C sort | paste -sd, -)
+  [[ $have == "$sorted_want" ]] \
+    || die "restored $RESTORED_DATA holds markers [$have], expected exactly [$sorted_want] (absent: $(fixture_get expectAbsent))"
+}
+
+restored_stop() {
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$RESTORED_DATA" -m fast -w -t 300 stop >/dev/null \
+    || die "could not stop PostgreSQL on $RESTORED_DATA"
+  rm -rf "$RESTORED_SOCK"
+}
+
+# restored_kill DATA: stop a server a failed run left on DATA (immediate mode), if any.
+restored_kill() {
+  [[ -f $1/postmaster.pid ]] || return 0
+  runuser -u postgres -- "$(pg_bindir)/pg_ctl" -D "$1" -m immediate -w -t 60 stop >/dev/null 2>&1 || true
+}
+
+# restored_verify DATA LOG [aws]: start, wait until paused at the target, check the markers by SQL, stop.
+restored_verify() {
+  restored_start "$1" "$2" "${3:-}"
+  restored_wait_paused "$2"
+  restored_check_markers
+  restored_stop
+}
+
+# phase NAME START: append "NAME seconds" to $PHASES_FILE (when set).
+phase() {
+  [[ -n ${PHASES_FILE:-} ]] || return 0
+  awk -v n="$1" -v a="$2" -v b="$(now_s)" 'BEGIN { printf "%s %.3f\n", n, b - a }' >>"$PHASES_FILE"
+}
