@@ -53,6 +53,7 @@ export async function startPostgres(options: { pgBinDir: string; dataDir: string
     allowFailure: true,
   });
   if (started.exitCode !== 0) {
+    await rm(socketDir, { recursive: true, force: true });
     throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL did not start on ${options.dataDir}: ${lastLines(started.stderr || started.stdout, 3)} ${await fatalLines(options.logFile)}`);
   }
   return instance;

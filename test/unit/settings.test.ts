@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadWorkerSettings, pgBinDir, settingsEnvironment } from '../../src/settings';
 
 describe('settings', () => {
+  const made: string[] = [];
+  const settingsFile = (text: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'pitr-settings-'));
+    made.push(dir);
+    const file = join(dir, 'pitr.env');
+    writeFileSync(file, text);
+    return file;
+  };
+  after(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
   it('has production defaults', () => {
     const settings = loadWorkerSettings({});
     assert.equal(settings.taskQueue, 'pitr');
@@ -23,8 +33,7 @@ describe('settings', () => {
   });
 
   it('reads a settings file under the environment, which wins', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'pitr-settings-')), 'pitr.env');
-    writeFileSync(file, '# worker on db-backup-1\nPITR_TASK_QUEUE=db-backup-1\nexport PITR_BUCKET="prod-backups"\nPITR_PART_CONCURRENCY=8\n');
+    const file = settingsFile('# worker on db-backup-1\nPITR_TASK_QUEUE=db-backup-1\nexport PITR_BUCKET="prod-backups"\nPITR_PART_CONCURRENCY=8\n');
     const settings = loadWorkerSettings(settingsEnvironment({ PITR_CONFIG: file, PITR_PART_CONCURRENCY: '2' }));
     assert.equal(settings.taskQueue, 'db-backup-1');
     assert.equal(settings.bucket, 'prod-backups');
@@ -32,8 +41,7 @@ describe('settings', () => {
   });
 
   it('refuses a settings file line it does not understand, naming the line', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'pitr-settings-')), 'pitr.env');
-    writeFileSync(file, 'PITR_BUCKET=b\nAWS_SECRET_ACCESS_KEY=x\n');
+    const file = settingsFile('PITR_BUCKET=b\nAWS_SECRET_ACCESS_KEY=x\n');
     assert.throws(() => settingsEnvironment({ PITR_CONFIG: file }), /line 2: expected PITR_NAME=value/);
     assert.throws(() => settingsEnvironment({ PITR_CONFIG: '/nonexistent/pitr.env' }), /PITR_CONFIG=\/nonexistent\/pitr.env cannot be read/);
   });
