@@ -40,6 +40,8 @@ SYS_PYTHON="/usr/bin/python3"
 SYS_AWS="/usr/bin/aws"
 
 # Go may be installed outside the PATH of a non-login shell.
+# CI may run without HOME; Go needs it (or GOPATH/GOCACHE) for its module and build caches.
+export HOME="${HOME:-/root}"
 for _d in /usr/local/go/bin "${HOME:-/root}/go/bin"; do
   [[ -d $_d && ":$PATH:" != *":$_d:"* ]] && PATH="$PATH:$_d"
 done
