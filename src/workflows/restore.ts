@@ -80,10 +80,10 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
 
     const registered = await quickSteps.rebuildXlogdb.executeWithOptions(enter('RebuildXlogdb', 'barman rebuild-xlogdb'), [input, plan]);
 
-    await steps.recoverWithBarman.executeWithOptions(enter('Recover', `barman recover --target-time into ${input.destination}`), [input, plan]);
+    await steps.recoverWithBarman.executeWithOptions(enter('Recover', `barman recover to ${describeTarget(input)} into ${input.destination}`), [input, plan]);
 
     const verify = await steps.verifyRecoveredCluster.executeWithOptions(
-      enter('Verify', 'starting PostgreSQL privately until replay pauses at the target'),
+      enter('Verify', `starting PostgreSQL privately until replay reaches the target (then ${input.targetAction ?? 'pause'})`),
       [input, plan],
     );
 
