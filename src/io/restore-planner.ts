@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { selectBackupForTime, type SkippedBackup } from '../core/backup-selection';
 import { assertValidServerName, baseBackupsPrefix, walsPrefix } from '../core/s3-layout';
 import type { UtcMicros } from '../core/timestamp';
+import { findFirstCommitAfter } from '../core/commit-search';
 import { firstScanIndex, walChainFrom } from '../core/wal-plan';
 import { isHistoryFileName, walHashDir } from '../core/wal-names';
 import { FailureTypes, RestoreError, type FailureType, type RestorePlan } from '../shared';
@@ -92,9 +93,13 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
     );
   }
 
-  const scan = await scanForFirstCommitAfter(deps, request, chain, info.pgVersion);
-  if (scan.endIndex === null) {
-    const lastCommit = scan.lastCommitBeforeTarget ?? (await findLastCommit(deps, request, chain, scan.startIndex, info.pgVersion));
+  const scan = await findFirstCommitAfter(chain.length, firstScanIndex(chain, targetTime, deps.scanSkewMarginMicros), targetTime, async (index) => {
+    const records = await readSegmentRecords(deps, request, chain[index], info.pgVersion!);
+    request.onProgress?.(`read ${chain[index].name}`, index + 1);
+    return records.filter((r) => r.kind === 'COMMIT').map((r) => r.time);
+  });
+  if (!scan.reachable) {
+    const lastCommit = scan.lastCommit;
     const where = gapAfter ? `the archive has a gap after segment ${gapAfter}, and ` : '';
     // Someone who typed tomorrow's date should hear that first.
     const now = fromDate(new Date());
@@ -110,8 +115,8 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
   }
 
   const plan = {
-    ...planFacts(backup, selection.reason, chain.slice(0, scan.endIndex + 1), historiesUpTo(archive.histories, info.timeline)),
-    firstCommitAfterTarget: scan.firstCommitAfterTarget!,
+    ...planFacts(backup, selection.reason, chain.slice(0, scan.index + 1), historiesUpTo(archive.histories, info.timeline)),
+    firstCommitAfterTarget: scan.firstCommitAfterTarget,
     lastCommitBeforeTarget: scan.lastCommitBeforeTarget ?? undefined,
   };
   return { plan, backup, skipped: selection.skipped };
@@ -188,45 +193,8 @@ export async function downloadWal(
 
 type DownloadProgressListener = NonNullable<Parameters<typeof downloadObjects>[3]['onProgress']>;
 
-interface ScanOutcome {
-  startIndex: number;
-  endIndex: number | null;
-  firstCommitAfterTarget: UtcMicros | null;
-  lastCommitBeforeTarget: UtcMicros | null;
-}
-
-async function scanForFirstCommitAfter(
-  deps: PlannerDeps,
-  request: PlanRequest,
-  chain: ArchivedWalObject[],
-  pgMajor: number,
-): Promise<ScanOutcome> {
-  const startIndex = firstScanIndex(chain, request.targetTime, deps.scanSkewMarginMicros);
-  let lastCommitBeforeTarget: UtcMicros | null = null;
-  for (let index = startIndex; index < chain.length; index++) {
-    const records = await readSegmentRecords(deps, request, chain[index], pgMajor);
-    request.onProgress?.(`scanned ${chain[index].name}`, index - startIndex + 1);
-    for (const record of records) {
-      if (record.kind !== 'COMMIT') continue;
-      if (record.time > request.targetTime) {
-        return { startIndex, endIndex: index, firstCommitAfterTarget: record.time, lastCommitBeforeTarget };
-      }
-      lastCommitBeforeTarget = record.time;
-    }
-  }
-  return { startIndex, endIndex: null, firstCommitAfterTarget: null, lastCommitBeforeTarget };
-}
-
 type SegmentReadRequest = Pick<PlanRequest, 'bucket' | 'server' | 'layout' | 'journal' | 'signal'>;
 
-/** Walks back from where the forward scan started until a segment holds a commit. */
-async function findLastCommit(deps: PlannerDeps, request: PlanRequest, chain: ArchivedWalObject[], before: number, pgMajor: number): Promise<UtcMicros | null> {
-  for (let index = before - 1; index >= 0; index--) {
-    const commits = (await readSegmentRecords(deps, request, chain[index], pgMajor)).filter((r) => r.kind === 'COMMIT');
-    if (commits.length > 0) return commits.at(-1)!.time;
-  }
-  return null;
-}
 
 /** Downloads one archived segment (through the journal), decompresses it into scratch and reads its transaction records. */
 export function readSegmentRecords(deps: PlannerDeps, request: SegmentReadRequest, wal: ArchivedWalObject, pgMajor: number): Promise<TransactionRecord[]> {
