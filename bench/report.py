@@ -188,8 +188,8 @@ def main(inv, out_file):
             bounds.append("- One GET of the tarball to /dev/null (curl, one stream): %s; one gzip -dc | tar x from a local file: %s."
                           % (fmt_s(comp["get_to_devnull"]), fmt_s(comp.get("gzip_dc_tar_x_from_local_file"))))
         if "plan" in ph:
-            bounds.append("- `plan` (%s) reads WAL with pg_waldump to find the first commit after the target: the segments it scans are "
-                          "downloaded (kept for `download_wal`), decompressed and parsed one after the other." % fmt_s(ph["plan"]))
+            bounds.append("- `plan` (%s) reads WAL with pg_waldump to find the first commit after the target: a binary search over the "
+                          "segments (commit times follow WAL order), each read segment downloaded (kept for `download_wal`), decompressed and parsed." % fmt_s(ph["plan"]))
         if "recover" in ph and "manual" in by and "recover" in by["manual"]["phases"]:
             bounds.append("- `barman recover` (rsync of the extracted base into the destination + gunzip of every staged WAL segment into "
                           "barman_wal/) is common to (a) and (c): %s in pitr, %s in manual."
