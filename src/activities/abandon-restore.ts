@@ -22,7 +22,7 @@ export function abandonRestoreActivity(deps: ActivityDeps) {
       const claimed = await isClaimed(input.destination, layout.claimFile);
       let movedBack: string | null = null;
       if (claimed) {
-        await rm(input.destination, { recursive: true, force: true });
+        await rm(input.destination, { recursive: true, force: true, maxRetries: 5 });
         if (movedAsideSuffix) {
           const aside = `${input.destination}.${movedAsideSuffix}`;
           movedBack = await rename(aside, input.destination).then(
@@ -31,7 +31,7 @@ export function abandonRestoreActivity(deps: ActivityDeps) {
           );
         }
       }
-      await rm(layout.root, { recursive: true, force: true });
+      await rm(layout.root, { recursive: true, force: true, maxRetries: 5 });
       return { destinationCleared: claimed, movedBack };
     });
 }

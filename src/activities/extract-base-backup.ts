@@ -38,7 +38,7 @@ export function extractBaseBackupActivity(deps: ActivityDeps) {
           const finalDir = join(backupDir(layout, input.server, plan.backupId), name);
           if (await pathExists(finalDir)) continue;
           const partialDir = `${finalDir}.extracting`;
-          await rm(partialDir, { recursive: true, force: true });
+          await rm(partialDir, { recursive: true, force: true, maxRetries: 5 });
           for (const object of objects) {
             if (object.compression === 'snappy') {
               throw new RestoreError(FailureTypes.CorruptArchive, `${object.key} is snappy-compressed, which cannot be extracted here; back up with --gzip or --bzip2`);

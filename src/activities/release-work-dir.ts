@@ -6,6 +6,6 @@ import { adaptFailures } from './failures';
 export function releaseWorkDirActivity() {
   return async (plan: RestorePlan): Promise<void> =>
     adaptFailures(async () => {
-      await rm(plan.workDir, { recursive: true, force: true });
+      await rm(plan.workDir, { recursive: true, force: true, maxRetries: 5 });
     });
 }

@@ -173,7 +173,9 @@ export async function extractArchive(file: string, destDir: string, opts: Extrac
       source.destroy();
       child?.kill('SIGKILL');
       unpack.abort(new Error('extraction stopped'));
-      rejectPromise(err);
+      // Entries accepted before the failure may still be being written: settle only once they are, so
+      // that whoever cleans up after us (a retry, a cancelled restore) finds a directory at rest.
+      void untilWritesSettle(unpack).then(() => rejectPromise(err));
     }
 
     const onAbort = (): void => fail(signal?.reason);
@@ -240,6 +242,28 @@ export async function extractArchive(file: string, destDir: string, opts: Extrac
       source.pipe(unpack as unknown as Writable);
     }
   });
+}
+
+/**
+ * node-tar counts the files it is still writing (its `pending` counter) but emits nothing when they are
+ * done after an abort; a file cut off mid-entry never completes at all. So the counter is polled until it
+ * is zero or has not moved for a while, for at most a few seconds. tar is pinned; without the counter
+ * this waits the quiet time once.
+ */
+async function untilWritesSettle(unpack: Unpack, quietMs = 250, limitMs = 5_000): Promise<void> {
+  const pending = Object.getOwnPropertySymbols(unpack).find((symbol) => symbol.description === 'pending');
+  const count = () => (pending ? Number((unpack as unknown as Record<symbol, number>)[pending]) : 0);
+  const deadline = Date.now() + limitMs;
+  let last = count();
+  let lastChange = Date.now();
+  while (Date.now() < deadline && Date.now() - lastChange < quietMs && !(pending && last === 0)) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const now = count();
+    if (now !== last) {
+      last = now;
+      lastChange = Date.now();
+    }
+  }
 }
 
 function isRegularFile(type: string): boolean {
