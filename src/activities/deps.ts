@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { BarmanSetup } from '../io/barman';
 import type { DownloadSettings } from '../io/restore-planner';
 import { workDirLayout, workDirName, type WorkDirLayout } from '../io/work-dir';
-import type { RestoreInput } from '../shared';
+import { findBackup, type CatalogedBackup } from '../io/backup-catalog';
+import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
 
 export interface ActivityDeps {
   s3: S3Client;
@@ -25,4 +26,13 @@ export function restoreWorkDir(deps: ActivityDeps, input: Pick<RestoreInput, 'se
 
 export function barmanSetup(deps: ActivityDeps, layout: WorkDirLayout, server: string): BarmanSetup {
   return { configFile: layout.barmanConfig, barmanHome: layout.barmanHome, logFile: layout.barmanLog, barmanUser: deps.barmanUser, server };
+}
+
+/** The backup the plan chose, as it is in the bucket now: it must still be there for the later steps. */
+export async function plannedBackup(deps: ActivityDeps, input: RestoreInput, plan: RestorePlan): Promise<CatalogedBackup> {
+  const backup = await findBackup(deps.s3, input.bucket, input.prefix, input.server, plan.backupId);
+  if (!backup) {
+    throw new RestoreError(FailureTypes.BackupNotFound, `backup ${plan.backupId} disappeared from s3://${input.bucket} after planning; was it deleted by a retention policy?`);
+  }
+  return backup;
 }

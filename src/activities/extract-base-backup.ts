@@ -1,11 +1,11 @@
 import { chmod, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { listBackups, type BackupObject } from '../io/backup-catalog';
+import type { BackupObject } from '../io/backup-catalog';
 import { pathExists } from '../io/path-exists';
 import { extractArchive } from '../io/tar-extract';
 import { backupDir, workDirLayout } from '../io/work-dir';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
-import type { ActivityDeps } from './deps';
+import { plannedBackup, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { reportProgress } from './progress';
 
@@ -24,8 +24,7 @@ export function extractBaseBackupActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<ExtractResult> =>
     adaptFailures(async () => {
       const layout = workDirLayout(plan.workDir);
-      const backup = (await listBackups(deps.s3, input.bucket, input.prefix, input.server)).find((b) => b.info.backupId === plan.backupId);
-      if (!backup) throw new RestoreError(FailureTypes.BackupNotFound, `backup ${plan.backupId} is no longer in the bucket`);
+      const backup = await plannedBackup(deps, input, plan);
       const groups = new Map<string, BackupObject[]>();
       for (const object of backup.objects) {
         const target = object.kind === 'data' ? 'data' : String(object.tablespaceOid);

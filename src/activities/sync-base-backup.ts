@@ -1,10 +1,9 @@
 import { basename, join } from 'node:path';
-import { listBackups } from '../io/backup-catalog';
 import { openJournal } from '../io/download-journal';
 import { downloadObjects } from '../io/s3-download';
 import { backupDir, workDirLayout } from '../io/work-dir';
-import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan, type TransferResult } from '../shared';
-import type { ActivityDeps } from './deps';
+import type { RestoreInput, RestorePlan, TransferResult } from '../shared';
+import { plannedBackup, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { reportProgress } from './progress';
 
@@ -13,10 +12,7 @@ export function syncBaseBackupActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<TransferResult> =>
     adaptFailures(async () => {
       const layout = workDirLayout(plan.workDir);
-      const backup = (await listBackups(deps.s3, input.bucket, input.prefix, input.server)).find((b) => b.info.backupId === plan.backupId);
-      if (!backup) {
-        throw new RestoreError(FailureTypes.BackupNotFound, `backup ${plan.backupId} disappeared from s3://${input.bucket} after planning; was it deleted by a retention policy?`);
-      }
+      const backup = await plannedBackup(deps, input, plan);
       const items = [
         { key: backup.infoKey, size: backup.infoSize, etag: backup.infoEtag, localPath: join(backupDir(layout, input.server, plan.backupId), 'backup.info') },
         ...backup.objects.map((o) => ({ key: o.key, size: o.size, etag: o.etag, localPath: join(layout.downloads, plan.backupId, basename(o.key)) })),

@@ -23,14 +23,16 @@ export interface CatalogedBackup {
   objects: BackupObject[];
 }
 
-export async function listBackups(s3: S3Client, bucket: string, prefix: string, server: string, signal?: AbortSignal): Promise<CatalogedBackup[]> {
-  const listing = await listAll(s3, bucket, baseBackupsPrefix(prefix, server), signal);
-  const byId = new Map<string, { info?: { key: string; size: number; etag: string }; objects: BackupObject[] }>();
-  for (const object of listing) {
+type BackupFolders = Map<string, { info?: { key: string; size: number; etag: string }; objects: BackupObject[] }>;
+
+/** The objects under `listPrefix`, grouped by backup id: each folder's backup.info and tars. */
+async function listBackupFolders(s3: S3Client, bucket: string, listPrefix: string, signal?: AbortSignal): Promise<BackupFolders> {
+  const folders: BackupFolders = new Map();
+  for (const object of await listAll(s3, bucket, listPrefix, signal)) {
     const parsed = parseBaseBackupObjectKey(object.key);
     if (!parsed) continue;
-    const entry = byId.get(parsed.backupId) ?? { objects: [] };
-    byId.set(parsed.backupId, entry);
+    const entry = folders.get(parsed.backupId) ?? { objects: [] };
+    folders.set(parsed.backupId, entry);
     if (parsed.kind === 'backup.info') {
       entry.info = { key: object.key, size: object.size, etag: object.etag };
     } else {
@@ -44,8 +46,12 @@ export async function listBackups(s3: S3Client, bucket: string, prefix: string, 
       });
     }
   }
+  return folders;
+}
+
+async function catalog(s3: S3Client, bucket: string, folders: BackupFolders, signal?: AbortSignal): Promise<CatalogedBackup[]> {
   const backups: CatalogedBackup[] = [];
-  for (const [backupId, entry] of byId) {
+  for (const [backupId, entry] of folders) {
     if (!entry.info) continue; // a backup still being uploaded, or a leftover without its backup.info
     const text = await readObjectText(s3, bucket, entry.info.key, signal);
     backups.push({
@@ -59,18 +65,21 @@ export async function listBackups(s3: S3Client, bucket: string, prefix: string, 
   return backups;
 }
 
+export async function listBackups(s3: S3Client, bucket: string, prefix: string, server: string, signal?: AbortSignal): Promise<CatalogedBackup[]> {
+  return catalog(s3, bucket, await listBackupFolders(s3, bucket, baseBackupsPrefix(prefix, server), signal), signal);
+}
+
+/** One backup, reading only its own folder; undefined when it has gone (or lost its backup.info). */
+export async function findBackup(s3: S3Client, bucket: string, prefix: string, server: string, backupId: string, signal?: AbortSignal): Promise<CatalogedBackup | undefined> {
+  const folders = await listBackupFolders(s3, bucket, `${baseBackupsPrefix(prefix, server)}${backupId}/`, signal);
+  return (await catalog(s3, bucket, folders, signal)).find((b) => b.info.backupId === backupId);
+}
+
 /**
  * Backup folders that hold objects but no backup.info: barman-cloud-backup uploads backup.info last, so
  * these are backups interrupted or still uploading. listBackups skips them; this names them.
  */
 export async function listBackupsWithoutInfo(s3: S3Client, bucket: string, prefix: string, server: string, signal?: AbortSignal): Promise<string[]> {
-  const seen = new Set<string>();
-  const withInfo = new Set<string>();
-  for (const object of await listAll(s3, bucket, baseBackupsPrefix(prefix, server), signal)) {
-    const parsed = parseBaseBackupObjectKey(object.key);
-    if (!parsed) continue;
-    seen.add(parsed.backupId);
-    if (parsed.kind === 'backup.info') withInfo.add(parsed.backupId);
-  }
-  return [...seen].filter((id) => !withInfo.has(id)).sort();
+  const folders = await listBackupFolders(s3, bucket, baseBackupsPrefix(prefix, server), signal);
+  return [...folders].filter(([, entry]) => !entry.info).map(([id]) => id).sort();
 }
