@@ -43,20 +43,9 @@ step() { say "[fixture $(elapsed "$t0")s] $*"; }
 stop_source
 rm -rf "$SOURCE_DIR" "$BENCH_FIXTURE" "$LOGS"
 s3_tool rm-prefix "$PITR_BUCKET" "$SERVER_PREFIX"
-mkdir -p "$SOURCE_RUN" "$LOGS"
-chown postgres:postgres "$SOURCE_DIR" "$SOURCE_RUN"
-chmod 700 "$SOURCE_DIR"
 
-run_as_postgres initdb -D "$SOURCE_DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 -N \
-  >"$LOGS/initdb.log" 2>&1 || { log_tail "$LOGS/initdb.log"; die "initdb failed"; }
+new_source_cluster "$LOGS" "pitr benchmark source (bench/make-bench-fixture.sh)"
 cat >>"$SOURCE_DATA/postgresql.conf" <<EOF
-
-# ----- pitr benchmark source (bench/make-bench-fixture.sh) -----
-listen_addresses = '127.0.0.1'
-port = $SOURCE_PORT
-unix_socket_directories = '$SOURCE_RUN'
-timezone = 'UTC'
-log_timezone = 'UTC'
 autovacuum = off              # no commits but ours: the first commit after the target is 'after-target'
 synchronous_commit = off      # faster WAL generation; commit records and their times are the same
 max_wal_size = '4GB'

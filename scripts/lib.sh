@@ -402,6 +402,27 @@ set_source_paths() {
   PG_BIN=$(pg_bindir) || die "no PostgreSQL server found in /usr/lib/postgresql/*/bin; run scripts/bootstrap.sh"
 }
 
+# new_source_cluster LOGDIR HEADER: a fresh cluster at $SOURCE_DATA (initdb as postgres, its folders owned
+# by postgres) listening on 127.0.0.1:$SOURCE_PORT only, socket in $SOURCE_RUN, times in UTC; its
+# postgresql.conf ends with a block headed HEADER, to which the caller appends its own settings.
+new_source_cluster() {
+  local logdir=$1 header=$2
+  mkdir -p "$SOURCE_RUN" "$logdir"
+  chown postgres:postgres "$SOURCE_DIR" "$SOURCE_RUN"
+  chmod 700 "$SOURCE_DIR"
+  run_as_postgres initdb -D "$SOURCE_DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 -N \
+    >"$logdir/initdb.log" 2>&1 || { log_tail "$logdir/initdb.log"; die "initdb failed"; }
+  cat >>"$SOURCE_DATA/postgresql.conf" <<EOF
+
+# ----- $header -----
+listen_addresses = '127.0.0.1'
+port = $SOURCE_PORT
+unix_socket_directories = '$SOURCE_RUN'
+timezone = 'UTC'
+log_timezone = 'UTC'
+EOF
+}
+
 # run_as_postgres CMD...: run CMD as the postgres user from /, in a clean environment holding the
 # PostgreSQL bin dir, libpq settings for the source cluster and the AWS settings of the current shell.
 run_as_postgres() {

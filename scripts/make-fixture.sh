@@ -46,9 +46,7 @@ step() { say "[$(elapsed "$t0")s] $*"; }
 stop_source
 rm -rf "$SOURCE_DIR" "$FIXTURE_FILE" "$FIXTURE_LOG_DIR"
 s3_tool rm-prefix "$PITR_BUCKET" "$SERVER_PREFIX"
-mkdir -p "$SOURCE_RUN" "$FIXTURE_LOG_DIR"
-chown postgres:postgres "$SOURCE_DIR" "$SOURCE_RUN"
-chmod 700 "$SOURCE_DIR"
+mkdir -p "$SOURCE_DIR"
 if [[ $SOURCE_DIR != "$STACK_DIR/source" && -z ${PITR_SOURCE_DIR:-} ]]; then
   # see source_dir in lib.sh; the link is only for people looking for it
   ln -sfn "$SOURCE_DIR" "$STACK_DIR/source"
@@ -57,16 +55,8 @@ fi
 
 # ----- source cluster -------------------------------------------------------------------------------------
 step "initdb: $SOURCE_DATA (PostgreSQL $(basename "$(dirname "$PG_BIN")"), port $SOURCE_PORT)"
-run_as_postgres initdb -D "$SOURCE_DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 -N \
-  >"$FIXTURE_LOG_DIR/initdb.log" 2>&1 || { log_tail "$FIXTURE_LOG_DIR/initdb.log"; die "initdb failed"; }
+new_source_cluster "$FIXTURE_LOG_DIR" "pitr fixture (scripts/make-fixture.sh)"
 cat >>"$SOURCE_DATA/postgresql.conf" <<EOF
-
-# ----- pitr fixture (scripts/make-fixture.sh) -----
-listen_addresses = '127.0.0.1'
-port = $SOURCE_PORT
-unix_socket_directories = '$SOURCE_RUN'
-timezone = 'UTC'
-log_timezone = 'UTC'
 wal_level = replica
 archive_mode = on
 archive_timeout = 0
