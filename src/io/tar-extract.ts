@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { Unpack, type ReadEntry } from 'tar';
 import { asDiskFull } from './disk-full';
 
@@ -82,6 +83,22 @@ const STDERR_LIMIT = 2048;
 const SPECIAL_TYPES = new Set(['CharacterDevice', 'BlockDevice', 'FIFO']);
 const MAX_LINK_HOPS = 40;
 const BZIP2_GRACE_MS = 500;
+/**
+ * Inflate into 1 MiB buffers rather than zlib's 16 KiB default (which node-tar's own gunzip uses): each
+ * buffer becomes one write per file, and with 16 KiB ones the writes, not the inflating, bound the
+ * extraction (1 GB PGDATA: 4.5-5.1 s with 16 KiB, 2.0-2.2 s with 1 MiB, the floor's `gunzip | tar x` 1.7 s).
+ */
+const GUNZIP_CHUNK_BYTES = 1024 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** What extractStream reads: the archive's bytes in order, and how to name it in errors. */
+export interface ArchiveSource {
+  stream: Readable;
+  /** Compressed size, for progress. */
+  bytesTotal: number;
+  /** The file or object named in errors. */
+  name: string;
+}
 
 /**
  * Extracts `file` into `destDir` (created if missing) in one streaming pass.
@@ -102,11 +119,21 @@ const BZIP2_GRACE_MS = 500;
  * directories, which PostgreSQL's layout has anyway.
  */
 export async function extractArchive(file: string, destDir: string, opts: ExtractOptions): Promise<ExtractResult> {
+  opts.signal?.throwIfAborted();
+  const bytesTotal = (await stat(file)).size;
+  return extractStream({ stream: createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }), bytesTotal, name: file }, destDir, opts);
+}
+
+/** extractArchive for bytes that arrive as a stream (a download in progress); the stream is destroyed on failure. */
+export async function extractStream(archive: ArchiveSource, destDir: string, opts: ExtractOptions): Promise<ExtractResult> {
   const { signal } = opts;
-  signal?.throwIfAborted();
+  const { stream: source, bytesTotal, name: file } = archive;
+  if (signal?.aborted) {
+    source.destroy();
+    signal.throwIfAborted();
+  }
   const root = resolve(destDir);
   await mkdir(root, { recursive: true });
-  const bytesTotal = (await stat(file)).size;
 
   const guard = new EntryGuard(root);
   let entries = 0;
@@ -126,11 +153,11 @@ export async function extractArchive(file: string, destDir: string, opts: Extrac
   return new Promise<ExtractResult>((resolvePromise, rejectPromise) => {
     let settled = false;
     let child: ChildProcessByStdio<Writable, Readable, Readable> | undefined;
+    let gunzip: ReturnType<typeof createGunzip> | undefined;
     let unpackDone = false;
     let childDone = true;
     let bzip2Grace: CorruptArchiveError | undefined;
 
-    const source = createReadStream(file);
     const unpack = new Unpack({
       cwd: root,
       strict: true,
@@ -171,6 +198,7 @@ export async function extractArchive(file: string, destDir: string, opts: Extrac
       settled = true;
       signal?.removeEventListener('abort', onAbort);
       source.destroy();
+      gunzip?.destroy();
       child?.kill('SIGKILL');
       unpack.abort(new Error('extraction stopped'));
       // Entries accepted before the failure may still be being written: settle only once they are, so
@@ -237,8 +265,11 @@ export async function extractArchive(file: string, destDir: string, opts: Extrac
       });
       source.pipe(bz.stdin);
       bz.stdout.pipe(unpack as unknown as Writable);
+    } else if (opts.compression === 'gzip') {
+      gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
+      gunzip.on('error', (err) => fail(translateTarError(file, root, err, currentEntry)));
+      source.pipe(gunzip).pipe(unpack as unknown as Writable);
     } else {
-      // gzip is detected and decompressed by node-tar itself (zlib), from the magic bytes.
       source.pipe(unpack as unknown as Writable);
     }
   });
