@@ -2,10 +2,10 @@
 // large objects, resumable `.part` files, integrity checks, atomic renames and a journal of what is done.
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { createHash, type Hash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { TransferResult } from '../shared';
 import { asDiskFull } from './disk-full';
@@ -16,6 +16,7 @@ export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_PART_CONCURRENCY = 4;
 const PROGRESS_INTERVAL_MS = 250;
+const READ_BUFFER_BYTES = 1024 * 1024;
 
 export interface DownloadItem {
   key: string;
@@ -23,6 +24,12 @@ export interface DownloadItem {
   /** As listed, with or without quotes. */
   etag: string;
   localPath: string;
+  /**
+   * Also receives the object's bytes, in order, while it downloads: read back from the `.part` file as
+   * soon as every part before them is on disk (an object already complete is read from its file). Ended
+   * once the object is verified; destroyed if the download fails. A slow reader never slows the GETs.
+   */
+  tee?: Writable;
 }
 
 export interface DownloadProgress {
@@ -111,15 +118,20 @@ export async function downloadObjects(
       if (await ctx.journal.isComplete(item)) {
         objectsSkipped++;
         ctx.progress.fileDone(item.size, item.key);
+        if (item.tee) await pipeline(createReadStream(item.localPath, { highWaterMark: READ_BUFFER_BYTES }), item.tee, { signal: opts.signal });
         return;
       }
       try {
         await downloadOne(ctx, item);
       } catch (err) {
-        throw withS3Context(asDiskFull(err, item.localPath, `downloading s3://${bucket}/${item.key} to`), { bucket, key: item.key });
+        const failure = withS3Context(asDiskFull(err, item.localPath, `downloading s3://${bucket}/${item.key} to`), { bucket, key: item.key });
+        item.tee?.destroy(failure as Error);
+        throw failure;
       }
     });
   } catch (err) {
+    // Tees of objects never started would otherwise wait for bytes forever.
+    for (const item of items) if (item.tee && !item.tee.writableEnded) item.tee.destroy(err as Error);
     // Report the caller's own abort reason rather than whichever request noticed it first.
     opts.signal?.throwIfAborted();
     throw err;
@@ -136,10 +148,12 @@ async function downloadOne(ctx: Context, item: DownloadItem): Promise<void> {
     ctx.madeDirs.add(dir);
   }
   const part = `${item.localPath}.part`;
-  if (item.size > ctx.partSize) await fetchRanged(ctx, item, part);
+  // A teed object always goes the ranged way, whose in-order read-back feeds the tee.
+  if (item.size > ctx.partSize || item.tee) await fetchRanged(ctx, item, part);
   else await fetchWhole(ctx, item, part);
   await rename(part, item.localPath);
   await ctx.journal.markComplete(item);
+  item.tee?.end();
   ctx.progress.fileDone(0, item.key);
 }
 
@@ -195,14 +209,16 @@ async function fetchRanged(ctx: Context, item: DownloadItem, part: string): Prom
   }
   const done = new Set(state.done);
   let encrypted = false;
-  const hasher = etagIsMd5(item.etag) ? new InOrderHasher(fh, done, chunks, (i) => [i * ctx.partSize, chunkEnd(ctx, item, i)]) : undefined;
+  const md5 = etagIsMd5(item.etag) ? createHash('md5') : undefined;
+  const reader =
+    md5 || item.tee ? new InOrderReader(fh, done, chunks, (i) => [i * ctx.partSize, chunkEnd(ctx, item, i)], md5, item.tee) : undefined;
   try {
     if (!resumable) {
       await fh.truncate(item.size);
       await writeSidecar(sidecar, state);
     }
     for (const i of done) ctx.progress.add(chunkEnd(ctx, item, i) - i * ctx.partSize, item.key);
-    hasher?.advance();
+    reader?.advance();
 
     let sidecarWrites = Promise.resolve();
     const todo = Array.from({ length: chunks }, (_, i) => i).filter((i) => !done.has(i));
@@ -237,17 +253,17 @@ async function fetchRanged(ctx: Context, item: DownloadItem, part: string): Prom
       }
       await fh.datasync();
       done.add(i);
-      hasher?.advance();
+      reader?.advance();
       sidecarWrites = sidecarWrites.then(() => writeSidecar(sidecar, { ...state, done: [...done].sort((a, b) => a - b) }));
       await sidecarWrites;
     });
 
     const size = (await fh.stat()).size;
-    const md5 = hasher && !encrypted ? await hasher.digest() : undefined;
-    await verify(ctx, item, part, size, md5);
+    await reader?.finish();
+    await verify(ctx, item, part, size, encrypted ? undefined : md5);
     await fh.sync();
   } finally {
-    await hasher?.settle();
+    await reader?.settle();
     await fh.close();
   }
   await rm(sidecar, { force: true });
@@ -274,13 +290,12 @@ async function verify(ctx: Context, item: DownloadItem, part: string, size: numb
 }
 
 /**
- * The MD5 of a ranged download. Chunks land in any order, so the file is read back sequentially, but
- * chunk by chunk as soon as every chunk before it is on disk: the pass overlaps the download instead of
- * following it, and a resumed download hashes what was already there while fetching the rest.
+ * Reads a ranged download back in order, for its MD5 and for the item's tee. Chunks land in any order,
+ * so the file is read sequentially, chunk by chunk as soon as every chunk before it is on disk: the pass
+ * overlaps the download instead of following it, and a resumed download reads what was already there
+ * while fetching the rest.
  */
-class InOrderHasher {
-  private readonly md5 = createHash('md5');
-  private readonly buf = Buffer.allocUnsafe(1024 * 1024);
+class InOrderReader {
   private next = 0;
   private running: Promise<void> = Promise.resolve();
   private error: { cause: unknown } | undefined;
@@ -290,24 +305,30 @@ class InOrderHasher {
     private readonly done: ReadonlySet<number>,
     private readonly chunks: number,
     private readonly bounds: (chunk: number) => [number, number],
+    private readonly md5: Hash | undefined,
+    private readonly tee: Writable | undefined,
   ) {}
 
-  /** Hashes whatever has become contiguous; call whenever a chunk is complete on disk. */
+  /** Reads whatever has become contiguous; call whenever a chunk is complete on disk. */
   advance(): void {
     this.running = this.running
-      .then(() => this.hashContiguous())
+      .then(() => this.readContiguous())
       .catch((cause: unknown) => {
         this.error ??= { cause };
       });
   }
 
-  private async hashContiguous(): Promise<void> {
+  private async readContiguous(): Promise<void> {
     while (!this.error && this.next < this.chunks && this.done.has(this.next)) {
       const [start, end] = this.bounds(this.next);
       for (let pos = start; pos < end; ) {
-        const { bytesRead } = await this.fh.read(this.buf, 0, Math.min(this.buf.length, end - pos), pos);
-        if (bytesRead === 0) throw new Error(`short read at ${pos} while hashing`);
-        this.md5.update(this.buf.subarray(0, bytesRead));
+        // A fresh buffer each time: the tee may still hold the previous one.
+        const buf = Buffer.allocUnsafe(Math.min(READ_BUFFER_BYTES, end - pos));
+        const { bytesRead } = await this.fh.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) throw new Error(`short read at ${pos} while reading the download back`);
+        const bytes = buf.subarray(0, bytesRead);
+        this.md5?.update(bytes);
+        if (this.tee) await writeWithBackpressure(this.tee, bytes);
         pos += bytesRead;
       }
       this.next++;
@@ -319,12 +340,29 @@ class InOrderHasher {
     await this.running;
   }
 
-  async digest(): Promise<Hash> {
+  /** Waits until every chunk has been read back; throws what stopped it otherwise. */
+  async finish(): Promise<void> {
     await this.running;
     if (this.error) throw this.error.cause;
-    if (this.next !== this.chunks) throw new Error(`hashed ${this.next} of ${this.chunks} chunks`);
-    return this.md5;
+    if (this.next !== this.chunks) throw new Error(`read back ${this.next} of ${this.chunks} chunks`);
   }
+}
+
+async function writeWithBackpressure(stream: Writable, bytes: Buffer): Promise<void> {
+  if (stream.destroyed) throw new Error('the reader of the download stopped');
+  if (stream.write(bytes)) return;
+  await new Promise<void>((resolve, reject) => {
+    const onDrain = (): void => {
+      stream.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      stream.off('drain', onDrain);
+      reject(new Error('the reader of the download stopped'));
+    };
+    stream.once('drain', onDrain);
+    stream.once('close', onClose);
+  });
 }
 
 async function writeAt(fh: FileHandle, buf: Buffer, position: number): Promise<void> {

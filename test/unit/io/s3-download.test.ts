@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { openJournal, type DownloadJournal } from '../../../src/io/download-journal';
 import { classifyS3Error } from '../../../src/io/s3-client';
 import {
@@ -215,6 +216,83 @@ describe('s3-download (real S3)', function () {
     for (const [i, body] of bodies.entries()) {
       assert.equal(createHash('md5').update(await readFile(items[i]!.localPath)).digest('hex'), createHash('md5').update(body).digest('hex'));
     }
+  });
+
+  describe('tee: the bytes in order while they download', () => {
+    /** A tee that collects what it is given, slowly (the reader must wait for it, not drop bytes). */
+    function collector(delayMs = 0): { tee: Writable; bytes: () => Buffer; ended: () => boolean; error: () => Error | undefined } {
+      const chunks: Buffer[] = [];
+      let ended = false;
+      let error: Error | undefined;
+      const tee = new Writable({
+        highWaterMark: 64 * 1024,
+        write(chunk: Buffer, _enc, cb) {
+          chunks.push(chunk);
+          setTimeout(cb, delayMs);
+        },
+        final(cb) {
+          ended = true;
+          cb();
+        },
+      });
+      tee.on('error', (e) => (error = e));
+      return { tee, bytes: () => Buffer.concat(chunks), ended: () => ended, error: () => error };
+    }
+
+    it('gives a multi-part object and a small one to their tees byte for byte, and ends them', async () => {
+      const bigTee = collector(1);
+      const smallTee = collector();
+      const result = await downloadObjects(bucket.s3, bucket.name, [{ ...item('large'), tee: bigTee.tee }, { ...item('small'), tee: smallTee.tee }], opts());
+      assert.equal(result.bytesFetched, large.length + small.length);
+      assert.ok(bigTee.bytes().equals(large), 'the large object arrives whole and in order');
+      assert.ok(smallTee.bytes().equals(small));
+      assert.ok(bigTee.ended() && smallTee.ended());
+    });
+
+    it('after an abort, the next call gives the tee every byte: the chunks on disk, then the rest', async () => {
+      const it = item('large');
+      const controller = new AbortController();
+      const first = collector();
+      await assert.rejects(
+        downloadObjects(bucket.s3, bucket.name, [{ ...it, tee: first.tee }], opts({
+          partConcurrency: 1,
+          signal: controller.signal,
+          progressIntervalMs: 0,
+          onProgress: (p) => p.bytesDone >= 2.5 * MiB && controller.abort(new Error('stop')),
+        })),
+        /stop/,
+      );
+      assert.equal(first.ended(), false, 'an aborted download never ends its tee');
+      const second = collector();
+      const resumed = await downloadObjects(bucket.s3, bucket.name, [{ ...it, tee: second.tee }], opts());
+      assert.equal(resumed.bytesFetched, large.length - 2 * MiB, 'only the missing chunks are fetched');
+      assert.ok(second.bytes().equals(large));
+    });
+
+    it('reads an object already complete from its file', async () => {
+      await downloadObjects(bucket.s3, bucket.name, [item('large')], opts());
+      const again = collector();
+      const result = await downloadObjects(bucket.s3, bucket.name, [{ ...item('large'), tee: again.tee }], opts());
+      assert.equal(result.bytesFetched, 0);
+      assert.ok(again.bytes().equals(large));
+      assert.ok(again.ended());
+    });
+
+    it('destroys the tee with the error when the download fails its checks', async () => {
+      const bad = collector();
+      const it = { ...item('small'), size: small.length - 1, tee: bad.tee };
+      await assert.rejects(downloadObjects(bucket.s3, bucket.name, [it], opts()), DownloadIntegrityError);
+      assert.ok(bad.tee.destroyed);
+      await new Promise((resolve) => setImmediate(resolve)); // 'error' follows destroy() on the next tick
+      assert.match(String(bad.error()?.message), /small\.bin: (MD5 .* does not match ETag|expected 99999 bytes)/);
+    });
+
+    it('fails the download, without hanging, when the tee stops reading', async () => {
+      const reader = collector(1);
+      const it = { ...item('large'), tee: reader.tee };
+      setTimeout(() => reader.tee.destroy(new Error('extraction failed')), 5);
+      await assert.rejects(downloadObjects(bucket.s3, bucket.name, [it], opts()), /reader of the download stopped|extraction failed/);
+    });
   });
 
   it('surfaces a missing object as a non-retryable NotFound naming it', async () => {
