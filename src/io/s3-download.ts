@@ -27,7 +27,8 @@ export interface DownloadItem {
   /**
    * Also receives the object's bytes, in order, while it downloads: read back from the `.part` file as
    * soon as every part before them is on disk (an object already complete is read from its file). Ended
-   * once the object is verified; destroyed if the download fails. A slow reader never slows the GETs.
+   * once the object is verified; destroyed if the download fails. A slow reader never slows the GETs, and
+   * one that stops (destroys the tee) does not stop the download: it goes on, and is verified.
    */
   tee?: Writable;
 }
@@ -153,7 +154,7 @@ async function downloadOne(ctx: Context, item: DownloadItem): Promise<void> {
   else await fetchWhole(ctx, item, part);
   await rename(part, item.localPath);
   await ctx.journal.markComplete(item);
-  item.tee?.end();
+  if (item.tee && !item.tee.destroyed) item.tee.end();
   ctx.progress.fileDone(0, item.key);
 }
 
@@ -306,7 +307,8 @@ class InOrderReader {
     private readonly chunks: number,
     private readonly bounds: (chunk: number) => [number, number],
     private readonly md5: Hash | undefined,
-    private readonly tee: Writable | undefined,
+    /** Dropped once its reader stops: the MD5 pass goes on without it. */
+    private tee: Writable | undefined,
   ) {}
 
   /** Reads whatever has become contiguous; call whenever a chunk is complete on disk. */
@@ -328,7 +330,7 @@ class InOrderReader {
         if (bytesRead === 0) throw new Error(`short read at ${pos} while reading the download back`);
         const bytes = buf.subarray(0, bytesRead);
         this.md5?.update(bytes);
-        if (this.tee) await writeWithBackpressure(this.tee, bytes);
+        if (this.tee && !(await writeWithBackpressure(this.tee, bytes))) this.tee = undefined;
         pos += bytesRead;
       }
       this.next++;
@@ -348,17 +350,18 @@ class InOrderReader {
   }
 }
 
-async function writeWithBackpressure(stream: Writable, bytes: Buffer): Promise<void> {
-  if (stream.destroyed) throw new Error('the reader of the download stopped');
-  if (stream.write(bytes)) return;
-  await new Promise<void>((resolve, reject) => {
+/** Writes, waiting for room; false when the stream was destroyed (its reader stopped). */
+async function writeWithBackpressure(stream: Writable, bytes: Buffer): Promise<boolean> {
+  if (stream.destroyed) return false;
+  if (stream.write(bytes)) return true;
+  return new Promise<boolean>((resolve) => {
     const onDrain = (): void => {
       stream.off('close', onClose);
-      resolve();
+      resolve(true);
     };
     const onClose = (): void => {
       stream.off('drain', onDrain);
-      reject(new Error('the reader of the download stopped'));
+      resolve(false);
     };
     stream.once('drain', onDrain);
     stream.once('close', onClose);
@@ -404,7 +407,8 @@ async function sizeOf(path: string): Promise<number | undefined> {
   }
 }
 
-function etagIsMd5(etag: string): boolean {
+/** Whether a download of this object is checked against its ETag (multipart uploads' ETags are no MD5). */
+export function etagIsMd5(etag: string): boolean {
   return /^[0-9a-f]{32}$/i.test(etag);
 }
 
