@@ -1,10 +1,7 @@
-import { chmod, rename, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import type { BackupObject } from '../io/backup-catalog';
-import { pathExists } from '../io/path-exists';
 import { extractArchive } from '../io/tar-extract';
-import { backupDir, workDirLayout } from '../io/work-dir';
-import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
+import { workDirLayout } from '../io/work-dir';
+import type { RestoreInput, RestorePlan } from '../shared';
+import { downloadPath, extractionTargets, publishExtraction, targetsToExtract } from './base-backup-targets';
 import { plannedBackup, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { reportProgress } from './progress';
@@ -16,43 +13,29 @@ export interface ExtractResult {
 }
 
 /**
- * Extracts the downloaded tarballs straight into Barman's layout: `data*.tar*` into base/<id>/data,
- * each tablespace's tars into base/<id>/<oid>. Each target is built under a temporary name and
- * renamed when complete, so a retry redoes only what did not finish.
+ * Extracts the downloaded tarballs straight into Barman's layout. Each target is built under a temporary
+ * name and renamed when complete, so a retry redoes only what did not finish. Restores started before
+ * the streaming base step (syncAndExtractBaseBackup) still run this after syncBaseBackup.
  */
 export function extractBaseBackupActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<ExtractResult> =>
     adaptFailures(async () => {
       const layout = workDirLayout(plan.workDir);
       const backup = await plannedBackup(deps, input, plan);
-      const groups = new Map<string, BackupObject[]>();
-      for (const object of backup.objects) {
-        const target = object.kind === 'data' ? 'data' : String(object.tablespaceOid);
-        groups.set(target, [...(groups.get(target) ?? []), object]);
-      }
       const progress = reportProgress('Extract', deps.heartbeatIntervalMs);
       const result: ExtractResult = { entries: 0, bytesWritten: 0, directories: 0 };
       try {
-        for (const [name, objects] of groups) {
-          const finalDir = join(backupDir(layout, input.server, plan.backupId), name);
-          if (await pathExists(finalDir)) continue;
-          const partialDir = `${finalDir}.extracting`;
-          await rm(partialDir, { recursive: true, force: true, maxRetries: 5 });
-          for (const object of objects) {
-            if (object.compression === 'snappy') {
-              throw new RestoreError(FailureTypes.CorruptArchive, `${object.key} is snappy-compressed, which cannot be extracted here; back up with --gzip or --bzip2`);
-            }
-            const extracted = await extractArchive(join(layout.downloads, plan.backupId, basename(object.key)), partialDir, {
+        for (const target of await targetsToExtract(extractionTargets(layout, input.server, plan.backupId, backup.objects))) {
+          for (const object of target.objects) {
+            const extracted = await extractArchive(downloadPath(layout, plan.backupId, object), target.partialDir, {
               compression: object.compression,
               signal: progress.signal,
-              onProgress: (p) => progress.update({ bytesDone: p.bytesRead, bytesTotal: p.bytesTotal, filesDone: p.entries, current: basename(object.key) }),
+              onProgress: (p) => progress.update({ bytesDone: p.bytesRead, bytesTotal: p.bytesTotal, filesDone: p.entries, current: object.key }),
             });
             result.entries += extracted.entries;
             result.bytesWritten += extracted.bytesWritten;
           }
-          // barman-cloud tars carry no entry for PGDATA itself; PostgreSQL refuses a data directory other than 0700/0750.
-          await chmod(partialDir, 0o700);
-          await rename(partialDir, finalDir);
+          await publishExtraction(target);
           result.directories += 1;
         }
         return result;

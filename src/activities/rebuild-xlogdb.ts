@@ -3,15 +3,36 @@ import { workDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan } from '../shared';
 import { barmanSetup, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
-import { reportProgress } from './progress';
+import { reportProgress, type ProgressReporter } from './progress';
+import { stageInBarmanHome } from './stage-in-barman-home';
 
+/** barman rebuild-xlogdb, checked: it must register every planned segment. */
+async function registerWal(deps: ActivityDeps, input: RestoreInput, plan: RestorePlan, progress: ProgressReporter): Promise<{ walFiles: number }> {
+  const counts = await rebuildXlogdb(barmanSetup(deps, workDirLayout(plan.workDir), input.server), plan.walSegments, progress.signal);
+  return { walFiles: counts.walFiles };
+}
+
+/** Stages the Barman home and has barman register its WAL: one step, both quick and both redone on retry. */
+export function stageAndRebuildXlogdbActivity(deps: ActivityDeps) {
+  return async (input: RestoreInput, plan: RestorePlan): Promise<{ walFiles: number }> =>
+    adaptFailures(async () => {
+      const progress = reportProgress('Stage', deps.heartbeatIntervalMs);
+      try {
+        await stageInBarmanHome(deps, input, plan);
+        return await registerWal(deps, input, plan, progress);
+      } finally {
+        progress.stop();
+      }
+    });
+}
+
+/** rebuild-xlogdb as its own step, for restores started before stageAndRebuildXlogdb. */
 export function rebuildXlogdbActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<{ walFiles: number }> =>
     adaptFailures(async () => {
       const progress = reportProgress('RebuildXlogdb', deps.heartbeatIntervalMs);
       try {
-        const counts = await rebuildXlogdb(barmanSetup(deps, workDirLayout(plan.workDir), input.server), plan.walSegments, progress.signal);
-        return { walFiles: counts.walFiles };
+        return await registerWal(deps, input, plan, progress);
       } finally {
         progress.stop();
       }

@@ -15,17 +15,24 @@ import { reportProgress } from './progress';
  */
 export const NEUTRAL_WAL_MTIME_SECONDS = 86_400;
 
+/** WAL mtimes, Barman's configuration, and ownership by the Barman user: the Barman home ready for barman. */
+export async function stageInBarmanHome(deps: ActivityDeps, input: RestoreInput, plan: RestorePlan): Promise<{ walFiles: number }> {
+  const layout = workDirLayout(plan.workDir);
+  const walFiles = await neutraliseMtimes(join(layout.barmanHome, input.server, 'wals'));
+  await writeBarmanConfig(barmanSetup(deps, layout, input.server));
+  await chownTree(layout.root, deps.barmanUser);
+  return { walFiles };
+}
+
+/** stageInBarmanHome as its own step, for restores started before stageAndRebuildXlogdb joined it to rebuild-xlogdb. */
 export function stageInBarmanHomeActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<{ walFiles: number }> =>
     adaptFailures(async () => {
-      const layout = workDirLayout(plan.workDir);
       const progress = reportProgress('Stage', deps.heartbeatIntervalMs);
       try {
-        const walFiles = await neutraliseMtimes(join(layout.barmanHome, input.server, 'wals'));
-        await writeBarmanConfig(barmanSetup(deps, layout, input.server));
-        await chownTree(layout.root, deps.barmanUser);
-        progress.update({ filesDone: walFiles, filesTotal: walFiles });
-        return { walFiles };
+        const staged = await stageInBarmanHome(deps, input, plan);
+        progress.update({ filesDone: staged.walFiles, filesTotal: staged.walFiles });
+        return staged;
       } finally {
         progress.stop();
       }

@@ -1,15 +1,29 @@
+import { mkdir } from 'node:fs/promises';
+import { chownTree } from '../io/destination';
 import { startPostgres, stopPostgres, waitForRecoveryEnd } from '../io/postgres-instance';
 import { workDirLayout } from '../io/work-dir';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan, type VerifyResult } from '../shared';
 import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { reportProgress } from './progress';
+import { releaseWorkDir } from './release-work-dir';
 
-/** Starts PostgreSQL privately on the result, waits for replay to end at the target, stops it again. */
+export interface VerifyOptions {
+  /** Remove the restore's work area once the result is verified (older restores did it as a separate step). */
+  releaseWorkDir?: boolean;
+}
+
+/**
+ * Starts PostgreSQL privately on the result, waits for replay to end at the target, stops it again;
+ * then, when asked, frees the work area (a retry after that starts over here and finds nothing to free).
+ */
 export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
-  return async (input: RestoreInput, plan: RestorePlan): Promise<VerifyResult> =>
+  return async (input: RestoreInput, plan: RestorePlan, options: VerifyOptions = {}): Promise<VerifyResult> =>
     adaptFailures(async () => {
       const layout = workDirLayout(plan.workDir);
+      // The work area is gone when a retry follows a release whose completion never reached the server;
+      // PostgreSQL writes its log there.
+      if (await mkdir(layout.root, { recursive: true })) await chownTree(layout.root, deps.barmanUser);
       const progress = reportProgress('Verify', deps.heartbeatIntervalMs);
       const instance = await startPostgres({
         pgBinDir: deps.pgBinDir(plan.pgVersion),
@@ -18,6 +32,7 @@ export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
         logFile: layout.verifyLog,
         signal: progress.signal,
       });
+      let result: VerifyResult;
       try {
         const state = await waitForRecoveryEnd(instance, {
           ...deps.verify,
@@ -32,10 +47,12 @@ export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
         if (outcome !== expected) {
           throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL ended recovery ${outcome}, but the target action asked for ${expected}; see ${layout.verifyLog}`);
         }
-        return { state: outcome, lastReplayedCommit: state.lastReplayedCommit, timeline: state.timeline };
+        result = { state: outcome, lastReplayedCommit: state.lastReplayedCommit, timeline: state.timeline };
       } finally {
         await stopPostgres(instance);
         progress.stop();
       }
+      if (options.releaseWorkDir) await releaseWorkDir(plan);
+      return result;
     });
 }

@@ -1,0 +1,71 @@
+// Where each tarball of a backup is extracted in Barman's layout, and how a finished extraction is
+// published: shared by the streaming base step and the file-based extract step of older restores.
+import { chmod, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { BackupObject, CatalogedBackup } from '../io/backup-catalog';
+import { pathExists } from '../io/path-exists';
+import type { DownloadItem } from '../io/s3-download';
+import type { Compression } from '../io/tar-extract';
+import { backupDir, type WorkDirLayout } from '../io/work-dir';
+import { FailureTypes, RestoreError } from '../shared';
+
+export interface ExtractionTarget {
+  /** `data`, or a tablespace's OID. */
+  name: string;
+  /** base/<id>/<name> in the Barman home: present only once complete. */
+  finalDir: string;
+  /** Where the extraction is built before it is renamed to finalDir. */
+  partialDir: string;
+  /** The tarballs that make it up, in listing order. */
+  objects: ExtractableObject[];
+}
+
+export type ExtractableObject = BackupObject & { compression: Compression };
+
+/** `data*.tar*` into base/<id>/data, each tablespace's tars into base/<id>/<oid>. */
+export function extractionTargets(layout: WorkDirLayout, server: string, backupId: string, objects: readonly BackupObject[]): ExtractionTarget[] {
+  const targets = new Map<string, ExtractionTarget>();
+  for (const object of objects) {
+    if (!isExtractable(object)) {
+      throw new RestoreError(FailureTypes.CorruptArchive, `${object.key} is ${object.compression}-compressed, which cannot be extracted here; back up with --gzip or --bzip2`);
+    }
+    const name = object.kind === 'data' ? 'data' : String(object.tablespaceOid);
+    const finalDir = join(backupDir(layout, server, backupId), name);
+    const target = targets.get(name) ?? { name, finalDir, partialDir: `${finalDir}.extracting`, objects: [] };
+    target.objects.push(object);
+    targets.set(name, target);
+  }
+  return [...targets.values()];
+}
+
+function isExtractable(object: BackupObject): object is ExtractableObject {
+  return object.compression !== 'snappy';
+}
+
+/** Targets not extracted yet; their leftovers from an interrupted attempt are removed. */
+export async function targetsToExtract(targets: readonly ExtractionTarget[]): Promise<ExtractionTarget[]> {
+  const todo: ExtractionTarget[] = [];
+  for (const target of targets) {
+    if (await pathExists(target.finalDir)) continue;
+    await rm(target.partialDir, { recursive: true, force: true, maxRetries: 5 });
+    todo.push(target);
+  }
+  return todo;
+}
+
+/** Makes a complete extraction visible under its final name, in one rename. */
+export async function publishExtraction(target: ExtractionTarget): Promise<void> {
+  // barman-cloud tars carry no entry for PGDATA itself; PostgreSQL refuses a data directory other than 0700/0750.
+  await chmod(target.partialDir, 0o700);
+  await rename(target.partialDir, target.finalDir);
+}
+
+/** Where a tarball is downloaded to in the work area. */
+export function downloadPath(layout: WorkDirLayout, backupId: string, object: BackupObject): string {
+  return join(layout.downloads, backupId, basename(object.key));
+}
+
+/** backup.info goes straight to its place in the Barman home. */
+export function backupInfoDownload(layout: WorkDirLayout, server: string, backupId: string, backup: CatalogedBackup): DownloadItem {
+  return { key: backup.infoKey, size: backup.infoSize, etag: backup.infoEtag, localPath: join(backupDir(layout, server, backupId), 'backup.info') };
+}

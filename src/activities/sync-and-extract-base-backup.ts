@@ -1,0 +1,107 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { openJournal } from '../io/download-journal';
+import { downloadObjects, etagIsMd5, type DownloadItem } from '../io/s3-download';
+import { pathExists } from '../io/path-exists';
+import { CorruptArchiveError, extractStream } from '../io/tar-extract';
+import type { WorkDirLayout } from '../io/work-dir';
+import { workDirLayout } from '../io/work-dir';
+import type { RestoreInput, RestorePlan, TransferResult } from '../shared';
+import {
+  backupInfoDownload,
+  downloadPath,
+  extractionTargets,
+  publishExtraction,
+  targetsToExtract,
+} from './base-backup-targets';
+import { plannedBackup, type ActivityDeps } from './deps';
+import { adaptFailures } from './failures';
+import { reportProgress } from './progress';
+
+/** What the download may run ahead of an extraction in memory; the rest waits on disk. */
+const TEE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Downloads the base backup and extracts it in the same pass, straight into Barman's layout: each
+ * tarball's bytes go to its extraction as they land, read back from the download's `.part` file (parallel
+ * ranged GETs land out of order). The tarball is kept, compressed, until the restore is released: after a
+ * crash the retry resumes the download from the parts on disk instead of fetching it again, and only the
+ * extraction starts over (a gzip stream cannot be resumed midway). A target directory appears under its
+ * final name only once its tarballs are downloaded, verified and extracted.
+ */
+export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
+  return async (input: RestoreInput, plan: RestorePlan): Promise<TransferResult> =>
+    adaptFailures(async () => {
+      const layout = workDirLayout(plan.workDir);
+      const backup = await plannedBackup(deps, input, plan);
+      const targets = await targetsToExtract(extractionTargets(layout, input.server, plan.backupId, backup.objects));
+      const progress = reportProgress('SyncBase', deps.heartbeatIntervalMs);
+      // A failed download stops the extraction (its tee is destroyed). A failed extraction is the archive's
+      // fault only once the download is verified, since bytes damaged in transit look the same to gunzip:
+      // the download finishes and checks the MD5 ETag first, unless there is no MD5 to check (multipart).
+      const stop = new AbortController();
+      const signal = AbortSignal.any([progress.signal, stop.signal]);
+      const streams = targets.flatMap((target) => target.objects.map((object) => ({ target, object, tee: new PassThrough({ highWaterMark: TEE_BUFFER_BYTES }) })));
+      const items: DownloadItem[] = [
+        backupInfoDownload(layout, input.server, plan.backupId, backup),
+        ...streams.map(({ object, tee }) => ({ key: object.key, size: object.size, etag: object.etag, localPath: downloadPath(layout, plan.backupId, object), tee })),
+      ];
+      let entries = 0;
+      try {
+        const download = downloadObjects(deps.s3, input.bucket, items, {
+          journal: await openJournal(layout.journal),
+          ...deps.download,
+          signal,
+          onProgress: (p) => progress.update({ ...p, current: `${p.current ?? ''} (${entries} files extracted)` }),
+        });
+        // In download order, one tarball at a time: a later tarball's read-back waits on disk meanwhile.
+        const extraction = (async () => {
+          for (const { target, object, tee } of streams) {
+            const before = entries;
+            const result = await extractStream({ stream: tee, bytesTotal: object.size, name: `s3://${input.bucket}/${object.key}` }, target.partialDir, {
+              compression: object.compression,
+              signal,
+              onProgress: (p) => (entries = before + p.entries),
+            });
+            entries = before + result.entries;
+          }
+        })();
+        extraction.catch((err: unknown) => {
+          // Tarballs after the failed one will not be read: their downloads go on without a tee.
+          for (const { tee } of streams) tee.destroy();
+          if (!streams.every(({ object }) => etagIsMd5(object.etag))) stop.abort(err);
+        });
+        const [downloaded, extracted] = await Promise.allSettled([download, extraction]);
+        // The download's verdict first: it is the cause whenever both failed.
+        if (downloaded.status === 'rejected') throw downloaded.reason;
+        if (extracted.status === 'rejected') {
+          if (extracted.reason instanceof CorruptArchiveError) await secondOpinion(layout, streams.map((s) => items.find((i) => i.key === s.object.key)!), extracted.reason);
+          throw extracted.reason;
+        }
+        for (const target of targets) await publishExtraction(target);
+        return downloaded.value;
+      } finally {
+        for (const { tee } of streams) tee.destroy();
+        progress.stop();
+      }
+    });
+}
+
+/**
+ * A tarball that cannot be checked against an MD5 (multipart uploads, as barman-cloud's, have none) may
+ * look corrupt because of damage in transit. The first time, its download is discarded and the failure is
+ * retryable, so that the retry fetches it afresh; only if the fresh copy fails too is the archive called
+ * corrupt (non-retryable). The first verdict is remembered in the work area, across attempts and workers.
+ */
+async function secondOpinion(layout: WorkDirLayout, downloads: readonly DownloadItem[], failure: CorruptArchiveError): Promise<void> {
+  if (downloads.every((d) => etagIsMd5(d.etag))) return;
+  const note = join(layout.root, 'corrupt-archive-seen');
+  if (await pathExists(note)) return;
+  for (const d of downloads) {
+    for (const path of [d.localPath, `${d.localPath}.part`, `${d.localPath}.part.json`]) await rm(path, { force: true });
+  }
+  await writeFile(note, `${failure.message}\n`);
+  throw new Error(`${failure.message.split(';')[0]}; it may have been damaged in transit (the bucket gives no MD5 to check the download against), so it is downloaded again, and called corrupt only if that copy fails too`);
+}
+
