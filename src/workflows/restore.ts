@@ -7,6 +7,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -43,6 +44,16 @@ function activityOptions(input: RestoreInput): { quick: ActivityOptions; long: A
   };
 }
 
+/**
+ * Restores started before this patch ran nine steps (base download and extraction, staging and
+ * rebuild-xlogdb, verification and release, each apart) and set the backup id on its own: 69 history
+ * events. They replay and finish on the old path; new ones run the fused steps (49 events).
+ */
+export const FUSED_STEPS_PATCH = 'fused-steps';
+
+type Steps = ReturnType<typeof proxyActivities<RestoreActivities>>;
+type EnterPhase = (phase: RestorePhase, details: string, backupId?: string) => { summary: string };
+
 export async function restoreToPointInTime(input: RestoreInput): Promise<RestoreResult> {
   const { quick, long } = activityOptions(input);
   const steps = proxyActivities<RestoreActivities>(long);
@@ -50,46 +61,21 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
 
   // Each step shows in the UI three ways: the phase search attribute, the current details, and the
   // activity's own summary (returned here for the call).
-  const enter = (phase: RestorePhase, details: string): { summary: string } => {
-    upsertSearchAttributes([{ key: SearchAttributes.phase, value: phase }]);
+  const enter: EnterPhase = (phase, details, backupId) => {
+    upsertSearchAttributes([{ key: SearchAttributes.phase, value: phase }, ...(backupId ? [{ key: SearchAttributes.backupId, value: backupId }] : [])]);
     setCurrentDetails(`**${phase}**: ${details}`);
     return { summary: details.slice(0, 200) };
   };
 
   let plan: RestorePlan | undefined;
   try {
+    const fused = patched(FUSED_STEPS_PATCH);
     plan = await steps.planRestore.executeWithOptions(
       enter('Plan', `choosing a backup for ${describeTarget(input)} and the WAL that reaches it`),
       [input],
     );
-    upsertSearchAttributes([{ key: SearchAttributes.backupId, value: plan.backupId }]);
-
-    const base = await steps.syncBaseBackup.executeWithOptions(
-      enter('SyncBase', `downloading backup ${plan.backupId} (${plan.baseObjects} objects, ${plan.baseBytes} bytes)`),
-      [input, plan],
-    );
-
-    await steps.extractBaseBackup.executeWithOptions(enter('Extract', `extracting backup ${plan.backupId} into the Barman home`), [input, plan]);
-
-    const wal = await steps.syncWalRange.executeWithOptions(
-      enter('SyncWal', `downloading ${plan.walSegments} WAL segments ${plan.beginWal} to ${plan.endWal}`),
-      [input, plan],
-    );
-
-    await quickSteps.stageInBarmanHome.executeWithOptions(enter('Stage', 'staging WAL for Barman (mtimes, ownership, configuration)'), [input, plan]);
-
-    const registered = await quickSteps.rebuildXlogdb.executeWithOptions(enter('RebuildXlogdb', 'barman rebuild-xlogdb'), [input, plan]);
-
-    await steps.recoverWithBarman.executeWithOptions(enter('Recover', `barman recover to ${describeTarget(input)} into ${input.destination}`), [input, plan]);
-
-    const verify = await steps.verifyRecoveredCluster.executeWithOptions(
-      enter('Verify', `starting PostgreSQL privately until replay reaches the target (then ${input.targetAction ?? 'pause'})`),
-      [input, plan],
-    );
-
-    await quickSteps.releaseWorkDir(plan);
-    enter('Done', `restored to ${describeTarget(input)}: last replayed commit ${verify.lastReplayedCommit ?? 'unknown'}, ${verify.state}`);
-    return { restoreId: workflowInfo().workflowId, destination: input.destination, plan, base, wal, walFilesRegistered: registered.walFiles, verify };
+    const run = fused ? fusedSteps : unfusedSteps;
+    return await run(input, plan, enter, steps, quickSteps);
   } catch (err) {
     if (isCancellation(err)) {
       const backupId = plan?.backupId;
@@ -103,4 +89,53 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
     }
     throw err;
   }
+}
+
+async function fusedSteps(input: RestoreInput, plan: RestorePlan, enter: EnterPhase, steps: Steps, quickSteps: Steps): Promise<RestoreResult> {
+  const base = await steps.syncAndExtractBaseBackup.executeWithOptions(
+    enter('SyncBase', `downloading and extracting backup ${plan.backupId} (${plan.baseObjects} objects, ${plan.baseBytes} bytes) into the Barman home`, plan.backupId),
+    [input, plan],
+  );
+  const wal = await steps.syncWalRange.executeWithOptions(
+    enter('SyncWal', `downloading ${plan.walSegments} WAL segments ${plan.beginWal} to ${plan.endWal}`),
+    [input, plan],
+  );
+  const registered = await quickSteps.stageAndRebuildXlogdb.executeWithOptions(
+    enter('Stage', 'staging WAL for Barman (mtimes, ownership, configuration), then barman rebuild-xlogdb'),
+    [input, plan],
+  );
+  await steps.recoverWithBarman.executeWithOptions(enter('Recover', `barman recover to ${describeTarget(input)} into ${input.destination}`), [input, plan]);
+  const verify = await steps.verifyRecoveredCluster.executeWithOptions(
+    enter('Verify', `starting PostgreSQL privately until replay reaches the target (then ${input.targetAction ?? 'pause'}), then freeing the work area`),
+    [input, plan, { releaseWorkDir: true }],
+  );
+  return done(input, plan, enter, { base, wal, walFilesRegistered: registered.walFiles, verify });
+}
+
+/** The command sequence of restores started before FUSED_STEPS_PATCH, unchanged. */
+async function unfusedSteps(input: RestoreInput, plan: RestorePlan, enter: EnterPhase, steps: Steps, quickSteps: Steps): Promise<RestoreResult> {
+  upsertSearchAttributes([{ key: SearchAttributes.backupId, value: plan.backupId }]);
+  const base = await steps.syncBaseBackup.executeWithOptions(
+    enter('SyncBase', `downloading backup ${plan.backupId} (${plan.baseObjects} objects, ${plan.baseBytes} bytes)`),
+    [input, plan],
+  );
+  await steps.extractBaseBackup.executeWithOptions(enter('Extract', `extracting backup ${plan.backupId} into the Barman home`), [input, plan]);
+  const wal = await steps.syncWalRange.executeWithOptions(
+    enter('SyncWal', `downloading ${plan.walSegments} WAL segments ${plan.beginWal} to ${plan.endWal}`),
+    [input, plan],
+  );
+  await quickSteps.stageInBarmanHome.executeWithOptions(enter('Stage', 'staging WAL for Barman (mtimes, ownership, configuration)'), [input, plan]);
+  const registered = await quickSteps.rebuildXlogdb.executeWithOptions(enter('RebuildXlogdb', 'barman rebuild-xlogdb'), [input, plan]);
+  await steps.recoverWithBarman.executeWithOptions(enter('Recover', `barman recover to ${describeTarget(input)} into ${input.destination}`), [input, plan]);
+  const verify = await steps.verifyRecoveredCluster.executeWithOptions(
+    enter('Verify', `starting PostgreSQL privately until replay reaches the target (then ${input.targetAction ?? 'pause'})`),
+    [input, plan],
+  );
+  await quickSteps.releaseWorkDir(plan);
+  return done(input, plan, enter, { base, wal, walFilesRegistered: registered.walFiles, verify });
+}
+
+function done(input: RestoreInput, plan: RestorePlan, enter: EnterPhase, outcome: Pick<RestoreResult, 'base' | 'wal' | 'walFilesRegistered' | 'verify'>): RestoreResult {
+  enter('Done', `restored to ${describeTarget(input)}: last replayed commit ${outcome.verify.lastReplayedCommit ?? 'unknown'}, ${outcome.verify.state}`);
+  return { restoreId: workflowInfo().workflowId, destination: input.destination, plan, ...outcome };
 }

@@ -205,7 +205,7 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
       const server = await crafted.create(label, { dataTar: gzip(buildTar([...benign, ...entries])) });
       const destination = harness.newDestination();
       const failure = await failing(harness.inputFor(target, destination, { server }));
-      assert.equal(failure.activity?.name, 'extractBaseBackup');
+      assert.equal(failure.activity?.name, 'syncAndExtractBaseBackup');
       assert.ok(!existsSync(destination), 'the destination is not created');
       const backupDir = join(failure.workArea, 'home', server, 'base', crafted.backup.id);
       return { ...failure, server, destination, backupDir };
@@ -250,7 +250,7 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
       const destination = harness.newDestination();
       const failure = await failing(harness.inputFor(target, destination, { server }));
       assert.equal(failure.type, FailureTypes.CorruptArchive);
-      assert.equal(failure.activity?.name, 'extractBaseBackup');
+      assert.equal(failure.activity?.name, 'syncAndExtractBaseBackup');
       assert.match(failure.message, /corrupt archive \S+\/data\.tar\.gz: /);
       assert.match(failure.message, /unexpected end of file|truncated/);
       assert.match(failure.message, /while extracting entry "[^"]+"/);
@@ -335,7 +335,7 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
           status = await readRestoreStatus(handle);
         }
         console.log(`      -> ${status.status}, phase ${status.phase}, attempt ${status.attempt}: ${status.lastFailure}`);
-        assert.equal(status.phase, 'Extract');
+        assert.equal(status.phase, 'SyncBase');
         assert.match(status.lastFailure!, /no space left on device \(ENOSPC\)/);
         assert.ok(status.lastFailure!.includes(mount), `the message names the path: ${status.lastFailure}`);
         assert.match(status.lastFailure!, /retries this step by itself/);
@@ -345,14 +345,14 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
         const result: RestoreResult = await handle.result();
         console.log(`      -> after making room: COMPLETED, ${result.verify.state} at ${result.verify.lastReplayedCommit}`);
         assert.equal(result.verify.state, 'paused');
-        // One download, one extraction activity that took several attempts: nothing started over.
+        // One base step that took several attempts (the workflow did not start over), and the base backup
+        // downloaded once: the retries read the parts already on disk.
         const events = (await handle.fetchHistory()).events ?? [];
-        const scheduled = (name: string) => events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
-        assert.equal(scheduled('syncBaseBackup').length, 1);
-        const extract = scheduled('extractBaseBackup');
-        assert.equal(extract.length, 1);
-        const extractStarted = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(extract[0]!.eventId));
-        assert.ok((extractStarted?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2, 'the extraction succeeded on a retry');
+        const base = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncAndExtractBaseBackup');
+        assert.equal(base.length, 1);
+        const baseStarted = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(base[0]!.eventId));
+        assert.ok((baseStarted?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2, 'the base step succeeded on a retry');
+        assert.ok(result.base.bytesFetched < result.base.bytesTotal, `the last attempt fetched ${result.base.bytesFetched} of ${result.base.bytesTotal} bytes: the rest was on disk`);
       } finally {
         await small?.close();
         await unmount(mount);

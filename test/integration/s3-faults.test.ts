@@ -131,7 +131,7 @@ describe('S3 faults: a fault-injecting proxy in front of the real S3 server', fu
         `${faulty.seconds.toFixed(1)} s; activities retried: ${retried.length ? retried.join(', ') : 'none (the SDK retries absorbed every fault)'}`,
     );
     console.log(
-      `      checksum of pgbench_accounts (md5, rows): ${clean.checksum} / ${faulty.checksum}; base fetched by the last syncBaseBackup attempt: ` +
+      `      checksum of pgbench_accounts (md5, rows): ${clean.checksum} / ${faulty.checksum}; base fetched by the last syncAndExtractBaseBackup attempt: ` +
         `${faulty.result.base.bytesFetched} of ${faulty.result.base.bytesTotal} bytes (${faulty.result.base.objectsSkipped} objects already complete)`,
     );
 
@@ -145,6 +145,35 @@ describe('S3 faults: a fault-injecting proxy in front of the real S3 server', fu
     assert.equal(faulty.checksum, clean.checksum, 'same pgbench_accounts content with and without faults');
     assert.equal(faulty.result.plan.backupId, clean.result.plan.backupId);
     assert.equal(faulty.result.verify.lastReplayedCommit, clean.result.verify.lastReplayedCommit);
+  });
+
+  it('downloads a base backup damaged in transit again rather than calling it corrupt, and calls it corrupt when the fresh copy fails too', async () => {
+    const { fixture } = harness;
+    const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
+    // One part of data.tar.gz arrives with a flipped byte: gunzip or tar choke on it, and barman-cloud's
+    // multipart upload leaves no MD5 ETag to tell transit damage from a damaged backup.
+    // Always the second 256 KiB part, which every attempt fetches once.
+    proxy.set({ errorRate: 0, resetRate: 0, delayMs: 0, corruptBodies: 1, corruptKeyContains: '/data.tar.gz', corruptRangePrefix: `bytes=${256 * 1024}-` });
+    let before = proxy.counters.corrupted;
+    const restored = await restoreAndRead(target);
+    const attempts = (await activityAttempts(restored.handle)).syncAndExtractBaseBackup ?? 0;
+    console.log(`      ${proxy.counters.corrupted - before} body corrupted in transit; base step attempts: ${attempts}; restore ${restored.seconds.toFixed(1)} s`);
+    assert.equal(proxy.counters.corrupted - before, 1, 'the proxy damaged one response');
+    assert.equal(attempts, 2, 'the base step failed once, retryably, and the fresh download succeeded');
+    assert.deepEqual(restored.markers, labelsUpTo(fixture, target));
+
+    // Damaged twice (as a damaged object in the bucket would be): a non-retryable CorruptArchive after the second copy.
+    proxy.set({ corruptBodies: 2 });
+    before = proxy.counters.corrupted;
+    const input = track(harness.inputFor(target, undefined, { timings: FAST_TIMINGS }));
+    const { type, message } = await harness.expectFailure(input);
+    proxy.set({ corruptBodies: 0 });
+    const handle = harness.client.workflow.getHandle(restoreWorkflowId(input.server, input.destination));
+    console.log(`      damaged twice -> ${type} after ${(await activityAttempts(handle)).syncAndExtractBaseBackup} attempts: ${message.slice(0, 160)}`);
+    assert.equal(proxy.counters.corrupted - before, 2);
+    assert.equal(type, 'CorruptArchive');
+    assert.equal((await activityAttempts(handle)).syncAndExtractBaseBackup, 2);
+    assert.match(message, /corrupt archive s3:\/\/\S+\/data\.tar\.gz/);
   });
 
   describe('errors retrying cannot fix fail fast, non-retryable, with a clear message', () => {

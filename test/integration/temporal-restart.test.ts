@@ -92,7 +92,7 @@ describe('Temporal server restarted mid-restore (private dev server, same db fil
     const handle = await startRestore(client, harness.inputFor(target, destination, { timings: TIMINGS }));
     const { runId } = await handle.describe();
 
-    await waitFor('syncBaseBackup heartbeating bytes', 60_000, async () => {
+    await waitFor('syncAndExtractBaseBackup heartbeating bytes', 60_000, async () => {
       const status = await readRestoreStatus(handle);
       return status.phase === 'SyncBase' && (status.progress?.bytesDone ?? 0) > 0;
     });
@@ -141,7 +141,7 @@ describe('Temporal server restarted mid-restore (private dev server, same db fil
         `${baseBytesAtStop} bytes of data.tar.gz sent, SIGTERM took ${stoppedFor} ms, down ${(downMs / 1000).toFixed(1)} s in all (proxy had sent ${bytesWhileDown} bytes by the restart); ` +
         `restore completed in ${seconds.toFixed(1)} s; worker exits: ${workerExits.length ? workerExits.join(', ') : 'none (it reconnected by itself)'}; ` +
         `client result() retries: ${clientRetries}; base.bytesFetched ${result.base.bytesFetched} of ${result.base.bytesTotal}; ` +
-        `syncBaseBackup attempts: ${await activityAttempt(handle, 'syncBaseBackup')}`,
+        `syncAndExtractBaseBackup attempts: ${await activityAttempt(handle, 'syncAndExtractBaseBackup')}`,
     );
     assert.ok(baseBytesAtStop > 0 && baseBytesAtStop < result.base.bytesTotal, `the server stopped in the middle of the base download (${baseBytesAtStop} bytes of it sent)`);
     assert.equal(description.status.name, 'COMPLETED');

@@ -109,11 +109,11 @@ describe('worker killed with SIGKILL mid-restore, then restarted: the same resto
     const { runId } = await handle.describe();
     const sidecar = join(restore.layout.downloads, backupId, 'data.tar.gz.part.json');
 
-    // Kill once the server shows syncBaseBackup running with bytes done, and at least two parts are on disk.
+    // Kill once the server shows the base step running with bytes done, and at least two parts are on disk.
     let heartbeatBytes = 0;
-    await waitFor('syncBaseBackup heartbeating bytes with two parts on disk', 60_000, async () => {
+    await waitFor('syncAndExtractBaseBackup heartbeating bytes with two parts on disk', 60_000, async () => {
       const pending = await pendingActivity(handle);
-      if (pending !== 'syncBaseBackup') return false;
+      if (pending !== 'syncAndExtractBaseBackup') return false;
       const status = await readRestoreStatus(handle);
       heartbeatBytes = status.progress?.bytesDone ?? 0;
       return status.phase === 'SyncBase' && heartbeatBytes > 0 && partsOnDisk(sidecar).length >= 2;
@@ -143,10 +143,10 @@ describe('worker killed with SIGKILL mid-restore, then restarted: the same resto
       const range = `bytes=${part * PART_SIZE}-`;
       assert.ok(!refetched.some((r) => r.range?.startsWith(range)), `part ${part} (on disk before the kill) was requested again`);
     }
-    assert.ok((await activityAttempt(handle, 'syncBaseBackup')) >= 2, 'syncBaseBackup was retried on the new worker');
+    assert.ok((await activityAttempt(handle, 'syncAndExtractBaseBackup')) >= 2, 'the base step was retried on the new worker');
   });
 
-  it('killed during extraction: the new worker extracts again, without downloading the base again', async () => {
+  it('killed once the base is on disk but not yet extracted: the new worker extracts again, without downloading it again', async () => {
     const { fixture } = harness;
     const target = between(marker(fixture, 'after-b2-2'), marker(fixture, 'after-b2-3'));
     const backupId = fixture.backups[1].id;
@@ -157,12 +157,17 @@ describe('worker killed with SIGKILL mid-restore, then restarted: the same resto
     const { runId } = await handle.describe();
     const finalDir = join(backupDir(restore.layout, fixture.server, backupId), 'data');
     const partialDir = `${finalDir}.extracting`;
+    const tarball = join(restore.layout.downloads, backupId, 'data.tar.gz');
+    const sidecar = `${tarball}.part.json`;
 
-    // Extraction of this small base takes well under a second: watch the disk for it, freeze the worker
-    // (SIGSTOP) the moment it writes, then confirm with the server that extraction is what it runs.
-    await waitFor('the extraction to be under way', 60_000, async () => {
+    // The extraction trails the download by a fraction of a second on this small base: watch the disk,
+    // freeze the worker (SIGSTOP) the moment every part is down while the extraction is still writing,
+    // then confirm with the server that the base step is what it runs.
+    await waitFor('the download complete and the extraction under way', 60_000, async () => {
       if (existsSync(finalDir)) throw new Error('the extraction completed before the test could stop the worker');
-      return countEntries(partialDir, EXTRACTED_BEFORE_KILL) >= EXTRACTED_BEFORE_KILL;
+      const parts = readSidecar(sidecar);
+      const downloaded = existsSync(tarball) || (parts?.size !== undefined && parts.done?.length === Math.ceil(parts.size / PART_SIZE));
+      return downloaded && countEntries(partialDir, EXTRACTED_BEFORE_KILL) >= EXTRACTED_BEFORE_KILL;
     }, 2);
     worker.pause();
     const entriesAtKill = countEntries(partialDir, 100_000);
@@ -172,8 +177,8 @@ describe('worker killed with SIGKILL mid-restore, then restarted: the same resto
     const killedAt = Date.now();
     await worker.kill('SIGKILL');
     console.log(`      killed at ${(killedAt - started) / 1000} s: phase ${phase}, pending activity ${pending}, ${entriesAtKill} entries extracted so far`);
-    assert.equal(pending, 'extractBaseBackup');
-    assert.equal(phase, 'Extract');
+    assert.equal(pending, 'syncAndExtractBaseBackup');
+    assert.equal(phase, 'SyncBase');
     assert.ok(!extractedBefore, 'the kill came before the extraction completed');
     assert.ok(entriesAtKill > 0);
 
@@ -182,10 +187,10 @@ describe('worker killed with SIGKILL mid-restore, then restarted: the same resto
     const base = proxy.requests.filter((r) => r.at > killedAt && r.url.includes('/data.tar.gz') && r.method === 'GET');
     console.log(
       `      restore ${((Date.now() - started) / 1000).toFixed(1)} s; base.bytesFetched ${result.base.bytesFetched} of ${result.base.bytesTotal} (all before the kill); ` +
-        `base GETs after the kill: ${base.length}; extractBaseBackup attempts: ${await activityAttempt(handle, 'extractBaseBackup')}`,
+        `base GETs after the kill: ${base.length}; syncAndExtractBaseBackup attempts: ${await activityAttempt(handle, 'syncAndExtractBaseBackup')}`,
     );
     assert.equal(base.length, 0, 'the base backup was not downloaded again');
-    assert.ok((await activityAttempt(handle, 'extractBaseBackup')) >= 2, 'extractBaseBackup was retried on the new worker');
+    assert.ok((await activityAttempt(handle, 'syncAndExtractBaseBackup')) >= 2, 'the base step was retried on the new worker');
     assert.ok(!existsSync(partialDir), 'no partial extraction is left');
   });
 });

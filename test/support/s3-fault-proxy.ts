@@ -19,7 +19,17 @@ export interface FaultOptions {
   bytesPerSecond: number;
   /** Apply errors, resets and delays only to GetObject requests (GET of a key), not to listings and the like. */
   faultsOnlyOnGetObject: boolean;
+  /**
+   * The next N GetObject responses of at least 64 KiB (object parts, not small probes) whose path contains
+   * `corruptKeyContains` and whose Range header starts with `corruptRangePrefix` get one byte flipped in the
+   * middle of their body: damage in transit that status, headers and length do not show.
+   */
+  corruptBodies: number;
+  corruptKeyContains: string;
+  corruptRangePrefix: string;
 }
+
+const CORRUPT_MIN_BYTES = 64 * 1024;
 
 export interface FaultCounters {
   requests: number;
@@ -28,6 +38,7 @@ export interface FaultCounters {
   errors500: number;
   errors503: number;
   resets: number;
+  corrupted: number;
   delayed: number;
   /** Response body bytes sent to clients. */
   bytesForwarded: number;
@@ -41,7 +52,7 @@ export interface ProxiedRequest {
   /** Path and query as received. */
   url: string;
   range?: string;
-  fault?: '500' | '503' | 'reset';
+  fault?: '500' | '503' | 'reset' | 'corrupt';
   status?: number;
   /** Response body bytes sent for this request. */
   bytes: number;
@@ -75,6 +86,9 @@ const DEFAULTS: FaultOptions = {
   delayMs: 0,
   delayRate: 1,
   bytesPerSecond: 0,
+  corruptBodies: 0,
+  corruptKeyContains: '',
+  corruptRangePrefix: '',
   faultsOnlyOnGetObject: false,
 };
 
@@ -100,6 +114,7 @@ export async function startS3FaultProxy(start: StartOptions = {}): Promise<S3Fau
     errors500: 0,
     errors503: 0,
     resets: 0,
+    corrupted: 0,
     delayed: 0,
     bytesForwarded: 0,
     upstreamErrors: 0,
@@ -191,6 +206,16 @@ export async function startS3FaultProxy(start: StartOptions = {}): Promise<S3Fau
     res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, upstreamRes.rawHeaders);
 
     const length = Number(upstreamRes.headers['content-length'] ?? NaN);
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    const corrupt =
+      req.method === 'GET' && options.corruptBodies > 0 && path.includes(options.corruptKeyContains) && (req.headers.range ?? '').startsWith(options.corruptRangePrefix) &&
+      (upstreamRes.statusCode === 200 || upstreamRes.statusCode === 206) && Number.isFinite(length) && length >= CORRUPT_MIN_BYTES;
+    const corruptAt = corrupt ? Math.floor(length / 2) : -1;
+    if (corrupt) {
+      options = { ...options, corruptBodies: options.corruptBodies - 1 };
+      counters.corrupted++;
+      record.fault = 'corrupt';
+    }
     // Where to cut: inside the body, so that at least one byte arrives (when there are two) and at least one never does.
     const resetAt = reset ? (Number.isFinite(length) && length > 2 ? 1 + Math.floor(rollResetAt * (length - 2)) : 0) : Infinity;
     let sent = 0;
@@ -213,6 +238,10 @@ export async function startS3FaultProxy(start: StartOptions = {}): Promise<S3Fau
           if (clientGone) throw new Error('client went away');
           let slice = chunk.subarray(off, off + (options.bytesPerSecond > 0 ? SLICE : chunk.length));
           if (sent + slice.length >= resetAt) slice = slice.subarray(0, Math.max(0, resetAt - sent));
+          if (corruptAt >= sent && corruptAt < sent + slice.length) {
+            slice = Buffer.from(slice);
+            slice[corruptAt - sent] ^= 0xff;
+          }
           await throttle.take(slice.length);
           if (slice.length > 0 && !res.write(slice)) await waitDrain(res);
           sent += slice.length;
@@ -289,7 +318,7 @@ function validate(o: FaultOptions): FaultOptions {
   for (const key of ['errorRate', 'resetRate', 'delayRate'] as const) {
     if (!(o[key] >= 0 && o[key] <= 1)) throw new RangeError(`${key} must be between 0 and 1, got ${o[key]}`);
   }
-  for (const key of ['delayMs', 'bytesPerSecond'] as const) {
+  for (const key of ['delayMs', 'bytesPerSecond', 'corruptBodies'] as const) {
     if (!(o[key] >= 0 && Number.isFinite(o[key]))) throw new RangeError(`${key} must be a finite number >= 0, got ${o[key]}`);
   }
   return { ...o };
