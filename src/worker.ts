@@ -4,6 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from 
 import { createActivities } from './activities';
 import { createS3Client } from './io/s3-client';
 import { loadWorkerSettings, pgBinDir, settingsEnvironment, type WorkerSettings } from './settings';
+import { freshWorkflowBundle, WORKFLOWS_PATH } from './workflow-bundle';
 
 export async function createWorker(
   settings: WorkerSettings,
@@ -25,13 +26,19 @@ export async function createWorker(
     connection,
     namespace,
     taskQueue: settings.taskQueue,
-    workflowsPath: require.resolve('./workflows'),
+    ...workflowCode(),
     activities,
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
     shutdownGraceTime: settings.shutdownGraceMs,
     // Cancellation reaches an activity only with a heartbeat the server sees: keep that within seconds.
     maxHeartbeatThrottleInterval: '5 seconds',
   });
+}
+
+/** The bundle `npm run build` made, unless the workflow code was compiled again since: then bundle it here. */
+function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const bundle = freshWorkflowBundle();
+  return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
 }
 
 /** One JSON object per line on stdout (for log shippers), or Temporal's plain text. */
@@ -59,6 +66,7 @@ async function main(): Promise<void> {
       taskQueue: settings.taskQueue,
       workRoot: settings.workRoot,
       metrics: settings.metricsAddress ?? 'off',
+      workflowCode: freshWorkflowBundle() ? 'prebuilt bundle' : 'bundled at start (no fresh lib/workflow-bundle.js)',
     });
     // SIGTERM/SIGINT: the runtime stops polling, lets running steps finish for the grace time, then exits.
     await worker.run();

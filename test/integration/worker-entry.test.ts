@@ -35,6 +35,7 @@ describe('worker entry point', function () {
     for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not a JSON log line: ${line}`);
     const started = lines.map((l) => JSON.parse(l)).find((e) => e.message === 'pitr worker started');
     assert.equal(started.level, 'INFO');
+    assert.equal(started.workflowCode, 'prebuilt bundle', 'npm run build made the workflow bundle the worker loads');
     assert.ok(lines.some((l) => /"state":"STOPPED"/.test(l)), 'the worker drains and stops');
     assert.ok(!stdout.includes(process.env.AWS_SECRET_ACCESS_KEY!), 'no secret in the logs');
   });
