@@ -5,18 +5,43 @@
 
 BENCH_DIR="$PITR_ROOT/bench"
 BENCH_WORK="$BENCH_DIR/work"                    # git-ignored: source cluster, restores, results
-BENCH_FIXTURE="$BENCH_WORK/fixture.json"
-BENCH_SERVER="bench"                            # server folder in the bucket (the test fixture is 'pg')
-BENCH_SOURCE_PORT="${PITR_BENCH_SOURCE_PORT:-54339}"
 BENCH_POLL_S=0.25                               # same poll interval as the worker's verify step
 
-# bench_source_dir: bench/work/source, or a /var/tmp folder when postgres cannot reach bench/work.
+# bench_select_fixture NAME: the cached benchmark fixture the scripts use; several stay side by side.
+# Fixture NAME has the server folder bench-NAME/ in the bucket, bench/work/fixture-NAME.json, its source
+# cluster in bench/work/source-NAME on a port of 54340-54399 derived from the name, and run-bench.sh's
+# folders bench/work/runs-NAME, snapshot-NAME, pitr-home-NAME (bench_work_path). The name "default" keeps
+# the original ones: bench/, bench/work/fixture.json, bench/work/source, port 54339, bench/work/runs, ...
+# Exported as PITR_BENCH_FIXTURE_NAME, so that the scripts a benchmark starts use the same fixture;
+# PITR_BENCH_SOURCE_PORT overrides the port.
+bench_select_fixture() {
+  local name=$1
+  [[ $name =~ ^[a-z0-9][a-z0-9-]{0,39}$ ]] || die "fixture name '$name': expected 1-40 characters of a-z, 0-9 and '-', not starting with '-'"
+  export PITR_BENCH_FIXTURE_NAME=$name
+  BENCH_FIXTURE_NAME=$name
+  if [[ $name == default ]]; then
+    BENCH_SUFFIX=""
+    BENCH_SOURCE_PORT="${PITR_BENCH_SOURCE_PORT:-54339}"
+  else
+    BENCH_SUFFIX="-$name"
+    BENCH_SOURCE_PORT="${PITR_BENCH_SOURCE_PORT:-$(( 54340 + $(cksum <<<"$name" | cut -d' ' -f1) % 60 ))}"
+  fi
+  BENCH_SERVER="bench$BENCH_SUFFIX"             # server folder in the bucket (the test fixture is 'pg')
+  BENCH_FIXTURE="$BENCH_WORK/fixture$BENCH_SUFFIX.json"
+}
+bench_select_fixture "${PITR_BENCH_FIXTURE_NAME:-default}"
+
+# bench_work_path BASE: bench/work/BASE for the default fixture, bench/work/BASE-NAME for fixture NAME.
+bench_work_path() { printf '%s\n' "$BENCH_WORK/$1$BENCH_SUFFIX"; }
+
+# bench_source_dir: the fixture's source cluster folder under bench/work (bench_work_path source), or a
+# /var/tmp folder when postgres cannot reach bench/work.
 bench_source_dir() {
   mkdir -p "$BENCH_WORK"
   if runuser -u postgres -- test -x "$BENCH_WORK" 2>/dev/null; then
-    printf '%s\n' "$BENCH_WORK/source"
+    bench_work_path source
   else
-    printf '/var/tmp/pitr-bench-source-%s\n' "$(printf '%s' "$PITR_ROOT" | md5sum | cut -c1-10)"
+    printf '/var/tmp/pitr-bench-source-%s%s\n' "$(printf '%s' "$PITR_ROOT" | md5sum | cut -c1-10)" "$BENCH_SUFFIX"
   fi
 }
 
@@ -30,7 +55,7 @@ bench_source_paths() {
   PG_BIN=$(pg_bindir) || die "no PostgreSQL server found in /usr/lib/postgresql/*/bin; run scripts/bootstrap.sh"
 }
 
-# fixture_get KEY: one value of bench/work/fixture.json (dotted path, lists joined by commas).
+# fixture_get KEY: one value of the fixture json, $BENCH_FIXTURE (dotted path, lists joined by commas).
 fixture_get() {
   "$SYS_PYTHON" - "$BENCH_FIXTURE" "$1" <<'PY'
 import json, sys

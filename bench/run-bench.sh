@@ -7,20 +7,27 @@
 #   (d) floor   the one-pass floor: GET | gunzip | tar x of the base backup, no WAL (bench/floor.sh)
 # (a)-(c) restore to the same target into a fresh directory and end in the same state: PostgreSQL
 # started on the result, replay paused at the target, marker rows checked by SQL, stopped.
-# Writes bench/results.md (and prints its tables); raw data in bench/work/results/<time>/.
+# Writes bench/results.md (and prints its tables); raw data in bench/work/results/<time>/ (<time>-NAME/
+# for --fixture NAME).
 #
 # usage: bench/run-bench.sh [--size-mb N] [--wal-segments N] [--runs N] [--rebuild] [--txn-per-segment N]
 #                           [--methods LIST] [--manual-wal needed|all] [--out FILE] [--src REV|worktree]
+#                           [--fixture NAME]
 #   --size-mb N          uncompressed base backup size (pgbench scale about N/15); default 1024
 #   --wal-segments N     WAL segments generated after the backup; default 200
+#   --txn-per-segment N  pgbench transactions per WAL segment (then pg_switch_wal()); default 300
 #   --runs N             runs of each method; default 3
-#   --rebuild            build the fixture again even if bench/work/fixture.json matches
+#   --fixture NAME       which cached fixture (default: default, server folder bench/, bench/work/fixture.json);
+#                        each NAME has its own server folder bench-NAME/, bench/work/fixture-NAME.json, source
+#                        cluster and working folders (bench/work/runs-NAME, snapshot-NAME, pitr-home-NAME), so
+#                        fixtures of several sizes stay cached side by side (env: PITR_BENCH_FIXTURE_NAME)
+#   --rebuild            build the fixture again even if its fixture json matches
 #   --methods LIST       comma-separated subset of manual,cloud,pitr,floor (default: all four)
 #   --manual-wal MODE    WAL the manual procedure downloads: needed (default; begin_wal .. the segment of
 #                        the first commit after the target) or all (everything from begin_wal)
 #   --out FILE           results file (default bench/results.md)
 #   --src REV|worktree   code of (c): src/ of a commit (default HEAD; `git archive`, read-only) or the
-#                        working tree as it is, compiled into bench/work/snapshot (never into lib/)
+#                        working tree as it is, compiled into bench/work/snapshot[-NAME] (never into lib/)
 # Needs the local stack (npm run stack:up) and root (PostgreSQL and Barman run as postgres).
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/lib-bench.sh"
@@ -40,6 +47,7 @@ while (( $# )); do
     --manual-wal) manual_wal=$2; shift 2 ;;
     --out) out_file=$2; shift 2 ;;
     --src) src_from=$2; shift 2 ;;
+    --fixture) bench_select_fixture "$2"; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see $0 --help)" ;;
   esac
@@ -65,33 +73,38 @@ sys.exit(0 if [p["sizeMb"], p["walSegments"], p["txnPerSegment"]] == list(map(in
 PY
   s3_get "${PITR_PREFIX:+${PITR_PREFIX#/}/}$BENCH_SERVER/base/$(fixture_get backup.id)/backup.info" >/dev/null 2>&1
 }
+fixture_built=0
 if (( rebuild )) || ! fixture_matches; then
+  fixture_built=1
   (( rebuild )) || [[ ! -s $BENCH_FIXTURE ]] || say "fixture in $BENCH_FIXTURE was built with other parameters (or its backup is gone): rebuilding"
-  bash "$BENCH_DIR/make-bench-fixture.sh" --size-mb "$size_mb" --wal-segments "$wal_segments" --txn-per-segment "$txn_per_segment"
+  bash "$BENCH_DIR/make-bench-fixture.sh" --fixture "$BENCH_FIXTURE_NAME" --size-mb "$size_mb" --wal-segments "$wal_segments" --txn-per-segment "$txn_per_segment"
 else
   say "fixture: cached $BENCH_FIXTURE (backup $(fixture_get backup.id), target $(fixture_get targetTime)); --rebuild builds it again"
 fi
 TARGET=$(fixture_get targetTime)
 
 # ----- invocation folder, snapshot build, worker ----------------------------------------------------------
-INV="$BENCH_WORK/results/$(date -u +%Y%m%dT%H%M%SZ)"
-RUNS_DIR="$BENCH_WORK/runs"
+# Working folders are the fixture's own (bench_work_path): invocations on different fixtures do not collide.
+INV="$BENCH_WORK/results/$(date -u +%Y%m%dT%H%M%SZ)$BENCH_SUFFIX"
+RUNS_DIR=$(bench_work_path runs)
 mkdir -p "$INV"
+say "invocation folder: $INV"
 chmod 755 "$BENCH_WORK"
 rm -rf "$RUNS_DIR"; mkdir -p "$RUNS_DIR"
 cp "$BENCH_FIXTURE" "$INV/fixture.json"
 RUNS_JSONL="$INV/runs.jsonl"
 : >"$RUNS_JSONL"
-"$SYS_PYTHON" - "$INV/invocation.json" "$size_mb" "$wal_segments" "$runs" "$methods" "$manual_wal" <<'PY'
+"$SYS_PYTHON" - "$INV/invocation.json" "$size_mb" "$wal_segments" "$runs" "$methods" "$manual_wal" "$BENCH_FIXTURE_NAME" "$txn_per_segment" "$fixture_built" <<'PY'
 import json, os, sys
-out, size_mb, wal, runs, methods, manual_wal = sys.argv[1:]
-json.dump({"args": {"sizeMb": int(size_mb), "walSegments": int(wal), "runs": int(runs), "methods": methods.split(","), "manualWal": manual_wal},
-           "loadStart": open("/proc/loadavg").read().split()[:3]}, open(out, "w"))
+out, size_mb, wal, runs, methods, manual_wal, fixture, txn, built = sys.argv[1:]
+json.dump({"args": {"sizeMb": int(size_mb), "walSegments": int(wal), "txnPerSegment": int(txn), "runs": int(runs),
+                    "methods": methods.split(","), "manualWal": manual_wal, "fixture": fixture},
+           "fixtureBuilt": built == "1", "loadStart": open("/proc/loadavg").read().split()[:3]}, open(out, "w"))
 PY
 
 worker_pid="" helper_pid=""
 QUEUE="pitr-bench-$$"
-PITR_HOME="$BENCH_WORK/pitr-home"
+PITR_HOME=$(bench_work_path pitr-home)
 stop_worker() {
   if [[ -n $helper_pid ]] && kill -0 "$helper_pid" 2>/dev/null; then
     kill -TERM "$helper_pid" 2>/dev/null || true
@@ -102,8 +115,9 @@ stop_worker() {
 trap 'stop_worker' EXIT
 
 # build_snapshot: compile src/ of HEAD (git archive, read-only) or of the working tree into
-# bench/work/snapshot/lib: a build no other `npm run build` or edit can change under a running benchmark.
-SNAP="$BENCH_WORK/snapshot"
+# bench/work/snapshot[-NAME]/lib: a build no other `npm run build` or edit can change under a running benchmark.
+SNAP=$(bench_work_path snapshot)
+export PITR_BENCH_SNAPSHOT=$SNAP                # read by bench/pitr-cli.js
 build_snapshot() {
   rm -rf "$SNAP"; mkdir -p "$SNAP"
   if [[ $src_from != worktree ]]; then
@@ -119,6 +133,10 @@ build_snapshot() {
   "include": ["src/**/*.ts"] }
 EOF
   "$PITR_ROOT/node_modules/.bin/tsc" -p "$SNAP/tsconfig.json" || die "the snapshot of src/ ($SNAP_DESC) does not compile"
+  # The workflow bundle the worker loads (as npm run build makes it), when the code has the bundler.
+  if [[ -f $SNAP/lib/src/workflow-bundle.js ]]; then
+    node "$SNAP/lib/src/workflow-bundle.js" >/dev/null || die "the snapshot's workflow code does not bundle"
+  fi
   printf '%s\n' "$SNAP_DESC" >"$INV/code.txt"
 }
 
@@ -139,7 +157,7 @@ if [[ ,$methods, == *,pitr,* ]]; then
     sleep 0.25
   done
   grep -Eq "$WORKER_READY" "$worker_log" || { log_tail "$worker_log"; die "the worker did not start polling"; }
-  worker_pid=$(pgrep -P "$helper_pid" -f 'snapshot/lib/src/worker.js' | head -1)
+  worker_pid=$(pgrep -P "$helper_pid" -f "$SNAP/lib/src/worker.js" | head -1)
   [[ -n $worker_pid ]] || die "cannot find the worker's pid"
   sleep 1
   awk '/^(VmHWM|VmRSS):/ { print $1, $2 }' "/proc/$worker_pid/status" >"$INV/worker-mem-at-start.txt"
@@ -170,7 +188,8 @@ with open(out, "a") as f:
     f.write(json.dumps(row) + "\n")
 print("  %-6s run %s: %s in %.1f s, %.0f MB written%s" % (method, run, "ok" if row["rc"] == 0 else "FAILED (rc %s)" % row["rc"],
       row.get("wall_s", 0), row.get("write_bytes", 0) / 1048576,
-      ", worker peak RSS %.0f MB, %s history events" % (row["worker_hwm_kb"] / 1024, row.get("events")) if "worker_hwm_kb" in row else ""))
+      ", worker peak RSS %.0f MB, %s history events, %s WAL segments" % (row["worker_hwm_kb"] / 1024, row.get("events"), row.get("wal_segments"))
+      if "worker_hwm_kb" in row else ""))
 PY
 }
 
@@ -202,15 +221,38 @@ run_floor() {
   record floor "$r" "$dir" "$rc" "{\"left_bytes\": $(left_bytes "$dir/data")}"
 }
 
+# wait_restore CLI_PID LOG: wait for a pitr run's CLI and return its status. When the worker exits meanwhile
+# (killed from outside), stop the CLI, terminate the run's workflow (no worker would ever finish it) and die.
+wait_restore() {
+  local cli=$1 log=$2 id
+  while kill -0 "$cli" 2>/dev/null; do
+    if ! kill -0 "$worker_pid" 2>/dev/null; then
+      kill -TERM "$cli" 2>/dev/null || true
+      wait "$cli" 2>/dev/null || true
+      id=$(sed -n 's/^restore started: //p' "$log")
+      if [[ -n $id ]]; then
+        "$(temporal_bin)" workflow terminate --workflow-id "$id" --reason "bench: the worker exited during the run" >/dev/null 2>&1 \
+          || warn "could not terminate workflow $id"
+      fi
+      log_tail "$INV/worker.log" 10
+      die "the worker (pid $worker_pid) exited during the run (see $INV/worker.log); workflow ${id:-?} terminated"
+    fi
+    sleep 0.5
+  done
+  wait "$cli"
+}
+
 run_pitr() {
-  local r=$1 dir="$RUNS_DIR/pitr-$1" rc=0 w0 h0 c0 cw0 hwm id extra
+  local r=$1 dir="$RUNS_DIR/pitr-$1" rc=0 w0 h0 c0 cw0 hwm id extra cli
   local dest="$dir/data"
   w0=$(io_field "$worker_pid" write_bytes); cw0=$(io_field "$worker_pid" cancelled_write_bytes)
   h0=$(io_field "$helper_pid" write_bytes); c0=$(io_field "$helper_pid" cancelled_write_bytes)
   echo 5 >"/proc/$worker_pid/clear_refs"          # reset the worker's peak RSS (VmHWM) for this run
   PITR_TASK_QUEUE=$QUEUE "$SYS_PYTHON" "$BENCH_DIR/iotree.py" --json "$dir/io.json" -- \
     node "$BENCH_DIR/pitr-cli.js" restore --server "$BENCH_SERVER" --target-time "$TARGET" --dest "$dest" --task-queue "$QUEUE" --wait \
-    >"$dir/log" 2>&1 || rc=$?
+    >"$dir/log" 2>&1 &
+  cli=$!
+  wait_restore "$cli" "$dir/log" || rc=$?
   # the verify step's PostgreSQL is re-parented to the worker's iotree; let it be reaped before reading
   for _ in $(seq 100); do
     [[ -z $(pgrep -P "$helper_pid" | grep -vx "$worker_pid") ]] && break
@@ -231,13 +273,18 @@ run_pitr() {
   fi
   extra=$("$SYS_PYTHON" - "$history" "$(io_field "$worker_pid" write_bytes)" "$w0" "$(io_field "$helper_pid" write_bytes)" "$h0" \
       "$(io_field "$worker_pid" cancelled_write_bytes)" "$cw0" "$(io_field "$helper_pid" cancelled_write_bytes)" "$c0" \
-      "$hwm" "$(left_bytes "$dest" "$PITR_HOME")" <<'PY'
-import json, sys
+      "$hwm" "$(left_bytes "$dest" "$PITR_HOME")" "$dir/log" <<'PY'
+import json, re, sys
 h = json.loads(sys.argv[1] or "{}")
 w1, w0, h1, h0, cw1, cw0, ch1, ch0, hwm, left = map(int, sys.argv[2:12])
-names = {"planRestore": "plan", "syncBaseBackup": "download_base", "extractBaseBackup": "extract", "syncWalRange": "download_wal",
-         "stageInBarmanHome": "stage", "rebuildXlogdb": "rebuild_xlogdb", "recoverWithBarman": "recover",
-         "verifyRecoveredCluster": "verify", "releaseWorkDir": "cleanup"}
+# the CLI's result lines: "  WAL <begin>..<end>: N segments, ... barman registered M"
+wal = re.search(r"^  WAL \S+: (\d+) segments.*barman registered (\d+)", open(sys.argv[12]).read(), re.M)
+# syncAndExtractBaseBackup and stageAndRebuildXlogdb are the fused steps (workflow patch 'fused-steps');
+# the others of the first line are those of older code (--src of an earlier commit).
+names = {"planRestore": "plan", "syncAndExtractBaseBackup": "download_and_extract", "syncWalRange": "download_wal",
+         "stageAndRebuildXlogdb": "stage_and_rebuild_xlogdb", "recoverWithBarman": "recover", "verifyRecoveredCluster": "verify",
+         "syncBaseBackup": "download_base", "extractBaseBackup": "extract", "stageInBarmanHome": "stage", "rebuildXlogdb": "rebuild_xlogdb",
+         "releaseWorkDir": "cleanup"}
 phases = {}
 for a in h.get("activities", []):
     if a.get("run_s") is not None:
@@ -245,7 +292,8 @@ for a in h.get("activities", []):
         phases[n] = round(phases.get(n, 0) + a["run_s"], 3)
 print(json.dumps({"worker_write_bytes": (w1 - w0) + (h1 - h0), "worker_cancelled_write_bytes": (cw1 - cw0) + (ch1 - ch0),
                   "worker_hwm_kb": hwm, "events": h.get("events"), "event_types": h.get("eventTypes", {}), "workflow_s": h.get("workflow_s"),
-                  "activity_phases": phases, "activities": h.get("activities", []), "left_bytes": left}))
+                  "activity_phases": phases, "activities": h.get("activities", []), "left_bytes": left,
+                  "wal_segments": int(wal.group(1)) if wal else None, "wal_registered": int(wal.group(2)) if wal else None}))
 PY
 )
   # the CLI itself writes nothing: bytes written are the worker's (and the PostgreSQL it started)
