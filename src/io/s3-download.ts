@@ -12,7 +12,8 @@ import { asDiskFull } from './disk-full';
 import type { DownloadJournal } from './download-journal';
 import { withS3Context } from './s3-client';
 
-export const DEFAULT_CONCURRENCY = 4;
+/** Objects in parallel; measured in bench/transfer-sweep.md (see settings.ts). */
+export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_PART_CONCURRENCY = 4;
 const PROGRESS_INTERVAL_MS = 250;

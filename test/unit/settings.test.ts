@@ -27,7 +27,7 @@ describe('settings', () => {
   });
 
   it('rejects a bad number or choice, naming the variable and what is accepted', () => {
-    assert.throws(() => loadWorkerSettings({ PITR_DOWNLOAD_CONCURRENCY: 'many' }), /PITR_DOWNLOAD_CONCURRENCY="many" is not a positive whole number \(default 4\)/);
+    assert.throws(() => loadWorkerSettings({ PITR_DOWNLOAD_CONCURRENCY: 'many' }), /PITR_DOWNLOAD_CONCURRENCY="many" is not a positive whole number \(default 16\)/);
     assert.throws(() => loadWorkerSettings({ PITR_PART_SIZE_MB: '0' }), /PITR_PART_SIZE_MB/);
     assert.throws(() => loadWorkerSettings({ PITR_LOG_FORMAT: 'xml' }), /PITR_LOG_FORMAT="xml" is not one of json, text/);
   });
