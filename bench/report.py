@@ -246,8 +246,8 @@ Code of (c): {code}, compiled into a private snapshot (bench/work/snapshot{suffi
 - {mach['cpus']} vCPUs ({mach['cpu']}), {mach['memory']} RAM, disk `{mach['disk']}` (source, type, size, free), Linux {mach['kernel']}
 - PostgreSQL {mach['pg']}, Barman {mach['barman']}, {mach['aws']}, Node {mach['node']}; S3 is versitygw on loopback (127.0.0.1:7070), Temporal dev server on the same machine
 - **Load average (1/5/15 min): {' '.join(invocation['loadStart'])} at the start, {' '.join(invocation.get('loadEnd', ['?']))} at the end.**
-  Other people's test suites ran on this 2-core machine at the same time, so every time below is noisy;
-  the runs alternate so that each method sees the same background on average.
+  The load includes the benchmark's own work (up to about 2 on these 2 vCPUs); anything else running at the same time adds
+  noise, and the runs alternate so that each method sees the same background on average.
 
 ## Fixture (server `{server}` in s3://{fx['bucket']}/{fx['prefix'] + '/' if fx['prefix'] else ''}{server}/, built by `bench/make-bench-fixture.sh`)
 
