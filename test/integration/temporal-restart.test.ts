@@ -66,7 +66,7 @@ describe('Temporal server restarted mid-restore (private dev server, same db fil
 
   after(async () => {
     await worker?.stop();
-    const strays = killStrayProcesses(cleanupPaths);
+    const strays = await killStrayProcesses(cleanupPaths);
     if (strays.length > 0) console.log(`      killed ${strays.length} stray processes: ${strays.map((s) => `${s.pid} ${s.command}`).join('; ')}`);
     for (const path of cleanupPaths) await rm(path, { recursive: true, force: true });
     await connection?.close();
@@ -148,7 +148,7 @@ describe('Temporal server restarted mid-restore (private dev server, same db fil
     assert.equal(description.runId, runId, 'the run started before the restart is the one that completed');
     assert.equal(result.verify.state, 'paused');
     assert.deepEqual(await queryRestoredMarkers(result.destination, result.plan.pgVersion), labelsUpTo(fixture, target));
-    assert.deepEqual(killStrayProcesses([result.destination, result.plan.workDir]), [], 'no process is left on the restore');
+    assert.deepEqual(await killStrayProcesses([result.destination, result.plan.workDir]), [], 'no process is left on the restore');
   });
 });
 

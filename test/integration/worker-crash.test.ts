@@ -67,7 +67,7 @@ describe('worker killed with SIGKILL mid-restore, then restarted: the same resto
   after(async () => {
     await worker?.stop();
     // A SIGKILLed worker leaves its children (postgres, barman, pg_waldump) running: none may survive the suite.
-    const strays = killStrayProcesses([...destinations, ...workDirs]);
+    const strays = await killStrayProcesses([...destinations, ...workDirs]);
     if (strays.length > 0) console.log(`      killed ${strays.length} stray processes: ${strays.map((s) => `${s.pid} ${s.command}`).join('; ')}`);
     for (const dir of workDirs) await rm(dir, { recursive: true, force: true });
     await harness?.close();
@@ -92,7 +92,7 @@ describe('worker killed with SIGKILL mid-restore, then restarted: the same resto
     assert.equal(result.verify.state, 'paused');
     assert.deepEqual(await queryRestoredMarkers(result.destination, result.plan.pgVersion), labelsUpTo(harness.fixture, target));
     // Stray children of the killed worker, e.g. a postgres still holding the destination, would be a leak.
-    const strays = killStrayProcesses([result.destination, result.plan.workDir]);
+    const strays = await killStrayProcesses([result.destination, result.plan.workDir]);
     assert.deepEqual(strays, [], 'no process of the killed worker is left on the restore');
     return result;
   }

@@ -136,9 +136,18 @@ export function strayProcesses(paths: string[]): { pid: number; command: string 
   return found;
 }
 
-/** Kills (SIGKILL) the stray processes of `paths`; returns what it found. */
-export function killStrayProcesses(paths: string[]): { pid: number; command: string }[] {
-  const found = strayProcesses(paths);
+/**
+ * Kills (SIGKILL) the stray processes of `paths`; returns them. A process counts as stray only if it is still
+ * there after `graceMs`: `pg_ctl stop -w` returns once postmaster.pid is gone, which the postmaster removes
+ * just before it exits, so a server stopped a moment ago can still be listed.
+ */
+export async function killStrayProcesses(paths: string[], graceMs = 3_000): Promise<{ pid: number; command: string }[]> {
+  const deadline = Date.now() + graceMs;
+  let found = strayProcesses(paths);
+  while (found.length > 0 && Date.now() < deadline) {
+    await sleep(100);
+    found = strayProcesses(paths);
+  }
   for (const { pid } of found) {
     try {
       process.kill(pid, 'SIGKILL');
