@@ -73,12 +73,14 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
           if (!streams.every(({ object }) => etagIsMd5(object.etag))) stop.abort(err);
         });
         const [downloaded, extracted] = await Promise.allSettled([download, extraction]);
-        // The download's verdict first: it is the cause whenever both failed.
-        if (downloaded.status === 'rejected') throw downloaded.reason;
+        // The download's own failure first: it is the cause whenever both failed. (A download stopped
+        // because the extraction failed rejects with the extraction's error itself.)
+        if (downloaded.status === 'rejected' && !(extracted.status === 'rejected' && downloaded.reason === extracted.reason)) throw downloaded.reason;
         if (extracted.status === 'rejected') {
           if (extracted.reason instanceof CorruptArchiveError) await secondOpinion(layout, streams.map((s) => items.find((i) => i.key === s.object.key)!), extracted.reason);
           throw extracted.reason;
         }
+        if (downloaded.status === 'rejected') throw downloaded.reason;
         for (const target of targets) await publishExtraction(target);
         return downloaded.value;
       } finally {

@@ -152,8 +152,12 @@ describe('S3 faults: a fault-injecting proxy in front of the real S3 server', fu
     const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
     // One part of data.tar.gz arrives with a flipped byte: gunzip or tar choke on it, and barman-cloud's
     // multipart upload leaves no MD5 ETag to tell transit damage from a damaged backup.
-    // Always the second 256 KiB part, which every attempt fetches once.
-    proxy.set({ errorRate: 0, resetRate: 0, delayMs: 0, corruptBodies: 1, corruptKeyContains: '/data.tar.gz', corruptRangePrefix: `bytes=${256 * 1024}-` });
+    // Always the second 256 KiB part, which every attempt fetches once. The download is throttled so that
+    // the extraction fails while the rest of the object is still on its way.
+    proxy.set({
+      errorRate: 0, resetRate: 0, delayMs: 0, bytesPerSecond: 2_000_000,
+      corruptBodies: 1, corruptKeyContains: '/data.tar.gz', corruptRangePrefix: `bytes=${256 * 1024}-`,
+    });
     let before = proxy.counters.corrupted;
     const restored = await restoreAndRead(target);
     const attempts = (await activityAttempts(restored.handle)).syncAndExtractBaseBackup ?? 0;
@@ -167,7 +171,7 @@ describe('S3 faults: a fault-injecting proxy in front of the real S3 server', fu
     before = proxy.counters.corrupted;
     const input = track(harness.inputFor(target, undefined, { timings: FAST_TIMINGS }));
     const { type, message } = await harness.expectFailure(input);
-    proxy.set({ corruptBodies: 0 });
+    proxy.set({ corruptBodies: 0, bytesPerSecond: 0 });
     const handle = harness.client.workflow.getHandle(restoreWorkflowId(input.server, input.destination));
     console.log(`      damaged twice -> ${type} after ${(await activityAttempts(handle)).syncAndExtractBaseBackup} attempts: ${message.slice(0, 160)}`);
     assert.equal(proxy.counters.corrupted - before, 2);

@@ -21,7 +21,7 @@ export interface FaultOptions {
   faultsOnlyOnGetObject: boolean;
   /**
    * The next N GetObject responses of at least 64 KiB (object parts, not small probes) whose path contains
-   * `corruptKeyContains` and whose Range header starts with `corruptRangePrefix` get one byte flipped in the
+   * `corruptKeyContains` and whose Range header starts with `corruptRangePrefix` get 4 KiB inverted in the
    * middle of their body: damage in transit that status, headers and length do not show.
    */
   corruptBodies: number;
@@ -30,6 +30,7 @@ export interface FaultOptions {
 }
 
 const CORRUPT_MIN_BYTES = 64 * 1024;
+const CORRUPT_BYTES = 4096;
 
 export interface FaultCounters {
   requests: number;
@@ -238,9 +239,12 @@ export async function startS3FaultProxy(start: StartOptions = {}): Promise<S3Fau
           if (clientGone) throw new Error('client went away');
           let slice = chunk.subarray(off, off + (options.bytesPerSecond > 0 ? SLICE : chunk.length));
           if (sent + slice.length >= resetAt) slice = slice.subarray(0, Math.max(0, resetAt - sent));
-          if (corruptAt >= sent && corruptAt < sent + slice.length) {
+          // Inverts CORRUPT_BYTES bytes from the middle on: enough to break a deflate stream where it is, not only its checksum at the end.
+          const from = Math.max(corruptAt, sent);
+          const to = Math.min(corruptAt + CORRUPT_BYTES, sent + slice.length);
+          if (corruptAt >= 0 && from < to) {
             slice = Buffer.from(slice);
-            slice[corruptAt - sent] ^= 0xff;
+            for (let i = from; i < to; i++) slice[i - sent]! ^= 0xff;
           }
           await throttle.take(slice.length);
           if (slice.length > 0 && !res.write(slice)) await waitDrain(res);
