@@ -5,8 +5,7 @@ import { openJournal } from '../io/download-journal';
 import { downloadObjects, etagIsMd5, type DownloadItem } from '../io/s3-download';
 import { pathExists } from '../io/path-exists';
 import { CorruptArchiveError, extractStream } from '../io/tar-extract';
-import type { WorkDirLayout } from '../io/work-dir';
-import { workDirLayout } from '../io/work-dir';
+import { workDirLayout, type WorkDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan, TransferResult } from '../shared';
 import {
   backupInfoDownload,
@@ -43,10 +42,8 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
       const stop = new AbortController();
       const signal = AbortSignal.any([progress.signal, stop.signal]);
       const streams = targets.flatMap((target) => target.objects.map((object) => ({ target, object, tee: new PassThrough({ highWaterMark: TEE_BUFFER_BYTES }) })));
-      const items: DownloadItem[] = [
-        backupInfoDownload(layout, input.server, plan.backupId, backup),
-        ...streams.map(({ object, tee }) => ({ key: object.key, size: object.size, etag: object.etag, localPath: downloadPath(layout, plan.backupId, object), tee })),
-      ];
+      const tarballs: DownloadItem[] = streams.map(({ object, tee }) => ({ key: object.key, size: object.size, etag: object.etag, localPath: downloadPath(layout, plan.backupId, object), tee }));
+      const items = [backupInfoDownload(layout, input.server, plan.backupId, backup), ...tarballs];
       let entries = 0;
       try {
         const download = downloadObjects(deps.s3, input.bucket, items, {
@@ -73,12 +70,12 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
           if (!streams.every(({ object }) => etagIsMd5(object.etag))) stop.abort(err);
         });
         const [downloaded, extracted] = await Promise.allSettled([download, extraction]);
-        // The download's own failure first: it is the cause whenever both failed. (A download stopped
-        // because the extraction failed rejects with the extraction's error itself.)
-        if (downloaded.status === 'rejected' && !(extracted.status === 'rejected' && downloaded.reason === extracted.reason)) throw downloaded.reason;
         if (extracted.status === 'rejected') {
-          if (extracted.reason instanceof CorruptArchiveError) await secondOpinion(layout, streams.map((s) => items.find((i) => i.key === s.object.key)!), extracted.reason);
-          throw extracted.reason;
+          const cause: unknown = extracted.reason;
+          // A download that failed on its own is the cause; one stopped because of this failure rejects with it.
+          if (downloaded.status === 'rejected' && downloaded.reason !== cause) throw downloaded.reason;
+          if (cause instanceof CorruptArchiveError) await secondOpinion(layout, tarballs, cause);
+          throw cause;
         }
         if (downloaded.status === 'rejected') throw downloaded.reason;
         for (const target of targets) await publishExtraction(target);
