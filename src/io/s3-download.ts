@@ -2,7 +2,7 @@
 // large objects, resumable `.part` files, integrity checks, atomic renames and a journal of what is done.
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
@@ -120,7 +120,7 @@ export async function downloadObjects(
       if (await ctx.journal.isComplete(item)) {
         objectsSkipped++;
         ctx.progress.fileDone(item.size, item.key);
-        if (item.tee) await pipeline(createReadStream(item.localPath, { highWaterMark: READ_BUFFER_BYTES }), item.tee, { signal: opts.signal });
+        if (item.tee) await feedFromFile(item.localPath, item.tee, opts.signal);
         return;
       }
       try {
@@ -349,6 +349,23 @@ class InOrderReader {
     if (this.error) throw this.error.cause;
     if (this.next !== this.chunks) throw new Error(`read back ${this.next} of ${this.chunks} chunks`);
   }
+}
+
+/** An object already complete, to its tee: like the read-back of a download, a reader that stops stops only this. */
+async function feedFromFile(path: string, tee: Writable, signal: AbortSignal | undefined): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const buf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      if (!(await writeWithBackpressure(tee, buf.subarray(0, bytesRead)))) return;
+    }
+  } finally {
+    await fh.close();
+  }
+  tee.end();
 }
 
 /** Writes, waiting for room; false when the stream was destroyed (its reader stopped). */
