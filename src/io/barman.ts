@@ -1,6 +1,8 @@
 // Barman, driven through its CLI with a private configuration file (`barman -c FILE`), and judged by
 // its output, not its exit code: rebuild-xlogdb exits 0 having registered nothing.
-import { writeFile } from 'node:fs/promises';
+import { chmod, chown, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withInProcessGunzip } from '../core/xlogdb';
 import { FailureTypes, RestoreError } from '../shared';
 import { lastLines, runCommand } from './run-command';
 
@@ -62,7 +64,24 @@ export async function rebuildXlogdb(setup: BarmanSetup, expectedWalFiles: number
       `barman rebuild-xlogdb registered ${counts.walFiles} WAL files but ${expectedWalFiles} were staged in ${setup.barmanHome}/${setup.server}/wals; see ${setup.logFile} for files it ignored`,
     );
   }
+  await useInProcessGunzip(setup);
   return counts;
+}
+
+/**
+ * Has `barman recover` decompress gzip WAL in its own process instead of one gzip process per segment
+ * (see core/xlogdb). The catalogue is replaced in one rename, with the owner and mode barman gave it.
+ */
+async function useInProcessGunzip(setup: BarmanSetup): Promise<void> {
+  const file = join(setup.barmanHome, setup.server, 'wals', 'xlog.db');
+  const { text, changed } = withInProcessGunzip(await readFile(file, 'utf8'));
+  if (changed === 0) return;
+  const { uid, gid, mode } = await stat(file);
+  const tmp = `${file}.pitr-tmp`;
+  await writeFile(tmp, text);
+  await chown(tmp, uid, gid);
+  await chmod(tmp, mode & 0o7777);
+  await rename(tmp, file);
 }
 
 export interface RecoverRequest {

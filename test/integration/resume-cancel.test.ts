@@ -126,6 +126,10 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
       await waitFor('the restore to reach barman recover', 60_000, async () => (await readRestoreStatus(handle)).phase === 'Recover');
       await waitFor('the slow barman to start', 60_000, async () => (await pgrepCount(join(slow, 'barman'))) > 0);
       assert.deepEqual(await readdir(destination), [], 'recover has taken the destination, moving the old content aside');
+      // What barman recover was handed: every staged segment catalogued for in-process gunzip (see core/xlogdb).
+      const catalogue = (await readFile(join(workDir, 'home', fixture.server, 'wals', 'xlog.db'), 'utf8')).trim().split('\n');
+      const segments = catalogue.filter((line) => /^[0-9A-F]{24}\t/.test(line));
+      assert.ok(segments.length > 0 && segments.every((line) => line.endsWith('\tpygzip')), `xlog.db: ${catalogue.join(' | ')}`);
       const cancelled = await pitr('cancel', handle.workflowId, '--wait', '--json');
       assert.equal(cancelled.code, 0, cancelled.stderr);
       assert.deepEqual(JSON.parse(cancelled.stdout), { id: handle.workflowId, status: 'CANCELLED' });
