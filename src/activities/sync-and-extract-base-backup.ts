@@ -1,9 +1,8 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { openJournal } from '../io/download-journal';
 import { downloadObjects, etagIsMd5, type DownloadItem } from '../io/s3-download';
-import { pathExists } from '../io/path-exists';
 import { CorruptArchiveError, extractStream } from '../io/tar-extract';
 import { workDirLayout, type WorkDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan, TransferResult } from '../shared';
@@ -90,17 +89,18 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
 /**
  * A tarball that cannot be checked against an MD5 (multipart uploads, as barman-cloud's, have none) may
  * look corrupt because of damage in transit. The first time, its download is discarded and the failure is
- * retryable, so that the retry fetches it afresh; only if the fresh copy fails too is the archive called
- * corrupt (non-retryable). The first verdict is remembered in the work area, across attempts and workers.
+ * retryable, so that the retry fetches it afresh; only if the fresh copy of the same object versions fails
+ * too is the archive called corrupt (non-retryable). The first verdict is remembered in the work area,
+ * across attempts and workers, with the ETags it was about: an object uploaded again starts afresh.
  */
 async function secondOpinion(layout: WorkDirLayout, downloads: readonly DownloadItem[], failure: CorruptArchiveError): Promise<void> {
   if (downloads.every((d) => etagIsMd5(d.etag))) return;
   const note = join(layout.root, 'corrupt-archive-seen');
-  if (await pathExists(note)) return;
+  const versions = downloads.map((d) => `${d.key} ${d.etag}`).join('\n');
+  if ((await readFile(note, 'utf8').catch(() => '')) === versions) return;
   for (const d of downloads) {
     for (const path of [d.localPath, `${d.localPath}.part`, `${d.localPath}.part.json`]) await rm(path, { force: true });
   }
-  await writeFile(note, `${failure.message}\n`);
+  await writeFile(note, versions);
   throw new Error(`${failure.message.split(';')[0]}; it may have been damaged in transit (the bucket gives no MD5 to check the download against), so it is downloaded again, and called corrupt only if that copy fails too`);
 }
-
