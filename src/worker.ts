@@ -11,6 +11,7 @@ export async function createWorker(
   connection: NativeConnection,
   namespace: string,
   s3Env: Record<string, string | undefined> = process.env,
+  code: WorkflowCode = workflowCode(),
 ): Promise<Worker> {
   const activities = createActivities({
     s3: createS3Client(s3Env),
@@ -26,7 +27,7 @@ export async function createWorker(
     connection,
     namespace,
     taskQueue: settings.taskQueue,
-    ...workflowCode(),
+    ...code,
     activities,
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
     shutdownGraceTime: settings.shutdownGraceMs,
@@ -36,7 +37,9 @@ export async function createWorker(
 }
 
 /** The bundle `npm run build` made, unless the workflow code was compiled again since: then bundle it here. */
-function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+type WorkflowCode = { workflowBundle: { codePath: string } } | { workflowsPath: string };
+
+function workflowCode(): WorkflowCode {
   const bundle = freshWorkflowBundle();
   return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
 }
@@ -61,12 +64,13 @@ async function main(): Promise<void> {
   const config = loadClientConnectConfig();
   const connection = await NativeConnection.connect(config.connectionOptions);
   try {
-    const worker = await createWorker(settings, connection, config.namespace ?? 'default');
+    const code = workflowCode();
+    const worker = await createWorker(settings, connection, config.namespace ?? 'default', process.env, code);
     Runtime.instance().logger.info('pitr worker started', {
       taskQueue: settings.taskQueue,
       workRoot: settings.workRoot,
       metrics: settings.metricsAddress ?? 'off',
-      workflowCode: freshWorkflowBundle() ? 'prebuilt bundle' : 'bundled at start (no fresh lib/workflow-bundle.js)',
+      workflowCode: 'workflowBundle' in code ? 'prebuilt bundle' : 'bundled at start (no fresh lib/workflow-bundle.js)',
     });
     // SIGTERM/SIGINT: the runtime stops polling, lets running steps finish for the grace time, then exits.
     await worker.run();
