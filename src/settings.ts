@@ -1,7 +1,8 @@
 // Project settings from the environment or a settings file (one table in the README). Connection
 // settings for Temporal come from @temporalio/envconfig and for S3 from the AWS SDK's own chain.
-import { readFileSync } from 'node:fs';
-import { DEFAULT_TASK_QUEUE } from './shared';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_TASK_QUEUE, FailureTypes, RestoreError } from './shared';
 import { DEFAULT_CONCURRENCY, DEFAULT_PART_CONCURRENCY, DEFAULT_PART_SIZE } from './io/s3-download';
 
 export interface ProjectSettings {
@@ -13,7 +14,11 @@ export interface ProjectSettings {
 export interface WorkerSettings extends ProjectSettings {
   workRoot: string;
   barmanUser: string;
+  /** The barman executable: a path, or a name looked up on PATH. */
+  barmanBin: string;
   pgBinDirPattern: string;
+  /** PITR_PG_BIN_DIR_<major> settings: one bin folder per PostgreSQL major, ahead of the pattern. */
+  pgBinDirByMajor: Record<number, string>;
   downloadConcurrency: number;
   partSizeBytes: number;
   partConcurrency: number;
@@ -65,7 +70,9 @@ export function loadWorkerSettings(env: Env = process.env): WorkerSettings {
     ...loadProjectSettings(env),
     workRoot: env.PITR_BARMAN_HOME || '/var/lib/pitr',
     barmanUser: env.PITR_BARMAN_USER || 'postgres',
+    barmanBin: env.PITR_BARMAN_BIN || 'barman',
     pgBinDirPattern: env.PITR_PG_BIN_DIR || '/usr/lib/postgresql/{major}/bin',
+    pgBinDirByMajor: pgBinDirsByMajor(env),
     // Measured defaults (bench/transfer-sweep.md): WAL segments are small objects, so their GETs wait on
     // latency and 16 in parallel beat 4 by 2.2x at 25 ms; the base step is bound by the extraction, which
     // part size and parallel parts hardly change (2.0-2.6 s for every combination swept).
@@ -81,8 +88,44 @@ export function loadWorkerSettings(env: Env = process.env): WorkerSettings {
   };
 }
 
-export function pgBinDir(pattern: string, major: number): string {
-  return pattern.replace('{major}', String(major));
+/** The tools a restore runs from a PostgreSQL bin folder. */
+const PG_TOOLS = ['pg_waldump', 'postgres', 'pg_ctl', 'psql'];
+
+/**
+ * PostgreSQL's bin folder for a backup's major version: PITR_PG_BIN_DIR_<major>, else the PITR_PG_BIN_DIR
+ * pattern. A folder without the tools is a non-retryable ToolMissing failure naming the major and the setting.
+ */
+export function pgBinDir(settings: Pick<WorkerSettings, 'pgBinDirPattern' | 'pgBinDirByMajor'>, major: number): string {
+  const own = settings.pgBinDirByMajor[major];
+  const dir = own ?? settings.pgBinDirPattern.replace('{major}', String(major));
+  const setting = own ? `PITR_PG_BIN_DIR_${major}=${own}` : `PITR_PG_BIN_DIR=${settings.pgBinDirPattern}`;
+  const missing = PG_TOOLS.filter((tool) => !isExecutable(join(dir, tool)));
+  if (missing.length > 0) {
+    throw new RestoreError(
+      FailureTypes.ToolMissing,
+      `the backup needs PostgreSQL ${major}, but ${dir} (from ${setting}) lacks ${missing.join(', ')}. ` +
+        `Install PostgreSQL ${major}'s server binaries on the worker host, or set PITR_PG_BIN_DIR_${major} to their bin folder, then resume the restore`,
+    );
+  }
+  return dir;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pgBinDirsByMajor(env: Env): Record<number, string> {
+  const dirs: Record<number, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const match = /^PITR_PG_BIN_DIR_(\d+)$/.exec(name);
+    if (match && value) dirs[Number(match[1])] = value;
+  }
+  return dirs;
 }
 
 function oneOf<T extends string>(env: Env, name: string, accepted: readonly T[], fallback: T): T {

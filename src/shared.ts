@@ -63,6 +63,7 @@ export const FailureTypes = {
   InvalidInput: 'InvalidInput',
   ServerNotFound: 'ServerNotFound',
   BackupNotFound: 'BackupNotFound',
+  UnsupportedBackup: 'UnsupportedBackup',
   TargetUnreachable: 'TargetUnreachable',
   WalGap: 'WalGap',
   DestinationNotEmpty: 'DestinationNotEmpty',

@@ -5,9 +5,7 @@ import { basename, join } from 'node:path';
 import type { BackupObject, CatalogedBackup } from '../io/backup-catalog';
 import { pathExists } from '../io/path-exists';
 import type { DownloadItem } from '../io/s3-download';
-import type { Compression } from '../io/tar-extract';
 import { backupDir, type WorkDirLayout } from '../io/work-dir';
-import { FailureTypes, RestoreError } from '../shared';
 
 export interface ExtractionTarget {
   /** `data`, or a tablespace's OID. */
@@ -17,18 +15,13 @@ export interface ExtractionTarget {
   /** Where the extraction is built before it is renamed to finalDir. */
   partialDir: string;
   /** The tarballs that make it up, in listing order. */
-  objects: ExtractableObject[];
+  objects: BackupObject[];
 }
-
-export type ExtractableObject = BackupObject & { compression: Compression };
 
 /** `data*.tar*` into base/<id>/data, each tablespace's tars into base/<id>/<oid>. */
 export function extractionTargets(layout: WorkDirLayout, server: string, backupId: string, objects: readonly BackupObject[]): ExtractionTarget[] {
   const targets = new Map<string, ExtractionTarget>();
   for (const object of objects) {
-    if (!isExtractable(object)) {
-      throw new RestoreError(FailureTypes.CorruptArchive, `${object.key} is ${object.compression}-compressed, which cannot be extracted here; back up with --gzip or --bzip2`);
-    }
     const name = object.kind === 'data' ? 'data' : String(object.tablespaceOid);
     const finalDir = join(backupDir(layout, server, backupId), name);
     const target = targets.get(name) ?? { name, finalDir, partialDir: `${finalDir}.extracting`, objects: [] };
@@ -36,10 +29,6 @@ export function extractionTargets(layout: WorkDirLayout, server: string, backupI
     targets.set(name, target);
   }
   return [...targets.values()];
-}
-
-function isExtractable(object: BackupObject): object is ExtractableObject {
-  return object.compression !== 'snappy';
 }
 
 /** Targets not extracted yet; their leftovers from an interrupted attempt are removed. */
@@ -65,7 +54,11 @@ export function downloadPath(layout: WorkDirLayout, backupId: string, object: Ba
   return join(layout.downloads, backupId, basename(object.key));
 }
 
-/** backup.info goes straight to its place in the Barman home. */
-export function backupInfoDownload(layout: WorkDirLayout, server: string, backupId: string, backup: CatalogedBackup): DownloadItem {
-  return { key: backup.infoKey, size: backup.infoSize, etag: backup.infoEtag, localPath: join(backupDir(layout, server, backupId), 'backup.info') };
+/** barman-cloud's backup.info, kept as downloaded: the stage step writes the Barman home's own copy from it. */
+export function backupInfoDownload(layout: WorkDirLayout, backupId: string, backup: CatalogedBackup): DownloadItem {
+  return { key: backup.infoKey, size: backup.infoSize, etag: backup.infoEtag, localPath: downloadedBackupInfoPath(layout, backupId) };
+}
+
+export function downloadedBackupInfoPath(layout: WorkDirLayout, backupId: string): string {
+  return join(layout.downloads, backupId, 'backup.info');
 }

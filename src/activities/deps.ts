@@ -1,7 +1,7 @@
 // What the activities need from the host, injected by the worker (and by tests).
 import type { S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
-import type { BarmanSetup } from '../io/barman';
+import { detectBarman, type BarmanSetup } from '../io/barman';
 import type { DownloadSettings } from '../io/restore-planner';
 import { workDirLayout, workDirName, type WorkDirLayout } from '../io/work-dir';
 import { findBackup, type CatalogedBackup } from '../io/backup-catalog';
@@ -13,6 +13,9 @@ export interface ActivityDeps {
   workRoot: string;
   /** The user barman drops to and PostgreSQL runs as; owns the restored data directory. */
   barmanUser: string;
+  /** The barman executable restores run (PITR_BARMAN_BIN); its version decides what it is handed. */
+  barmanBin: string;
+  /** PostgreSQL's bin folder for a major version; throws a ToolMissing RestoreError naming the setting when it is not installed. */
   pgBinDir(pgMajor: number): string;
   download: DownloadSettings;
   scanSkewMarginMicros: number;
@@ -24,8 +27,16 @@ export function restoreWorkDir(deps: ActivityDeps, input: Pick<RestoreInput, 'se
   return workDirLayout(join(deps.workRoot, 'restores', workDirName(input.server, input.destination)));
 }
 
-export function barmanSetup(deps: ActivityDeps, layout: WorkDirLayout, server: string): BarmanSetup {
-  return { configFile: layout.barmanConfig, barmanHome: layout.barmanHome, logFile: layout.barmanLog, barmanUser: deps.barmanUser, server };
+export async function barmanSetup(deps: ActivityDeps, layout: WorkDirLayout, server: string): Promise<BarmanSetup> {
+  return {
+    barmanBin: deps.barmanBin,
+    capabilities: await detectBarman(deps.barmanBin),
+    configFile: layout.barmanConfig,
+    barmanHome: layout.barmanHome,
+    logFile: layout.barmanLog,
+    barmanUser: deps.barmanUser,
+    server,
+  };
 }
 
 /** The backup the plan chose, as it is in the bucket now: it must still be there for the later steps. */

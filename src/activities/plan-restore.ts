@@ -7,7 +7,7 @@ import { inspectDestination, isClaimed } from '../io/destination';
 import { pathExists } from '../io/path-exists';
 import { openJournal } from '../io/download-journal';
 import { planRestore } from '../io/restore-planner';
-import { resolveTool } from '../io/run-command';
+import { assertBarmanTools, detectBarman } from '../io/barman';
 import { planOtherTargetRestore } from '../io/target-planner';
 import { FailureTypes, RestoreError, type OtherTarget, type RestoreInput, type RestorePlan } from '../shared';
 import { restoreWorkDir, type ActivityDeps } from './deps';
@@ -22,8 +22,9 @@ export function planRestoreActivity(deps: ActivityDeps) {
       if (!(await isClaimed(input.destination, layout.claimFile))) {
         await inspectDestination(input.destination, { workRoot: deps.workRoot, force: input.force });
       }
-      // Tools later steps need, checked before hours of transfer rather than after.
-      for (const tool of ['barman', 'rsync']) resolveTool(tool);
+      // Tools later steps need, checked before hours of transfer rather than after (the PostgreSQL
+      // binaries of the backup's major are checked when the planner first reads its WAL).
+      assertBarmanTools(await detectBarman(deps.barmanBin));
       await mkdir(layout.root, { recursive: true });
       await takeLock(layout.lockFile, Context.current().info.workflowExecution?.workflowId ?? input.destination);
       const progress = reportProgress('Plan', deps.heartbeatIntervalMs);
@@ -38,7 +39,7 @@ export function planRestoreActivity(deps: ActivityDeps) {
           onProgress: (current: string, filesDone: number) => progress.update({ current, filesDone }),
         };
         const { plan, backup } = input.targetTime
-          ? await planRestore(deps, { ...request, targetTime: input.targetTime })
+          ? await planRestore(deps, { ...request, targetTime: input.targetTime, backupId: input.backupId })
           : await planOtherTargetRestore(deps, { ...request, target: requiredTarget(input), backupId: input.backupId });
         // Only before this restore has put anything on disk: a resumed one already holds part of what it needs.
         if (!input.force && !(await pathExists(layout.downloads))) {

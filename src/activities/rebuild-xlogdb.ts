@@ -8,7 +8,7 @@ import { stageInBarmanHome } from './stage-in-barman-home';
 
 /** barman rebuild-xlogdb, checked: it must register every planned segment. */
 async function registerWal(deps: ActivityDeps, input: RestoreInput, plan: RestorePlan, progress: ProgressReporter): Promise<{ walFiles: number }> {
-  const counts = await rebuildXlogdb(barmanSetup(deps, workDirLayout(plan.workDir), input.server), plan.walSegments, progress.signal);
+  const counts = await rebuildXlogdb(await barmanSetup(deps, workDirLayout(plan.workDir), input.server), plan.walSegments, progress.signal);
   return { walFiles: counts.walFiles };
 }
 
@@ -18,7 +18,7 @@ export function stageAndRebuildXlogdbActivity(deps: ActivityDeps) {
     adaptFailures(async () => {
       const progress = reportProgress('Stage', deps.heartbeatIntervalMs);
       try {
-        await stageInBarmanHome(deps, input, plan);
+        await stageInBarmanHome(deps, input, plan, progress.signal);
         return await registerWal(deps, input, plan, progress);
       } finally {
         progress.stop();

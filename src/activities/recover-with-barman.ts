@@ -46,7 +46,7 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
           movedAsideSuffix: movedAsideSuffix(plan.backupId),
         });
         await recover(
-          barmanSetup(deps, layout, input.server),
+          await barmanSetup(deps, layout, input.server),
           {
             backupId: plan.backupId,
             destination: input.destination,

@@ -1,9 +1,14 @@
-import { readdir, utimes } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeBarmanConfig } from '../io/barman';
+import { backupInfoForBarman } from '../core/backup-info-for-barman';
+import { barmanReadsEverywhere } from '../core/compression-magic';
+import { writeBarmanConfig, type BarmanSetup } from '../io/barman';
+import { decompressFile } from '../io/decompress';
 import { chownTree } from '../io/destination';
-import { workDirLayout } from '../io/work-dir';
+import { fileCompression } from '../io/file-compression';
+import { backupDir, workDirLayout, type WorkDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan } from '../shared';
+import { downloadedBackupInfoPath } from './base-backup-targets';
 import { barmanSetup, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { reportProgress } from './progress';
@@ -15,13 +20,25 @@ import { reportProgress } from './progress';
  */
 export const NEUTRAL_WAL_MTIME_SECONDS = 86_400;
 
-/** WAL mtimes, Barman's configuration, and ownership by the Barman user: the Barman home ready for barman. */
-export async function stageInBarmanHome(deps: ActivityDeps, input: RestoreInput, plan: RestorePlan): Promise<{ walFiles: number }> {
+export interface StagedWal {
+  walFiles: number;
+  /** Files the worker decompressed because not every Barman reads their codec. */
+  decompressed: number;
+}
+
+/**
+ * The Barman home made ready for the local Barman: a backup.info that its version loads, WAL in a form it
+ * reads with old fixed mtimes, its configuration, and ownership by the Barman user. Every part is
+ * redone the same way on a retry.
+ */
+export async function stageInBarmanHome(deps: ActivityDeps, input: RestoreInput, plan: RestorePlan, signal?: AbortSignal): Promise<StagedWal> {
   const layout = workDirLayout(plan.workDir);
-  const walFiles = await neutraliseMtimes(join(layout.barmanHome, input.server, 'wals'));
-  await writeBarmanConfig(barmanSetup(deps, layout, input.server));
+  const setup = await barmanSetup(deps, layout, input.server);
+  await writeBackupInfoFor(setup, layout, plan.backupId);
+  const staged = await prepareWal(join(layout.barmanHome, input.server, 'wals'), signal);
+  await writeBarmanConfig(setup);
   await chownTree(layout.root, deps.barmanUser);
-  return { walFiles };
+  return staged;
 }
 
 /** stageInBarmanHome as its own step, for restores started before stageAndRebuildXlogdb joined it to rebuild-xlogdb. */
@@ -30,25 +47,50 @@ export function stageInBarmanHomeActivity(deps: ActivityDeps) {
     adaptFailures(async () => {
       const progress = reportProgress('Stage', deps.heartbeatIntervalMs);
       try {
-        const staged = await stageInBarmanHome(deps, input, plan);
+        const staged = await stageInBarmanHome(deps, input, plan, progress.signal);
         progress.update({ filesDone: staged.walFiles, filesTotal: staged.walFiles });
-        return staged;
+        return { walFiles: staged.walFiles };
       } finally {
         progress.stop();
       }
     });
 }
 
-async function neutraliseMtimes(dir: string): Promise<number> {
-  let files = 0;
+async function writeBackupInfoFor(setup: BarmanSetup, layout: WorkDirLayout, backupId: string): Promise<void> {
+  const original = await readFile(downloadedBackupInfoPath(layout, backupId), 'utf8');
+  const target = join(backupDir(layout, setup.server, backupId), 'backup.info');
+  await writeFile(`${target}.pitr-tmp`, backupInfoForBarman(original, setup.capabilities).text);
+  await rename(`${target}.pitr-tmp`, target);
+}
+
+async function prepareWal(dir: string, signal?: AbortSignal): Promise<StagedWal> {
+  const staged: StagedWal = { walFiles: 0, decompressed: 0 };
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      files += await neutraliseMtimes(path);
-    } else if (entry.isFile()) {
+      const inner = await prepareWal(path, signal);
+      staged.walFiles += inner.walFiles;
+      staged.decompressed += inner.decompressed;
+    } else if (entry.isFile() && !entry.name.endsWith('.pitr-plain')) {
+      if (await decompressUnlessBarmanReads(path, signal)) staged.decompressed += 1;
       await utimes(path, NEUTRAL_WAL_MTIME_SECONDS, NEUTRAL_WAL_MTIME_SECONDS);
-      files += 1;
+      staged.walFiles += 1;
     }
   }
-  return files;
+  return staged;
 }
+
+/** Replaces an xz, zstd, lz4 or snappy file by its plain content (gzip and bzip2 are left to Barman). */
+async function decompressUnlessBarmanReads(path: string, signal?: AbortSignal): Promise<boolean> {
+  const compression = await fileCompression(path);
+  if (barmanReadsEverywhere(compression)) return false;
+  const plain = `${path}.pitr-plain`;
+  try {
+    await decompressFile(path, plain, compression, signal);
+    await rename(plain, path);
+  } finally {
+    await rm(plain, { force: true });
+  }
+  return true;
+}
+

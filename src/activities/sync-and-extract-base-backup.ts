@@ -42,7 +42,7 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
       const signal = AbortSignal.any([progress.signal, stop.signal]);
       const streams = targets.flatMap((target) => target.objects.map((object) => ({ target, object, tee: new PassThrough({ highWaterMark: TEE_BUFFER_BYTES }) })));
       const tarballs: DownloadItem[] = streams.map(({ object, tee }) => ({ key: object.key, size: object.size, etag: object.etag, localPath: downloadPath(layout, plan.backupId, object), tee }));
-      const items = [backupInfoDownload(layout, input.server, plan.backupId, backup), ...tarballs];
+      const items = [backupInfoDownload(layout, plan.backupId, backup), ...tarballs];
       let entries = 0;
       try {
         const download = downloadObjects(deps.s3, input.bucket, items, {

@@ -17,7 +17,7 @@ export function syncBaseBackupActivity(deps: ActivityDeps) {
       const layout = workDirLayout(plan.workDir);
       const backup = await plannedBackup(deps, input, plan);
       const items = [
-        backupInfoDownload(layout, input.server, plan.backupId, backup),
+        backupInfoDownload(layout, plan.backupId, backup),
         ...backup.objects.map((o) => ({ key: o.key, size: o.size, etag: o.etag, localPath: downloadPath(layout, plan.backupId, o) })),
       ];
       const progress = reportProgress('SyncBase', deps.heartbeatIntervalMs);

@@ -30,7 +30,7 @@ const SCAN_SKEW_MARGIN_MICROS = 5 * 60 * 1_000_000;
 export function localPlannerDeps(settings: WorkerSettings): PlannerDeps {
   return {
     s3: createS3Client(),
-    pgBinDir: (major) => pgBinDir(settings.pgBinDirPattern, major),
+    pgBinDir: (major) => pgBinDir(settings, major),
     download: { concurrency: settings.downloadConcurrency, partSize: settings.partSizeBytes, partConcurrency: settings.partConcurrency },
     scanSkewMarginMicros: SCAN_SKEW_MARGIN_MICROS,
   };

@@ -39,6 +39,16 @@ export interface BackupInfo {
   systemId: string | null;
   tablespaces: Tablespace[];
   error: string | null;
+  /** How the backup was taken: None from barman-cloud-backup; `postgres`, `rsync-*`, `snapshot` from a Barman server. */
+  mode: string | null;
+  /** A Barman server's own backup compression (its data tar then holds `base.tar.*`); None from barman-cloud-backup, even with --gzip. */
+  compression: string | null;
+  /** `gpg` when a Barman server encrypted the backup (3.14+). */
+  encryption: string | null;
+  /** Set on a PostgreSQL 17 incremental backup (3.11+): it holds only what changed since that backup. */
+  parentBackupId: string | null;
+  /** The cloud provider of a snapshot backup (`--snapshot-*`): its data is in disk snapshots, not tarballs. */
+  snapshotProvider: string | null;
 }
 
 export class InvalidBackupInfoError extends Error {
@@ -125,7 +135,18 @@ export function parseBackupInfo(backupId: string, text: string): BackupInfo {
     systemId: field('systemid'),
     tablespaces: parseTablespaces(field('tablespaces'), fail),
     error: field('error'),
+    mode: field('mode'),
+    compression: field('compression'),
+    encryption: field('encryption'),
+    parentBackupId: field('parent_backup_id'),
+    snapshotProvider: snapshotProvider(field('snapshots_info')),
   };
+}
+
+// snapshots_info is a Python dict literal whose `provider` names the cloud (barman/cloud_providers).
+function snapshotProvider(value: string | null): string | null {
+  if (value === null) return null;
+  return /['"]provider['"]\s*:\s*['"]([^'"]+)['"]/.exec(value)?.[1] ?? 'unknown';
 }
 
 /** key → value with Python string literals decoded; Barman's rules: split at the first `=`, trim both sides. */

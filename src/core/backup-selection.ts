@@ -4,6 +4,7 @@
 // start time and say nothing reliable about when a backup became usable.
 import { FailureTypes } from '../shared';
 import type { BackupInfo } from './backup-info';
+import { unrestorableKind } from './backup-kind';
 import type { UtcMicros } from './timestamp';
 
 export interface SkippedBackup {
@@ -32,13 +33,32 @@ export class NoBackupForTargetError extends Error {
   }
 }
 
-export function selectBackupForTime(backups: BackupInfo[], target: UtcMicros): BackupChoice {
+/** A backup named with --backup-id that cannot be restored from here: what it is and what would restore it. */
+export class UnsupportedBackupError extends Error {
+  readonly type = FailureTypes.UnsupportedBackup;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedBackupError';
+  }
+}
+
+/** Refuses a backup that is not a plain tarball backup, naming its kind (for a backup the user named). */
+export function assertRestorableKind(backup: BackupInfo): void {
+  const unrestorable = unrestorableKind(backup);
+  if (unrestorable) throw new UnsupportedBackupError(`backup ${backup.backupId} cannot be restored by pitr: ${unrestorable.explanation}`);
+}
+
+export function selectBackupForTime(backups: BackupInfo[], target: UtcMicros, backupId?: string): BackupChoice {
+  if (backupId !== undefined) return namedBackupForTime(backups, target, backupId);
   const sorted = [...backups].sort(newestFirst);
   const skipped: SkippedBackup[] = [];
   let chosen: BackupInfo | undefined;
   for (const backup of sorted) {
+    const unrestorable = unrestorableKind(backup);
     if (backup.status !== 'DONE') {
       skipped.push({ backupId: backup.backupId, why: `status ${backup.status}` });
+    } else if (unrestorable) {
+      skipped.push({ backupId: backup.backupId, why: `${unrestorable.kind}: ${unrestorable.explanation}` });
     } else if (backup.endTime === null) {
       skipped.push({ backupId: backup.backupId, why: 'status DONE but no end_time recorded' });
     } else if (backup.endTime > target) {
@@ -59,13 +79,13 @@ export function selectBackupForTime(backups: BackupInfo[], target: UtcMicros): B
     };
   }
 
-  const done = sorted.filter((b) => b.status === 'DONE' && b.endTime !== null);
+  const done = sorted.filter((b) => b.status === 'DONE' && b.endTime !== null && unrestorableKind(b) === null);
   const oldest = done[done.length - 1];
   if (oldest === undefined) {
     const found =
       backups.length === 0
         ? 'the server folder holds no backups at all'
-        : `there are no completed (status DONE) backups; found ${skipped.map((s) => `${s.backupId} (${s.why})`).join(', ')}`;
+        : `there are no completed (status DONE) backups of a kind pitr restores; found ${skipped.map((s) => `${s.backupId} (${s.why})`).join(', ')}`;
     throw new NoBackupForTargetError(target, null, `no backup can reach target ${target}: ${found}.`);
   }
   throw new NoBackupForTargetError(
@@ -74,6 +94,22 @@ export function selectBackupForTime(backups: BackupInfo[], target: UtcMicros): B
     `no backup can reach target ${target}: it is before the end of every completed backup. The earliest ` +
       `reachable time is ${oldest.endTime}, the end of backup ${oldest.backupId}; choose a target at or after it.`,
   );
+}
+
+function namedBackupForTime(backups: BackupInfo[], target: UtcMicros, backupId: string): BackupChoice {
+  const named = backups.find((b) => b.backupId === backupId);
+  const available = backups.filter((b) => b.status === 'DONE' && unrestorableKind(b) === null).map((b) => b.backupId).join(', ') || 'none';
+  if (!named) throw new NoBackupForTargetError(target, null, `backup ${backupId} does not exist; backups pitr can restore: ${available}`);
+  if (named.status !== 'DONE') throw new NoBackupForTargetError(target, null, `backup ${backupId} has status ${named.status}, not DONE; backups pitr can restore: ${available}`);
+  assertRestorableKind(named);
+  if (named.endTime === null || named.endTime > target) {
+    throw new NoBackupForTargetError(
+      target,
+      named.endTime,
+      `backup ${backupId} cannot reach target ${target}: ${named.endTime === null ? 'it has no end_time' : `it ends at ${named.endTime}, after the target`}; name an older backup or leave out --backup-id`,
+    );
+  }
+  return { chosen: named, reason: `backup ${backupId} was named with --backup-id; it ends at ${named.endTime}, at or before the target ${target}`, skipped: [] };
 }
 
 // endTime descending, backups without one last; backup id descending breaks ties.

@@ -3,6 +3,8 @@
 // backup.info can decide it. Time targets are in recovery-target.ts.
 import { describeTarget, type OtherTarget, type TargetAction } from '../shared';
 import type { BackupInfo } from './backup-info';
+import { unrestorableKind } from './backup-kind';
+import { assertRestorableKind } from './backup-selection';
 import { formatLsn, parseLsn } from './wal-names';
 
 export type { OtherTarget, TargetAction };
@@ -65,12 +67,13 @@ export interface OtherTargetChoice {
  * so the user names the backup. A named backup must exist and be DONE.
  */
 export function selectBackupForOtherTarget(backups: BackupInfo[], target: OtherTarget, backupId?: string): OtherTargetChoice {
-  const done = backups.filter((b) => b.status === 'DONE' && b.endXlog !== null);
+  const done = backups.filter((b) => b.status === 'DONE' && b.endXlog !== null && unrestorableKind(b) === null);
   const available = done.map((b) => b.backupId).join(', ') || 'none';
   if (backupId !== undefined) {
     const named = backups.find((b) => b.backupId === backupId);
     if (!named) throw new NoBackupForOtherTargetError(`backup ${backupId} does not exist; completed backups: ${available}`);
     if (named.status !== 'DONE') throw new NoBackupForOtherTargetError(`backup ${backupId} has status ${named.status}, not DONE; completed backups: ${available}`);
+    assertRestorableKind(named);
     return { chosen: named, reason: `backup ${backupId} was named with --backup-id` };
   }
   if (target.kind === 'xid' || target.kind === 'name') {

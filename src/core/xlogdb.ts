@@ -1,4 +1,5 @@
-// Barman's WAL catalogue (xlog.db): one line per file, `name<TAB>size<TAB>time<TAB>compression`.
+// Barman's WAL catalogue (xlog.db): one line per file, `name<TAB>size<TAB>time<TAB>compression`, and a
+// fifth field, encryption, from Barman 3.14.
 //
 // Barman 3.4 decompresses a WAL file at recovery with the compressor named on its line. rebuild-xlogdb
 // names gzip data 'gzip', whose decompressor is one `gzip -c -d` process per segment; 'pygzip' is the
@@ -13,9 +14,9 @@ export function withInProcessGunzip(xlogdb: string): { text: string; changed: nu
     .split('\n')
     .map((line) => {
       const fields = line.split('\t');
-      if (fields.length !== 4 || fields[3] !== 'gzip') return line;
+      if ((fields.length !== 4 && fields.length !== 5) || fields[3] !== 'gzip') return line;
       changed++;
-      return [...fields.slice(0, 3), 'pygzip'].join('\t');
+      return [...fields.slice(0, 3), 'pygzip', ...fields.slice(4)].join('\t');
     })
     .join('\n');
   return { text, changed };

@@ -2,11 +2,43 @@
 // its output, not its exit code: rebuild-xlogdb exits 0 having registered nothing.
 import { chmod, chown, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { barmanCapabilities, formatBarmanVersion, parseBarmanVersion, type BarmanCapabilities } from '../core/barman-version';
 import { withInProcessGunzip } from '../core/xlogdb';
 import { FailureTypes, RestoreError } from '../shared';
-import { lastLines, runCommand } from './run-command';
+import { lastLines, resolveTool, runCommand } from './run-command';
+
+const detected = new Map<string, Promise<BarmanCapabilities>>();
+
+/**
+ * The version of the Barman at `barmanBin` (a path, or a name looked up on PATH) and what it accepts,
+ * asked once per worker process: `barman --version`.
+ */
+export function detectBarman(barmanBin: string): Promise<BarmanCapabilities> {
+  let found = detected.get(barmanBin);
+  if (!found) {
+    found = (async () => {
+      const result = await runCommand(barmanBin, ['--version'], { allowFailure: true });
+      if (result.exitCode !== 0) {
+        throw new RestoreError(FailureTypes.ToolMissing, `${barmanBin} --version failed (exit ${result.exitCode}): ${lastLines(`${result.stdout}\n${result.stderr}`, 4)}; fix the Barman install or PITR_BARMAN_BIN`);
+      }
+      return barmanCapabilities(parseBarmanVersion(`${result.stdout}\n${result.stderr}`.trim()));
+    })();
+    // A failed probe is asked again next time (the tool may be installed meanwhile).
+    found.catch(() => detected.delete(barmanBin));
+    detected.set(barmanBin, found);
+  }
+  return found;
+}
+
+/** Tools this Barman runs on its own, checked before a restore starts rather than when Barman needs them. */
+export function assertBarmanTools(capabilities: BarmanCapabilities): void {
+  for (const tool of ['rsync', ...(capabilities.needsFileCommand ? ['file'] : [])]) resolveTool(tool);
+}
 
 export interface BarmanSetup {
+  /** The barman executable (PITR_BARMAN_BIN). */
+  barmanBin: string;
+  capabilities: BarmanCapabilities;
   configFile: string;
   barmanHome: string;
   logFile: string;
@@ -31,8 +63,19 @@ export function barmanConfigText(setup: BarmanSetup): string {
     'conninfo = host=127.0.0.1 port=1 dbname=postgres',
     'backup_method = postgres',
     'archiver = on',
+    // From 3.13 the WAL catalogue's place is a setting; naming it keeps it where this project reads it.
+    ...(setup.capabilities.hasXlogdbDirectorySetting ? [`xlogdb_directory = ${walsDirectory(setup)}`] : []),
     '',
   ].join('\n');
+}
+
+function walsDirectory(setup: BarmanSetup): string {
+  return join(setup.barmanHome, setup.server, 'wals');
+}
+
+/** Where this Barman keeps the server's WAL catalogue. */
+export function xlogdbPath(setup: BarmanSetup): string {
+  return join(walsDirectory(setup), setup.capabilities.xlogdbFileName(setup.server));
 }
 
 export async function writeBarmanConfig(setup: BarmanSetup): Promise<void> {
@@ -52,11 +95,12 @@ export function parseRebuildXlogdbOutput(output: string): XlogdbCounts | null {
 }
 
 export async function rebuildXlogdb(setup: BarmanSetup, expectedWalFiles: number, signal?: AbortSignal): Promise<XlogdbCounts> {
-  const result = await runCommand('barman', ['-c', setup.configFile, 'rebuild-xlogdb', setup.server], { signal, allowFailure: true });
+  assertBarmanTools(setup.capabilities);
+  const result = await runCommand(setup.barmanBin, ['-c', setup.configFile, 'rebuild-xlogdb', setup.server], { signal, allowFailure: true });
   const output = `${result.stdout}\n${result.stderr}`;
   const counts = parseRebuildXlogdbOutput(output);
   if (result.exitCode !== 0 || !counts) {
-    throw new RestoreError(FailureTypes.BarmanFailed, `barman rebuild-xlogdb failed (exit ${result.exitCode}): ${lastLines(output, 6)}`);
+    throw new RestoreError(FailureTypes.BarmanFailed, `barman ${formatBarmanVersion(setup.capabilities.version)} rebuild-xlogdb failed (exit ${result.exitCode}): ${lastLines(output, 6)}`);
   }
   if (counts.walFiles < expectedWalFiles) {
     throw new RestoreError(
@@ -64,7 +108,14 @@ export async function rebuildXlogdb(setup: BarmanSetup, expectedWalFiles: number
       `barman rebuild-xlogdb registered ${counts.walFiles} WAL files but ${expectedWalFiles} were staged in ${setup.barmanHome}/${setup.server}/wals; see ${setup.logFile} for files it ignored`,
     );
   }
-  await useInProcessGunzip(setup);
+  const catalogue = xlogdbPath(setup);
+  const text = await readFile(catalogue, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new RestoreError(
+      FailureTypes.BarmanFailed,
+      `barman ${formatBarmanVersion(setup.capabilities.version)} rebuild-xlogdb reported ${counts.walFiles} WAL files, but its catalogue ${catalogue} cannot be read (${err.code ?? err.message}); see ${setup.logFile}`,
+    );
+  });
+  if (setup.capabilities.gzipIsExternalProcess) await useInProcessGunzip(catalogue, text);
   return counts;
 }
 
@@ -72,9 +123,8 @@ export async function rebuildXlogdb(setup: BarmanSetup, expectedWalFiles: number
  * Has `barman recover` decompress gzip WAL in its own process instead of one gzip process per segment
  * (see core/xlogdb). The catalogue is replaced in one rename, with the owner and mode barman gave it.
  */
-async function useInProcessGunzip(setup: BarmanSetup): Promise<void> {
-  const file = join(setup.barmanHome, setup.server, 'wals', 'xlog.db');
-  const { text, changed } = withInProcessGunzip(await readFile(file, 'utf8'));
+async function useInProcessGunzip(file: string, catalogue: string): Promise<void> {
+  const { text, changed } = withInProcessGunzip(catalogue);
   if (changed === 0) return;
   const { uid, gid, mode } = await stat(file);
   const tmp = `${file}.pitr-tmp`;
@@ -102,10 +152,10 @@ export async function recover(setup: BarmanSetup, request: RecoverRequest, signa
     ...(request.targetAction ? ['--target-action', request.targetAction] : []),
     setup.server, request.backupId, request.destination,
   ];
-  const result = await runCommand('barman', args, { signal, allowFailure: true });
+  const result = await runCommand(setup.barmanBin, args, { signal, allowFailure: true });
   const output = `${result.stdout}\n${result.stderr}`;
   if (result.exitCode !== 0 || !/successfully prepared for recovery/.test(output)) {
-    throw new RestoreError(FailureTypes.BarmanFailed, `barman recover failed (exit ${result.exitCode}): ${lastLines(output, 8)}`);
+    throw new RestoreError(FailureTypes.BarmanFailed, `barman ${formatBarmanVersion(setup.capabilities.version)} recover failed (exit ${result.exitCode}): ${lastLines(output, 8)}`);
   }
   return result.stdout;
 }

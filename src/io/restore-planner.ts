@@ -13,6 +13,7 @@ import { isHistoryFileName, walHashDir } from '../core/wal-names';
 import { FailureTypes, RestoreError, type FailureType, type RestorePlan } from '../shared';
 import { listBackups, listBackupsWithoutInfo, type CatalogedBackup } from './backup-catalog';
 import { CorruptCompressedFileError, decompressFile } from './decompress';
+import { fileCompression } from './file-compression';
 import { downloadObjects } from './s3-download';
 import type { DownloadJournal } from './download-journal';
 import { CorruptWalError, readTransactionRecords, readWalRecords, type TransactionRecord } from './pg-waldump';
@@ -40,6 +41,8 @@ export interface PlanRequest {
   bucket: string;
   prefix: string;
   targetTime: UtcMicros;
+  /** The backup the user named (--backup-id); otherwise the newest that fits is chosen. */
+  backupId?: string;
   layout: WorkDirLayout;
   journal: DownloadJournal;
   signal?: AbortSignal;
@@ -71,12 +74,14 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
   const selection = selectBackupForTime(
     backups.map((b) => b.info),
     targetTime,
+    request.backupId,
   );
   const backup = backups.find((b) => b.info.backupId === selection.chosen.backupId) as CatalogedBackup;
   const info = backup.info;
   if (!info.beginWal || !info.endWal || info.timeline === null || info.pgVersion === null || !info.endTime) {
     throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has an incomplete backup.info (begin_wal, end_wal, timeline, version and end_time are required)`);
   }
+  deps.pgBinDir(info.pgVersion); // a missing PostgreSQL major is refused here, before anything is fetched
   if (!backup.objects.some((o) => o.kind === 'data')) {
     throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has no data.tar* object in s3://${bucket}/${baseBackupsPrefix(prefix, server)}${info.backupId}/`);
   }
@@ -218,7 +223,9 @@ async function readSegment<T>(
   // pg_waldump wants the bare 24-character name on an uncompressed file.
   const plain = join(request.layout.scratch, wal.name);
   try {
-    await decompressFile(localWalPath(request.layout, request.server, wal), plain, wal.compression, request.signal);
+    // What is on disk, not the key's extension: a resumed restore may find it decompressed by the stage step.
+    const local = localWalPath(request.layout, request.server, wal);
+    await decompressFile(local, plain, await fileCompression(local), request.signal);
     return await read(deps.pgBinDir(pgMajor), plain, request.signal);
   } catch (err) {
     if (err instanceof CorruptCompressedFileError || err instanceof CorruptWalError) throw damagedWal(request.bucket, wal, err.detail);

@@ -28,6 +28,7 @@ export async function planOtherTargetRestore(deps: PlannerDeps, request: OtherTa
   if (!info.beginWal || !info.endWal || !info.endXlog || info.timeline === null || info.pgVersion === null || !info.endTime) {
     throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has an incomplete backup.info (begin_wal, end_wal, end_xlog, timeline, version and end_time are required)`);
   }
+  deps.pgBinDir(info.pgVersion); // a missing PostgreSQL major is refused here, before anything is fetched
   const archive = await listWalArchive(deps.s3, bucket, prefix, server, request.signal);
   const { chain } = walChainFrom(
     archive.segments.filter((s) => s.name.startsWith(info.beginWal!.slice(0, 8))),

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { queryPostgres, startPostgres, stopPostgres, waitForRecoveryEnd } from '../../src/io/postgres-instance';
-import { pgBinDir } from '../../src/settings';
+import { loadWorkerSettings, pgBinDir } from '../../src/settings';
 
 /** Runs `sql` (each a single statement; psql's unaligned output, rows joined by newlines) on the started, restored cluster. */
 export async function queryRestoredCluster(destination: string, pgMajor: number, sql: string[]): Promise<string[]> {
   const logFile = join(tmpdir(), `pitr-check-${randomUUID()}.log`);
   const instance = await startPostgres({
-    pgBinDir: pgBinDir(process.env.PITR_PG_BIN_DIR || '/usr/lib/postgresql/{major}/bin', pgMajor),
+    pgBinDir: pgBinDir(loadWorkerSettings(), pgMajor),
     dataDir: destination,
     user: process.env.PITR_BARMAN_USER || 'postgres',
     logFile,

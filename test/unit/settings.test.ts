@@ -23,7 +23,23 @@ describe('settings', () => {
     assert.equal(settings.partSizeBytes, 16 * 1024 * 1024);
     assert.equal(settings.metricsAddress, undefined);
     assert.equal(settings.logFormat, 'json');
-    assert.equal(pgBinDir(settings.pgBinDirPattern, 15), '/usr/lib/postgresql/15/bin');
+    assert.equal(settings.barmanBin, 'barman');
+    assert.equal(pgBinDir(settings, 15), '/usr/lib/postgresql/15/bin');
+  });
+
+  it('takes a bin folder per PostgreSQL major ahead of the pattern, and refuses a major that is not installed', () => {
+    const fakeBin = mkdtempSync(join(tmpdir(), 'pitr-pgbin-'));
+    made.push(fakeBin);
+    for (const tool of ['pg_waldump', 'postgres', 'pg_ctl', 'psql']) writeFileSync(join(fakeBin, tool), '#!/bin/sh\n', { mode: 0o755 });
+    const settings = loadWorkerSettings({ PITR_PG_BIN_DIR_17: fakeBin, PITR_PG_BIN_DIR: '/nonexistent/pg{major}/bin' });
+    assert.equal(pgBinDir(settings, 17), fakeBin);
+    assert.throws(
+      () => pgBinDir(settings, 16),
+      (err: Error & { type?: string }) =>
+        err.type === 'ToolMissing' &&
+        /needs PostgreSQL 16, but \/nonexistent\/pg16\/bin \(from PITR_PG_BIN_DIR=\/nonexistent\/pg\{major\}\/bin\) lacks pg_waldump, postgres, pg_ctl, psql/.test(err.message) &&
+        /set PITR_PG_BIN_DIR_16/.test(err.message),
+    );
   });
 
   it('rejects a bad number or choice, naming the variable and what is accepted', () => {

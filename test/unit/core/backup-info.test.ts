@@ -61,7 +61,34 @@ describe('core/backup-info', () => {
       systemId: '7711858599026587379',
       tablespaces: [],
       error: null,
+      mode: null,
+      compression: null,
+      encryption: null,
+      parentBackupId: null,
+      snapshotProvider: null,
     });
+  });
+
+  it('reads the fields barman-cloud 3.11+ and Barman servers add: parent backup, encryption, compression, snapshots', () => {
+    const text = [
+      ...REAL_BACKUP_INFO.split('\n').filter((l) => !/^(compression|mode)=/.test(l)),
+      'children_backup_ids=None',
+      'cluster_size=23144448',
+      'data_checksums=off',
+      'summarize_wal=on',
+      'parent_backup_id=20261124T210000',
+      'encryption=gpg',
+      'compression=gzip',
+      'mode=postgres',
+      "snapshots_info={'provider': 'gcp', 'provider_info': {'project': 'p'}, 'snapshots': []}",
+    ].join('\n');
+    const info = parseBackupInfo('20261124T220817', text);
+    assert.equal(info.parentBackupId, '20261124T210000');
+    assert.equal(info.encryption, 'gpg');
+    assert.equal(info.compression, 'gzip');
+    assert.equal(info.mode, 'postgres');
+    assert.equal(info.snapshotProvider, 'gcp');
+    assert.equal(info.status, 'DONE');
   });
 
   it('keeps the result JSON-serialisable', () => {
@@ -145,6 +172,11 @@ describe('core/backup-info', () => {
       systemId: null,
       tablespaces: [],
       error: 'failure uploading data (connection reset: key=value)',
+      mode: null,
+      compression: null,
+      encryption: null,
+      parentBackupId: null,
+      snapshotProvider: null,
     });
   });
 

@@ -18,6 +18,11 @@ function backup(backupId: string, endTime: string | null, beginWal: string, over
     versionNum: 150018,
     systemId: '1',
     tablespaces: [],
+    mode: null,
+    compression: null,
+    encryption: null,
+    parentBackupId: null,
+    snapshotProvider: null,
     error: null,
     ...overrides,
   };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { BackupInfo } from '../../../src/core/backup-info';
-import { NoBackupForTargetError, selectBackupForTime } from '../../../src/core/backup-selection';
+import { NoBackupForTargetError, selectBackupForTime, UnsupportedBackupError } from '../../../src/core/backup-selection';
+import { selectBackupForOtherTarget } from '../../../src/core/recovery-targets';
 
 function backup(backupId: string, endTime: string | null, status = 'DONE'): BackupInfo {
   return {
@@ -18,6 +19,11 @@ function backup(backupId: string, endTime: string | null, status = 'DONE'): Back
     versionNum: 150018,
     systemId: '7711858599026587379',
     tablespaces: [],
+    mode: null,
+    compression: null,
+    encryption: null,
+    parentBackupId: null,
+    snapshotProvider: null,
     error: null,
   };
 }
@@ -121,7 +127,7 @@ describe('core/backup-selection', () => {
     );
     assert.equal(
       e.message,
-      'no backup can reach target 2026-11-24T22:00:00.000000Z: there are no completed (status DONE) backups; ' +
+      'no backup can reach target 2026-11-24T22:00:00.000000Z: there are no completed (status DONE) backups of a kind pitr restores; ' +
         'found 20261124T220817 (status STARTED), 20261124T220731 (status FAILED).',
     );
     assert.equal(e.earliestReachable, null);
@@ -132,5 +138,48 @@ describe('core/backup-selection', () => {
       failure([], '2026-11-24T22:00:00.000000Z').message,
       'no backup can reach target 2026-11-24T22:00:00.000000Z: the server folder holds no backups at all.',
     );
+  });
+
+  describe('backups that are not a plain data directory', () => {
+    const plain = backup('20261124T200000', '2026-11-24T20:00:00.000000Z');
+    const kinds: Array<[string, Partial<BackupInfo>, RegExp]> = [
+      ['incremental', { parentBackupId: '20261124T200000' }, /incremental backup: .*parent 20261124T200000.*pg_combinebackup/],
+      ['snapshot', { snapshotProvider: 'gcp' }, /snapshot backup: .*provider gcp.*barman-cloud-restore --snapshot-recovery-instance/],
+      ['encrypted', { encryption: 'gpg' }, /encrypted backup: .*encryption=gpg.*Barman server/],
+      ['server-compressed', { compression: 'gzip' }, /Barman-server backup compressed with gzip: .*backup_compression=gzip/],
+    ];
+    for (const [name, fields, why] of kinds) {
+      it(`skips a newer ${name} backup, saying why on its "not" line`, () => {
+        const other = { ...backup('20261124T210000', '2026-11-24T21:00:00.000000Z'), ...fields };
+        const choice = selectBackupForTime([plain, other], '2026-11-24T22:00:00.000000Z');
+        assert.equal(choice.chosen.backupId, '20261124T200000');
+        assert.equal(choice.skipped.length, 1);
+        assert.equal(choice.skipped[0].backupId, '20261124T210000');
+        assert.match(choice.skipped[0].why, why);
+      });
+
+      it(`refuses a ${name} backup named with --backup-id, for time and other targets`, () => {
+        const other = { ...backup('20261124T210000', '2026-11-24T21:00:00.000000Z'), ...fields };
+        for (const attempt of [
+          () => selectBackupForTime([plain, other], '2026-11-24T22:00:00.000000Z', '20261124T210000'),
+          () => selectBackupForOtherTarget([plain, other], { kind: 'immediate' }, '20261124T210000'),
+        ]) {
+          assert.throws(attempt, (e: Error) => e instanceof UnsupportedBackupError && e.type === 'UnsupportedBackup' && /^backup 20261124T210000 cannot be restored by pitr: it /.test(e.message));
+        }
+      });
+    }
+
+    it('does not pick an unrestorable backup for an LSN or immediate target', () => {
+      const incremental = { ...backup('20261124T210000', '2026-11-24T21:00:00.000000Z'), parentBackupId: '20261124T200000', endXlog: '0/27000000' };
+      assert.equal(selectBackupForOtherTarget([plain, incremental], { kind: 'immediate' }).chosen.backupId, '20261124T200000');
+    });
+  });
+
+  it('uses the backup named with --backup-id when it ends before the target, and refuses it otherwise', () => {
+    const older = backup('20261124T200000', '2026-11-24T20:00:00.000000Z');
+    const newer = backup('20261124T210000', '2026-11-24T21:00:00.000000Z');
+    assert.equal(selectBackupForTime([older, newer], '2026-11-24T22:00:00.000000Z', '20261124T200000').chosen.backupId, '20261124T200000');
+    assert.throws(() => selectBackupForTime([older, newer], '2026-11-24T20:30:00.000000Z', '20261124T210000'), /backup 20261124T210000 cannot reach target .*ends at 2026-11-24T21:00:00.000000Z, after the target/);
+    assert.throws(() => selectBackupForTime([older], '2026-11-24T22:00:00.000000Z', '20261124T230000'), /backup 20261124T230000 does not exist; backups pitr can restore: 20261124T200000/);
   });
 });

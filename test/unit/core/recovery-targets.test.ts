@@ -12,7 +12,7 @@ import {
 import { findRestorePoint, findTransactionEnd, parseWalRecords } from '../../../src/core/wal-records';
 
 function backup(backupId: string, endXlog: string | null, status = 'DONE'): BackupInfo {
-  return { backupId, status, endXlog } as BackupInfo;
+  return { backupId, status, endXlog, mode: null, compression: null, encryption: null, parentBackupId: null, snapshotProvider: null } as BackupInfo;
 }
 
 describe('recovery targets other than time', () => {
