@@ -14,10 +14,10 @@ import { loadWorkerSettings, pgBinDir, settingsEnvironment, type WorkerSettings 
 import { formatBytes } from '../core/report-format';
 import { UsageError } from './usage-error';
 
-export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME --dest DIR [--bucket B] [--prefix P] [--json]
+export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME --dest DIR [--backup-id ID] [--bucket B] [--prefix P] [--json]
       dry run of a restore: backup and why, WAL range, bytes to fetch, disk needed vs free, reachability.
       Runs here, not on the worker: it needs S3 credentials and pg_waldump of the backup's PostgreSQL
-      version (PITR_PG_BIN_DIR), and measures free space on this host (run it on the Barman host).
+      version (PITR_PG_BIN_DIR_<major> or PITR_PG_BIN_DIR), and measures free space on this host (run it on the Barman host).
       Exit status: 0 ready, 3 target not reachable, 4 not enough disk space`;
 
 export const EXIT_UNREACHABLE = 3;
@@ -60,6 +60,7 @@ export async function runPlan(argv: string[]): Promise<number> {
     options: {
       server: { type: 'string' },
       'target-time': { type: 'string' },
+      'backup-id': { type: 'string' },
       dest: { type: 'string' },
       bucket: { type: 'string' },
       prefix: { type: 'string' },
@@ -80,7 +81,7 @@ export async function runPlan(argv: string[]): Promise<number> {
   const deps = localPlannerDeps(settings);
   try {
     const outcome = await withInterrupt((signal) =>
-      dryRunRestore(deps, { server, bucket, prefix, targetTime, destination, barmanHome: settings.workRoot, signal }),
+      dryRunRestore(deps, { server, bucket, prefix, targetTime, backupId: values['backup-id'], destination, barmanHome: settings.workRoot, signal }),
     );
     const header = { server, bucket, prefix, targetTime, destination };
     console.log(values.json ? JSON.stringify(planJson(header, outcome), null, 2) : formatPlan(header, outcome).join('\n'));

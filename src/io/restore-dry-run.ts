@@ -19,6 +19,8 @@ export interface DryRunRequest {
   bucket: string;
   prefix: string;
   targetTime: UtcMicros;
+  /** The backup named with --backup-id, if any. */
+  backupId?: string;
   /** Absolute, normalised path of the data directory the restore would create. */
   destination: string;
   /** The worker's work area root (PITR_BARMAN_HOME): where the restore would stage the backup and WAL. */
@@ -69,6 +71,7 @@ export async function dryRunRestore(deps: PlannerDeps, request: DryRunRequest): 
         bucket: request.bucket,
         prefix: request.prefix,
         targetTime: request.targetTime,
+        backupId: request.backupId,
         layout,
         journal,
         signal: request.signal,

@@ -279,7 +279,7 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
   });
 
   describe('the worker host', () => {
-    it('fails without retrying when barman is not on the worker PATH, naming barman', async () => {
+    it('fails without retrying when barman (PITR_BARMAN_BIN=barman, the default) is not on the worker PATH, naming barman', async () => {
       const noBarman = await mkdtemp(join(tmpdir(), 'pitr-bad-input-path-'));
       hostPaths.push(noBarman);
       // The worker's PATH with every tool but barman (first of each name wins, like a shell's lookup).
@@ -292,21 +292,24 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
         }
       }
       assert.throws(() => resolveTool('barman', noBarman), /barman was not found/);
-      const destination = harness.newDestination();
+      // A worker that looks barman up on PATH, as it does by default (the stack names the newest Barman's path).
+      const onPath = await openRestoreHarness({ settings: { barmanBin: 'barman' } });
+      const destination = onPath.newDestination();
       const savedPath = process.env.PATH;
       process.env.PATH = noBarman;
       let failure: Awaited<ReturnType<typeof failing>>;
       try {
-        failure = await failing(harness.inputFor(target, destination));
+        failure = await failing(onPath.inputFor(target, destination), onPath);
       } finally {
         process.env.PATH = savedPath;
+        await onPath.close();
       }
       assert.equal(failure.type, FailureTypes.ToolMissing);
       assert.match(failure.message, /^barman was not found/);
       assert.ok(failure.message.includes(noBarman), 'the PATH searched is shown');
       // Planning checks the tools later steps need, so this fails before any transfer.
       assert.equal(failure.activity?.name, 'planRestore');
-      const downloads = join(harness.settings.workRoot, 'restores', workDirName(harness.fixture.server, destination), 'downloads');
+      const downloads = join(onPath.settings.workRoot, 'restores', workDirName(onPath.fixture.server, destination), 'downloads');
       assert.ok(!existsSync(downloads), 'no base backup byte was downloaded');
       console.log(`      -> failed after ${(failure.elapsedMs / 1000).toFixed(1)} s`);
       assert.ok(!existsSync(destination), 'barman recover never ran: the destination is not created');

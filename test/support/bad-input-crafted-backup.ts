@@ -14,6 +14,8 @@ export interface CraftedBackupOptions {
   dataTar?: Buffer;
   /** WAL objects to replace, by bare segment name (e.g. 000000010000000000000008): the bytes stored instead. */
   walOverrides?: Record<string, Buffer>;
+  /** Rewrites the copied backup.info (e.g. to make it an incremental or encrypted backup's). */
+  editInfo?: (text: string) => string;
 }
 
 export interface CraftedBackups {
@@ -74,7 +76,7 @@ export function craftedBackups(fixture: Fixture, s3: S3Client = createS3Client()
       const server = `crafted-${run}-${label}`;
       const root = serverPrefix(fixture.prefix, server);
       const { info, wals } = await loadSources();
-      await put(root + info.relativeKey, info.body);
+      await put(root + info.relativeKey, options.editInfo ? Buffer.from(options.editInfo(info.body.toString('utf8'))) : info.body);
       await put(`${baseBackupsPrefix(fixture.prefix, server)}${backup.id}/data.tar.gz`, options.dataTar ?? HARMLESS_TAR_GZ);
       const overrides = { ...options.walOverrides };
       for (const wal of wals) {

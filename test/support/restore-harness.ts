@@ -30,6 +30,8 @@ export interface RestoreHarness {
 }
 
 export interface HarnessOptions {
+  /** The fixture (barman-cloud server folder) restores read; default `pg`. */
+  server?: string;
   /** Start a worker in this process (default true); false for suites that run their own. */
   inProcessWorker?: boolean;
   /** Worker settings overrides, e.g. another S3 endpoint. */
@@ -40,7 +42,7 @@ export interface HarnessOptions {
 
 export async function openRestoreHarness(options: HarnessOptions = {}): Promise<RestoreHarness> {
   const stack = requireStackEnv();
-  const fixture = loadFixture();
+  const fixture = loadFixture(options.server);
   const taskQueue = `it-${randomUUID()}`;
   const destinationsRoot = join(REPO_ROOT, '.stack', 'restored', taskQueue);
   const settings: WorkerSettings = { ...loadWorkerSettings(process.env), taskQueue, ...options.settings };
