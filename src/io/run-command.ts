@@ -31,16 +31,26 @@ export class CommandFailedError extends Error {
   }
 }
 
+export interface ToolMissingDetail {
+  /** What provides the tool, e.g. "the Debian package xz-utils". */
+  install?: string;
+  /** Why it cannot be used, when it is not simply absent. */
+  reason?: string;
+}
+
 export class ToolMissingError extends Error {
   readonly type = 'ToolMissing';
   constructor(
     readonly tool: string,
     /** The PATH searched, for a bare tool name. */
     path?: string,
+    detail: ToolMissingDetail = {},
   ) {
-    const where = path === undefined ? `${tool} does not exist or is not executable` : `no executable ${tool} in any directory of its PATH (${path})`;
+    const where =
+      detail.reason ?? (path === undefined ? `${tool} does not exist or is not executable` : `no executable ${tool} in any directory of its PATH (${path})`);
+    const install = detail.install === undefined ? '' : `${detail.install}; `;
     super(
-      `${tool} was not found on this worker host: ${where}. Install it (scripts/bootstrap.sh installs every tool the worker needs), ` +
+      `${tool} was not found on this worker host: ${where}. Install it (${install}scripts/bootstrap.sh installs every tool the worker needs), ` +
         "or put its directory on the worker's PATH (or fix the configured path), then resume the restore",
     );
     this.name = 'ToolMissingError';
@@ -48,7 +58,7 @@ export class ToolMissingError extends Error {
 }
 
 /** Absolute path of an executable, looked up on PATH like a shell would; throws ToolMissingError. */
-export function resolveTool(tool: string, path = process.env.PATH ?? ''): string {
+export function resolveTool(tool: string, path = process.env.PATH ?? '', detail?: ToolMissingDetail): string {
   const bare = !(isAbsolute(tool) || tool.includes('/'));
   const candidates = bare ? path.split(delimiter).filter(Boolean).map((dir) => join(dir, tool)) : [tool];
   for (const candidate of candidates) {
@@ -59,7 +69,7 @@ export function resolveTool(tool: string, path = process.env.PATH ?? ''): string
       // not here; try the next directory
     }
   }
-  throw new ToolMissingError(tool, bare ? path : undefined);
+  throw new ToolMissingError(tool, bare ? path : undefined, detail);
 }
 
 export async function runCommand(tool: string, args: string[], options: RunOptions = {}): Promise<CommandResult> {
