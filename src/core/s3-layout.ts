@@ -1,12 +1,12 @@
 // Object keys written by barman-cloud (facts §1):
-//   [PREFIX/]SERVER/base/BACKUP_ID/backup.info, data.tar[.gz|.bz2|.snappy], data_0001.tar…, <oid>.tar…
+//   [PREFIX/]SERVER/base/BACKUP_ID/backup.info, data.tar[.gz|.bz2|.snappy|.lz4], data_0001.tar…, <oid>.tar…
 //   [PREFIX/]SERVER/wals/<first 16 chars>/<segment or .backup file>[.gz|.bz2|.xz|.snappy|.zst|.lz4]
 //   [PREFIX/]SERVER/wals/<timeline>.history[.ext]
 import { FailureTypes } from '../shared';
 import { isBackupHistoryFileName, isHistoryFileName, isSegmentName, walHashDir } from './wal-names';
 
 export type WalCompression = 'gzip' | 'bzip2' | 'snappy' | 'xz' | 'zstd' | 'lz4' | 'none';
-export type BaseBackupCompression = 'gzip' | 'bzip2' | 'snappy' | 'none';
+export type BaseBackupCompression = 'gzip' | 'bzip2' | 'snappy' | 'lz4' | 'none';
 
 export interface WalKey {
   kind: 'segment' | 'history' | 'backup-history';
@@ -33,17 +33,19 @@ const WAL_EXTENSIONS = new Map<string, WalCompression>([
   ['zst', 'zstd'],
   ['lz4', 'lz4'],
 ]);
+/** barman-cloud-backup's --gzip, --bzip2, --snappy and --lz4 (3.18+). */
 const BASE_EXTENSIONS = new Map<string, BaseBackupCompression>([
   ['gz', 'gzip'],
   ['bz2', 'bzip2'],
   ['snappy', 'snappy'],
+  ['lz4', 'lz4'],
 ]);
 
 const SERVER_NAME = /^[A-Za-z0-9._-]+$/;
 const HASH_DIR = /^[0-9A-F]{16}$/;
 // Barman's own backup id check (barman.utils.is_backup_id).
 const BACKUP_ID = /^\d{8}T\d{6}$/;
-const BASE_TAR = /^(data|[1-9]\d*)(?:_(\d{4,}))?\.tar(?:\.(gz|bz2|snappy))?$/;
+const BASE_TAR = new RegExp(`^(data|[1-9]\\d*)(?:_(\\d{4,}))?\\.tar(?:\\.(${[...BASE_EXTENSIONS.keys()].join('|')}))?$`);
 
 export class InvalidServerNameError extends Error {
   readonly type = FailureTypes.InvalidInput;

@@ -2,7 +2,7 @@
 // tar objects each backup consists of.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parseBackupInfo, type BackupInfo } from '../core/backup-info';
-import { baseBackupsPrefix, parseBaseBackupObjectKey } from '../core/s3-layout';
+import { baseBackupsPrefix, parseBaseBackupObjectKey, type BaseBackupCompression } from '../core/s3-layout';
 import { listAll } from './s3-listing';
 import { readObjectText } from './s3-object-text';
 
@@ -12,7 +12,7 @@ export interface BackupObject {
   etag: string;
   kind: 'data' | 'tablespace';
   tablespaceOid?: number;
-  compression: 'gzip' | 'bzip2' | 'snappy' | 'none';
+  compression: BaseBackupCompression;
 }
 
 export interface CatalogedBackup {

@@ -1,14 +1,15 @@
-// Safe streaming extraction of barman-cloud tar archives (gzip, bzip2 or plain).
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+// Safe streaming extraction of barman-cloud tar archives (gzip, bzip2, snappy, lz4 or plain).
 import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Unpack, type ReadEntry } from 'tar';
+import type { BaseBackupCompression } from '../core/s3-layout';
 import { asDiskFull } from './disk-full';
+import { DecompressorFailedError, startDecompressor, type DecompressorProcess } from './external-decompressor';
 
-export type Compression = 'gzip' | 'bzip2' | 'none';
+export type Compression = BaseBackupCompression;
 
 export interface ExtractProgress {
   /** Bytes of the archive file read so far (compressed bytes). */
@@ -19,7 +20,7 @@ export interface ExtractProgress {
 
 export interface ExtractOptions {
   compression: Compression;
-  /** On abort the streams are destroyed, bzip2 is killed, and the call rejects with the signal's reason. */
+  /** On abort the streams are destroyed, the decompressor is killed, and the call rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Called at most every 250 ms, and once at the end. */
   onProgress?(p: ExtractProgress): void;
@@ -69,20 +70,10 @@ export class CorruptArchiveError extends Error {
   }
 }
 
-/** bzip2 (needed for barman-cloud's --bzip2 backups) is not installed. */
-export class ToolMissingError extends Error {
-  readonly type = 'ToolMissing';
-  constructor(tool: string) {
-    super(`${tool} is not installed or not on PATH; install it (Debian: apt-get install ${tool})`);
-    this.name = 'ToolMissingError';
-  }
-}
-
 const PROGRESS_INTERVAL_MS = 250;
-const STDERR_LIMIT = 2048;
 const SPECIAL_TYPES = new Set(['CharacterDevice', 'BlockDevice', 'FIFO']);
 const MAX_LINK_HOPS = 40;
-const BZIP2_GRACE_MS = 500;
+const DECOMPRESSOR_GRACE_MS = 500;
 /**
  * Inflate into 1 MiB buffers rather than zlib's 16 KiB default (which node-tar's own gunzip uses): each
  * buffer becomes one write per file, and with 16 KiB ones the writes, not the inflating, bound the
@@ -152,11 +143,11 @@ export async function extractStream(archive: ArchiveSource, destDir: string, opt
 
   return new Promise<ExtractResult>((resolvePromise, rejectPromise) => {
     let settled = false;
-    let child: ChildProcessByStdio<Writable, Readable, Readable> | undefined;
+    let child: DecompressorProcess | undefined;
     let gunzip: ReturnType<typeof createGunzip> | undefined;
     let unpackDone = false;
     let childDone = true;
-    let bzip2Grace: CorruptArchiveError | undefined;
+    let decompressorGrace: CorruptArchiveError | undefined;
 
     const unpack = new Unpack({
       cwd: root,
@@ -199,7 +190,7 @@ export async function extractStream(archive: ArchiveSource, destDir: string, opt
       signal?.removeEventListener('abort', onAbort);
       source.destroy();
       gunzip?.destroy();
-      child?.kill('SIGKILL');
+      child?.kill();
       unpack.abort(new Error('extraction stopped'));
       // Entries accepted before the failure may still be being written: settle only once they are, so
       // that whoever cleans up after us (a retry, a cancelled restore) finds a directory at rest.
@@ -218,12 +209,12 @@ export async function extractStream(archive: ArchiveSource, destDir: string, opt
       if (settled) return;
       const translated = translateTarError(file, root, err, currentEntry);
       if (child && !childDone && translated instanceof CorruptArchiveError) {
-        // A damaged .bz2 first shows as a confusing tar error ("unrecognized archive"); bzip2's own
-        // complaint says more, so give it a moment to exit, draining what it still writes.
-        bzip2Grace = translated;
+        // A damaged .bz2 (or .lz4, ...) first shows as a confusing tar error ("unrecognized archive"); the
+        // decompressor's own complaint says more, so give it a moment to exit, draining what it still writes.
+        decompressorGrace = translated;
         child.stdout.unpipe();
         child.stdout.resume();
-        setTimeout(() => fail(translated), BZIP2_GRACE_MS).unref();
+        setTimeout(() => fail(translated), DECOMPRESSOR_GRACE_MS).unref();
       } else {
         fail(translated);
       }
@@ -239,38 +230,32 @@ export async function extractStream(archive: ArchiveSource, destDir: string, opt
     });
     source.on('error', (err) => fail(err));
 
-    if (opts.compression === 'bzip2') {
-      // node-tar has no bzip2; the system's decompressor runs beside us, fed from our read stream so that
-      // progress counts compressed bytes like for the other formats.
-      childDone = false;
-      let stderr = '';
-      const bz = spawn('bzip2', ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
-      child = bz;
-      bz.on('error', (err: NodeJS.ErrnoException) => fail(err.code === 'ENOENT' ? new ToolMissingError('bzip2') : err));
-      bz.stderr.on('data', (d: Buffer) => {
-        if (stderr.length < STDERR_LIMIT) stderr += d.toString('utf8');
-      });
-      // bzip2 quitting early closes its stdin under us; its exit status tells the story.
-      bz.stdin.on('error', () => undefined);
-      bz.on('close', (code, sig) => {
-        if (code === 0) {
-          childDone = true;
-          if (bzip2Grace) fail(bzip2Grace);
-          else finish();
-        } else {
-          const why = sig ? `killed by ${sig}` : `exited with status ${code}`;
-          const first = stderr.trim().split('\n')[0] ?? '';
-          fail(new CorruptArchiveError(file, `bzip2 ${why}${first ? `: ${first}` : ''}`, currentEntry));
-        }
-      });
-      source.pipe(bz.stdin);
-      bz.stdout.pipe(unpack as unknown as Writable);
-    } else if (opts.compression === 'gzip') {
+    if (opts.compression === 'gzip') {
       gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
       gunzip.on('error', (err) => fail(translateTarError(file, root, err, currentEntry)));
       source.pipe(gunzip).pipe(unpack as unknown as Writable);
-    } else {
+    } else if (opts.compression === 'none') {
       source.pipe(unpack as unknown as Writable);
+    } else {
+      // node-tar reads neither bzip2, snappy nor lz4; their decompressor runs beside us, fed from our read
+      // stream so that progress counts compressed bytes like for the other formats.
+      try {
+        child = startDecompressor(opts.compression);
+      } catch (err) {
+        fail(err); // not installed
+        return;
+      }
+      childDone = false;
+      child.exited.then(
+        () => {
+          childDone = true;
+          if (decompressorGrace) fail(decompressorGrace);
+          else finish();
+        },
+        (err: unknown) => fail(err instanceof DecompressorFailedError ? new CorruptArchiveError(file, err.detail, currentEntry) : err),
+      );
+      source.pipe(child.stdin);
+      child.stdout.pipe(unpack as unknown as Writable);
     }
   });
 }

@@ -180,6 +180,12 @@ describe('core/s3-layout', () => {
       assert.equal(parseBaseBackupObjectKey(`${base}data_12345.tar`)?.part, 12345);
     });
 
+    it('reads the lz4 tars of barman-cloud-backup --lz4 (3.18+): data, parts and tablespaces', () => {
+      assert.deepEqual(parseBaseBackupObjectKey(`${base}data.tar.lz4`), { backupId: '20261124T220731', kind: 'data', part: 0, compression: 'lz4' });
+      assert.deepEqual(parseBaseBackupObjectKey(`${base}data_0001.tar.lz4`), { backupId: '20261124T220731', kind: 'data', part: 1, compression: 'lz4' });
+      assert.equal(parseBaseBackupObjectKey(`${base}16387.tar.lz4`)?.compression, 'lz4');
+    });
+
     it('reads tablespace tars', () => {
       assert.deepEqual(parseBaseBackupObjectKey(`x/y/${base}16387.tar.gz`), {
         backupId: '20261124T220731',

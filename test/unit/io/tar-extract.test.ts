@@ -4,14 +4,15 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ToolMissingError } from '../../../src/io/run-command';
 import {
   CorruptArchiveError,
   extractArchive,
-  ToolMissingError,
   UnsafeArchiveError,
   type Compression,
 } from '../../../src/io/tar-extract';
 import { create } from 'tar';
+import { barmanCompress, EXTENSION, TAR_CODECS, walLikeBytes } from '../../support/barman-codecs';
 import { buildTar, bzip2, gzip, type TestEntry } from '../../support/tar-test-archive';
 
 const isRoot = process.getuid?.() === 0;
@@ -263,21 +264,23 @@ describe('tar-extract', () => {
     });
   });
 
-  it('says bzip2 is missing when it is not on PATH', async () => {
-    const file = await archive('data.tar.bz2', bzip2(buildTar(pgdata)));
-    const path = process.env.PATH;
-    process.env.PATH = join(work, 'empty-path');
-    try {
-      await assert.rejects(extractArchive(file, dest, { compression: 'bzip2' }), (err: unknown) => {
-        assert.ok(err instanceof ToolMissingError);
-        assert.equal(err.type, 'ToolMissing');
-        assert.match(err.message, /bzip2 is not installed/);
-        return true;
-      });
-    } finally {
-      process.env.PATH = path;
-    }
-  });
+  for (const codec of ['bzip2', 'lz4'] as const) {
+    it(`says ${codec} is missing when it is not on PATH, naming its Debian package`, async () => {
+      const file = await archive(`data.tar${EXTENSION[codec]}`, bzip2(buildTar(pgdata)));
+      const path = process.env.PATH;
+      process.env.PATH = join(work, 'empty-path');
+      try {
+        await assert.rejects(extractArchive(file, dest, { compression: codec }), (err: unknown) => {
+          assert.ok(err instanceof ToolMissingError, String(err));
+          assert.equal(err.type, 'ToolMissing');
+          assert.match(err.message, new RegExp(`no executable ${codec} in any directory of its PATH .*the Debian package ${codec}`));
+          return true;
+        });
+      } finally {
+        process.env.PATH = path;
+      }
+    });
+  }
 
   it('stops on abort, rejecting with the signal reason', async () => {
     const entries: TestEntry[] = Array.from({ length: 40 }, (_, i) => ({ path: `f${i}`, body: randomBytes(256 * 1024) }));
@@ -297,5 +300,58 @@ describe('tar-extract', () => {
     const controller = new AbortController();
     controller.abort(new Error('early'));
     await assert.rejects(extractArchive(file, dest, { compression: 'none', signal: controller.signal }), /early/);
+  });
+
+  describe('tarballs written by barman-cloud-backup (barman.cloud.CloudTarUploader)', function () {
+    this.timeout(120_000);
+    let made: string;
+    const files: [string, Buffer][] = [
+      ['PG_VERSION', Buffer.from('15\n')],
+      ['base/1/1259', walLikeBytes(3 << 20)],
+      ['base/1/16384', randomBytes(700_000)],
+      ['global/pg_control', randomBytes(8192)],
+    ];
+    const tarball = (codec: string): string => join(made, `data.tar${EXTENSION[codec]}`);
+
+    before(async () => {
+      made = await mkdtemp(join(tmpdir(), 'pitr-barman-tar-'));
+      for (const [path, body] of files) {
+        await mkdir(join(made, 'pgdata', path, '..'), { recursive: true });
+        await writeFile(join(made, 'pgdata', path), body);
+      }
+      await mkdir(join(made, 'pgdata', 'pg_wal'));
+      await Promise.all(TAR_CODECS.map((codec) => barmanCompress('tar', codec, join(made, 'pgdata'), tarball(codec))));
+    });
+    after(async () => {
+      await rm(made, { recursive: true, force: true });
+    });
+
+    for (const codec of TAR_CODECS) {
+      it(`extracts barman's ${codec} tarball byte for byte`, async () => {
+        const progress: number[] = [];
+        const result = await extractArchive(tarball(codec), dest, { compression: codec, onProgress: (p) => progress.push(p.bytesRead) });
+        assert.equal(result.bytesWritten, files.reduce((n, [, body]) => n + body.length, 0));
+        assert.equal(progress.at(-1), (await stat(tarball(codec))).size, 'progress counts the compressed bytes, to the last');
+        for (const [path, body] of files) assert.ok((await readFile(join(dest, path))).equals(body), path);
+        assert.ok((await stat(join(dest, 'pg_wal'))).isDirectory());
+      });
+    }
+
+    for (const [codec, detail] of [
+      ['bzip2', /bzip2 exited with status 2: .*ends unexpectedly/],
+      ['snappy', /python3-snappy exited with status 1: UncompressError: chunk truncated/],
+      ['lz4', /lz4 exited with status 68: Error 68 : Unfinished stream/],
+    ] as const) {
+      it(`says a truncated ${codec} tarball is corrupt, in the decompressor's own words`, async () => {
+        const whole = await readFile(tarball(codec));
+        const file = await archive(`cut.tar${EXTENSION[codec]}`, whole.subarray(0, Math.floor(whole.length / 2)));
+        await assert.rejects(extractArchive(file, dest, { compression: codec }), (err: unknown) => {
+          assert.ok(err instanceof CorruptArchiveError, `expected CorruptArchiveError, got ${String(err)}`);
+          assert.ok(err.message.includes(file));
+          assert.match(err.message, detail);
+          return true;
+        });
+      });
+    }
   });
 });
