@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../support/stack-env';
 
 describe('docker-compose.yml', () => {
   const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as {
-    services: Record<string, { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; volumes?: string[] }>;
+    services: Record<string, { image?: string; build?: { context: string; args?: Record<string, string> }; command?: string[]; environment?: Record<string, string>; volumes?: string[] }>;
   };
 
   it('defines Temporal with its UI and search attributes, an S3 server and the worker', () => {
@@ -22,9 +22,22 @@ describe('docker-compose.yml', () => {
 
   it('gives the worker the Barman volume and the connection settings, with no secret written in the file', () => {
     const worker = compose.services.worker;
-    assert.equal(worker.build, '.');
+    assert.equal(worker.build?.context, '.');
+    assert.match(worker.build?.args?.PG_MAJOR ?? '', /^\$\{PG_MAJOR:-1[5-9]\}$/);
     assert.ok(worker.volumes?.some((v) => v.endsWith(':/var/lib/pitr')));
     assert.equal(worker.environment?.PITR_BARMAN_HOME, '/var/lib/pitr');
     assert.match(worker.environment?.AWS_SECRET_ACCESS_KEY ?? '', /^\$\{AWS_SECRET_ACCESS_KEY/);
+  });
+
+  it("builds a worker image with the newest Barman, its codecs, `file`, and the PostgreSQL major given as a build argument", () => {
+    const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+    assert.match(dockerfile, /^ARG PG_MAJOR=\d+$/m);
+    assert.match(dockerfile, /"postgresql-\$\{PG_MAJOR\}"/);
+    for (const pkg of ['file', 'rsync', 'bzip2', 'xz-utils', 'zstd', 'lz4', 'python3-snappy']) assert.match(dockerfile, new RegExp(`\\s${pkg}\\s`), pkg);
+    // Barman from the same pinned requirements the bootstrap installs, and the worker pointed at it.
+    assert.match(dockerfile, /COPY scripts\/barman-requirements.txt/);
+    assert.match(dockerfile, /pip install --no-cache-dir -r \/opt\/barman-requirements\/barman-requirements.txt/);
+    assert.match(dockerfile, /PITR_BARMAN_BIN=\/opt\/barman\/bin\/barman/);
+    assert.match(readFileSync(join(REPO_ROOT, 'scripts', 'barman-requirements.txt'), 'utf8'), /^barman\[cloud,snappy,zstandard,lz4\]==\d+\.\d+\.\d+$/m);
   });
 });
