@@ -63,6 +63,7 @@ export function backupsJson(overview: ArchiveOverview): object {
       tarBytes: b.tarBytes,
       compression: b.compression,
       error: b.error,
+      unrestorable: b.unrestorable,
     })),
     timelines: overview.timelines.map((t) => ({
       timeline: t.timeline,
@@ -89,6 +90,7 @@ export function formatBackups(overview: ArchiveOverview): string[] {
   const lines = [`${count} backup${count === 1 ? '' : 's'} of ${overview.server} in ${root} (oldest first; times in UTC)`, ''];
   if (count > 0) lines.push(...backupTable(overview.backups), '');
   for (const b of overview.backups) if (b.error) lines.push(`${b.id} ${b.status}: ${b.error}`);
+  for (const b of overview.backups) if (b.unrestorable) lines.push(`${b.id} not restorable by pitr, ${b.unrestorable}`);
   for (const t of overview.timelines) lines.push(...timelineLines(t));
   return lines;
 }

@@ -2,6 +2,7 @@
 // compression of its tar objects) and, per timeline, which archived segments matter, where they have
 // holes, and the recoverable window once the last archived commit is known.
 import type { BackupInfo } from './backup-info';
+import { unrestorableKind } from './backup-kind';
 import type { BaseBackupCompression } from './s3-layout';
 import type { UtcMicros } from './timestamp';
 import { findWalHoles, type WalHole } from './wal-holes';
@@ -30,6 +31,8 @@ export interface BackupSummary {
   /** From the object names; null when the backup has no tar object. */
   compression: TarCompression | null;
   error: string | null;
+  /** Why pitr cannot restore this backup (incremental, snapshot, encrypted, ...), or null. */
+  unrestorable: string | null;
 }
 
 export function summariseBackup(info: BackupInfo, objects: BackupObjectFacts[]): BackupSummary {
@@ -46,7 +49,13 @@ export function summariseBackup(info: BackupInfo, objects: BackupObjectFacts[]):
     tarBytes: objects.reduce((sum, o) => sum + o.size, 0),
     compression: tarCompression(objects),
     error: info.error,
+    unrestorable: describeUnrestorable(info),
   };
+}
+
+function describeUnrestorable(info: BackupInfo): string | null {
+  const kind = unrestorableKind(info);
+  return kind && `${kind.kind}: ${kind.explanation}`;
 }
 
 /** The one compression of a backup's tars, `mixed` when they differ, null when there are none. */
@@ -66,9 +75,9 @@ export function byEndTime(a: { id: string; endTime: UtcMicros | null }, b: { id:
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/** A completed backup a restore can start from: DONE, with an end time and a begin WAL. */
+/** A completed backup a restore can start from: DONE, with an end time and a begin WAL, and a plain data directory. */
 export function isUsableBackup(info: BackupInfo): boolean {
-  return info.status === 'DONE' && info.endTime !== null && info.beginWal !== null;
+  return info.status === 'DONE' && info.endTime !== null && info.beginWal !== null && unrestorableKind(info) === null;
 }
 
 /**

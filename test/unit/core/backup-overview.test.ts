@@ -50,6 +50,15 @@ describe('core/backup-overview', () => {
       assert.equal(summary.timeline, 1);
     });
 
+    it('says why an incremental backup cannot be restored, and does not start a recoverable window from it', () => {
+      const incremental = backup('20261124T230033', '2026-11-24T23:00:38.065574Z', '000000010000000000000007', { parentBackupId: B1.backupId });
+      assert.match(summariseBackup(incremental, []).unrestorable ?? '', /^incremental backup: .*parent 20261124T230024/);
+      assert.equal(summariseBackup(B1, []).unrestorable, null);
+      const [scope] = timelineScopes([incremental, B1], segs(1, 4, 5, 6, 7, 8));
+      assert.equal(scope!.oldestBackup, B1);
+      assert.equal(timelineScopes([incremental], segs(1, 7, 8))[0]!.oldestBackup, null);
+    });
+
     it('says mixed when the tars differ and nothing when there are none', () => {
       assert.equal(tarCompression([{ size: 1, compression: 'gzip' }, { size: 1, compression: 'none' }]), 'mixed');
       assert.equal(tarCompression([{ size: 1, compression: 'bzip2' }]), 'bzip2');
