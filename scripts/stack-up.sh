@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start the local stack (idempotent): the Temporal dev server (db file .stack/temporal/temporal.db, the
 # project's search attributes) and versitygw (S3, posix backend in .stack/s3/) with the bucket; wait until
-# both are ready and write .stack/env (sourceable connection settings).
+# both are ready and write .stack/env (sourceable connection settings, plus the worker's Barman, the newest
+# from PyPI, as PITR_BARMAN_BIN and, when it comes from .tools, PostgreSQL 17's bin dir as PITR_PG_BIN_DIR_17).
 # Ports: PITR_TEMPORAL_PORT (7233), PITR_TEMPORAL_UI_PORT (8233), PITR_S3_PORT (7070).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -15,6 +16,12 @@ mkdir -p "$RUN_DIR" "$LOG_DIR" "$(dirname "$TEMPORAL_DB")" "$S3_DATA"
 TEMPORAL=$(temporal_bin) || die "temporal CLI not found (neither on PATH nor in $TOOLS_BIN): run scripts/bootstrap.sh"
 VERSITYGW=$(versitygw_bin) || die "versitygw not found in $TOOLS_BIN: run scripts/bootstrap.sh"
 "$SYS_PYTHON" -c 'import boto3' 2>/dev/null || die "python3-boto3 missing (for $SYS_PYTHON): run scripts/bootstrap.sh"
+# The worker's Barman: the newest from PyPI (as users run it). PostgreSQL 17 for the tests: Debian's when
+# installed (the worker's default pattern finds it), else the toolset bootstrap put in .tools.
+BARMAN_NEWEST_BIN=$(barman_bindir "$BARMAN_NEWEST") \
+  || die "barman $BARMAN_NEWEST not installed in $(barman_venv_dir "$BARMAN_NEWEST"): run scripts/bootstrap.sh"
+PG17_BIN=""
+if bindir=$(pg_bindir_for 17) && [[ $bindir != /usr/lib/postgresql/17/bin ]]; then PG17_BIN=$bindir; fi
 load_credentials
 
 # ensure_port_free NAME PORT VAR: a port we are about to bind must not be taken by something else.
@@ -107,7 +114,9 @@ export AWS_DEFAULT_REGION=us-east-1
 export PITR_BUCKET=$BUCKET_DEFAULT
 export PITR_PREFIX=
 export PITR_BARMAN_HOME=$STACK_DIR/barman
+export PITR_BARMAN_BIN=$BARMAN_NEWEST_BIN/barman
 EOF
+  if [[ -n $PG17_BIN ]]; then printf 'export PITR_PG_BIN_DIR_17=%s\n' "$PG17_BIN" >>"$ENV_FILE.tmp"; fi
 )
 mv "$ENV_FILE.tmp" "$ENV_FILE"
 chmod 600 "$ENV_FILE"
@@ -117,6 +126,8 @@ stack up in $(elapsed "$t0")s
   Temporal   $TEMPORAL_ADDR (namespace default, task queue $TASK_QUEUE)
   Web UI     http://127.0.0.1:$TEMPORAL_UI_PORT
   S3         $S3_ENDPOINT (versitygw, bucket $BUCKET_DEFAULT)
+  Barman     $BARMAN_NEWEST_BIN/barman (PITR_BARMAN_BIN)${PG17_BIN:+
+  PG 17      $PG17_BIN (PITR_PG_BIN_DIR_17)}
   logs       $LOG_DIR/
   settings   source $ENV_FILE
 EOF
