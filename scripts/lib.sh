@@ -19,7 +19,9 @@ RUN_DIR="$STACK_DIR/run"
 LOG_DIR="$STACK_DIR/logs"
 ENV_FILE="$STACK_DIR/env"
 CREDENTIALS_FILE="$STACK_DIR/credentials"
-FIXTURE_FILE="$STACK_DIR/fixture.json"
+FIXTURES_DIR="$STACK_DIR/fixtures"      # one <server>.json per fixture (scripts/make-fixture.sh)
+FIXTURE_FILE="$FIXTURES_DIR/pg.json"   # the default fixture (server pg); .stack/fixture.json links to it
+FIXTURE_MATRIX="$PITR_ROOT/scripts/fixture-matrix.txt"
 
 TEMPORAL_VERSION="v1.5.1"      # newest temporal CLI that `go install` accepts (later ones use replace directives)
 VERSITYGW_VERSION="v1.8.0"
@@ -303,8 +305,13 @@ s3_url() {
 #   ready                          ListBuckets once
 #   rm-prefix BUCKET PREFIX        delete every object under PREFIX
 #   backups BUCKET PREFIX SERVER   print the parsed backup.info files as JSON
-#   has-fixture-backups FILE       succeed if every backup listed in fixture FILE is in its bucket
-#   write-fixture BUCKET PREFIX SERVER MARKERS_JSON OUT POINTS_JSON   write fixture.json; print ids and targets
+#   has-fixture-backups FILE [PARAMS_JSON]
+#                                  succeed if every backup listed in fixture FILE is in its bucket (and
+#                                  FILE has the fields of the PARAMS_JSON object with the same values)
+#   write-fixture BUCKET PREFIX SERVER MARKERS_JSON OUT POINTS_JSON PARAMS_JSON NBACKUPS
+#                                  write a fixture json (the PARAMS_JSON object's fields added; exactly
+#                                  NBACKUPS backups, all DONE); print ids and targets
+#   ls BUCKET PREFIX               print key and size of every object under PREFIX
 s3_tool() {
   "$SYS_PYTHON" - "$@" <<'PY'
 import datetime, json, os, sys, time
@@ -386,8 +393,14 @@ try:
         print(json.dumps(backups(s3, *args), indent=2))
     elif op == "has-fixture-backups":
         fx = json.load(open(args[0]))
-        if not fx.get("backups"):
+        if not fx.get("backups") or "restorePoints" not in fx:
             sys.exit(1)
+        if len(args) > 1:
+            want = json.load(open(args[1]))
+            differ = {k: (fx.get(k), v) for k, v in want.items() if fx.get(k) != v}
+            if differ:
+                print("parameters differ (fixture, wanted): %s" % differ, file=sys.stderr)
+                sys.exit(1)
         for b in fx["backups"]:
             key = norm_prefix(fx.get("prefix")) + fx["server"] + "/base/" + b["id"] + "/backup.info"
             try:
@@ -396,16 +409,17 @@ try:
                 print("missing: s3://%s/%s" % (fx["bucket"], key), file=sys.stderr)
                 sys.exit(1)
     elif op == "write-fixture":
-        bucket, prefix, server, markers_file, out, points_file = args
+        bucket, prefix, server, markers_file, out, points_file, params_file, nbackups = args
         found = backups(s3, bucket, prefix, server)
         bad = [b["id"] for b in found if b["status"] != "DONE"]
-        if bad or len(found) != 2:
-            sys.exit("expected 2 backups with status DONE in s3://%s/%s%s/base/, found %s"
-                     % (bucket, norm_prefix(prefix), server, [(b["id"], b["status"]) for b in found]))
+        if bad or len(found) != int(nbackups):
+            sys.exit("expected %s backup(s) with status DONE in s3://%s/%s%s/base/, found %s"
+                     % (nbackups, bucket, norm_prefix(prefix), server, [(b["id"], b["status"]) for b in found]))
         markers = json.load(open(markers_file))
-        fixture = {"server": server, "bucket": bucket, "prefix": prefix,
-                   "backups": [{k: b[k] for k in ("id", "beginTime", "endTime", "beginWal", "endWal")} for b in found],
-                   "markers": markers, "restorePoints": json.load(open(points_file))}
+        fixture = {"server": server, "bucket": bucket, "prefix": prefix}
+        fixture.update(json.load(open(params_file)))
+        fixture.update({"backups": [{k: b[k] for k in ("id", "beginTime", "endTime", "beginWal", "endWal")} for b in found],
+                        "markers": markers, "restorePoints": json.load(open(points_file))})
         with open(out + ".tmp", "w") as f:
             json.dump(fixture, f, indent=2)
             f.write("\n")
@@ -427,9 +441,14 @@ try:
         during = [p for p in picks if p[1].startswith("during-b2-")]
         wanted = [by_first.get("after-b1-1"), during[len(during) // 2] if during else None,
                   by_first.get("after-b2-1"), by_first.get("after-b2-3")]
-        chosen = [p for p in wanted if p]
+        chosen = [p for p in wanted if p] if len(found) > 1 else picks
         for mid, a, b, bid in chosen:
             print("  %s  between %-12s and %-12s -> backup %s" % (mid.isoformat(timespec="microseconds"), a, b, bid))
+    elif op == "ls":
+        bucket, prefix = args
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for o in page.get("Contents", []):
+                print("%10d  %s" % (o["Size"], o["Key"]))
     else:
         sys.exit("s3_tool: unknown operation " + op)
 except botocore.exceptions.BotoCoreError as e:
@@ -460,7 +479,13 @@ set_source_paths() {
   SOURCE_DATA="$SOURCE_DIR/data"
   SOURCE_RUN="$SOURCE_DIR/run"
   SOURCE_LOG="$SOURCE_DIR/postgres.log"
-  PG_BIN=$(pg_bindir) || die "no PostgreSQL server found in /usr/lib/postgresql/*/bin; run scripts/bootstrap.sh"
+  # The binaries of the cluster that is there (fixtures may be of another major than the newest), else
+  # the newest Debian PostgreSQL.
+  local major=""
+  [[ -s $SOURCE_DATA/PG_VERSION ]] && major=$(<"$SOURCE_DATA/PG_VERSION")
+  if [[ -z $major ]] || ! PG_BIN=$(pg_bindir_for "$major"); then
+    PG_BIN=$(pg_bindir) || die "no PostgreSQL server found in /usr/lib/postgresql/*/bin; run scripts/bootstrap.sh"
+  fi
 }
 
 # new_source_cluster LOGDIR HEADER: a fresh cluster at $SOURCE_DATA (initdb as postgres, its folders owned
@@ -486,9 +511,10 @@ EOF
 
 # run_as_postgres CMD...: run CMD as the postgres user from /, in a clean environment holding the
 # PostgreSQL bin dir, libpq settings for the source cluster and the AWS settings of the current shell.
+# PATH: $PG_BIN, then $BARMAN_BIN when set (the barman-cloud version under test), then the system's.
 run_as_postgres() {
   local -a envs=(
-    "PATH=${PG_BIN:-/usr/bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    "PATH=${PG_BIN:-/usr/bin}${BARMAN_BIN:+:$BARMAN_BIN}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     "HOME=/var/lib/postgresql" "LANG=C.UTF-8" "LC_ALL=C.UTF-8" "TZ=UTC"
     "PGHOST=${SOURCE_RUN:-/var/run/postgresql}" "PGPORT=$SOURCE_PORT" "PGUSER=postgres" "PGDATABASE=postgres"
   )

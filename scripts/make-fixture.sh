@@ -1,94 +1,181 @@
 #!/usr/bin/env bash
-# Build the real test fixture against the running stack (scripts/stack-up.sh): a source PostgreSQL cluster
-# that archives its WAL with barman-cloud-wal-archive into s3://$PITR_BUCKET/pg/, pgbench data, two
-# barman-cloud-backup backups and marker rows committed at known times before, between, during and after
-# them. Writes .stack/fixture.json (backup ids and times from the real backup.info objects, markers from
-# SQL) and stops the source cluster cleanly.
-# Idempotent: when .stack/fixture.json exists and the bucket still holds its backups it only prints it.
-# --rebuild wipes the bucket's pg/ folder and the source cluster and builds everything again.
+# Build a real barman-cloud fixture against the running stack (scripts/stack-up.sh): a source PostgreSQL
+# cluster that archives its WAL with barman-cloud-wal-archive into s3://$PITR_BUCKET/<server>/, pgbench
+# data, barman-cloud-backup backups and marker rows committed at known times. Writes
+# .stack/fixtures/<server>.json (the case's parameters, backup ids and times from the real backup.info
+# objects, markers from SQL, restore points) and stops the source cluster cleanly.
+#
+# The case is given by parameters (the compatibility matrix is scripts/fixture-matrix.txt):
+#   --server NAME              server folder in the bucket and fixture name (default pg)
+#   --barman 3.4|3.19.1        the barman-cloud version that writes the backups and archives the WAL
+#                              (3.4: Debian's in /usr/bin; 3.19.1: the venv made by bootstrap; default
+#                              the newest). The postmaster's archive_command runs that version's
+#                              barman-cloud-wal-archive by absolute path.
+#   --base-compression gzip|bzip2|snappy|lz4|none            (default gzip)
+#   --wal-compression  gzip|bzip2|xz|zstd|lz4|snappy|none     (default gzip)
+#   --pg-major 15|17           PostgreSQL of the source cluster (default 15)
+#   --shape full|small         full (default for server pg): two backups and markers before, between,
+#                              during and after them, restore point after-b2-1, pgbench scale 3.
+#                              small (default for other servers): pgbench scale 1, marker before-b1-1, one
+#                              backup, then markers after-b1-1..3 a second apart, restore point after-b1-2
+#                              right after after-b1-2, a final WAL switch.
+#   --rebuild                  build again even when the fixture is up to date
+# Idempotent per server: when .stack/fixtures/<server>.json exists with the same parameters and the
+# bucket still holds its backups it only prints it; otherwise it wipes the bucket's <server>/ folder and
+# the source cluster (one folder shared by all fixtures, built one after another) and builds again.
+# .stack/fixture.json is a link to the default fixture, .stack/fixtures/pg.json.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-rebuild=0
-for arg in "$@"; do
+usage="usage: $0 [--server NAME] [--barman $BARMAN_DEBIAN|$BARMAN_NEWEST] [--base-compression gzip|bzip2|snappy|lz4|none]
+       [--wal-compression gzip|bzip2|xz|zstd|lz4|snappy|none] [--pg-major 15|17] [--shape full|small] [--rebuild]"
+server=pg barman=$BARMAN_NEWEST base_comp=gzip wal_comp=gzip pg_major=15 shape="" rebuild=0
+while (( $# )); do
+  arg=$1; shift
+  value=""
   case $arg in
+    --*=*) value=${arg#*=}; arg=${arg%%=*} ;;
+    --server|--barman|--base-compression|--wal-compression|--pg-major|--shape)
+      (( $# )) || die "$arg needs a value ($usage)"
+      value=$1; shift ;;
+  esac
+  case $arg in
+    --server) server=$value ;;
+    --barman) barman=$value ;;
+    --base-compression) base_comp=$value ;;
+    --wal-compression) wal_comp=$value ;;
+    --pg-major) pg_major=$value ;;
+    --shape) shape=$value ;;
     --rebuild) rebuild=1 ;;
-    -h|--help) say "usage: $0 [--rebuild]"; exit 0 ;;
-    *) die "unknown argument '$arg' (usage: $0 [--rebuild])" ;;
+    -h|--help) say "$usage"; exit 0 ;;
+    *) die "unknown argument '$arg' ($usage)" ;;
   esac
 done
+[[ -n $shape ]] || { if [[ $server == "$SERVER_NAME" ]]; then shape=full; else shape=small; fi; }
+
+# ----- the case's parameters ---------------------------------------------------------------------------
+[[ $server =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || die "--server '$server': letters, digits, '.', '_' and '-' only"
+case $barman in "$BARMAN_DEBIAN"|"$BARMAN_NEWEST") ;; *) die "--barman '$barman': $BARMAN_DEBIAN or $BARMAN_NEWEST" ;; esac
+case $base_comp in
+  gzip|bzip2|snappy|lz4) base_flags=("--$base_comp") ;;
+  none) base_flags=() ;;
+  *) die "--base-compression '$base_comp': gzip, bzip2, snappy, lz4 or none" ;;
+esac
+case $wal_comp in
+  gzip|bzip2|xz|zstd|lz4|snappy) wal_flags=("--$wal_comp") ;;
+  none) wal_flags=() ;;
+  *) die "--wal-compression '$wal_comp': gzip, bzip2, xz, zstd, lz4, snappy or none" ;;
+esac
+if [[ $barman == "$BARMAN_DEBIAN" ]]; then
+  # barman-cloud-backup --lz4 came in 3.18; barman-cloud-wal-archive --xz/--zstd/--lz4 in 3.12.
+  [[ $base_comp == lz4 ]] && die "barman-cloud-backup $barman has no --lz4 (3.18+)"
+  case $wal_comp in xz|zstd|lz4) die "barman-cloud-wal-archive $barman has no --$wal_comp (3.12+)" ;; esac
+fi
+[[ $pg_major =~ ^[0-9]+$ ]] || die "--pg-major '$pg_major': a PostgreSQL major version such as 15 or 17"
+case $shape in full) nbackups=2 ;; small) nbackups=1 ;; *) die "--shape '$shape': full or small" ;; esac
+
 require_root
 id postgres >/dev/null 2>&1 || die "no postgres user: run scripts/bootstrap.sh (it installs postgresql)"
+BARMAN_BIN_FOR_CASE=$(barman_bindir "$barman") \
+  || die "barman-cloud $barman is not installed (expected in $(barman_venv_dir "$barman")/bin or /usr/bin): run scripts/bootstrap.sh"
+PG_BIN_FOR_CASE=$(pg_bindir_for "$pg_major") \
+  || die "no PostgreSQL $pg_major binaries (neither /usr/lib/postgresql/$pg_major/bin nor the .tools toolset for 17): run scripts/bootstrap.sh"
 load_stack_env
-s3_tool ready >/dev/null 2>&1 \
-  || die "S3 endpoint $AWS_ENDPOINT_URL does not answer with the credentials in $ENV_FILE: run scripts/stack-up.sh"
-set_source_paths
+
+# One fixture build at a time: they share the source cluster's folder and port.
+mkdir -p "$RUN_DIR" "$FIXTURES_DIR"
+exec 8>"$RUN_DIR/fixture.lock"
+flock -w 900 8 || die "another scripts/make-fixture.sh holds $RUN_DIR/fixture.lock"
 
 PREFIX=${PITR_PREFIX:-}; PREFIX=${PREFIX#/}; PREFIX=${PREFIX%/}
-SERVER_PREFIX="${PREFIX:+$PREFIX/}$SERVER_NAME/"
+SERVER_PREFIX="${PREFIX:+$PREFIX/}$server/"
 ENDPOINT=${AWS_ENDPOINT_URL_S3:-$AWS_ENDPOINT_URL}
 DEST=$(s3_url)
-FIXTURE_LOG_DIR="$LOG_DIR/fixture"
+FIXTURE_OUT="$FIXTURES_DIR/$server.json"
+FIXTURE_LOG_DIR="$LOG_DIR/fixtures/$server"
+mkdir -p "$LOG_DIR/fixtures"
+params_json="$LOG_DIR/fixtures/$server.params.json"
+printf '{"barmanCloudVersion": "%s", "baseCompression": "%s", "walCompression": "%s", "pgMajor": %s, "shape": "%s"}\n' \
+  "$barman" "$base_comp" "$wal_comp" "$pg_major" "$shape" >"$params_json"
+case_text="server $server: barman-cloud $barman, base $base_comp, WAL $wal_comp, PostgreSQL $pg_major, shape $shape"
 
-if (( ! rebuild )) && [[ -s $FIXTURE_FILE ]]; then
-  # (a fixture from before restore points were recorded is rebuilt)
-  if grep -q '"restorePoints"' "$FIXTURE_FILE" && s3_tool has-fixture-backups "$FIXTURE_FILE"; then
-    cat "$FIXTURE_FILE"
-    say "ok: fixture up to date ($FIXTURE_FILE; its backups are in $DEST/$SERVER_NAME/). Use --rebuild to build it again."
+# link_default: .stack/fixture.json -> fixtures/pg.json (for readers of the old single-fixture path).
+link_default() {
+  if [[ $server == "$SERVER_NAME" ]]; then
+    ln -sfn "fixtures/$SERVER_NAME.json" "$STACK_DIR/fixture.json.tmp" && mv -Tf "$STACK_DIR/fixture.json.tmp" "$STACK_DIR/fixture.json"
+  fi
+}
+
+if (( ! rebuild )) && [[ -s $FIXTURE_OUT ]]; then
+  if s3_tool has-fixture-backups "$FIXTURE_OUT" "$params_json"; then
+    link_default
+    cat "$FIXTURE_OUT"
+    say "ok: fixture up to date ($FIXTURE_OUT; $case_text; its backups are in $DEST/$server/). Use --rebuild to build it again."
     exit 0
   fi
-  say "rebuilding: $FIXTURE_FILE names backups that are no longer in $DEST/$SERVER_NAME/"
+  say "rebuilding: $FIXTURE_OUT (other parameters, or its backups are no longer in $DEST/$server/)"
 fi
 
 t0=$(now_s)
-step() { say "[$(elapsed "$t0")s] $*"; }
+step() { say "[$server $(elapsed "$t0")s] $*"; }
 
 # ----- wipe ---------------------------------------------------------------------------------------------
+set_source_paths                      # PG_BIN: the binaries of the cluster there now, to stop it
 stop_source
-rm -rf "$SOURCE_DIR" "$FIXTURE_FILE" "$FIXTURE_LOG_DIR"
-s3_tool rm-prefix "$PITR_BUCKET" "$SERVER_PREFIX"
-mkdir -p "$SOURCE_DIR"
+# (also the check that S3 answers: a separate probe would cost another Python + boto3 start)
+s3_tool rm-prefix "$PITR_BUCKET" "$SERVER_PREFIX" \
+  || die "cannot empty $DEST/$server/ at $ENDPOINT with the credentials in $ENV_FILE: is the stack up (scripts/stack-up.sh)?"
+[[ $server == "$SERVER_NAME" ]] && rm -f "$STACK_DIR/fixture.json"
+rm -rf "$SOURCE_DIR" "$FIXTURE_OUT" "$FIXTURE_LOG_DIR"
+mkdir -p "$FIXTURE_LOG_DIR" "$SOURCE_DIR"
 if [[ $SOURCE_DIR != "$STACK_DIR/source" && -z ${PITR_SOURCE_DIR:-} ]]; then
   # see source_dir in lib.sh; the link is only for people looking for it
   ln -sfn "$SOURCE_DIR" "$STACK_DIR/source"
   warn "the postgres user cannot reach $STACK_DIR (a parent folder is not searchable), so the source cluster lives in $SOURCE_DIR (linked from $STACK_DIR/source)"
 fi
+# From here on: the case's PostgreSQL and barman-cloud (run_as_postgres puts both on PATH).
+PG_BIN=$PG_BIN_FOR_CASE
+BARMAN_BIN=$BARMAN_BIN_FOR_CASE
+step "$case_text"
 
 # ----- source cluster -------------------------------------------------------------------------------------
-step "initdb: $SOURCE_DATA (PostgreSQL $(basename "$(dirname "$PG_BIN")"), port $SOURCE_PORT)"
-new_source_cluster "$FIXTURE_LOG_DIR" "pitr fixture (scripts/make-fixture.sh)"
+step "initdb: $SOURCE_DATA (PostgreSQL $pg_major from $PG_BIN, port $SOURCE_PORT)"
+new_source_cluster "$FIXTURE_LOG_DIR" "pitr fixture $server (scripts/make-fixture.sh)"
 cat >>"$SOURCE_DATA/postgresql.conf" <<EOF
 wal_level = replica
 archive_mode = on
 archive_timeout = 0
-archive_command = 'barman-cloud-wal-archive --endpoint-url $ENDPOINT --gzip $DEST $SERVER_NAME %p'
+archive_command = '$BARMAN_BIN/barman-cloud-wal-archive --endpoint-url $ENDPOINT ${wal_flags[*]} $DEST $server %p'
 EOF
 
 # Check the archive destination first: a wrong endpoint or key would otherwise only show as a stuck archiver.
-run_as_postgres barman-cloud-wal-archive --endpoint-url "$ENDPOINT" --test "$DEST" "$SERVER_NAME" 000000010000000000000001 \
+run_as_postgres "$BARMAN_BIN/barman-cloud-wal-archive" --endpoint-url "$ENDPOINT" --test "$DEST" "$server" 000000010000000000000001 \
   >"$FIXTURE_LOG_DIR/archive-test.log" 2>&1 \
-  || { log_tail "$FIXTURE_LOG_DIR/archive-test.log"; die "barman-cloud-wal-archive cannot reach $DEST at $ENDPOINT"; }
+  || { log_tail "$FIXTURE_LOG_DIR/archive-test.log"; die "barman-cloud-wal-archive $barman cannot reach $DEST at $ENDPOINT"; }
 
 # The postmaster gets the AWS settings in its environment (run_as_postgres passes them) for archive_command.
 run_as_postgres pg_ctl -D "$SOURCE_DATA" -l "$SOURCE_LOG" -w -t 60 start >/dev/null \
   || { log_tail "$SOURCE_LOG"; die "the source PostgreSQL did not start; see $SOURCE_LOG"; }
 step "source PostgreSQL started on 127.0.0.1:$SOURCE_PORT (log $SOURCE_LOG)"
 
-run_as_postgres pgbench -i -s 3 -q >"$FIXTURE_LOG_DIR/pgbench.log" 2>&1 \
+scale=3; [[ $shape == small ]] && scale=1
+run_as_postgres pgbench -i -s "$scale" -q >"$FIXTURE_LOG_DIR/pgbench.log" 2>&1 \
   || { log_tail "$FIXTURE_LOG_DIR/pgbench.log"; die "pgbench -i failed"; }
 psql_source "create table markers (label text primary key, committed_at timestamptz not null, xid bigint not null default txid_current())"
-step "pgbench -i -s 3 done; table markers created"
+step "pgbench -i -s $scale done; table markers created"
 
 # marker LABEL: one row in its own transaction, stamped with the clock at the insert and its transaction id.
 marker() { psql_source "insert into markers (label, committed_at) values ('$1', clock_timestamp())"; }
 # switch_wal: close the current segment (so it gets archived); prints the name of the closed segment.
 switch_wal() { psql_source "select pg_walfile_name(pg_switch_wal())"; }
+# restore_point NAME: a named restore point; prints its LSN.
+restore_point() { psql_source "select pg_create_restore_point('$1')"; }
 
 # backup N: barman-cloud-backup as postgres (it reads PGDATA), credentials in its environment.
 backup() {
-  run_as_postgres barman-cloud-backup --endpoint-url "$ENDPOINT" --gzip --immediate-checkpoint \
-    --host "$SOURCE_RUN" --port "$SOURCE_PORT" "$DEST" "$SERVER_NAME" >"$FIXTURE_LOG_DIR/backup$1.log" 2>&1
+  run_as_postgres "$BARMAN_BIN/barman-cloud-backup" --endpoint-url "$ENDPOINT" "${base_flags[@]}" --immediate-checkpoint \
+    --host "$SOURCE_RUN" --port "$SOURCE_PORT" "$DEST" "$server" >"$FIXTURE_LOG_DIR/backup$1.log" 2>&1
 }
-backup_failed() { log_tail "$FIXTURE_LOG_DIR/backup$1.log"; die "barman-cloud-backup (backup $1) failed; see $FIXTURE_LOG_DIR/backup$1.log"; }
+backup_failed() { log_tail "$FIXTURE_LOG_DIR/backup$1.log"; die "barman-cloud-backup $barman (backup $1) failed; see $FIXTURE_LOG_DIR/backup$1.log"; }
 
 # wait_archived SEGMENT: until the archiver has archived SEGMENT and nothing is left waiting (.ready).
 wait_archived() {
@@ -106,54 +193,69 @@ wait_archived() {
       log_tail "$SOURCE_LOG"
       die "WAL $seg not archived after 120 s (last archived: ${last:-none}, failures: $failed); see $SOURCE_LOG"
     fi
-    sleep 0.5
+    sleep 0.2
   done
 }
 
 # ----- markers and backups -----------------------------------------------------------------------------
-marker before-b1-1; sleep 1
-marker before-b1-2
-switch_wal >/dev/null
-step "markers before-b1-*; backup 1 running"
-backup 1 || backup_failed 1
-step "backup 1 done"
+if [[ $shape == full ]]; then
+  marker before-b1-1; sleep 1
+  marker before-b1-2
+  switch_wal >/dev/null
+  step "markers before-b1-*; backup 1 running"
+  backup 1 || backup_failed 1
+  step "backup 1 done"
 
-for i in 1 2 3; do
+  for i in 1 2 3; do
+    sleep 1
+    marker "after-b1-$i"
+    if (( i == 2 )); then switch_wal >/dev/null; fi
+  done
+  step "markers after-b1-1..3; backup 2 running with markers during-b2-* every 0.3 s"
   sleep 1
-  marker "after-b1-$i"
-  if (( i == 2 )); then switch_wal >/dev/null; fi
-done
-step "markers after-b1-1..3; backup 2 running with markers during-b2-* every 0.3 s"
-sleep 1
-backup 2 &
-backup_pid=$!
-n=0
-while kill -0 "$backup_pid" 2>/dev/null; do
-  n=$(( n + 1 ))
-  marker "during-b2-$n"
-  sleep 0.3
-done
-wait "$backup_pid" || backup_failed 2
-step "backup 2 done ($n during-b2 markers)"
+  backup 2 &
+  backup_pid=$!
+  n=0
+  while kill -0 "$backup_pid" 2>/dev/null; do
+    n=$(( n + 1 ))
+    marker "during-b2-$n"
+    sleep 0.3
+  done
+  wait "$backup_pid" || backup_failed 2
+  step "backup 2 done ($n during-b2 markers)"
 
-for i in 1 2 3; do
+  for i in 1 2 3; do
+    sleep 1
+    marker "after-b2-$i"
+    # A named restore point right after after-b2-1, for --target-name and --target-lsn restores.
+    if (( i == 1 )); then restore_point_name=after-b2-1; restore_point_lsn=$(restore_point "$restore_point_name"); fi
+    if (( i == 2 )); then switch_wal >/dev/null; fi
+  done
   sleep 1
-  marker "after-b2-$i"
-  # A named restore point right after after-b2-1, for --target-name and --target-lsn restores.
-  if (( i == 1 )); then restore_point_lsn=$(psql_source "select pg_create_restore_point('after-b2-1')"); fi
-  if (( i == 2 )); then switch_wal >/dev/null; fi
-done
-sleep 1
-marker tail
-last_seg=$(switch_wal)
-step "markers after-b2-1..3 and tail; waiting for WAL up to $last_seg to be archived"
+  marker tail
+  last_seg=$(switch_wal)
+  step "markers after-b2-1..3 and tail; waiting for WAL up to $last_seg to be archived"
+else
+  marker before-b1-1
+  step "marker before-b1-1; backup 1 running"
+  backup 1 || backup_failed 1
+  step "backup 1 done"
+  for i in 1 2 3; do
+    (( i == 1 )) || sleep 1
+    marker "after-b1-$i"
+    # A named restore point right after after-b1-2, for --target-name and --target-lsn restores.
+    if (( i == 2 )); then restore_point_name=after-b1-2; restore_point_lsn=$(restore_point "$restore_point_name"); fi
+  done
+  last_seg=$(switch_wal)
+  step "markers after-b1-1..3, restore point $restore_point_name; waiting for WAL up to $last_seg to be archived"
+fi
 wait_archived "$last_seg"
 
 marker_json="$FIXTURE_LOG_DIR/markers.json"
 psql_source "select coalesce(json_agg(json_build_object('label', label, 'committedAt',
     to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), 'xid', xid::text) order by committed_at), '[]')
   from markers" >"$marker_json"
-printf '[{"name": "after-b2-1", "lsn": "%s"}]\n' "$restore_point_lsn" >"$FIXTURE_LOG_DIR/restore-points.json"
+printf '[{"name": "%s", "lsn": "%s"}]\n' "$restore_point_name" "$restore_point_lsn" >"$FIXTURE_LOG_DIR/restore-points.json"
 
 # A clean shutdown switches and archives the last segment too.
 stop_source
@@ -161,6 +263,8 @@ leftover=$(find "$SOURCE_DATA/pg_wal/archive_status" -name '*.ready' | wc -l)
 (( leftover == 0 )) || die "$leftover WAL file(s) were not archived before the source stopped; see $SOURCE_LOG"
 step "source stopped; all WAL archived"
 
-# ----- fixture.json -------------------------------------------------------------------------------------
-s3_tool write-fixture "$PITR_BUCKET" "$PREFIX" "$SERVER_NAME" "$marker_json" "$FIXTURE_FILE" "$FIXTURE_LOG_DIR/restore-points.json"
-step "wrote $FIXTURE_FILE"
+# ----- the fixture json -------------------------------------------------------------------------------
+s3_tool write-fixture "$PITR_BUCKET" "$PREFIX" "$server" "$marker_json" "$FIXTURE_OUT" \
+  "$FIXTURE_LOG_DIR/restore-points.json" "$params_json" "$nbackups"
+link_default
+step "wrote $FIXTURE_OUT"

@@ -1,9 +1,10 @@
-// The real barman-cloud fixture made by scripts/make-fixture.sh, and targets derived from its
-// marker rows (each committed about a second after the one before).
+// The real barman-cloud fixtures made by scripts/make-fixture.sh (.stack/fixtures/<server>.json: the
+// default `pg` and the compatibility matrix of scripts/fixture-matrix.txt), and targets derived from
+// their marker rows (each committed about a second after the one before).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromEpochMicros, parseOffsetTimestamp, toEpochMicros, type UtcMicros } from '../../src/core/timestamp';
-import { STACK_DIR } from './stack-env';
+import { REPO_ROOT, STACK_DIR } from './stack-env';
 
 export interface FixtureBackup {
   id: string;
@@ -25,8 +26,26 @@ export interface RestorePoint {
   lsn: string;
 }
 
-export interface Fixture {
+export type BaseCompression = 'gzip' | 'bzip2' | 'snappy' | 'lz4' | 'none';
+export type WalCompression = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'lz4' | 'snappy' | 'none';
+/**
+ * full: two backups, markers before-b1-*, after-b1-1..3, during-b2-*, after-b2-1..3, tail; restore point
+ * after-b2-1. small: marker before-b1-1, one backup, markers after-b1-1..3; restore point after-b1-2.
+ */
+export type FixtureShape = 'full' | 'small';
+
+/** The parameters of a fixture: what wrote it (one line of scripts/fixture-matrix.txt). */
+export interface FixtureCase {
   server: string;
+  /** The barman-cloud version that wrote the backups and archived the WAL: '3.4' (Debian's) or '3.19.1'. */
+  barmanCloudVersion: string;
+  baseCompression: BaseCompression;
+  walCompression: WalCompression;
+  pgMajor: number;
+  shape: FixtureShape;
+}
+
+export interface Fixture extends FixtureCase {
   bucket: string;
   prefix: string;
   backups: FixtureBackup[];
@@ -34,9 +53,14 @@ export interface Fixture {
   restorePoints: RestorePoint[];
 }
 
-export function loadFixture(): Fixture {
-  const file = join(STACK_DIR, 'fixture.json');
-  if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run fixture\` (after \`npm run stack:up\`)`);
+/** The fixture of a server folder, .stack/fixtures/<server>.json (default: the `pg` fixture). */
+export function loadFixture(server = 'pg'): Fixture {
+  const file = join(STACK_DIR, 'fixtures', `${server}.json`);
+  if (!existsSync(file)) {
+    throw new Error(
+      `${file} is missing: run \`npm run fixture\`${server === 'pg' ? '' : ` with the parameters of '${server}' in scripts/fixture-matrix.txt`} (after \`npm run stack:up\`), or \`npm test\``,
+    );
+  }
   const raw = JSON.parse(readFileSync(file, 'utf8')) as Fixture;
   return {
     ...raw,
@@ -44,6 +68,27 @@ export function loadFixture(): Fixture {
     markers: raw.markers.map((m) => ({ label: m.label, committedAt: utc(m.committedAt), xid: m.xid })),
     restorePoints: raw.restorePoints ?? [],
   };
+}
+
+/** The cases of scripts/fixture-matrix.txt (which scripts/test.sh builds before mocha), in file order. */
+export function fixtureMatrix(): FixtureCase[] {
+  const file = join(REPO_ROOT, 'scripts', 'fixture-matrix.txt');
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const [server, barmanCloudVersion, baseCompression, walCompression, pgMajor, shape, ...rest] = line.split(/\s+/);
+      if (!shape || rest.length) throw new Error(`${file}: malformed line '${line}'`);
+      return {
+        server,
+        barmanCloudVersion,
+        baseCompression: baseCompression as BaseCompression,
+        walCompression: walCompression as WalCompression,
+        pgMajor: Number(pgMajor),
+        shape: shape as FixtureShape,
+      };
+    });
 }
 
 export function utc(text: string): UtcMicros {
