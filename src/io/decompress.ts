@@ -10,6 +10,13 @@ import { asDiskFull } from './disk-full';
 import { DecompressorFailedError, startDecompressor, type DecompressorOptions, type ExternalCodec } from './external-decompressor';
 
 /**
+ * Read and inflate in 1 MiB pieces, not the streams' 64 KiB and zlib's 16 KiB defaults: a 16 MiB segment
+ * of pgbench WAL gunzipped in 147 ms with those and in 46-65 ms with these (bench/codec-speed.js, the
+ * same machine and hour), as tar-extract's gunzip found before.
+ */
+const CHUNK_BYTES = 1024 * 1024;
+
+/**
  * Decompresses `source` into `target`. Data that does not decompress gives a {@link CorruptCompressedFileError};
  * a missing decompressor a ToolMissingError naming its package; a full disk a DiskFullError naming `target`.
  * `options.path` is where the decompressors are looked up (default: this process's PATH).
@@ -27,7 +34,7 @@ export async function decompressFile(
         await copyFile(source, target);
         return;
       case 'gzip':
-        await pipeline(createReadStream(source), createGunzip(), createWriteStream(target), { signal });
+        await pipeline(createReadStream(source, { highWaterMark: CHUNK_BYTES }), createGunzip({ chunkSize: CHUNK_BYTES }), createWriteStream(target), { signal });
         return;
       default:
         await decompressExternally(source, target, compression, { ...options, signal });
@@ -44,7 +51,7 @@ async function decompressExternally(source: string, target: string, codec: Exter
   const { signal } = options;
   const tool = startDecompressor(codec, options);
   const [feed, drain, exit] = await Promise.allSettled([
-    pipeline(createReadStream(source), tool.stdin, { signal }),
+    pipeline(createReadStream(source, { highWaterMark: CHUNK_BYTES }), tool.stdin, { signal }),
     pipeline(tool.stdout, createWriteStream(target), { signal }),
     tool.exited,
   ]);
