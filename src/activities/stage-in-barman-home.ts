@@ -1,4 +1,5 @@
 import { readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { backupInfoForBarman } from '../core/backup-info-for-barman';
 import { barmanReadsEverywhere } from '../core/compression-magic';
@@ -63,28 +64,44 @@ async function writeBackupInfoFor(setup: BarmanSetup, layout: WorkDirLayout, bac
   await rename(`${target}.pitr-tmp`, target);
 }
 
+const PLAIN_SUFFIX = '.pitr-plain';
+
+/** Decompressions run side by side: each is one external process, mostly waiting on the others' CPU. */
+const DECOMPRESS_CONCURRENCY = Math.max(2, availableParallelism());
+
 async function prepareWal(dir: string, signal?: AbortSignal): Promise<StagedWal> {
-  const staged: StagedWal = { walFiles: 0, decompressed: 0 };
+  const files = await walFiles(dir);
+  let decompressed = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      signal?.throwIfAborted();
+      const path = files[next++]!;
+      if (await decompressUnlessBarmanReads(path, signal)) decompressed += 1;
+      await utimes(path, NEUTRAL_WAL_MTIME_SECONDS, NEUTRAL_WAL_MTIME_SECONDS);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DECOMPRESS_CONCURRENCY, files.length) }, worker));
+  return { walFiles: files.length, decompressed };
+}
+
+async function walFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      const inner = await prepareWal(path, signal);
-      staged.walFiles += inner.walFiles;
-      staged.decompressed += inner.decompressed;
-    } else if (entry.isFile() && !entry.name.endsWith('.pitr-plain')) {
-      if (await decompressUnlessBarmanReads(path, signal)) staged.decompressed += 1;
-      await utimes(path, NEUTRAL_WAL_MTIME_SECONDS, NEUTRAL_WAL_MTIME_SECONDS);
-      staged.walFiles += 1;
-    }
+    if (entry.isDirectory()) files.push(...(await walFiles(path)));
+    // A half-written decompression of an interrupted attempt (this restore's own) is redone.
+    else if (entry.name.endsWith(PLAIN_SUFFIX)) await rm(path, { force: true });
+    else if (entry.isFile()) files.push(path);
   }
-  return staged;
+  return files;
 }
 
 /** Replaces an xz, zstd, lz4 or snappy file by its plain content (gzip and bzip2 are left to Barman). */
 async function decompressUnlessBarmanReads(path: string, signal?: AbortSignal): Promise<boolean> {
   const compression = await fileCompression(path);
   if (barmanReadsEverywhere(compression)) return false;
-  const plain = `${path}.pitr-plain`;
+  const plain = `${path}${PLAIN_SUFFIX}`;
   try {
     await decompressFile(path, plain, compression, signal);
     await rename(plain, path);
