@@ -2,7 +2,8 @@
 # extras, pinned in scripts/barman-requirements.txt), the PostgreSQL server binaries of one major version
 # (build argument PG_MAJOR, from the PostgreSQL project's apt repository), pg_waldump, rsync, `file`
 # (Barman 3.14+ runs it on every WAL file) and the decompressors the worker uses for WAL Barman cannot
-# read everywhere (xz-utils, zstd, lz4, python3-snappy).
+# read everywhere (xz-utils, zstd, lz4, python3-snappy with python3-crc32c: Debian 12's python3-snappy
+# cannot check snappy CRCs on Python 3.11 by itself).
 #   docker build --build-arg PG_MAJOR=16 -t pitr-worker .
 # One image serves backups of one major: build one per major, or install more majors and set
 # PITR_PG_BIN_DIR_<major> for each.
@@ -12,7 +13,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates gnupg postgresql-common \
  && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      "postgresql-${PG_MAJOR}" rsync file bzip2 xz-utils zstd lz4 python3-snappy \
+      "postgresql-${PG_MAJOR}" rsync file bzip2 xz-utils zstd lz4 python3-snappy python3-crc32c \
       python3-venv python3-dev libpq-dev gcc \
  && rm -rf /var/lib/apt/lists/*
 COPY scripts/barman-requirements.txt scripts/barman-build-constraints.txt /opt/barman-requirements/

@@ -33,7 +33,7 @@ describe('docker-compose.yml', () => {
     const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
     assert.match(dockerfile, /^ARG PG_MAJOR=\d+$/m);
     assert.match(dockerfile, /"postgresql-\$\{PG_MAJOR\}"/);
-    for (const pkg of ['file', 'rsync', 'bzip2', 'xz-utils', 'zstd', 'lz4', 'python3-snappy']) assert.match(dockerfile, new RegExp(`\\s${pkg}\\s`), pkg);
+    for (const pkg of ['file', 'rsync', 'bzip2', 'xz-utils', 'zstd', 'lz4', 'python3-snappy', 'python3-crc32c']) assert.match(dockerfile, new RegExp(`\\s${pkg}\\s`), pkg);
     // Barman from the same pinned requirements the bootstrap installs, and the worker pointed at it.
     assert.match(dockerfile, /COPY scripts\/barman-requirements.txt/);
     assert.match(dockerfile, /pip install --no-cache-dir -r \/opt\/barman-requirements\/barman-requirements.txt/);
