@@ -12,6 +12,7 @@ import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand } from '@aws-s
 import { randomBytes } from 'node:crypto';
 import { restoreWorkDir } from '../../src/activities/deps';
 import { parseWalKey, serverPrefix } from '../../src/core/s3-layout';
+import { segmentFromIndex, segmentIndex } from '../../src/core/wal-names';
 import { createS3Client } from '../../src/io/s3-client';
 import { listAll } from '../../src/io/s3-listing';
 import { addMicros, parseOffsetTimestamp, type UtcMicros } from '../../src/core/timestamp';
@@ -124,8 +125,14 @@ describe('operator commands: backups, plan, list (real stack, pitr CLI)', functi
       const server = `ops-gap-${randomBytes(4).toString('hex')}`;
       const source = serverPrefix(fixture.prefix, fixture.server);
       const target = serverPrefix(fixture.prefix, server);
-      // Both backup.info files and the WAL from the older backup on, without segments 6 and 9.
-      const missing = ['000000010000000000000006', '000000010000000000000009'];
+      // Both backup.info files and the WAL from the older backup on, without two segments: the one just
+      // before the newer backup begins, and the second after it ends (the one between holds the after-b2
+      // markers). Where the backups begin varies from one fixture build to the next.
+      const size = 16 * 1024 * 1024;
+      const at = (name: string, offset: number) => segmentFromIndex(1, segmentIndex(name, size) + offset, size);
+      const [older, newer] = fixture.backups;
+      const missing = [at(newer!.beginWal, -1), at(newer!.endWal, 2)];
+      assert.ok(missing[0]! > older!.endWal, `the fixture leaves a segment between backup ${older!.id} (ends in ${older!.endWal}) and ${newer!.id} (begins in ${newer!.beginWal})`);
       const copied = (await listAll(s3, fixture.bucket, source)).filter((o) => {
         if (o.key.endsWith('/backup.info')) return true;
         const wal = parseWalKey(o.key);
@@ -141,8 +148,8 @@ describe('operator commands: backups, plan, list (real stack, pitr CLI)', functi
         assert.deepEqual(
           timeline.gaps.map((g: { firstMissing: string; after: string }) => [g.firstMissing, g.after]),
           [
-            [missing[0], '000000010000000000000005'],
-            [missing[1], '000000010000000000000008'],
+            [missing[0], at(missing[0]!, -1)],
+            [missing[1], at(missing[1]!, -1)],
           ],
         );
         assert.deepEqual(
@@ -151,12 +158,12 @@ describe('operator commands: backups, plan, list (real stack, pitr CLI)', functi
           'one window per unbroken run of WAL with a backup in it',
         );
         assert.ok(timeline.windows[0].to < timeline.windows[1].from, 'the first window ends before the hole');
-        assert.match(timeline.notes.join('\n'), /no completed backup begins in the WAL 00000001000000000000000A/);
+        assert.match(timeline.notes.join('\n'), new RegExp(`no completed backup begins in the WAL ${at(missing[1]!, 1)}`));
 
         const text = await pitr(['backups', '--server', server]);
         assert.equal(text.code, 0, text.stderr);
-        assert.match(text.stdout, /WAL gap: missing 000000010000000000000006, after 000000010000000000000005; the archive resumes at 000000010000000000000007/);
-        assert.match(text.stdout, /WAL gap: missing 000000010000000000000009, after 000000010000000000000008/);
+        assert.ok(text.stdout.includes(`WAL gap: missing ${missing[0]}, after ${at(missing[0]!, -1)}; the archive resumes at ${newer!.beginWal}`), text.stdout);
+        assert.ok(text.stdout.includes(`WAL gap: missing ${missing[1]}, after ${at(missing[1]!, -1)}`), text.stdout);
       } finally {
         const keys = (await listAll(s3, fixture.bucket, target)).map((o) => ({ Key: o.key }));
         if (keys.length > 0) await s3.send(new DeleteObjectsCommand({ Bucket: fixture.bucket, Delete: { Objects: keys, Quiet: true } }));

@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readRestoreStatus } from '../../src/cli/restore-status';
 import { restoreWorkDir } from '../../src/activities/deps';
+import { detectBarman } from '../../src/io/barman';
+import { loadWorkerSettings } from '../../src/settings';
 import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { queryRestoredMarkers } from '../support/restored-cluster';
-import { REPO_ROOT } from '../support/stack-env';
+import { REPO_ROOT, requireStackEnv } from '../support/stack-env';
 import { waitFor } from '../support/workflow-history';
 
 const run = promisify(execFile);
@@ -24,26 +26,45 @@ function pitr(...args: string[]) {
   );
 }
 
-/** Puts a directory in front of PATH for the in-process worker, for the duration of `body`. */
-async function withPath<T>(dir: string, body: () => Promise<T>): Promise<T> {
-  const saved = process.env.PATH;
-  process.env.PATH = `${dir}:${saved}`;
-  try {
-    return await body();
-  } finally {
-    process.env.PATH = saved;
-  }
+/**
+ * A barman the tests can break or slow down: a wrapper around the stack's real one (PITR_BARMAN_BIN),
+ * whose behaviour is switched by flag files beside it. `broken`: rebuild-xlogdb fails. `slow`: recover
+ * starts 60 s late (a window in which the destination is taken and barman runs).
+ */
+async function writeBarmanWrapper(dir: string, real: string): Promise<string> {
+  const wrapper = join(dir, 'barman');
+  await writeFile(
+    wrapper,
+    [
+      '#!/bin/bash',
+      `here=${JSON.stringify(dir)}`,
+      'if [[ -e $here/broken && " $* " == *" rebuild-xlogdb "* ]]; then echo "ERROR: barman configuration damaged (test)" >&2; exit 1; fi',
+      `if [[ -e $here/slow && " $* " == *" recover "* ]]; then`,
+      "  trap 'kill $child 2>/dev/null; exit 143' TERM INT",
+      '  sleep 60 & child=$!',
+      '  wait $child',
+      'fi',
+      `exec ${JSON.stringify(real)} "$@"`,
+      '',
+    ].join('\n'),
+  );
+  await chmod(wrapper, 0o755);
+  return wrapper;
 }
-
 
 describe('resume and cancel (real stack, pitr CLI)', function () {
   this.timeout(300_000);
   let harness: RestoreHarness;
   let tools: string;
 
+  let wrapper: string;
+  let realBarman: string;
+
   before(async () => {
-    harness = await openRestoreHarness();
     tools = await mkdtemp(join(tmpdir(), 'pitr-tools-'));
+    realBarman = loadWorkerSettings(requireStackEnv().env).barmanBin;
+    wrapper = await writeBarmanWrapper(tools, realBarman);
+    harness = await openRestoreHarness({ settings: { barmanBin: wrapper } });
   });
 
   after(async () => {
@@ -55,17 +76,11 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
     const { fixture } = harness;
     const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
     const input = harness.inputFor(target);
-    // A host whose barman is broken (a wrapper that fails rebuild-xlogdb), found only after the transfers.
-    const broken = join(tools, 'broken-barman');
-    await mkdir(broken, { recursive: true });
-    await writeFile(
-      join(broken, 'barman'),
-      `#!/bin/bash\nif [[ " $* " == *" rebuild-xlogdb "* ]]; then echo "ERROR: barman configuration damaged (test)" >&2; exit 1; fi\nexec /usr/bin/barman "$@"\n`,
-    );
-    await chmod(join(broken, 'barman'), 0o755);
-    const failure = await withPath(broken, () => harness.expectFailure(input));
+    // A host whose barman is broken (rebuild-xlogdb fails), found only after the transfers.
+    await writeFile(join(tools, 'broken'), '');
+    const failure = await harness.expectFailure(input).finally(() => rm(join(tools, 'broken')));
     assert.equal(failure.type, 'BarmanFailed');
-    assert.match(failure.message, /barman rebuild-xlogdb failed.*configuration damaged/s);
+    assert.match(failure.message, /barman [\d.]+ rebuild-xlogdb failed.*configuration damaged/s);
 
     const id = `pitr:${fixture.server}:${input.destination}`;
     const resumed = await pitr('resume', id, '--wait');
@@ -108,33 +123,33 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
     const { fixture } = harness;
     const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
     // Real barman, whose recover starts late: a window in which the destination is taken and barman runs.
-    const slow = join(tools, 'slow-barman');
-    await mkdir(slow, { recursive: true });
-    await writeFile(
-      join(slow, 'barman'),
-      `#!/bin/bash\nif [[ " $* " == *" recover "* ]]; then\n  trap 'kill $child 2>/dev/null; exit 143' TERM INT\n  sleep 60 & child=$!\n  wait $child\nfi\nexec /usr/bin/barman "$@"\n`,
-    );
-    await chmod(join(slow, 'barman'), 0o755);
+    await writeFile(join(tools, 'slow'), '');
+    const { xlogdbFileName, gzipIsExternalProcess } = await detectBarman(realBarman);
     const destination = harness.newDestination();
     await mkdir(destination, { recursive: true });
     await writeFile(join(destination, 'keep.txt'), 'mine');
     const input = harness.inputFor(target, destination, { force: true });
     const workDir = restoreWorkDir({ workRoot: harness.settings.workRoot } as never, input).root;
 
-    await withPath(slow, async () => {
+    try {
       const handle = await harness.start(input);
       await waitFor('the restore to reach barman recover', 60_000, async () => (await readRestoreStatus(handle)).phase === 'Recover');
-      await waitFor('the slow barman to start', 60_000, async () => (await pgrepCount(join(slow, 'barman'))) > 0);
+      await waitFor('the slow barman to start', 60_000, async () => (await pgrepCount(wrapper)) > 0);
       assert.deepEqual(await readdir(destination), [], 'recover has taken the destination, moving the old content aside');
-      // What barman recover was handed: every staged segment catalogued for in-process gunzip (see core/xlogdb).
-      const catalogue = (await readFile(join(workDir, 'home', fixture.server, 'wals', 'xlog.db'), 'utf8')).trim().split('\n');
+      // What barman recover was handed: every staged segment catalogued in this Barman's catalogue, for
+      // in-process gunzip (before 3.16 'pygzip', see core/xlogdb; from 3.16 'gzip' is in-process).
+      const file = join(workDir, 'home', fixture.server, 'wals', xlogdbFileName(fixture.server));
+      const catalogue = (await readFile(file, 'utf8')).trim().split('\n');
       const segments = catalogue.filter((line) => /^[0-9A-F]{24}\t/.test(line));
-      assert.ok(segments.length > 0 && segments.every((line) => line.endsWith('\tpygzip')), `xlog.db: ${catalogue.join(' | ')}`);
+      const inProcess = gzipIsExternalProcess ? 'pygzip' : 'gzip';
+      assert.ok(segments.length > 0 && segments.every((line) => line.split('\t')[3] === inProcess), `${file}: ${catalogue.join(' | ')}`);
       const cancelled = await pitr('cancel', handle.workflowId, '--wait', '--json');
       assert.equal(cancelled.code, 0, cancelled.stderr);
       assert.deepEqual(JSON.parse(cancelled.stdout), { id: handle.workflowId, status: 'CANCELLED' });
-    });
-    assert.equal(await pgrepCount(join(slow, 'barman')), 0, 'the barman child process is killed');
+    } finally {
+      await rm(join(tools, 'slow'), { force: true });
+    }
+    assert.equal(await pgrepCount(wrapper), 0, 'the barman child process is killed');
     assert.ok(!existsSync(workDir), `the staging area ${workDir} is removed`);
     assert.deepEqual(await readdir(destination), ['keep.txt'], 'the destination holds exactly what it held before');
     assert.equal(await readFile(join(destination, 'keep.txt'), 'utf8'), 'mine');
