@@ -50,6 +50,8 @@ def machine():
         "kernel": platform.release(),
         "pg": sh("ls /usr/lib/postgresql | sort -n | tail -1"),
         "barman": sh("barman --version 2>/dev/null | head -1 | cut -d' ' -f1"),
+        # the Barman the pitr worker runs (PITR_BARMAN_BIN, from .stack/env); the manual procedure runs `barman` on PATH
+        "workerBarman": sh("\"${PITR_BARMAN_BIN:-barman}\" --version 2>/dev/null | head -1 | cut -d' ' -f1"),
         "aws": sh("/usr/bin/aws --version 2>&1 | cut -d' ' -f1"),
         "node": sh("node --version"),
         "git": sh("cd %s && git rev-parse --short HEAD 2>/dev/null" % os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
@@ -244,7 +246,7 @@ Code of (c): {code}, compiled into a private snapshot (bench/work/snapshot{suffi
 ## Machine
 
 - {mach['cpus']} vCPUs ({mach['cpu']}), {mach['memory']} RAM, disk `{mach['disk']}` (source, type, size, free), Linux {mach['kernel']}
-- PostgreSQL {mach['pg']}, Barman {mach['barman']}, {mach['aws']}, Node {mach['node']}; S3 is versitygw on loopback (127.0.0.1:7070), Temporal dev server on the same machine
+- PostgreSQL {mach['pg']}, Barman {mach['barman']} for the manual procedure and {mach.get('workerBarman', mach['barman'])} in the pitr worker (`PITR_BARMAN_BIN`), {mach['aws']}, Node {mach['node']}; S3 is versitygw on loopback (127.0.0.1:7070), Temporal dev server on the same machine
 - **Load average (1/5/15 min): {' '.join(invocation['loadStart'])} at the start, {' '.join(invocation.get('loadEnd', ['?']))} at the end.**
   The load includes the benchmark's own work (up to about 2 on these 2 vCPUs); anything else running at the same time adds
   noise, and the runs alternate so that each method sees the same background on average.

@@ -49,6 +49,9 @@ check_file xz-utils /usr/bin/xz
 check_file zstd /usr/bin/zstd
 check_file lz4 /usr/bin/lz4
 check_file python3-snappy /usr/lib/python3/dist-packages/snappy/__init__.py
+# Debian 12's python3-snappy cannot compute snappy's CRC-32C on Python 3.11 (python-snappy#97): the worker's
+# snappy decoder takes python3-crc32c's instead (src/io/external-decompressor.ts).
+if "$SYS_PYTHON" -c 'import crc32c' 2>/dev/null; then pkg_ok python3-crc32c crc32c; else missing+=(python3-crc32c); fi
 check_file file /usr/bin/file
 py_ver=$("$SYS_PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)
 check_file python3-venv "/usr/lib/python$py_ver/ensurepip/__init__.py"
