@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { assertShellSafeDestination } from '../core/destination-name';
 import { formatBytes } from '../core/report-format';
 import type { SpaceCheck } from '../core/restore-space';
 import { assessSpace } from '../io/restore-dry-run';
@@ -17,6 +18,8 @@ import { reportProgress } from './progress';
 export function planRestoreActivity(deps: ActivityDeps) {
   return async (input: RestoreInput): Promise<RestorePlan> => {
     return adaptFailures(async () => {
+      // Scripts start restores without the CLI: the name is checked here too, before anything else.
+      assertShellSafeDestination(input.destination);
       const layout = restoreWorkDir(deps, input);
       // A resumed restore finds its own partial output in the destination: recover clears that, nothing else.
       if (!(await isClaimed(input.destination, layout.claimFile))) {

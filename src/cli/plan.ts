@@ -13,6 +13,7 @@ import type { PlannerDeps } from '../io/restore-planner';
 import { loadWorkerSettings, pgBinDir, settingsEnvironment, type WorkerSettings } from '../settings';
 import { formatBytes } from '../core/report-format';
 import { UsageError } from './usage-error';
+import { UnsafeDestinationNameError, unsafeDestinationCharacters } from '../core/destination-name';
 
 export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME --dest DIR [--backup-id ID] [--bucket B] [--prefix P] [--json]
       dry run of a restore: backup and why, WAL range, bytes to fetch, disk needed vs free, reachability.
@@ -73,6 +74,8 @@ export async function runPlan(argv: string[]): Promise<number> {
   const server = required(values.server, '--server');
   const targetInput = required(values['target-time'], '--target-time');
   const destination = resolve(required(values.dest, '--dest'));
+  const unsafe = unsafeDestinationCharacters(destination);
+  if (unsafe.length > 0) throw new UsageError(new UnsafeDestinationNameError(destination, unsafe).message);
   const bucket = values.bucket ?? settings.bucket;
   if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
   const prefix = values.prefix ?? settings.prefix;

@@ -1,13 +1,15 @@
 // A PostgreSQL server started privately on a restored data directory: own port, own socket
 // directory, loopback only, so it can never collide with (or be reached as) the production server.
-// `pg_ctl -w start` returning 0 proves nothing about recovery: we poll until replay is paused at the
+// A started server proves nothing about recovery: we poll until replay is paused at the
 // target, the server was promoted, or the postmaster died.
-import { mkdtemp, readFile, rm, chown } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { chown, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FailureTypes, RestoreError } from '../shared';
-import { lastLines, runCommand } from './run-command';
+import { asUserCommand, childEnvironment, lastLines, resolveTool, runCommand } from './run-command';
 import { userIds } from './user-ids';
 
 export interface PostgresInstance {
@@ -44,19 +46,38 @@ export async function startPostgres(options: { pgBinDir: string; dataDir: string
   const { uid, gid } = await userIds(options.user);
   await chown(socketDir, uid, gid);
   const instance: PostgresInstance = { ...options, port, socketDir };
-  // pg_ctl hands -o to a shell: quote the only free-form value, the socket path we just made.
-  const serverOptions = `-p ${port} -k '${socketDir}' -c listen_addresses=127.0.0.1 -c archive_mode=off`;
-  // -W: do not wait; waitForRecoveryEnd judges the outcome (and reads the log when it dies).
-  const started = await runCommand(join(options.pgBinDir, 'pg_ctl'), ['-D', options.dataDir, '-l', options.logFile, '-o', serverOptions, '-W', 'start'], {
-    asUser: options.user,
-    signal: options.signal,
-    allowFailure: true,
-  });
-  if (started.exitCode !== 0) {
+  try {
+    await spawnPostmaster(instance, uid, gid);
+  } catch (err) {
     await rm(socketDir, { recursive: true, force: true });
-    throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL did not start on ${options.dataDir}: ${lastLines(started.stderr || started.stdout, 3)} ${await fatalLines(options.logFile)}`);
+    throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL did not start on ${options.dataDir}: ${(err as Error).message} ${await fatalLines(options.logFile)}`);
   }
   return instance;
+}
+
+/**
+ * The postmaster itself, started detached as the user with an argument array. Not `pg_ctl start`: it
+ * runs postgres through `sh -c` with the data directory, the log file and -o inside a command string,
+ * so a destination named `$(...)` would run a command as that user. The log is opened here without
+ * following a symlink (it sits in a tree the user owns) and handed to the postmaster as its output.
+ * Whether it started, and how recovery went, is judged by waitForRecoveryEnd, as with `pg_ctl -W`.
+ */
+async function spawnPostmaster(instance: PostgresInstance, uid: number, gid: number): Promise<void> {
+  const log = await open(instance.logFile, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o600);
+  try {
+    await log.chown(uid, gid);
+    const args = ['-D', instance.dataDir, '-p', String(instance.port), '-k', instance.socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'archive_mode=off'];
+    const postgres = resolveTool(join(instance.pgBinDir, 'postgres'));
+    const [file, argv] = asUserCommand(instance.user, postgres, args);
+    const child = spawn(file, argv, { detached: true, stdio: ['ignore', log.fd, log.fd], env: childEnvironment(), cwd: '/' });
+    await new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('spawn', resolve);
+    });
+    child.unref();
+  } finally {
+    await log.close();
+  }
 }
 
 export async function queryPostgres(instance: PostgresInstance, sql: string, signal?: AbortSignal): Promise<string> {

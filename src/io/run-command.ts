@@ -72,14 +72,34 @@ export function resolveTool(tool: string, path = process.env.PATH ?? '', detail?
   throw new ToolMissingError(tool, bare ? path : undefined, detail);
 }
 
+/**
+ * Variables a child process may inherit from the worker: what locates tools and sets the language and time
+ * zone. Nothing else, so S3 keys, Temporal API keys or anything else the worker holds never reach barman,
+ * rsync, PostgreSQL or a decompressor (whose environment its user can read in /proc/PID/environ).
+ */
+const INHERITED_VARIABLES = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'LC_MESSAGES', 'TZ', 'TMPDIR'];
+
+/** The environment of a child process: the allow-listed variables of this one, plus `extra`. */
+export function childEnvironment(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED_VARIABLES) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/** The command that runs `executable` as `user`: through runuser when we are root and the user is another one. */
+export function asUserCommand(user: string | undefined, executable: string, args: string[]): [string, string[]] {
+  const asOtherUser = user !== undefined && user !== userInfo().username;
+  return asOtherUser ? ['runuser', ['-u', user, '--', executable, ...args]] : [executable, args];
+}
+
 export async function runCommand(tool: string, args: string[], options: RunOptions = {}): Promise<CommandResult> {
-  const executable = resolveTool(tool);
-  const asOtherUser = options.asUser !== undefined && options.asUser !== userInfo().username;
-  const [file, argv] = asOtherUser
-    ? ['runuser', ['-u', options.asUser as string, '--', executable, ...args]]
-    : [executable, args];
+  const [file, argv] = asUserCommand(options.asUser, resolveTool(tool), args);
   const result = await execa(file, argv, {
-    env: options.env,
+    env: childEnvironment(options.env),
+    extendEnv: false,
     cwd: options.cwd,
     cancelSignal: options.signal,
     reject: false,
