@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { assertShellSafeDestination } from '../core/destination-name';
+import { parseTargetName } from '../core/recovery-targets';
 import { formatBytes } from '../core/report-format';
 import type { SpaceCheck } from '../core/restore-space';
 import { assessSpace } from '../io/restore-dry-run';
@@ -68,7 +69,8 @@ function describeShortage(space: SpaceCheck): string {
 
 function requiredTarget(input: RestoreInput): OtherTarget {
   if (!input.otherTarget) throw new RestoreError(FailureTypes.InvalidTarget, 'the restore has no recovery target: give a time, an LSN, a transaction id, a restore point name, or immediate');
-  return input.otherTarget;
+  // Scripts start restores without the CLI's parsing: a name is checked here as the CLI checks it.
+  return input.otherTarget.kind === 'name' ? parseTargetName(input.otherTarget.name) : input.otherTarget;
 }
 
 /** Second guard after the workflow ID: one restore per work area, even from a client using another ID. */

@@ -35,6 +35,16 @@ export function parseTargetName(text: string): OtherTarget {
   if (text.length === 0 || new TextEncoder().encode(text).length > 63) {
     throw new InvalidRecoveryTargetError(`restore point name "${text}" must be 1 to 63 bytes long, as given to pg_create_restore_point()`);
   }
+  // Barman writes `recovery_target_name = '<name>'` into postgresql.auto.conf without escaping (3.4's
+  // recovery_executor.py): a quote or a line break in the name would end the value and let the rest be
+  // read as more settings (a restore_command, which PostgreSQL runs through a shell).
+  const unsafe = [...new Set([...text].filter((c) => c === "'" || c === '\\' || /\p{Cc}/u.test(c)))];
+  if (unsafe.length > 0) {
+    throw new InvalidRecoveryTargetError(
+      `restore point name ${JSON.stringify(text)} holds ${unsafe.map((c) => JSON.stringify(c)).join(', ')}, which Barman would write unescaped into ` +
+        'postgresql.auto.conf; such a restore point cannot be a target here. Use --target-lsn with the LSN pg_create_restore_point() returned instead',
+    );
+  }
   return { kind: 'name', name: text };
 }
 

@@ -52,14 +52,15 @@ export class InvalidServerNameError extends Error {
   constructor(readonly server: string) {
     super(
       `server name ${JSON.stringify(server)} is not valid: use the barman-cloud server folder name, made of ` +
-        `letters, digits, ".", "_" and "-" (not empty, not "." or "..", no "/")`,
+        `letters, digits, ".", "_" and "-" (not empty, not "." or "..", not starting with "-", no "/")`,
     );
     this.name = 'InvalidServerNameError';
   }
 }
 
 export function assertValidServerName(server: string): void {
-  if (!SERVER_NAME.test(server) || server === '.' || server === '..') throw new InvalidServerNameError(server);
+  // A leading "-" would be read as an option by barman, to which the name is an argument.
+  if (!SERVER_NAME.test(server) || server === '.' || server === '..' || server.startsWith('-')) throw new InvalidServerNameError(server);
 }
 
 export function isBackupId(id: string): boolean {

@@ -1,7 +1,7 @@
 // The data directory a restore creates. An existing, non-empty directory is never overwritten:
 // without force the restore is refused; with force the old directory is moved aside, never deleted.
 import { chown, lchown, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { FailureTypes, RestoreError } from '../shared';
 import { userIds } from './user-ids';
 
@@ -34,6 +34,14 @@ export async function inspectDestination(destination: string, options: { workRoo
   }
   const entries = await readdir(destination);
   if (entries.length === 0) return 'empty';
+  const postmaster = await livePostmaster(destination);
+  if (postmaster !== null) {
+    throw new RestoreError(
+      FailureTypes.InvalidDestination,
+      `destination ${destination} holds a running PostgreSQL (its postmaster.pid names process ${postmaster}, which is alive); nothing was changed. ` +
+        'Stop that server first, or choose another directory: not even --force moves a running cluster aside',
+    );
+  }
   if (!options.force) {
     throw new RestoreError(
       FailureTypes.DestinationNotEmpty,
@@ -85,4 +93,18 @@ export async function chownTree(root: string, owner: string): Promise<void> {
     }
   };
   await walk(root);
+}
+
+/** The pid in `<dir>/postmaster.pid` when that process is alive, else null (no file, unreadable, or a stale pid). */
+async function livePostmaster(dir: string): Promise<number | null> {
+  const text = await readFile(join(dir, 'postmaster.pid'), 'utf8').catch(() => null);
+  const pid = Number(text?.split('\n')[0]?.trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    // EPERM: alive, owned by another user
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
 }

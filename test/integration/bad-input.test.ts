@@ -183,6 +183,24 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
       assertNothingDownloaded(failure.workArea);
     });
 
+    it('refuses, even with --force, a destination holding a running PostgreSQL, and leaves it as it was', async () => {
+      const destination = harness.newDestination();
+      await mkdir(destination, { recursive: true });
+      // A live process in postmaster.pid: this test's own (a real cluster's postmaster is the same to the check).
+      const pidFile = `${process.pid}\n${destination}\n1764547200\n5432\n`;
+      await writeFile(join(destination, 'postmaster.pid'), pidFile);
+      await writeFile(join(destination, 'PG_VERSION'), '15\n');
+      const failure = await failing(harness.inputFor(target, destination, { force: true }));
+      assert.equal(failure.type, FailureTypes.InvalidDestination);
+      assert.equal(failure.activity?.attempt, 1);
+      assert.ok(failure.message.includes(`destination ${destination} holds a running PostgreSQL (its postmaster.pid names process ${process.pid}`), failure.message);
+      assert.match(failure.message, /not even --force moves a running cluster aside/);
+      assert.deepEqual((await readdir(destination)).sort(), ['PG_VERSION', 'postmaster.pid']);
+      assert.equal(await readFile(join(destination, 'postmaster.pid'), 'utf8'), pidFile);
+      assert.ok(!existsSync(`${destination}.before-pitr-${harness.fixture.backups[1]!.id}`), 'nothing was moved aside');
+      assertNothingDownloaded(failure.workArea);
+    });
+
     it("refuses a destination inside the worker's Barman work area (PITR_BARMAN_HOME)", async () => {
       const destination = join(harness.settings.workRoot, `inside-${randomUUID()}`);
       const failure = await failing(harness.inputFor(target, destination));

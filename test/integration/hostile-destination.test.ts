@@ -75,6 +75,19 @@ describe('names a shell would interpret (real stack)', function () {
     noMarkers();
   });
 
+  it('a restore point name Barman would write unescaped into postgresql.auto.conf is refused in the first step', async () => {
+    const destination = harness.newDestination();
+    const name = `x'\nrestore_command='touch ~/pitr-owned-${id}-dollar`;
+    const input = { ...harness.inputFor('', destination, { otherTarget: { kind: 'name', name }, backupId: harness.fixture.backups[0]!.id }), targetTime: undefined, targetTimeInput: undefined };
+    const failure = await runFailingRestore(harness, input);
+    assert.equal(failure.type, 'InvalidTarget');
+    assert.equal(failure.activity?.name, 'planRestore');
+    assert.equal(failure.activity?.attempt, 1);
+    assert.match(failure.message, /which Barman would write unescaped into postgresql.auto.conf/);
+    assert.ok(!existsSync(destination));
+    noMarkers();
+  });
+
   it('starts PostgreSQL on a data directory with such a name without any shell running part of it', async () => {
     const settings = loadWorkerSettings(process.env);
     const bin = pgBinDir(settings, 15);

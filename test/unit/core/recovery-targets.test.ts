@@ -25,6 +25,11 @@ describe('recovery targets other than time', () => {
     assert.throws(() => parseTargetXid('0'), /not a positive whole number/);
     assert.deepEqual(parseTargetName('before-upgrade'), { kind: 'name', name: 'before-upgrade' });
     assert.throws(() => parseTargetName('x'.repeat(64)), /1 to 63 bytes/);
+    // Barman writes the name unescaped into postgresql.auto.conf: a quote, a backslash or a line break would end it.
+    assert.throws(() => parseTargetName("it's"), /restore point name "it's" holds "'", which Barman would write unescaped.*--target-lsn/);
+    assert.throws(() => parseTargetName("x'\nrestore_command='touch /tmp/owned"), /holds "'", "\\n"/);
+    assert.throws(() => parseTargetName('back\\slash'), /holds "\\\\"/);
+    assert.deepEqual(parseTargetName('before upgrade: v2 "final"'), { kind: 'name', name: 'before upgrade: v2 "final"' });
     assert.throws(() => parseTargetName(''), /1 to 63 bytes/);
     assert.equal(parseTargetAction('promote'), 'promote');
     assert.throws(() => parseTargetAction('resume'), /not one of pause, promote, shutdown/);

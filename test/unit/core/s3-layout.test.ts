@@ -20,12 +20,12 @@ describe('core/s3-layout', () => {
     });
 
     it('refuses empty names, paths and dot-dirs, saying what is accepted', () => {
-      for (const bad of ['', '.', '..', 'a/b', '/pg', 'pg/', 'p g', 'pg\n', 'pg*', 'é']) {
+      for (const bad of ['', '.', '..', 'a/b', '/pg', 'pg/', 'p g', 'pg\n', 'pg*', 'é', '-h', '--help', '-pg']) {
         assert.throws(() => assertValidServerName(bad), InvalidServerNameError, JSON.stringify(bad));
       }
       assert.throws(
         () => assertValidServerName('a/b'),
-        /server name "a\/b" is not valid: .*letters, digits, "\.", "_" and "-" \(not empty, not "\." or "\.\.", no "\/"\)/,
+        /server name "a\/b" is not valid: .*letters, digits, "\.", "_" and "-" \(not empty, not "\." or "\.\.", not starting with "-", no "\/"\)/,
       );
       try {
         assertValidServerName('..');
