@@ -103,11 +103,11 @@ export interface ArchiveSource {
  * `strict: true` turns tar's warnings (bad checksum, truncated entry) into errors; a plain tar cut at an
  * entry boundary raises none, so the end-of-archive marker is required too. Both give CorruptArchiveError.
  *
- * Ownership and modes: running as root, files get the numeric uid/gid stored in the archive (node-tar's
- * `preserveOwner`; it does not map user names, so the stage step still chowns to the Barman user); as
- * anyone else they belong to the caller. Modes are the archive's, masked by the process umask, which
- * only removes bits: PostgreSQL's 0700 directories and 0600 files stay so. node-tar adds u+rwx to
- * directories, which PostgreSQL's layout has anyway.
+ * Ownership and modes: files belong to the caller, never to the archive's numeric uid/gid (the stage step
+ * hands them to the Barman user). Modes keep only the archive's owner bits: no setuid/setgid/sticky bit and
+ * nothing for group or others, so no other local user reads a restored file (pg_authid included) and no
+ * crafted archive plants a setuid program. PostgreSQL's 0700 directories and 0600 files stay so. node-tar
+ * adds u+rwx to directories, which PostgreSQL's layout has anyway.
  */
 export async function extractArchive(file: string, destDir: string, opts: ExtractOptions): Promise<ExtractResult> {
   opts.signal?.throwIfAborted();
@@ -152,7 +152,8 @@ export async function extractStream(archive: ArchiveSource, destDir: string, opt
     const unpack = new Unpack({
       cwd: root,
       strict: true,
-      preserveOwner: process.getuid?.() === 0,
+      // Never the archive's owners: they are numbers from another host (root's, or a user's here).
+      preserveOwner: false,
       // The zip-bomb guard (default 1000:1) trips on legitimate data: gzip's ceiling is about 1030:1, so
       // it really means "not mostly zeros", and zero-filled relation segments are a normal sight in PGDATA.
       maxDecompressionRatio: Infinity,
@@ -164,6 +165,9 @@ export async function extractStream(archive: ArchiveSource, destDir: string, opt
           fail(new UnsafeArchiveError(file, entry.path, rule));
           return false;
         }
+        // Only the owner's bits of the archive's mode: no setuid, setgid or sticky bit, nothing for other
+        // local users (PostgreSQL wants 0700 directories and 0600 files, and accepts nothing looser it needs).
+        if (typeof entry.mode === 'number') entry.mode &= 0o700;
         entries++;
         currentEntry = entry.path;
         if (isRegularFile(entry.type)) bytesWritten += entry.size;

@@ -15,7 +15,6 @@ import { create } from 'tar';
 import { barmanCompress, EXTENSION, TAR_CODECS, walLikeBytes } from '../../support/barman-codecs';
 import { buildTar, bzip2, gzip, type TestEntry } from '../../support/tar-test-archive';
 
-const isRoot = process.getuid?.() === 0;
 
 describe('tar-extract', () => {
   let work: string;
@@ -80,19 +79,31 @@ describe('tar-extract', () => {
       for (const e of pgdata.filter((x) => (x.type ?? 'file') === 'file')) {
         assert.deepEqual(await readFile(join(dest, e.path)), Buffer.from(e.body ?? ''), e.path);
       }
+      // Only the owner's bits survive: nothing for other local users.
       assert.equal((await stat(join(dest, 'PG_VERSION'))).mode & 0o7777, 0o600);
-      assert.equal((await stat(join(dest, 'backup_label'))).mode & 0o7777, 0o644);
-      assert.equal((await stat(join(dest, 'conf/pg_hba.conf'))).mode & 0o7777, 0o640);
+      assert.equal((await stat(join(dest, 'backup_label'))).mode & 0o7777, 0o600);
+      assert.equal((await stat(join(dest, 'conf/pg_hba.conf'))).mode & 0o7777, 0o600);
       assert.equal((await stat(join(dest, 'base'))).mode & 0o7777, 0o700);
-      assert.equal((await stat(join(dest, 'conf'))).mode & 0o7777, 0o750);
+      assert.equal((await stat(join(dest, 'conf'))).mode & 0o7777, 0o700);
       assert.equal(await readlink(join(dest, 'current')), 'base/1');
       assert.equal((await stat(join(dest, 'hba-link'))).ino, (await stat(join(dest, 'conf/pg_hba.conf'))).ino);
-      if (isRoot) {
-        const st = await stat(join(dest, 'base/1/1259'));
-        assert.deepEqual([st.uid, st.gid], [4321, 4322], 'running as root, the archive owner is kept');
-      }
+      const st = await stat(join(dest, 'base/1/1259'));
+      assert.deepEqual([st.uid, st.gid], [process.getuid?.(), process.getgid?.()], "the archive's owner (4321) is never kept");
     });
   }
+
+  it('drops setuid, setgid and sticky bits and every group/other bit of a crafted archive', async () => {
+    const file = await archive('setuid.tar', buildTar([
+      { path: './', type: 'dir', mode: 0o700 },
+      { path: './bin/', type: 'dir', mode: 0o1777 },
+      { path: './bin/sh', body: '#!/bin/sh\n', mode: 0o4755, uid: 0, gid: 0 },
+      { path: './bin/group', body: 'x', mode: 0o2775, uid: 0, gid: 0 },
+    ]));
+    await extractArchive(file, dest, { compression: 'none' });
+    assert.equal((await stat(join(dest, 'bin/sh'))).mode & 0o7777, 0o700);
+    assert.equal((await stat(join(dest, 'bin/group'))).mode & 0o7777, 0o700);
+    assert.equal((await stat(join(dest, 'bin'))).mode & 0o7777, 0o700);
+  });
 
   it('extracts archives made by the tar package itself (PAX headers, long names)', async () => {
     const src = join(work, 'src');
