@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { assertShellSafeDestination } from '../core/destination-name';
 import { parseTargetName } from '../core/recovery-targets';
 import { formatBytes } from '../core/report-format';
@@ -11,6 +11,7 @@ import { openJournal } from '../io/download-journal';
 import { planRestore } from '../io/restore-planner';
 import { assertBarmanTools, detectBarman } from '../io/barman';
 import { planOtherTargetRestore } from '../io/target-planner';
+import { makeWorkArea } from '../io/work-dir';
 import { FailureTypes, RestoreError, type OtherTarget, type RestoreInput, type RestorePlan } from '../shared';
 import { restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
@@ -29,7 +30,7 @@ export function planRestoreActivity(deps: ActivityDeps) {
       // Tools later steps need, checked before hours of transfer rather than after (the PostgreSQL
       // binaries of the backup's major are checked when the planner first reads its WAL).
       assertBarmanTools(await detectBarman(deps.barmanBin));
-      await mkdir(layout.root, { recursive: true });
+      await makeWorkArea(layout);
       await takeLock(layout.lockFile, Context.current().info.workflowExecution?.workflowId ?? input.destination);
       const progress = reportProgress('Plan', deps.heartbeatIntervalMs);
       try {

@@ -1,7 +1,6 @@
-import { mkdir } from 'node:fs/promises';
 import { chownTree } from '../io/destination';
 import { startPostgres, stopPostgres, waitForRecoveryEnd } from '../io/postgres-instance';
-import { workDirLayout } from '../io/work-dir';
+import { makeWorkArea, workDirLayout } from '../io/work-dir';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan, type VerifyResult } from '../shared';
 import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
@@ -23,7 +22,7 @@ export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
       const layout = workDirLayout(plan.workDir);
       // The work area is gone when a retry follows a release whose completion never reached the server;
       // PostgreSQL writes its log there.
-      if (await mkdir(layout.root, { recursive: true })) await chownTree(layout.root, deps.barmanUser);
+      if (await makeWorkArea(layout)) await chownTree(layout.root, deps.barmanUser);
       const progress = reportProgress('Verify', deps.heartbeatIntervalMs);
       const instance = await startPostgres({
         pgBinDir: deps.pgBinDir(plan.pgVersion),

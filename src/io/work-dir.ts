@@ -2,7 +2,8 @@
 // hands to barman lives here, so concurrent restores never share state and a resumed restore
 // finds its own completed work.
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 export interface WorkDirLayout {
   root: string;
@@ -53,4 +54,14 @@ export function walPath(layout: WorkDirLayout, server: string, hashDir: string |
   return hashDir === null
     ? join(layout.barmanHome, server, 'wals', name)
     : join(layout.barmanHome, server, 'wals', hashDir, name);
+}
+
+/**
+ * Creates a restore's work area, private (0700): it holds the downloaded tarballs and WAL, readable data of
+ * every restored database. Its parents keep the usual 0755, so the Barman user, to whom the area is handed,
+ * can reach it. Returns the first folder created, as mkdir does, or undefined when it existed.
+ */
+export async function makeWorkArea(layout: WorkDirLayout): Promise<string | undefined> {
+  await mkdir(dirname(layout.root), { recursive: true });
+  return mkdir(layout.root, { recursive: true, mode: 0o700 });
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -237,6 +237,9 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
       assert.ok(!existsSync(join(failure.backupDir, 'evil')), 'nothing was written beside the staging directory');
       // (barman-cloud's backup.info waits in downloads/ until the stage step writes the Barman home's copy)
       assert.deepEqual((await readdir(failure.backupDir)).sort(), ['data.extracting']);
+      // The work area holds every downloaded byte: no other local user may enter it.
+      assert.equal((await stat(failure.workArea)).mode & 0o777, 0o700, 'the work area is private');
+      assert.equal((await stat(join(failure.backupDir, 'data.extracting', 'PG_VERSION'))).mode & 0o777, 0o600);
     });
 
     it('rejects a tarball with an absolute path, naming it, and writes nothing there', async () => {
