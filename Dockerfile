@@ -32,4 +32,4 @@ COPY test ./test
 COPY bin ./bin
 RUN npm run build && npm prune --omit=dev
 ENV PATH=/opt/pitr/bin:/opt/barman/bin:$PATH
-CMD ["node", "lib/src/worker.js"]
+CMD ["node", "bin/pitr-worker.js"]

@@ -57,7 +57,8 @@ function installRuntime(settings: WorkerSettings): void {
   });
 }
 
-async function main(): Promise<void> {
+/** Runs the worker until SIGTERM or SIGINT has drained it: the entry of `pitr-worker` and of `node lib/src/worker.js`. */
+export async function runWorker(): Promise<void> {
   // The AWS SDK is pinned to a version that supports this Node; its notice about future versions is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const settings = loadWorkerSettings(settingsEnvironment());
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((err) => {
+  runWorker().catch((err) => {
     console.error(err);
     process.exit(1);
   });
