@@ -12,6 +12,7 @@ import {
   extractionTargets,
   publishExtraction,
   targetsToExtract,
+  type ExtractionTarget,
 } from './base-backup-targets';
 import { plannedBackup, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
@@ -69,6 +70,9 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
           if (!streams.every(({ object }) => etagIsMd5(object.etag))) stop.abort(err);
         });
         const [downloaded, extracted] = await Promise.allSettled([download, extraction]);
+        // A failed attempt leaves no half-extracted data behind (this restore's own folders; the retry would
+        // start them over anyway): it is readable data, and it holds disk a full disk needs back.
+        if (downloaded.status === 'rejected' || extracted.status === 'rejected') await removePartialExtractions(targets);
         if (extracted.status === 'rejected') {
           const cause: unknown = extracted.reason;
           // A download that failed on its own is the cause; one stopped because of this failure rejects with it.
@@ -84,6 +88,10 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
         progress.stop();
       }
     });
+}
+
+async function removePartialExtractions(targets: readonly ExtractionTarget[]): Promise<void> {
+  for (const target of targets) await rm(target.partialDir, { recursive: true, force: true, maxRetries: 5 });
 }
 
 /**
