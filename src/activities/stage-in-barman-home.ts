@@ -7,6 +7,7 @@ import { writeBarmanConfig, type BarmanSetup } from '../io/barman';
 import { decompressFile } from '../io/decompress';
 import { chownTree } from '../io/destination';
 import { fileCompression } from '../io/file-compression';
+import { runPool } from '../io/run-pool';
 import { backupDir, workDirLayout, type WorkDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan } from '../shared';
 import { downloadedBackupInfoPath } from './base-backup-targets';
@@ -21,25 +22,19 @@ import { reportProgress } from './progress';
  */
 export const NEUTRAL_WAL_MTIME_SECONDS = 86_400;
 
-export interface StagedWal {
-  walFiles: number;
-  /** Files the worker decompressed because not every Barman reads their codec. */
-  decompressed: number;
-}
-
 /**
  * The Barman home made ready for the local Barman: a backup.info that its version loads, WAL in a form it
  * reads with old fixed mtimes, its configuration, and ownership by the Barman user. Every part is
  * redone the same way on a retry.
  */
-export async function stageInBarmanHome(deps: ActivityDeps, input: RestoreInput, plan: RestorePlan, signal?: AbortSignal): Promise<StagedWal> {
+export async function stageInBarmanHome(deps: ActivityDeps, input: RestoreInput, plan: RestorePlan, signal?: AbortSignal): Promise<{ walFiles: number }> {
   const layout = workDirLayout(plan.workDir);
   const setup = await barmanSetup(deps, layout, input.server);
   await writeBackupInfoFor(setup, layout, plan.backupId);
-  const staged = await prepareWal(join(layout.barmanHome, input.server, 'wals'), signal);
+  const walFiles = await prepareWal(join(layout.barmanHome, input.server, 'wals'), signal);
   await writeBarmanConfig(setup);
   await chownTree(layout.root, deps.barmanUser);
-  return staged;
+  return { walFiles };
 }
 
 /** stageInBarmanHome as its own step, for restores started before stageAndRebuildXlogdb joined it to rebuild-xlogdb. */
@@ -50,7 +45,7 @@ export function stageInBarmanHomeActivity(deps: ActivityDeps) {
       try {
         const staged = await stageInBarmanHome(deps, input, plan, progress.signal);
         progress.update({ filesDone: staged.walFiles, filesTotal: staged.walFiles });
-        return { walFiles: staged.walFiles };
+        return staged;
       } finally {
         progress.stop();
       }
@@ -69,20 +64,14 @@ const PLAIN_SUFFIX = '.pitr-plain';
 /** Decompressions run side by side: each is one external process, mostly waiting on the others' CPU. */
 const DECOMPRESS_CONCURRENCY = Math.max(2, availableParallelism());
 
-async function prepareWal(dir: string, signal?: AbortSignal): Promise<StagedWal> {
+/** Every staged WAL file in a form this Barman reads, with the neutral mtime; returns how many there are. */
+async function prepareWal(dir: string, signal?: AbortSignal): Promise<number> {
   const files = await walFiles(dir);
-  let decompressed = 0;
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      signal?.throwIfAborted();
-      const path = files[next++]!;
-      if (await decompressUnlessBarmanReads(path, signal)) decompressed += 1;
-      await utimes(path, NEUTRAL_WAL_MTIME_SECONDS, NEUTRAL_WAL_MTIME_SECONDS);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(DECOMPRESS_CONCURRENCY, files.length) }, worker));
-  return { walFiles: files.length, decompressed };
+  await runPool(files, DECOMPRESS_CONCURRENCY, signal, async (path) => {
+    await decompressUnlessBarmanReads(path, signal);
+    await utimes(path, NEUTRAL_WAL_MTIME_SECONDS, NEUTRAL_WAL_MTIME_SECONDS);
+  });
+  return files.length;
 }
 
 async function walFiles(dir: string): Promise<string[]> {
@@ -98,9 +87,9 @@ async function walFiles(dir: string): Promise<string[]> {
 }
 
 /** Replaces an xz, zstd, lz4 or snappy file by its plain content (gzip and bzip2 are left to Barman). */
-async function decompressUnlessBarmanReads(path: string, signal?: AbortSignal): Promise<boolean> {
+async function decompressUnlessBarmanReads(path: string, signal?: AbortSignal): Promise<void> {
   const compression = await fileCompression(path);
-  if (barmanReadsEverywhere(compression)) return false;
+  if (barmanReadsEverywhere(compression)) return;
   const plain = `${path}${PLAIN_SUFFIX}`;
   try {
     await decompressFile(path, plain, compression, signal);
@@ -108,6 +97,5 @@ async function decompressUnlessBarmanReads(path: string, signal?: AbortSignal): 
   } finally {
     await rm(plain, { force: true });
   }
-  return true;
 }
 
