@@ -1,7 +1,6 @@
 // `pitr plan`: a dry run of a restore, in this process: which backup and why (and why not the newer
 // ones), the WAL range, what would be downloaded, the disk space needed against what is free, and
 // whether the target is reachable at all. Nothing is copied into the destination nor the Barman home.
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseTargetTime } from '../core/recovery-target';
 import { formatOffsetTime, isoOffsetTime, withOffsetTimes } from '../core/report-format';
@@ -13,7 +12,7 @@ import type { PlannerDeps } from '../io/restore-planner';
 import { loadWorkerSettings, pgBinDir, settingsEnvironment, type WorkerSettings } from '../settings';
 import { formatBytes } from '../core/report-format';
 import { UsageError } from './usage-error';
-import { UnsafeDestinationNameError, unsafeDestinationCharacters } from '../core/destination-name';
+import { destinationArgument } from './destination-argument';
 
 export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME --dest DIR [--backup-id ID] [--bucket B] [--prefix P] [--json]
       dry run of a restore: backup and why, WAL range, bytes to fetch, disk needed vs free, reachability.
@@ -73,9 +72,7 @@ export async function runPlan(argv: string[]): Promise<number> {
   const settings = loadWorkerSettings(env);
   const server = required(values.server, '--server');
   const targetInput = required(values['target-time'], '--target-time');
-  const destination = resolve(required(values.dest, '--dest'));
-  const unsafe = unsafeDestinationCharacters(destination);
-  if (unsafe.length > 0) throw new UsageError(new UnsafeDestinationNameError(destination, unsafe).message);
+  const destination = destinationArgument(required(values.dest, '--dest'));
   const bucket = values.bucket ?? settings.bucket;
   if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
   const prefix = values.prefix ?? settings.prefix;

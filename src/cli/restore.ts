@@ -1,6 +1,5 @@
 // `pitr restore`: starts a restore by target time, optionally following it to the end.
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseTargetTime } from '../core/recovery-target';
 import { parseTargetAction, parseTargetLsn, parseTargetName, parseTargetTimeline, parseTargetXid } from '../core/recovery-targets';
@@ -11,7 +10,7 @@ import { connectClient, workflowUiLink } from './connect';
 import { followRestore } from './follow';
 import { formatBytes } from '../core/report-format';
 import { UsageError } from './usage-error';
-import { UnsafeDestinationNameError, unsafeDestinationCharacters } from '../core/destination-name';
+import { destinationArgument } from './destination-argument';
 
 export const RESTORE_USAGE = `pitr restore --server NAME TARGET --dest DIR [--backup-id ID] [--target-tli N] [--target-action pause|promote|shutdown]
                [--bucket B] [--prefix P] [--task-queue Q] [--force] [--wait] [--json]
@@ -48,9 +47,7 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
   if (given.length !== 1) {
     throw new UsageError(`${given.length === 0 ? 'a recovery target is required' : `give one recovery target, not ${given.map((f) => `--${f}`).join(' and ')}`}\nusage: ${RESTORE_USAGE}`);
   }
-  const destination = resolve(required(values.dest, '--dest'));
-  const unsafe = unsafeDestinationCharacters(destination);
-  if (unsafe.length > 0) throw new UsageError(new UnsafeDestinationNameError(destination, unsafe).message);
+  const destination = destinationArgument(required(values.dest, '--dest'));
   const bucket = values.bucket ?? settings.bucket;
   if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
   const timeInput = values['target-time'];
