@@ -4,18 +4,23 @@
 // restore ends with SQL on the started database. The fixtures are scripts/fixture-matrix.txt, built by
 // scripts/test.sh with the real tools.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { formatBarmanVersion } from '../../src/core/barman-version';
 import type { UtcMicros } from '../../src/core/timestamp';
+import { detectBarman } from '../../src/io/barman';
+import { loadWorkerSettings } from '../../src/settings';
 import type { RestoreInput, RestoreResult } from '../../src/shared';
 import { between, labelsUpTo, loadFixture, marker, utc, type Fixture } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { queryRestoredMarkers } from '../support/restored-cluster';
-import { REPO_ROOT } from '../support/stack-env';
+import { requireStackEnv } from '../support/stack-env';
 
-/** The worker Barmans under test: Debian 12's, and the newest on PyPI that the bootstrap installs. */
+/**
+ * The worker Barmans under test: Debian 12's, and the newest on PyPI, which the bootstrap installs and the
+ * stack names in PITR_BARMAN_BIN (in .tools, or elsewhere when the postgres user cannot reach .tools).
+ */
 const WORKER_BARMANS = {
-  '3.4': '/usr/bin/barman',
-  '3.19.1': join(REPO_ROOT, '.tools', 'barman-3.19.1', 'bin', 'barman'),
+  '3.4': () => '/usr/bin/barman',
+  '3.19.1': () => loadWorkerSettings(requireStackEnv().env).barmanBin,
 } as const;
 type WorkerBarman = keyof typeof WORKER_BARMANS;
 
@@ -54,15 +59,17 @@ describe('compatibility matrix: barman-cloud 3.4 and 3.19.1 archives, every comp
   this.timeout(900_000);
   const harnesses = new Map<WorkerBarman, RestoreHarness>();
 
-  async function harnessFor(barman: WorkerBarman, server: string): Promise<RestoreHarness> {
-    // One worker per Barman, on its own task queue; the fixture only decides the restore's input.
+  /** One worker per Barman, on its own task queue; each restore's input names its fixture. */
+  async function harnessFor(barman: WorkerBarman): Promise<RestoreHarness> {
     let harness = harnesses.get(barman);
     if (!harness) {
-      harness = await openRestoreHarness({ settings: { barmanBin: WORKER_BARMANS[barman] } });
+      const barmanBin = WORKER_BARMANS[barman]();
+      const version = formatBarmanVersion((await detectBarman(barmanBin)).version);
+      assert.ok(`${version}.`.startsWith(`${barman}.`), `${barmanBin} is Barman ${version}, not the ${barman} this cell names`);
+      harness = await openRestoreHarness({ settings: { barmanBin } });
       harnesses.set(barman, harness);
     }
-    const fixture = loadFixture(server);
-    return { ...harness, fixture };
+    return harness;
   }
 
   function inputFor(harness: RestoreHarness, fixture: Fixture, target: UtcMicros, overrides: Partial<RestoreInput> = {}): RestoreInput {
@@ -80,7 +87,7 @@ describe('compatibility matrix: barman-cloud 3.4 and 3.19.1 archives, every comp
   for (const cell of CELLS) {
     it(`restores ${cell.server} with the worker on Barman ${cell.barman}`, async function () {
       const fixture = loadFixture(cell.server);
-      const harness = await harnessFor(cell.barman, cell.server);
+      const harness = await harnessFor(cell.barman);
       const target = targetAfterNewestBackup(fixture);
       const started = Date.now();
       const result: RestoreResult = await (await harness.start(inputFor(harness, fixture, target))).result();
@@ -97,7 +104,7 @@ describe('compatibility matrix: barman-cloud 3.4 and 3.19.1 archives, every comp
 
   it('restores compressed WAL to an immediate target with the worker on Barman 3.4 (no compressed file staged as plain)', async () => {
     const fixture = loadFixture('c319-lz4-zstd-15');
-    const harness = await harnessFor('3.4', fixture.server);
+    const harness = await harnessFor('3.4');
     const result: RestoreResult = await (
       await harness.start(otherTargetInput(harness, fixture, { otherTarget: { kind: 'immediate' } }))
     ).result();
@@ -108,7 +115,7 @@ describe('compatibility matrix: barman-cloud 3.4 and 3.19.1 archives, every comp
 
   it('restores to a restore point by name on PostgreSQL 17 with lz4 WAL', async () => {
     const fixture = loadFixture('c319-gz-lz4-17');
-    const harness = await harnessFor('3.19.1', fixture.server);
+    const harness = await harnessFor('3.19.1');
     const point = fixture.restorePoints[0];
     assert.ok(point, `fixture ${fixture.server} has a restore point`);
     const result: RestoreResult = await (
