@@ -4,10 +4,10 @@
 // target, the server was promoted, or the postmaster died.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { chown, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { chown, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { FailureTypes, RestoreError } from '../shared';
 import { asUserCommand, childEnvironment, lastLines, resolveTool, runCommand } from './run-command';
 import { userIds } from './user-ids';
@@ -41,6 +41,7 @@ export async function freeLoopbackPort(): Promise<number> {
 }
 
 export async function startPostgres(options: { pgBinDir: string; dataDir: string; user: string; logFile: string; signal?: AbortSignal }): Promise<PostgresInstance> {
+  await stopLeftoverPostmaster(options);
   const port = await freeLoopbackPort();
   const socketDir = await mkdtemp(join(tmpdir(), 'pitr-pg-'));
   const { uid, gid } = await userIds(options.user);
@@ -53,6 +54,53 @@ export async function startPostgres(options: { pgBinDir: string; dataDir: string
     throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL did not start on ${options.dataDir}: ${(err as Error).message} ${await fatalLines(options.logFile)}`);
   }
   return instance;
+}
+
+/** Where startPostgres puts a server's socket: how a postmaster of ours is told from any other. */
+const SOCKET_DIR_NAME = /^pitr-pg-[A-Za-z0-9]{6}$/;
+
+/**
+ * Stops a postmaster an earlier attempt started on `dataDir` and never stopped: a worker killed with SIGKILL
+ * during verify leaves it running (it is detached), and a second postmaster cannot take the data directory
+ * beside it. Ours is known by its command line (`postgres -D <dataDir>`, run by `user`) and its private
+ * socket directory; any other live server there is refused rather than stopped. Returns the pid stopped.
+ */
+export async function stopLeftoverPostmaster(options: { pgBinDir: string; dataDir: string; user: string }): Promise<number | undefined> {
+  const lock = await readFile(join(options.dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
+  const [pidLine = '', , , portLine = '', socketDir = ''] = lock.split('\n');
+  const pid = Number(pidLine.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').then((text) => text.split('\0'), () => undefined);
+  // No such process, or not a postgres of this data directory (a stale postmaster.pid whose pid was reused): PostgreSQL clears it itself.
+  const dataDirAt = argv ? argv.indexOf('-D') + 1 : 0;
+  if (!argv || dataDirAt === 0 || argv[dataDirAt] !== options.dataDir || !/(^|\/)postgres$/.test(argv[0])) return undefined;
+  const ours = dirname(socketDir) === tmpdir() && SOCKET_DIR_NAME.test(basename(socketDir)) && (await processOwner(pid)) === (await userIds(options.user)).uid;
+  if (!ours) {
+    throw new RestoreError(
+      FailureTypes.RecoveryFailed,
+      `a PostgreSQL server not started by this restore (pid ${pid}, port ${portLine.trim()}) is running on ${options.dataDir}; stop it (pg_ctl -D ${options.dataDir} stop) and resume the restore`,
+    );
+  }
+  const pgCtl = join(options.pgBinDir, 'pg_ctl');
+  for (const mode of ['fast', 'immediate']) {
+    await runCommand(pgCtl, ['-D', options.dataDir, '-m', mode, '-w', '-t', '60', 'stop'], { asUser: options.user, allowFailure: true });
+    if (!(await processExists(pid))) break;
+  }
+  if (await processExists(pid)) {
+    throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL (pid ${pid}) left running on ${options.dataDir} by an earlier attempt did not stop; stop it and resume the restore`);
+  }
+  await rm(socketDir, { recursive: true, force: true });
+  return pid;
+}
+
+async function processOwner(pid: number): Promise<number | undefined> {
+  return stat(`/proc/${pid}`).then((s) => s.uid, () => undefined);
+}
+
+/** Whether `pid` is still a process (a zombie counts as gone: it holds nothing). */
+async function processExists(pid: number): Promise<boolean> {
+  const status = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return status !== '' && !/^\d+ \(.*\) [ZX] /s.test(status);
 }
 
 /**
