@@ -2,6 +2,7 @@
 // published: shared by the streaming base step and the file-based extract step of older restores.
 import { chmod, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { compareBaseBackupObjects } from '../core/s3-layout';
 import type { BackupObject, CatalogedBackup } from '../io/backup-catalog';
 import { pathExists } from '../io/path-exists';
 import type { DownloadItem } from '../io/s3-download';
@@ -14,7 +15,7 @@ export interface ExtractionTarget {
   finalDir: string;
   /** Where the extraction is built before it is renamed to finalDir. */
   partialDir: string;
-  /** The tarballs that make it up, in listing order. */
+  /** The tarballs that make it up, in part order (data.tar, data_0001.tar, ...): they are extracted in this order. */
   objects: BackupObject[];
 }
 
@@ -28,6 +29,7 @@ export function extractionTargets(layout: WorkDirLayout, server: string, backupI
     target.objects.push(object);
     targets.set(name, target);
   }
+  for (const target of targets.values()) target.objects.sort(compareBaseBackupObjects);
   return [...targets.values()];
 }
 

@@ -1,4 +1,4 @@
-import { extractArchive } from '../io/tar-extract';
+import { EntryGuard, extractArchive } from '../io/tar-extract';
 import { workDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan } from '../shared';
 import { downloadPath, extractionTargets, publishExtraction, targetsToExtract } from './base-backup-targets';
@@ -26,9 +26,12 @@ export function extractBaseBackupActivity(deps: ActivityDeps) {
       const result: ExtractResult = { entries: 0, bytesWritten: 0, directories: 0 };
       try {
         for (const target of await targetsToExtract(extractionTargets(layout, input.server, plan.backupId, backup.objects))) {
+          // The parts of one directory (data.tar, data_0001.tar, ...), in part order, share its guard.
+          const guard = new EntryGuard(target.partialDir);
           for (const object of target.objects) {
             const extracted = await extractArchive(downloadPath(layout, plan.backupId, object), target.partialDir, {
               compression: object.compression,
+              guard,
               signal: progress.signal,
               onProgress: (p) => progress.update({ bytesDone: p.bytesRead, bytesTotal: p.bytesTotal, filesDone: p.entries, current: object.key }),
             });

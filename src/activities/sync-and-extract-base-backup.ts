@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { openJournal } from '../io/download-journal';
 import { downloadObjects, etagIsMd5, type DownloadItem } from '../io/s3-download';
-import { CorruptArchiveError, extractStream } from '../io/tar-extract';
+import { CorruptArchiveError, EntryGuard, extractStream } from '../io/tar-extract';
 import { workDirLayout, type WorkDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan, TransferResult } from '../shared';
 import {
@@ -52,13 +52,16 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
           signal,
           onProgress: (p) => progress.update({ ...p, current: `${p.current ?? ''} (${entries} files extracted)` }),
         });
-        // In download order, one tarball at a time: a later tarball's read-back waits on disk meanwhile.
+        // In download order, one tarball at a time: a later tarball's read-back waits on disk meanwhile. The
+        // parts of one directory (data.tar, data_0001.tar, ...) come in part order and share its guard.
+        const guards = new Map(targets.map((target) => [target, new EntryGuard(target.partialDir)]));
         const extraction = (async () => {
           for (const { target, object, tee } of streams) {
             const before = entries;
             const result = await extractStream({ stream: tee, bytesTotal: object.size, name: `s3://${input.bucket}/${object.key}` }, target.partialDir, {
               compression: object.compression,
               signal,
+              guard: guards.get(target),
               onProgress: (p) => (entries = before + p.entries),
             });
             entries = before + result.entries;

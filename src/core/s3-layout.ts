@@ -142,3 +142,18 @@ export function parseBaseBackupObjectKey(key: string): BaseBackupObjectKey | nul
   if (!Number.isSafeInteger(tablespaceOid) || tablespaceOid > 0xffff_ffff) return null;
   return { backupId, kind: 'tablespace', tablespaceOid, part, compression };
 }
+
+/**
+ * The order a backup's tars are extracted in: `data` before the tablespaces (by OID), and the parts of one
+ * directory in part order. barman-cloud cuts one directory's archive into `data.tar`, `data_0001.tar`, ...
+ * (`_build_dest_name` in barman/cloud.py: "%s_%04d", so part 10000 has five digits), and a later part may
+ * hold what refers to an earlier one (a file in a directory, a link). Neither the listing's byte order
+ * ("data_10000" < "data_9999") nor a locale-aware one ("data_0001" < "data.tar") is that order.
+ */
+export function compareBaseBackupObjects(
+  a: Pick<BaseBackupObjectKey, 'kind' | 'tablespaceOid' | 'part'>,
+  b: Pick<BaseBackupObjectKey, 'kind' | 'tablespaceOid' | 'part'>,
+): number {
+  const directory = (o: typeof a) => (o.kind === 'data' ? -1 : (o.tablespaceOid ?? 0));
+  return directory(a) - directory(b) || (a.part ?? 0) - (b.part ?? 0);
+}

@@ -2,7 +2,7 @@
 // tar objects each backup consists of.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parseBackupInfo, type BackupInfo } from '../core/backup-info';
-import { baseBackupsPrefix, parseBaseBackupObjectKey, type BaseBackupCompression } from '../core/s3-layout';
+import { baseBackupsPrefix, compareBaseBackupObjects, parseBaseBackupObjectKey, type BaseBackupCompression } from '../core/s3-layout';
 import { listAll } from './s3-listing';
 import { readObjectText } from './s3-object-text';
 
@@ -12,6 +12,8 @@ export interface BackupObject {
   etag: string;
   kind: 'data' | 'tablespace';
   tablespaceOid?: number;
+  /** 0 for `data.tar*`, n for `data_000n.tar*`: the parts of one directory are extracted in this order. */
+  part: number;
   compression: BaseBackupCompression;
 }
 
@@ -42,6 +44,7 @@ async function listBackupFolders(s3: S3Client, bucket: string, listPrefix: strin
         etag: object.etag,
         kind: parsed.kind,
         tablespaceOid: parsed.tablespaceOid,
+        part: parsed.part ?? 0,
         compression: parsed.compression,
       });
     }
@@ -59,7 +62,7 @@ async function catalog(s3: S3Client, bucket: string, folders: BackupFolders, sig
       infoKey: entry.info.key,
       infoSize: entry.info.size,
       infoEtag: entry.info.etag,
-      objects: entry.objects.sort((a, b) => a.key.localeCompare(b.key)),
+      objects: entry.objects.sort(compareBaseBackupObjects),
     });
   }
   return backups;

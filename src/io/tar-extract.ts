@@ -24,6 +24,12 @@ export interface ExtractOptions {
   signal?: AbortSignal;
   /** Called at most every 250 ms, and once at the end. */
   onProgress?(p: ExtractProgress): void;
+  /**
+   * The guard of the directory, when several archives are extracted into it: the parts barman-cloud cuts one
+   * directory's archive into (data.tar, data_0001.tar, ...) must share one, in part order, so that a later
+   * part's entries are checked against the symlinks of the earlier ones. Made with `new EntryGuard(destDir)`.
+   */
+  guard?: EntryGuard;
 }
 
 export interface ExtractResult {
@@ -126,7 +132,11 @@ export async function extractStream(archive: ArchiveSource, destDir: string, opt
   const root = resolve(destDir);
   await mkdir(root, { recursive: true });
 
-  const guard = new EntryGuard(root);
+  const guard = opts.guard ?? new EntryGuard(root);
+  if (guard.root !== root) {
+    source.destroy();
+    throw new Error(`extraction into ${root} was given the guard of another directory (${guard.root}): each directory needs its own`);
+  }
   let entries = 0;
   let bytesWritten = 0;
   let bytesRead = 0;
@@ -310,11 +320,15 @@ function translateTarError(file: string, root: string, err: Error & { tarCode?: 
 /**
  * Checks entries in archive order. It keeps the archive's symlinks in memory, because the file system lags
  * behind the parser: entries are checked when their header is read, before earlier ones are on disk.
+ * One guard serves every archive extracted into its directory (the parts of a multi-part tarball).
  */
-class EntryGuard {
+export class EntryGuard {
   private readonly links = new Map<string, string>();
+  readonly root: string;
 
-  constructor(private readonly root: string) {}
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
 
   /** The rule the entry breaks, or undefined when it is safe. */
   check(entry: ReadEntry): string | undefined {

@@ -5,6 +5,7 @@ import {
   backupIdFromInfoKey,
   backupInfoKey,
   baseBackupsPrefix,
+  compareBaseBackupObjects,
   isBackupId,
   parseBaseBackupObjectKey,
   parseWalKey,
@@ -225,4 +226,16 @@ describe('core/s3-layout', () => {
       }
     });
   });
+
+  describe('compareBaseBackupObjects', () => {
+    it('puts data first, tablespaces by OID, and each directory\'s parts in part order (past part 9999 too)', () => {
+      const names = ['16385_0001.tar', 'data_10000.tar.gz', 'data_0001.tar.gz', '16385.tar', '1663.tar', 'data_9999.tar.gz', 'data.tar.gz'];
+      const sorted = names
+        .map((name) => ({ name, parsed: parseBaseBackupObjectKey(`pg/base/20261124T220731/${name}`)! }))
+        .sort((a, b) => compareBaseBackupObjects(a.parsed, b.parsed))
+        .map((o) => o.name);
+      assert.deepEqual(sorted, ['data.tar.gz', 'data_0001.tar.gz', 'data_9999.tar.gz', 'data_10000.tar.gz', '1663.tar', '16385.tar', '16385_0001.tar']);
+    });
+  });
 });
+

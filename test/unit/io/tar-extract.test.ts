@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ToolMissingError } from '../../../src/io/run-command';
 import {
   CorruptArchiveError,
+  EntryGuard,
   extractArchive,
   UnsafeArchiveError,
   type Compression,
@@ -220,6 +221,54 @@ describe('tar-extract', () => {
 
     it('an entry type node-tar would skip silently (sparse file)', async () => {
       await rejectsUnsafe([{ path: 'sparse', type: 'sparse', body: 'x' }], 'sparse', /unsupported entry type/);
+    });
+  });
+
+  describe('multi-part tarballs (barman-cloud splits data.tar into data_0001.tar, ... past --max-archive-size)', () => {
+    // barman.cloud.CloudUploadController._build_dest_name: the parts of one directory are one archive cut in
+    // pieces, so a symlink of an earlier part is there when a later part is written.
+    async function parts(...entries: TestEntry[][]): Promise<string[]> {
+      return Promise.all(entries.map((e, i) => archive(i === 0 ? 'data.tar' : `data_${String(i).padStart(4, '0')}.tar`, buildTar(e))));
+    }
+
+    it('share one guard: a symlink of a later part escaping through a symlink of an earlier part is refused', async () => {
+      // a/l1 -> .. is the destination itself (fine); b -> a/l1/.. looks like "a" to a guard that has not
+      // seen a/l1, but is really the destination's parent.
+      const [first, second] = await parts(
+        [
+          { path: 'a/', type: 'dir' },
+          { path: 'a/l1', type: 'symlink', linkpath: '..' },
+        ],
+        [{ path: 'b', type: 'symlink', linkpath: 'a/l1/..' }],
+      );
+      const guard = new EntryGuard(dest);
+      await extractArchive(first!, dest, { compression: 'none', guard });
+      await assert.rejects(extractArchive(second!, dest, { compression: 'none', guard }), (err: unknown) => {
+        assert.ok(err instanceof UnsafeArchiveError, `expected UnsafeArchiveError, got ${String(err)}`);
+        assert.equal(err.entry, 'b');
+        assert.match(err.rule, /resolves outside/);
+        return true;
+      });
+      await assert.rejects(lstat(join(dest, 'b')), /ENOENT/, 'the escaping symlink is not written');
+    });
+
+    it('share one guard: a file of a later part through a symlink of an earlier part is refused', async () => {
+      const [first, second] = await parts(
+        [
+          { path: 'real/', type: 'dir' },
+          { path: 'alias', type: 'symlink', linkpath: 'real' },
+        ],
+        [{ path: 'alias/file', body: 'x' }],
+      );
+      const guard = new EntryGuard(dest);
+      await extractArchive(first!, dest, { compression: 'none', guard });
+      await assert.rejects(extractArchive(second!, dest, { compression: 'none', guard }), /passes through the symlink alias/);
+      assert.equal(existsSync(join(dest, 'real', 'file')), false);
+    });
+
+    it('refuses a guard made for another directory', async () => {
+      const [first] = await parts([{ path: 'PG_VERSION', body: '15\n' }]);
+      await assert.rejects(extractArchive(first!, dest, { compression: 'none', guard: new EntryGuard(join(work, 'elsewhere')) }), /guard .* another directory/);
     });
   });
 
