@@ -1,4 +1,5 @@
-import { EntryGuard, extractArchive } from '../io/tar-extract';
+import { extractionLimits } from '../core/extraction-limits';
+import { EntryGuard, ExtractionBudget, extractArchive } from '../io/tar-extract';
 import { workDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan } from '../shared';
 import { downloadPath, extractionTargets, publishExtraction, targetsToExtract } from './base-backup-targets';
@@ -24,6 +25,8 @@ export function extractBaseBackupActivity(deps: ActivityDeps) {
       const backup = await plannedBackup(deps, input, plan);
       const progress = reportProgress('Extract', deps.heartbeatIntervalMs);
       const result: ExtractResult = { entries: 0, bytesWritten: 0, directories: 0 };
+      // What the whole backup may expand to, from its backup.info (a crafted archive stops there, not at a full disk).
+      const budget = new ExtractionBudget(extractionLimits(backup.info.recordedSize ?? null, backup.objects));
       try {
         for (const target of await targetsToExtract(extractionTargets(layout, input.server, plan.backupId, backup.objects))) {
           // The parts of one directory (data.tar, data_0001.tar, ...), in part order, share its guard.
@@ -32,6 +35,7 @@ export function extractBaseBackupActivity(deps: ActivityDeps) {
             const extracted = await extractArchive(downloadPath(layout, plan.backupId, object), target.partialDir, {
               compression: object.compression,
               guard,
+              budget,
               signal: progress.signal,
               onProgress: (p) => progress.update({ bytesDone: p.bytesRead, bytesTotal: p.bytesTotal, filesDone: p.entries, current: object.key }),
             });

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { openJournal } from '../io/download-journal';
 import { downloadObjects, etagIsMd5, type DownloadItem } from '../io/s3-download';
-import { CorruptArchiveError, EntryGuard, extractStream } from '../io/tar-extract';
-import { workDirLayout, type WorkDirLayout } from '../io/work-dir';
+import { extractionLimits } from '../core/extraction-limits';
+import { CorruptArchiveError, EntryGuard, ExtractionBudget, extractStream } from '../io/tar-extract';
+import { reclaimWorkArea, workDirLayout, type WorkDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan, TransferResult } from '../shared';
 import {
   backupInfoDownload,
@@ -33,6 +34,7 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<TransferResult> =>
     adaptFailures(async () => {
       const layout = workDirLayout(plan.workDir);
+      await reclaimWorkArea(layout);
       const backup = await plannedBackup(deps, input, plan);
       const targets = await targetsToExtract(extractionTargets(layout, input.server, plan.backupId, backup.objects));
       const progress = reportProgress('SyncBase', deps.heartbeatIntervalMs);
@@ -55,6 +57,8 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
         // In download order, one tarball at a time: a later tarball's read-back waits on disk meanwhile. The
         // parts of one directory (data.tar, data_0001.tar, ...) come in part order and share its guard.
         const guards = new Map(targets.map((target) => [target, new EntryGuard(target.partialDir)]));
+        // What the whole backup may expand to, from its backup.info (a crafted archive stops there, not at a full disk).
+        const budget = new ExtractionBudget(extractionLimits(backup.info.recordedSize ?? null, backup.objects));
         const extraction = (async () => {
           for (const { target, object, tee } of streams) {
             const before = entries;
@@ -62,6 +66,7 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
               compression: object.compression,
               signal,
               guard: guards.get(target),
+              budget,
               onProgress: (p) => (entries = before + p.entries),
             });
             entries = before + result.entries;

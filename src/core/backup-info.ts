@@ -49,6 +49,12 @@ export interface BackupInfo {
   parentBackupId: string | null;
   /** The cloud provider of a snapshot backup (`--snapshot-*`): its data is in disk snapshots, not tarballs. */
   snapshotProvider: string | null;
+  /**
+   * The cluster's size as backup.info records it, the larger of `cluster_size` (barman-cloud 3.11+: the sum of
+   * pg_tablespace_size) and `size` (a Barman server's); null when neither is a whole number (barman-cloud
+   * before 3.11 writes size=None). It bounds the extraction (core/extraction-limits), nothing else.
+   */
+  recordedSize?: number | null;
 }
 
 export class InvalidBackupInfoError extends Error {
@@ -140,7 +146,15 @@ export function parseBackupInfo(backupId: string, text: string): BackupInfo {
     encryption: field('encryption'),
     parentBackupId: field('parent_backup_id'),
     snapshotProvider: snapshotProvider(field('snapshots_info')),
+    recordedSize: recordedSize([field('cluster_size'), field('size')]),
   };
+}
+
+// Lenient: a size only bounds the extraction, so one that is not a whole number counts as no size, not as
+// a broken backup.info.
+function recordedSize(values: (string | null)[]): number | null {
+  const sizes = values.filter((v): v is string => v !== null && /^\d+$/.test(v)).map(Number).filter(Number.isSafeInteger);
+  return sizes.length === 0 ? null : Math.max(...sizes);
 }
 
 // snapshots_info is a Python dict literal whose `provider` names the cloud (barman/cloud_providers).

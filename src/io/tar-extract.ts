@@ -5,6 +5,8 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Unpack, type ReadEntry } from 'tar';
+import type { ExtractionLimits } from '../core/extraction-limits';
+import { formatBytes } from '../core/report-format';
 import type { BaseBackupCompression } from '../core/s3-layout';
 import { asDiskFull } from './disk-full';
 import { DecompressorFailedError, startDecompressor, type DecompressorProcess } from './external-decompressor';
@@ -30,6 +32,37 @@ export interface ExtractOptions {
    * part's entries are checked against the symlinks of the earlier ones. Made with `new EntryGuard(destDir)`.
    */
   guard?: EntryGuard;
+  /**
+   * What the archive may expand to and how many entries it may hold, shared by every archive of one backup
+   * (its limits from core/extraction-limits). Without one, nothing bounds the extraction but the disk.
+   */
+  budget?: ExtractionBudget;
+}
+
+/** The bytes and entries the archives of one backup have used so far, against its limits. */
+export class ExtractionBudget {
+  /** Decompressed tar bytes (headers and contents) seen so far. */
+  bytes = 0;
+  entries = 0;
+  constructor(readonly limits: ExtractionLimits) {}
+}
+
+/** The archive expands past what its backup may hold, or holds more entries: a crafted or mismatched archive. */
+export class ArchiveLimitError extends Error {
+  readonly type = 'UnsafeArchive';
+  constructor(
+    readonly file: string,
+    detail: string,
+    /** The entry being extracted when the limit was passed, if any. */
+    readonly entry?: string,
+  ) {
+    super(
+      `archive ${file} ${detail}${entry === undefined ? '' : `; extraction stopped at entry ${JSON.stringify(entry)}, before writing it`}. ` +
+        "A backup's tarballs hold its database's files and little more, so this archive, or its backup.info, is not what " +
+        'barman-cloud wrote for this backup: restore from another backup (a target that another backup covers), and find out what wrote these objects',
+    );
+    this.name = 'ArchiveLimitError';
+  }
 }
 
 export interface ExtractResult {
@@ -133,6 +166,7 @@ export async function extractStream(archive: ArchiveSource, destDir: string, opt
   await mkdir(root, { recursive: true });
 
   const guard = opts.guard ?? new EntryGuard(root);
+  const budget = opts.budget;
   if (guard.root !== root) {
     source.destroy();
     throw new Error(`extraction into ${root} was given the guard of another directory (${guard.root}): each directory needs its own`);
@@ -173,6 +207,11 @@ export async function extractStream(archive: ArchiveSource, destDir: string, opt
         const rule = guard.check(entry);
         if (rule) {
           fail(new UnsafeArchiveError(file, entry.path, rule));
+          return false;
+        }
+        const overLimit = budget && budgetCheck(budget, entry);
+        if (overLimit) {
+          fail(new ArchiveLimitError(file, overLimit, entry.path));
           return false;
         }
         // Only the owner's bits of the archive's mode: no setuid, setgid or sticky bit, nothing for other
@@ -242,13 +281,21 @@ export async function extractStream(archive: ArchiveSource, destDir: string, opt
       bytesRead += chunk.length;
       report(false);
     });
+    /** Counts the tar stream as it reaches node-tar: past the budget, extraction stops whatever the headers declare. */
+    const countTarBytes = (chunk: Buffer): void => {
+      if (!budget || settled) return;
+      budget.bytes += chunk.length;
+      if (budget.bytes > budget.limits.maxBytes) fail(new ArchiveLimitError(file, tooLarge(budget), currentEntry));
+    };
     source.on('error', (err) => fail(err));
 
     if (opts.compression === 'gzip') {
       gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
       gunzip.on('error', (err) => fail(translateTarError(file, root, err, currentEntry)));
+      gunzip.on('data', countTarBytes);
       source.pipe(gunzip).pipe(unpack as unknown as Writable);
     } else if (opts.compression === 'none') {
+      source.on('data', countTarBytes);
       source.pipe(unpack as unknown as Writable);
     } else {
       // node-tar reads neither bzip2, snappy nor lz4; their decompressor runs beside us, fed from our read
@@ -269,6 +316,7 @@ export async function extractStream(archive: ArchiveSource, destDir: string, opt
         (err: unknown) => fail(err instanceof DecompressorFailedError ? new CorruptArchiveError(file, err.detail, currentEntry) : err),
       );
       source.pipe(child.stdin);
+      child.stdout.on('data', countTarBytes);
       child.stdout.pipe(unpack as unknown as Writable);
     }
   });
@@ -294,6 +342,22 @@ async function untilWritesSettle(unpack: Unpack, quietMs = 250, limitMs = 5_000)
       lastChange = Date.now();
     }
   }
+}
+
+/**
+ * Counts an entry against the budget when its header is read, before anything of it is written: what it
+ * breaks, or undefined. Its declared size counts on top of the stream read so far (which runs up to one
+ * buffer ahead of the parser, so this errs early by at most that), so a bomb stops at its header.
+ */
+function budgetCheck(budget: ExtractionBudget, entry: ReadEntry): string | undefined {
+  budget.entries += 1;
+  if (budget.entries > budget.limits.maxEntries) return `holds more than ${budget.limits.maxEntries} entries, the most one backup may hold`;
+  if (budget.bytes + (entry.size ?? 0) > budget.limits.maxBytes) return tooLarge(budget);
+  return undefined;
+}
+
+function tooLarge(budget: ExtractionBudget): string {
+  return `expands past ${formatBytes(budget.limits.maxBytes)} (${budget.limits.basis}), the most this backup's tarballs may hold`;
 }
 
 function isRegularFile(type: string): boolean {

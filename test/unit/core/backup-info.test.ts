@@ -66,6 +66,7 @@ describe('core/backup-info', () => {
       encryption: null,
       parentBackupId: null,
       snapshotProvider: null,
+      recordedSize: null,
     });
   });
 
@@ -89,6 +90,15 @@ describe('core/backup-info', () => {
     assert.equal(info.mode, 'postgres');
     assert.equal(info.snapshotProvider, 'gcp');
     assert.equal(info.status, 'DONE');
+    assert.equal(info.recordedSize, 23144448, 'cluster_size, which bounds the extraction');
+  });
+
+  it('records the larger of cluster_size and size, and no size for None or something that is not a whole number', () => {
+    const sized = (lines: string[]) => parseBackupInfo('x', ['status=DONE', ...lines].join('\n')).recordedSize;
+    assert.equal(sized(['cluster_size=100', 'size=250']), 250);
+    assert.equal(sized(['cluster_size=300', 'size=None']), 300);
+    assert.equal(sized(['size=None']), null);
+    assert.equal(sized(['cluster_size=12.5', 'size=-3']), null);
   });
 
   it('keeps the result JSON-serialisable', () => {
@@ -177,6 +187,7 @@ describe('core/backup-info', () => {
       encryption: null,
       parentBackupId: null,
       snapshotProvider: null,
+      recordedSize: null,
     });
   });
 

@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolMissingError } from '../../../src/io/run-command';
 import {
+  ArchiveLimitError,
   CorruptArchiveError,
   EntryGuard,
+  ExtractionBudget,
   extractArchive,
   UnsafeArchiveError,
   type Compression,
@@ -269,6 +271,57 @@ describe('tar-extract', () => {
     it('refuses a guard made for another directory', async () => {
       const [first] = await parts([{ path: 'PG_VERSION', body: '15\n' }]);
       await assert.rejects(extractArchive(first!, dest, { compression: 'none', guard: new EntryGuard(join(work, 'elsewhere')) }), /guard .* another directory/);
+    });
+  });
+
+  describe('bounded work: stops past the bytes and entries a backup may hold (ExtractionBudget)', () => {
+    const MIB = 1024 * 1024;
+    const budget = (maxBytes: number, maxEntries = 1000) => new ExtractionBudget({ maxBytes, maxEntries, basis: 'the test bound' });
+
+    it('a gzip bomb: an entry declaring more than the bound is refused before anything of it is written', async () => {
+      const file = await archive('bomb.tar.gz', gzip(buildTar([{ path: 'base/1/16384', body: Buffer.alloc(64 * MIB) }])));
+      await assert.rejects(extractArchive(file, dest, { compression: 'gzip', budget: budget(8 * MIB) }), (err: unknown) => {
+        assert.ok(err instanceof ArchiveLimitError, `expected ArchiveLimitError, got ${String(err)}`);
+        assert.equal(err.type, 'UnsafeArchive');
+        assert.ok(err.message.includes(file), 'the message names the archive');
+        assert.match(err.message, /expands past 8\.0 MiB \(the test bound\)/);
+        assert.match(err.message, /"base\/1\/16384"/);
+        return true;
+      });
+      assert.equal(existsSync(join(dest, 'base/1/16384')), false);
+    });
+
+    it('many entries, each small, stop once the stream passes the bound', async () => {
+      const entries: TestEntry[] = Array.from({ length: 16 }, (_, i) => ({ path: `f${i}`, body: Buffer.alloc(MIB, i) }));
+      const file = await archive('many.tar.gz', gzip(buildTar(entries)));
+      await assert.rejects(extractArchive(file, dest, { compression: 'gzip', budget: budget(4 * MIB) }), ArchiveLimitError);
+      assert.equal(existsSync(join(dest, 'f15')), false);
+    });
+
+    it('the parts of a backup share one budget', async () => {
+      const part = (i: number) => archive(`data_000${i}.tar`, buildTar([{ path: `p${i}`, body: Buffer.alloc(3 * MIB) }]));
+      const shared = budget(5 * MIB);
+      await extractArchive(await part(0), dest, { compression: 'none', budget: shared });
+      await assert.rejects(extractArchive(await part(1), dest, { compression: 'none', budget: shared }), /expands past 5\.0 MiB/);
+      assert.equal(existsSync(join(dest, 'p1')), false);
+    });
+
+    it('stops past the entry cap, before writing the entry over it', async () => {
+      const entries: TestEntry[] = Array.from({ length: 20 }, (_, i) => ({ path: `e${i}`, body: 'x' }));
+      const file = await archive('entries.tar', buildTar(entries));
+      await assert.rejects(extractArchive(file, dest, { compression: 'none', budget: budget(100 * MIB, 5) }), (err: unknown) => {
+        assert.ok(err instanceof ArchiveLimitError, `expected ArchiveLimitError, got ${String(err)}`);
+        assert.match(err.message, /holds more than 5 entries/);
+        assert.match(err.message, /"e5"/);
+        return true;
+      });
+      for (let i = 5; i < 20; i++) assert.equal(existsSync(join(dest, `e${i}`)), false, `e${i}`);
+    });
+
+    it('a backup within its bounds extracts whole', async () => {
+      const file = await archive('fits.tar', buildTar(pgdata));
+      const result = await extractArchive(file, dest, { compression: 'none', budget: budget(MIB, pgdata.length) });
+      assert.equal(result.entries, pgdata.length);
     });
   });
 
