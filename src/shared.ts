@@ -76,6 +76,10 @@ export const FailureTypes = {
   RecoveryFailed: 'RecoveryFailed',
   ToolMissing: 'ToolMissing',
   InsufficientSpace: 'InsufficientSpace',
+  /** The bucket is in another region than the worker's S3 client uses (301 PermanentRedirect, AuthorizationHeaderMalformed). */
+  WrongRegion: 'WrongRegion',
+  /** Any other 4xx answer of S3 that sending the same request again cannot change. */
+  S3RequestRejected: 'S3RequestRejected',
 } as const;
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
 export const NON_RETRYABLE_FAILURE_TYPES: string[] = Object.values(FailureTypes);

@@ -55,7 +55,7 @@ function configuredEndpoint(env: NodeJS.ProcessEnv): string | undefined {
   return env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
 }
 
-export type S3ErrorType = 'BucketNotFound' | 'AccessDenied' | 'NotFound';
+export type S3ErrorType = 'BucketNotFound' | 'AccessDenied' | 'NotFound' | 'WrongRegion' | 'S3RequestRejected';
 
 export interface S3ErrorClass {
   retryable: boolean;
@@ -81,6 +81,10 @@ const AUTH_ERRORS = new Set([
   // versitygw's answer to an unknown access key (AWS says InvalidAccessKeyId).
   'XAdminUserNotFound',
 ]);
+
+/** 4xx answers that a later request can get past: a slow or conflicting request, an object replaced since it was listed, throttling. */
+const RETRYABLE_4XX_STATUS = new Set([408, 409, 412, 429]);
+const RETRYABLE_4XX_NAMES = new Set(['RequestTimeout', 'RequestTimeTooSkewed', 'OperationAborted', 'PreconditionFailed', 'SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests', 'TooManyRequestsException', 'RequestThrottled']);
 
 /**
  * Sorts an S3 (or network) error into what retrying can fix and what it cannot. The message is built
@@ -118,8 +122,38 @@ export function classifyS3Error(err: unknown, ctx: S3ErrorContext = contextOf(er
       message: `object ${where} does not exist (deleted since it was listed?)`,
     };
   }
+  // A bucket in another region: AWS answers 301 PermanentRedirect (no body for a HEAD), or 400
+  // AuthorizationHeaderMalformed at the bucket's regional endpoint. The SDK follows neither.
+  if (status === 301 || name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed') {
+    const region = bucketRegion(err);
+    return {
+      retryable: false,
+      type: 'WrongRegion',
+      message:
+        `${where} is not reachable with the worker's S3 settings: S3 answered HTTP ${status ?? '?'} ${name}` +
+        `${region ? `, the bucket is in region ${region}` : ''}: the bucket is in another region than the worker's S3 client uses, or AWS_ENDPOINT_URL names the wrong endpoint. ` +
+        `${region ? `Set AWS_REGION=${region} on the worker` : "Set AWS_REGION on the worker to the bucket's region (aws s3api get-bucket-location)"} ` +
+        '(or correct AWS_ENDPOINT_URL), restart it, and start the restore again',
+    };
+  }
+  if (status !== undefined && status >= 400 && status < 500 && !RETRYABLE_4XX_STATUS.has(status) && !RETRYABLE_4XX_NAMES.has(name)) {
+    return {
+      retryable: false,
+      type: 'S3RequestRejected',
+      message:
+        `S3 refused the request on ${where} (HTTP ${status} ${name}${e.message && e.message !== name ? `: ${oneLine(e.message)}` : ''}); ` +
+        'sending it again gets the same answer. Check the worker\'s S3 settings (AWS_ENDPOINT_URL, AWS_REGION, the bucket and prefix) and that the server supports S3 requests such as ListObjectsV2 and ranged GetObject',
+    };
+  }
   const detail = status ? `HTTP ${status} ${name}` : e.code ? `${name} ${e.code}` : name;
   return { retryable: true, message: `S3 request on ${where} failed (${detail}): ${oneLine(e.message ?? '')}` };
+}
+
+/** The bucket's region, when the answer names it (the x-amz-bucket-region header, or a Region field); only a plain region name. */
+function bucketRegion(err: unknown): string | undefined {
+  const e = err as { Region?: unknown; $response?: { headers?: Record<string, unknown> } } | null;
+  const region = e?.$response?.headers?.['x-amz-bucket-region'] ?? e?.Region;
+  return typeof region === 'string' && /^[a-z0-9-]{1,40}$/.test(region) ? region : undefined;
 }
 
 const CONTEXT = Symbol('s3ErrorContext');

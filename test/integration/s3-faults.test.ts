@@ -16,7 +16,7 @@ import { restoreWorkflowId, type RestoreInput, type RestoreResult } from '../../
 import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { MARKERS_SQL, markerLabels, PGBENCH_ACCOUNTS_MD5_SQL, queryRestoredCluster } from '../support/restored-cluster';
-import { startS3FaultProxy, type FaultCounters, type S3FaultProxy } from '../support/s3-fault-proxy';
+import { startS3FaultProxy, type FaultCounters, type S3ErrorAnswer, type S3FaultProxy } from '../support/s3-fault-proxy';
 import { useTestBucket } from '../support/s3-test-bucket';
 import { requireStackEnv } from '../support/stack-env';
 import { activityAttempts } from '../support/workflow-history';
@@ -213,6 +213,55 @@ describe('S3 faults: a fault-injecting proxy in front of the real S3 server', fu
       }
     });
 
+    // What a real S3 answers that retrying cannot change, injected by the proxy for every request of the restore.
+    const answers: { label: string; answer: S3ErrorAnswer; type: string; says: RegExp[] }[] = [
+      {
+        label: 'a bucket in another region (HTTP 301 PermanentRedirect)',
+        answer: {
+          status: 301,
+          code: 'PermanentRedirect',
+          message: 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+          fields: { Endpoint: 's3.eu-west-3.amazonaws.com' },
+          headers: { 'x-amz-bucket-region': 'eu-west-3' },
+        },
+        type: 'WrongRegion',
+        says: [/HTTP 301 PermanentRedirect/, /in region eu-west-3/, /Set AWS_REGION=eu-west-3 on the worker/],
+      },
+      {
+        label: "the wrong region at the bucket's regional endpoint (HTTP 400 AuthorizationHeaderMalformed)",
+        answer: { status: 400, code: 'AuthorizationHeaderMalformed', message: "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-3'", fields: { Region: 'eu-west-3' } },
+        type: 'WrongRegion',
+        says: [/HTTP 400 AuthorizationHeaderMalformed/, /in region eu-west-3/],
+      },
+      {
+        label: 'access denied by a bucket policy (HTTP 403 AccessDenied)',
+        answer: { status: 403, code: 'AccessDenied', message: 'Access Denied' },
+        type: 'AccessDenied',
+        says: [/access denied to s3:\/\//, /check the AWS credentials/],
+      },
+      {
+        label: 'a request S3 refuses (HTTP 400 InvalidRequest)',
+        answer: { status: 400, code: 'InvalidRequest', message: 'Missing required header for this request: x-amz-content-sha256' },
+        type: 'S3RequestRejected',
+        says: [/S3 refused the request on s3:\/\/\S+ \(HTTP 400 InvalidRequest: Missing required header/, /sending it again gets the same answer/, /AWS_ENDPOINT_URL/],
+      },
+    ];
+    for (const { label, answer, type: expectedType, says } of answers) {
+      it(label, async () => {
+        proxy.set({ errorAnswers: 1_000_000, errorAnswer: answer });
+        try {
+          const input = track(harness.inputFor(target(), undefined, { timings: FAST_TIMINGS }));
+          const { type, message, seconds, attempts } = await expectFastFailure(harness, input);
+          console.log(`      ${type} after ${seconds.toFixed(1)} s, attempts ${JSON.stringify(attempts)}: ${message}`);
+          assert.equal(type, expectedType);
+          for (const pattern of says) assert.match(message, pattern);
+          assert.ok(message.includes(harness.fixture.bucket), 'the bucket is named');
+        } finally {
+          proxy.set({ errorAnswers: 0, errorAnswer: null });
+        }
+      });
+    }
+
     it('a backup folder with data.tar.gz but no backup.info', async () => {
       const server = 'orphan';
       await orphanBucket.put(`${server}/base/20261124T230033/data.tar.gz`, Buffer.alloc(4096, 1));
@@ -230,7 +279,25 @@ describe('S3 faults: a fault-injecting proxy in front of the real S3 server', fu
 /** Runs a restore that must fail non-retryably: returns the failure, how long it took, the attempts of each activity and the history as JSON. */
 async function expectFastFailure(harness: RestoreHarness, input: RestoreInput) {
   const started = Date.now();
-  const { type, message } = await harness.expectFailure(input);
+  const failure = harness.expectFailure(input);
+  let timer: NodeJS.Timeout | undefined;
+  // A restore that retries what it cannot fix never ends: stop it and say what it was doing.
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const handle = harness.client.workflow.getHandle(restoreWorkflowId(input.server, input.destination));
+      void handle
+        .describe()
+        .then((d) => JSON.stringify(d.raw.pendingActivities?.map((a) => ({ activity: a.activityType?.name, attempt: a.attempt, lastFailure: a.lastFailure?.message }))))
+        .then(
+          async (pending) => {
+            await handle.terminate('the test gave up waiting for a fast failure');
+            reject(new Error(`no failure within ${FAIL_FAST_MS} ms: the restore kept retrying ${pending}`));
+          },
+          reject,
+        );
+    }, FAIL_FAST_MS);
+  });
+  const { type, message } = await Promise.race([failure, deadline]).finally(() => clearTimeout(timer));
   const seconds = (Date.now() - started) / 1000;
   const handle = harness.client.workflow.getHandle(restoreWorkflowId(input.server, input.destination));
   const attempts = await activityAttempts(handle);

@@ -27,6 +27,21 @@ export interface FaultOptions {
   corruptBodies: number;
   corruptKeyContains: string;
   corruptRangePrefix: string;
+  /**
+   * The next N requests (of any kind, before any other fault) are answered with `errorAnswer` instead of
+   * being forwarded: what a real S3 says that retrying cannot change (a bucket in another region, a refused request).
+   */
+  errorAnswers: number;
+  errorAnswer: S3ErrorAnswer | null;
+}
+
+/** An S3 error answer: status, `<Code>`, `<Message>`, extra `<Error>` fields (e.g. Region, Endpoint) and headers. */
+export interface S3ErrorAnswer {
+  status: number;
+  code: string;
+  message: string;
+  fields?: Record<string, string>;
+  headers?: Record<string, string>;
 }
 
 const CORRUPT_MIN_BYTES = 64 * 1024;
@@ -40,6 +55,8 @@ export interface FaultCounters {
   errors503: number;
   resets: number;
   corrupted: number;
+  /** Requests answered with `errorAnswer`. */
+  answered: number;
   delayed: number;
   /** Response body bytes sent to clients. */
   bytesForwarded: number;
@@ -53,7 +70,7 @@ export interface ProxiedRequest {
   /** Path and query as received. */
   url: string;
   range?: string;
-  fault?: '500' | '503' | 'reset' | 'corrupt';
+  fault?: '500' | '503' | 'reset' | 'corrupt' | 'answer';
   status?: number;
   /** Response body bytes sent for this request. */
   bytes: number;
@@ -91,6 +108,8 @@ const DEFAULTS: FaultOptions = {
   corruptKeyContains: '',
   corruptRangePrefix: '',
   faultsOnlyOnGetObject: false,
+  errorAnswers: 0,
+  errorAnswer: null,
 };
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -116,6 +135,7 @@ export async function startS3FaultProxy(start: StartOptions = {}): Promise<S3Fau
     errors503: 0,
     resets: 0,
     corrupted: 0,
+    answered: 0,
     delayed: 0,
     bytesForwarded: 0,
     upstreamErrors: 0,
@@ -151,6 +171,24 @@ export async function startS3FaultProxy(start: StartOptions = {}): Promise<S3Fau
     const rollResetAt = random();
     const rollDelay = random();
     const faultable = getObject || !opts.faultsOnlyOnGetObject;
+
+    if (opts.errorAnswers > 0 && opts.errorAnswer) {
+      options = { ...options, errorAnswers: options.errorAnswers - 1 };
+      await drain(req);
+      const { status, code, message, fields = {}, headers = {} } = opts.errorAnswer;
+      counters.answered++;
+      record.fault = 'answer';
+      record.status = status;
+      const extra = Object.entries(fields).map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`).join('');
+      // A HEAD answer has no body (S3 sends none): the client sees the status and headers alone.
+      const body =
+        req.method === 'HEAD'
+          ? ''
+          : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message>${extra}<RequestId>pitr-answer-${seq}</RequestId></Error>`;
+      res.writeHead(status, { ...headers, 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-request-id': `pitr-answer-${seq}` });
+      res.end(body);
+      return;
+    }
 
     if (faultable && opts.delayMs > 0 && rollDelay < opts.delayRate) {
       counters.delayed++;
@@ -322,7 +360,7 @@ function validate(o: FaultOptions): FaultOptions {
   for (const key of ['errorRate', 'resetRate', 'delayRate'] as const) {
     if (!(o[key] >= 0 && o[key] <= 1)) throw new RangeError(`${key} must be between 0 and 1, got ${o[key]}`);
   }
-  for (const key of ['delayMs', 'bytesPerSecond', 'corruptBodies'] as const) {
+  for (const key of ['delayMs', 'bytesPerSecond', 'corruptBodies', 'errorAnswers'] as const) {
     if (!(o[key] >= 0 && Number.isFinite(o[key]))) throw new RangeError(`${key} must be a finite number >= 0, got ${o[key]}`);
   }
   return { ...o };

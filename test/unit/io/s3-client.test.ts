@@ -121,6 +121,50 @@ describe('s3-client', () => {
       assert.equal(classifyS3Error(s3Error('RequestTimeTooSkewed', 403)).retryable, true);
     });
 
+    it('a bucket in another region (301 PermanentRedirect, 400 AuthorizationHeaderMalformed): WrongRegion, not retryable, naming the region to set', () => {
+      const redirect = Object.assign(s3Error('PermanentRedirect', 301), { Endpoint: 'b.s3.eu-west-3.amazonaws.com', $response: { headers: { 'x-amz-bucket-region': 'eu-west-3' } } });
+      const c = classifyS3Error(redirect, { bucket: 'b' });
+      assert.deepEqual([c.retryable, c.type], [false, 'WrongRegion']);
+      assert.match(c.message, /s3:\/\/b .*HTTP 301 PermanentRedirect/);
+      assert.match(c.message, /in region eu-west-3/);
+      assert.match(c.message, /Set AWS_REGION=eu-west-3 on the worker/);
+      // A HEAD has no body: the SDK names the error after the status alone.
+      const head = classifyS3Error(s3Error('Unknown', 301), { bucket: 'b' });
+      assert.deepEqual([head.retryable, head.type], [false, 'WrongRegion']);
+      assert.match(head.message, /Set AWS_REGION on the worker to the bucket's region/);
+      const malformed = Object.assign(s3Error('AuthorizationHeaderMalformed', 400), { Region: 'ap-south-1' });
+      const m = classifyS3Error(malformed, { bucket: 'b' });
+      assert.deepEqual([m.retryable, m.type], [false, 'WrongRegion']);
+      assert.match(m.message, /in region ap-south-1/);
+    });
+
+    it('other 4xx answers are S3RequestRejected, not retryable; timeouts, conflicts, changed objects and throttling stay retryable', () => {
+      for (const [name, status] of [
+        ['InvalidRequest', 400],
+        ['InvalidArgument', 400],
+        ['MethodNotAllowed', 405],
+        ['InvalidRange', 416],
+        ['SomethingNew', 400],
+      ] as const) {
+        const c = classifyS3Error(s3Error(name, status), { bucket: 'b', key: 'k' });
+        assert.deepEqual([c.retryable, c.type], [false, 'S3RequestRejected'], name);
+        assert.ok(c.message.includes(`HTTP ${status} ${name}`), c.message);
+        assert.match(c.message, /s3:\/\/b\/k/);
+        assert.match(c.message, /AWS_ENDPOINT_URL/);
+      }
+      for (const [name, status] of [
+        ['RequestTimeout', 400],
+        ['RequestTimeout', 408],
+        ['OperationAborted', 409],
+        ['PreconditionFailed', 412],
+        ['SlowDown', 429],
+        ['TooManyRequests', 429],
+        ['TemporaryRedirect', 307],
+      ] as const) {
+        assert.equal(classifyS3Error(s3Error(name, status)).retryable, true, `${status} ${name}`);
+      }
+    });
+
     it('a SignatureDoesNotMatch carrying the key id and string-to-sign leaks neither', () => {
       const err = Object.assign(s3Error('SignatureDoesNotMatch', 403), {
         AWSAccessKeyId: 'AKIASECRETISH',
