@@ -80,6 +80,8 @@ export const FailureTypes = {
   WrongRegion: 'WrongRegion',
   /** Any other 4xx answer of S3 that sending the same request again cannot change. */
   S3RequestRejected: 'S3RequestRejected',
+  /** EACCES/EPERM/EROFS: the worker may not read or write where it must. */
+  PermissionDenied: 'PermissionDenied',
 } as const;
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
 export const NON_RETRYABLE_FAILURE_TYPES: string[] = Object.values(FailureTypes);

@@ -1,0 +1,59 @@
+// What the activities' failure adapter makes of errors: retrying cannot fix a permission problem, so a real
+// EACCES/EPERM from the file system becomes a non-retryable PermissionDenied naming the path; a full disk
+// stays retryable (making room resumes the restore).
+import { ApplicationFailure } from '@temporalio/activity';
+import assert from 'node:assert/strict';
+import { constants } from 'node:fs';
+import { access, link, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toActivityFailure } from '../../../src/activities/failures';
+import { DiskFullError } from '../../../src/io/disk-full';
+import { FailureTypes } from '../../../src/shared';
+
+async function failureOf(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => assert.fail('expected the call to fail'),
+    (e: unknown) => e,
+  );
+}
+
+describe('toActivityFailure', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pitr-failures-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('EACCES (a real one: executing a file without an x bit, refused even to root) is a non-retryable PermissionDenied naming the path', async () => {
+    const file = join(dir, 'not-executable');
+    await writeFile(file, 'data', { mode: 0o644 });
+    const err = await failureOf(access(file, constants.X_OK));
+    assert.equal((err as NodeJS.ErrnoException).code, 'EACCES');
+    const failure = toActivityFailure(err);
+    assert.ok(failure instanceof ApplicationFailure, String(failure));
+    assert.equal(failure.type, FailureTypes.PermissionDenied);
+    assert.equal(failure.nonRetryable, true);
+    assert.ok(failure.message.startsWith(`permission denied (EACCES, access) on ${file}: the worker (uid ${process.getuid!()}) may not do this there, and retrying cannot change that. `), failure.message);
+    assert.match(failure.message, /owner and mode/);
+    assert.match(failure.message, /then start the restore again/);
+  });
+
+  it('EPERM (a real one: a hard link to a directory) is a non-retryable PermissionDenied', async () => {
+    const err = await failureOf(link(dir, `${dir}.link`));
+    assert.equal((err as NodeJS.ErrnoException).code, 'EPERM');
+    const failure = toActivityFailure(err) as ApplicationFailure;
+    assert.equal(failure.type, FailureTypes.PermissionDenied);
+    assert.equal(failure.nonRetryable, true);
+    assert.ok(failure.message.startsWith(`operation not permitted (EPERM, link) on ${dir} -> ${dir}.link: `), failure.message);
+  });
+
+  it('a full disk and other errors stay retryable', () => {
+    const full = new DiskFullError('ENOSPC', '/x/y', 'writing');
+    assert.equal(toActivityFailure(full), full);
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    assert.equal(toActivityFailure(reset), reset);
+  });
+});
