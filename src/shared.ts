@@ -82,6 +82,8 @@ export const FailureTypes = {
   S3RequestRejected: 'S3RequestRejected',
   /** EACCES/EPERM/EROFS: the worker may not read or write where it must. */
   PermissionDenied: 'PermissionDenied',
+  /** Two downloads of an object gave the same bytes, which do not match its ETag (or the checksum S3 sends). */
+  EtagMismatch: 'EtagMismatch',
 } as const;
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
 export const NON_RETRYABLE_FAILURE_TYPES: string[] = Object.values(FailureTypes);

@@ -7,7 +7,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } f
 import { dirname } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { TransferResult } from '../shared';
+import { FailureTypes, RestoreError, type TransferResult } from '../shared';
 import { asDiskFull } from './disk-full';
 import { runPool } from './run-pool';
 import type { DownloadJournal } from './download-journal';
@@ -179,8 +179,17 @@ async function fetchWhole(ctx: Context, item: DownloadItem, part: string): Promi
       cb(null, chunk);
     },
   });
-  // flush: fsync before close, so that the rename never publishes data still in the page cache.
-  await pipeline(res.Body as Readable, count, createWriteStream(part, { flush: true }), { signal: ctx.signal });
+  try {
+    // flush: fsync before close, so that the rename never publishes data still in the page cache.
+    await pipeline(res.Body as Readable, count, createWriteStream(part, { flush: true }), { signal: ctx.signal });
+  } catch (err) {
+    // The SDK checks the object's own checksum (x-amz-checksum-*) when the server sends one: a mismatch is
+    // the same question as an MD5 ETag that does not match, and gets the same second opinion. The copy is
+    // known by the checksum the SDK computed over all of it (it withholds the last bytes when it refuses).
+    const refused = sdkChecksumMismatch(err);
+    if (!refused) throw err;
+    await mismatch(ctx, item, part, `${refused.header} ${refused.received}`, `S3 gives their checksum as ${refused.expected}`);
+  }
   await verify(ctx, item, part, received, md5);
 }
 
@@ -276,20 +285,61 @@ function chunkEnd(ctx: Context, item: DownloadItem, i: number): number {
   return Math.min(item.size, (i + 1) * ctx.partSize);
 }
 
-/** Size and (when it is an MD5) ETag; a mismatch removes the part and throws a retryable error. */
+/** Size and (when it is an MD5) ETag; a mismatch removes the part and throws (see `mismatch`). */
 async function verify(ctx: Context, item: DownloadItem, part: string, size: number, md5: Hash | undefined): Promise<void> {
-  let problem: string | undefined;
   if (size !== item.size) {
-    problem = `expected ${item.size} bytes, got ${size}`;
-  } else if (md5) {
+    await discard(part);
+    throw new DownloadIntegrityError(`s3://${ctx.bucket}/${item.key}: expected ${item.size} bytes, got ${size}; the download was discarded`);
+  }
+  if (md5) {
     const digest = md5.digest('hex');
-    if (digest !== item.etag.toLowerCase()) problem = `MD5 ${digest} does not match ETag ${item.etag}`;
+    if (digest !== item.etag.toLowerCase()) await mismatch(ctx, item, part, `MD5 ${digest}`, `the object's ETag is ${item.etag}`);
   }
-  if (problem) {
-    await rm(part, { force: true });
-    await rm(`${part}.json`, { force: true });
-    throw new DownloadIntegrityError(`s3://${ctx.bucket}/${item.key}: ${problem}; the download was discarded`);
+  // A copy refused before (by its MD5 or by the SDK's checksum) was damage in transit after all.
+  await rm(mismatchNote(item), { force: true });
+}
+
+/**
+ * Bytes that do not match what S3 says of them. Damage in transit is cured by a fresh copy, so the first
+ * time the download is discarded and the failure is retryable; the copy's MD5 (or checksum) is noted beside
+ * it, across attempts and workers. A fresh copy with the very same bytes means the object itself does not
+ * match its ETag (damaged in storage, or a server whose ETags are no MD5s): non-retryable, since every later
+ * copy would be the same.
+ */
+async function mismatch(ctx: Context, item: DownloadItem, part: string, copy: string, problem: string): Promise<never> {
+  await discard(part);
+  const note = mismatchNote(item);
+  const seen = JSON.stringify({ etag: item.etag, size: item.size, copy });
+  if ((await readFile(note, 'utf8').catch(() => '')) === seen) {
+    await rm(note, { force: true });
+    throw new RestoreError(
+      FailureTypes.EtagMismatch,
+      `s3://${ctx.bucket}/${item.key}: two downloads gave the same ${item.size} bytes (${copy}), but ${problem}: ` +
+        'the object in the bucket does not match what S3 says of it, so downloading it again cannot help. It was damaged in storage, or this S3 server ' +
+        "does not give MD5s as ETags (some gateways and encryption modes). Check the object (aws s3api head-object; the MD5 of a downloaded copy), upload it again if it is damaged, " +
+        'or restore from another backup (--backup-id)',
+    );
   }
+  await writeFile(note, seen);
+  throw new DownloadIntegrityError(
+    `s3://${ctx.bucket}/${item.key}: ${copy.startsWith('MD5 ') ? `${copy} does not match ETag ${item.etag}` : `the bytes (${copy}) do not match their checksum, ${problem}`}; ` +
+      'the download was discarded and is fetched again (the same bytes twice: the object itself does not match)',
+  );
+}
+
+function mismatchNote(item: DownloadItem): string {
+  return `${item.localPath}.mismatch`;
+}
+
+async function discard(part: string): Promise<void> {
+  await rm(part, { force: true });
+  await rm(`${part}.json`, { force: true });
+}
+
+/** The SDK's own response checksum check (flexible checksums) refused the body: what it expected and computed. */
+function sdkChecksumMismatch(err: unknown): { expected: string; received: string; header: string } | undefined {
+  const m = err instanceof Error ? /^Checksum mismatch: expected "([^"]{1,100})" but received "([^"]{1,100})" in response header "([^"]{1,100})"/.exec(err.message) : null;
+  return m ? { expected: m[1]!, received: m[2]!, header: m[3]! } : undefined;
 }
 
 /**

@@ -2,15 +2,20 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { openJournal, type DownloadJournal } from '../../../src/io/download-journal';
-import { classifyS3Error } from '../../../src/io/s3-client';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { toActivityFailure } from '../../../src/activities/failures';
+import { classifyS3Error, createS3Client } from '../../../src/io/s3-client';
+import { FailureTypes, RestoreError } from '../../../src/shared';
+import { startS3FaultProxy, type S3FaultProxy } from '../../support/s3-fault-proxy';
 import {
   DownloadIntegrityError,
   downloadObjects,
+  etagIsMd5,
   type DownloadItem,
   type DownloadOptions,
 } from '../../../src/io/s3-download';
@@ -307,6 +312,105 @@ describe('s3-download (real S3)', function () {
       assert.equal(result.bytesFetched, large.length);
       assert.deepEqual(await readFile(it.localPath), large, 'the object is complete and verified on disk');
       assert.ok(reader.bytes().length < large.length, 'the stopped reader was given no more');
+    });
+  });
+
+  describe('an ETag that is not the MD5 of the bytes S3 sends', () => {
+    // The proxy damages the same bytes of every copy it is told to: the bucket's object does not match its
+    // ETag (damaged in storage, or a server whose single-part ETags are not MD5s), as far as a client can tell.
+    let proxy: S3FaultProxy;
+    let s3: ReturnType<typeof createS3Client>;
+    before(async () => {
+      proxy = await startS3FaultProxy({ target: bucket.settings.endpoint });
+      s3 = createS3Client({ ...process.env, AWS_ENDPOINT_URL: proxy.endpoint, AWS_ENDPOINT_URL_S3: proxy.endpoint });
+    });
+    after(async () => {
+      s3?.destroy();
+      await proxy?.stop();
+    });
+
+    for (const [shape, size, rangePrefix] of [
+      ['whole (one GET, checked by the SDK)', 300_000, ''],
+      ['ranged (chunks)', 3 * MiB + 7, `bytes=${MiB}-`],
+    ] as const) {
+      it(`${shape}: a fresh copy that fails the same way is a non-retryable EtagMismatch, not a retry forever`, async () => {
+        const key = `etag/${size}.bin`;
+        const body = randomBytes(size);
+        const etag = await bucket.put(key, body);
+        assert.ok(etagIsMd5(etag), 'a single-part upload has an MD5 ETag');
+        const it = { key, size, etag, localPath: join(dir, 'etag', `${size}.bin`) };
+        proxy.set({ corruptBodies: 3, corruptKeyContains: key, corruptRangePrefix: rangePrefix });
+        try {
+          // First copy: could be damage in transit; discarded, retryable.
+          const first = await downloadObjects(s3, bucket.name, [it], opts()).then(() => assert.fail('expected a failure'), (e: unknown) => e);
+          assert.ok(first instanceof DownloadIntegrityError, String(first));
+          assert.equal(classifyS3Error(first).retryable, true);
+          // Second copy, the same bytes: the object itself does not match its ETag. Retrying cannot help.
+          const second = await downloadObjects(s3, bucket.name, [it], opts()).then(() => assert.fail('expected a failure'), (e: unknown) => e);
+          assert.ok(second instanceof RestoreError, String(second));
+          assert.equal(second.type, FailureTypes.EtagMismatch);
+          // One GET: the SDK's own check of the object's checksum (x-amz-checksum-*) refuses the copy first; chunks: the MD5 ETag.
+          const copy = shape.startsWith('whole') ? `x-amz-checksum-\\w+ \\S+\\), but S3 gives their checksum as \\S+` : `MD5 [0-9a-f]{32}\\), but the object's ETag is ${etag}`;
+          assert.match(second.message, new RegExp(`^s3://${bucket.name}/${key}: two downloads gave the same ${size} bytes \\(${copy}: the object in the bucket does not match`));
+          assert.match(second.message, /downloading it again cannot help/);
+          const failure = toActivityFailure(second) as { type?: string; nonRetryable?: boolean };
+          assert.deepEqual([failure.type, failure.nonRetryable], [FailureTypes.EtagMismatch, true]);
+          assert.equal(existsSync(it.localPath), false);
+          assert.equal(existsSync(`${it.localPath}.part`), false, 'the mismatching download is not kept');
+          assert.equal(proxy.counters.corrupted >= 2, true);
+        } finally {
+          proxy.set({ corruptBodies: 0 });
+        }
+        // Once the object matches its ETag again (e.g. uploaded anew with the same content), it downloads.
+        const ok = await downloadObjects(s3, bucket.name, [it], opts());
+        assert.equal(ok.bytesFetched, size);
+        assert.deepEqual(await readFile(it.localPath), body);
+      });
+    }
+
+    it('a copy damaged once, then a good copy: the retry succeeds (damage in transit is not called a mismatch)', async () => {
+      const key = 'etag/once.bin';
+      const body = randomBytes(300_000);
+      const it = { key, size: body.length, etag: await bucket.put(key, body), localPath: join(dir, 'etag', 'once.bin') };
+      proxy.set({ corruptBodies: 1, corruptKeyContains: key, corruptRangePrefix: '' });
+      try {
+        await assert.rejects(downloadObjects(s3, bucket.name, [it], opts()), DownloadIntegrityError);
+        const ok = await downloadObjects(s3, bucket.name, [it], opts());
+        assert.equal(ok.bytesFetched, body.length);
+        assert.deepEqual(await readFile(it.localPath), body);
+        assert.deepEqual((await readdir(join(dir, 'etag'))).sort(), ['once.bin'], 'nothing of the first copy is left');
+      } finally {
+        proxy.set({ corruptBodies: 0 });
+      }
+    });
+
+    it('a multipart ETag ("-N") is no MD5: never compared as one, the object downloads', async () => {
+      const key = 'etag/multipart.bin';
+      const parts = [randomBytes(5 * MiB), randomBytes(1000)];
+      const { UploadId } = await bucket.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket.name, Key: key }));
+      const done = [];
+      for (const [i, part] of parts.entries()) {
+        const { ETag } = await bucket.s3.send(new UploadPartCommand({ Bucket: bucket.name, Key: key, UploadId, PartNumber: i + 1, Body: part }));
+        done.push({ ETag, PartNumber: i + 1 });
+      }
+      const { ETag } = await bucket.s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket.name, Key: key, UploadId, MultipartUpload: { Parts: done } }));
+      const etag = (ETag ?? '').replace(/"/g, '');
+      assert.match(etag, /-2$/);
+      assert.equal(etagIsMd5(etag), false);
+      const whole = Buffer.concat(parts);
+      for (const partSize of [MiB, 16 * MiB]) {
+        const it = { key, size: whole.length, etag, localPath: join(dir, 'etag', `multipart-${partSize}.bin`) };
+        await downloadObjects(bucket.s3, bucket.name, [it], opts({ partSize }));
+        assert.deepEqual(await readFile(it.localPath), whole);
+      }
+    });
+
+    it('etagIsMd5: 32 hex digits only', () => {
+      assert.equal(etagIsMd5('9e107d9d372bb6826bd81d3542a419d6'), true);
+      assert.equal(etagIsMd5('9E107D9D372BB6826BD81D3542A419D6'), true);
+      for (const etag of ['9e107d9d372bb6826bd81d3542a419d6-2', 'abc', '', 'W/9e107d9d372bb6826bd81d3542a419d6', 'zz107d9d372bb6826bd81d3542a419d6', '9e107d9d372bb6826bd81d3542a419d6aa']) {
+        assert.equal(etagIsMd5(etag), false, etag);
+      }
     });
   });
 
