@@ -2,6 +2,7 @@
 // settings for Temporal come from @temporalio/envconfig and for S3 from the AWS SDK's own chain.
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseDestinationRoots } from './core/destination-policy';
 import { DEFAULT_TASK_QUEUE, FailureTypes, RestoreError } from './shared';
 import { DEFAULT_CONCURRENCY, DEFAULT_PART_CONCURRENCY, DEFAULT_PART_SIZE } from './io/s3-download';
 
@@ -13,6 +14,8 @@ export interface ProjectSettings {
 
 export interface WorkerSettings extends ProjectSettings {
   workRoot: string;
+  /** PITR_DESTINATION_ROOTS: folders destinations must lie inside; empty for anywhere but system directories. */
+  destinationRoots: string[];
   barmanUser: string;
   /** The barman executable: a path, or a name looked up on PATH. */
   barmanBin: string;
@@ -69,6 +72,7 @@ export function loadWorkerSettings(env: Env = process.env): WorkerSettings {
   return {
     ...loadProjectSettings(env),
     workRoot: env.PITR_BARMAN_HOME || '/var/lib/pitr',
+    destinationRoots: parseDestinationRoots(env.PITR_DESTINATION_ROOTS),
     barmanUser: env.PITR_BARMAN_USER || 'postgres',
     barmanBin: env.PITR_BARMAN_BIN || 'barman',
     pgBinDirPattern: env.PITR_PG_BIN_DIR || '/usr/lib/postgresql/{major}/bin',

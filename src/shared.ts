@@ -43,6 +43,7 @@ export const RESTORE_PHASES = [
   'Recover',
   'Verify',
   'Done',
+  'Cancel',
 ] as const;
 export type RestorePhase = (typeof RESTORE_PHASES)[number];
 

@@ -16,6 +16,7 @@ export async function createWorker(
   const activities = createActivities({
     s3: createS3Client(s3Env),
     workRoot: settings.workRoot,
+    destinationRoots: settings.destinationRoots,
     barmanUser: settings.barmanUser,
     barmanBin: settings.barmanBin,
     pgBinDir: (major) => pgBinDir(settings, major),

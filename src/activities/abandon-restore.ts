@@ -1,37 +1,42 @@
-import { rename, rm } from 'node:fs/promises';
-import { isClaimed } from '../io/destination';
-import { workDirLayout } from '../io/work-dir';
+import { abandonDestination, type AbandonedDestination } from '../io/abandon-destination';
+import { releaseDestination } from '../io/destination-control';
+import { removeTree } from '../io/tree-operations';
 import type { RestoreInput } from '../shared';
-import { restoreWorkDir, type ActivityDeps } from './deps';
+import { currentRun, destinationControlOf, restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
+import { reportProgress } from './progress';
 
-export interface AbandonResult {
-  destinationCleared: boolean;
-  movedBack: string | null;
-}
+export type AbandonResult = AbandonedDestination;
 
 /**
- * After a cancelled restore: removes what the restore itself wrote into the destination (only when
- * it claimed an absent or empty directory, or moved the user's aside, which goes back), then the
- * staging area. Anything that was in the destination before is never deleted.
+ * After a cancelled restore: removes what this run wrote into the destination and puts back what --force
+ * had moved aside (see io/abandon-destination for the order that makes a retry harmless), then the work
+ * area and the destination's lock. Anything that was in the destination before is never deleted. It
+ * heartbeats throughout: removing hundreds of gigabytes takes longer than a heartbeat timeout.
  */
 export function abandonRestoreActivity(deps: ActivityDeps) {
-  return async (input: RestoreInput, movedAsideSuffix: string | null): Promise<AbandonResult> =>
+  return async (input: RestoreInput): Promise<AbandonResult> =>
     adaptFailures(async () => {
-      const layout = workDirLayout(restoreWorkDir(deps, input).root);
-      const claimed = await isClaimed(input.destination, layout.claimFile);
-      let movedBack: string | null = null;
-      if (claimed) {
-        await rm(input.destination, { recursive: true, force: true, maxRetries: 5 });
-        if (movedAsideSuffix) {
-          const aside = `${input.destination}.${movedAsideSuffix}`;
-          movedBack = await rename(aside, input.destination).then(
-            () => aside,
-            () => null,
-          );
-        }
+      const progress = reportProgress('Cancel', deps.heartbeatIntervalMs);
+      try {
+        const run = currentRun();
+        const control = destinationControlOf(deps, input.destination);
+        progress.update({ current: `removing what the restore wrote into ${input.destination}` });
+        const result = await abandonDestination(input.destination, control, run, progress.signal);
+        progress.update({ current: 'removing the work area' });
+        await removeTree(restoreWorkDir(deps, input).root, progress.signal);
+        await releaseDestination(control, run.restoreId);
+        return result;
+      } finally {
+        progress.stop();
       }
-      await rm(layout.root, { recursive: true, force: true, maxRetries: 5 });
-      return { destinationCleared: claimed, movedBack };
+    });
+}
+
+/** After a failed restore: the run has ended, so its claim on the destination and its lock go (the work area stays for a resume). */
+export function releaseDestinationActivity(deps: ActivityDeps) {
+  return async (input: RestoreInput): Promise<void> =>
+    adaptFailures(async () => {
+      await releaseDestination(destinationControlOf(deps, input.destination), currentRun().restoreId);
     });
 }

@@ -1,7 +1,10 @@
 // What the activities need from the host, injected by the worker (and by tests).
 import type { S3Client } from '@aws-sdk/client-s3';
+import { Context } from '@temporalio/activity';
 import { join } from 'node:path';
+import type { RestoreRun } from '../core/destination-claim';
 import { detectBarman, type BarmanSetup } from '../io/barman';
+import { destinationControl, type DestinationControl } from '../io/destination-control';
 import type { DownloadSettings } from '../io/restore-planner';
 import { workDirLayout, workDirName, type WorkDirLayout } from '../io/work-dir';
 import { findBackup, type CatalogedBackup } from '../io/backup-catalog';
@@ -11,6 +14,8 @@ export interface ActivityDeps {
   s3: S3Client;
   /** Root of the per-restore work areas (Barman homes, downloads) on this host. */
   workRoot: string;
+  /** Folders destinations must lie inside (PITR_DESTINATION_ROOTS); empty for anywhere but system directories. */
+  destinationRoots: string[];
   /** The user barman drops to and PostgreSQL runs as; owns the restored data directory. */
   barmanUser: string;
   /** The barman executable restores run (PITR_BARMAN_BIN); its version decides what it is handed. */
@@ -25,6 +30,18 @@ export interface ActivityDeps {
 
 export function restoreWorkDir(deps: ActivityDeps, input: Pick<RestoreInput, 'server' | 'destination'>): WorkDirLayout {
   return workDirLayout(join(deps.workRoot, 'restores', workDirName(input.server, input.destination)));
+}
+
+/** The worker's records about a destination (lock, claim), outside any tree another user owns. */
+export function destinationControlOf(deps: Pick<ActivityDeps, 'workRoot'>, destination: string): DestinationControl {
+  return destinationControl(deps.workRoot, destination);
+}
+
+/** The restore run this activity works for: its claims and locks name it. */
+export function currentRun(): RestoreRun {
+  const execution = Context.current().info.workflowExecution;
+  if (!execution) throw new Error('restore steps run only inside a restore workflow');
+  return { restoreId: execution.workflowId, runId: execution.runId };
 }
 
 export async function barmanSetup(deps: ActivityDeps, layout: WorkDirLayout, server: string): Promise<BarmanSetup> {

@@ -1,4 +1,4 @@
-import { abandonRestoreActivity } from './abandon-restore';
+import { abandonRestoreActivity, releaseDestinationActivity } from './abandon-restore';
 import type { ActivityDeps } from './deps';
 import { extractBaseBackupActivity } from './extract-base-backup';
 import { planRestoreActivity } from './plan-restore';
@@ -22,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     recoverWithBarman: recoverWithBarmanActivity(deps),
     verifyRecoveredCluster: verifyRecoveredClusterActivity(deps),
     abandonRestore: abandonRestoreActivity(deps),
+    releaseDestination: releaseDestinationActivity(deps),
     // The steps of restores started before the 'fused-steps' patch (see the workflow): kept registered
     // so that such restores, resumed on this worker, can finish.
     syncBaseBackup: syncBaseBackupActivity(deps),

@@ -1,11 +1,12 @@
-import { appendFile, chmod } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chmod, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { recover } from '../io/barman';
 import { claimDestination } from '../io/destination';
 import { workDirLayout } from '../io/work-dir';
 import { toBarmanTime } from '../core/timestamp';
 import { FailureTypes, movedAsideSuffix, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
-import { barmanSetup, type ActivityDeps } from './deps';
+import { barmanSetup, currentRun, destinationControlOf, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { reportProgress } from './progress';
 
@@ -39,10 +40,13 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
       const progress = reportProgress('Recover', deps.heartbeatIntervalMs);
       try {
         const movedAside = await claimDestination(input.destination, {
-          claimFile: layout.claimFile,
+          control: destinationControlOf(deps, input.destination),
+          run: currentRun(),
+          signal: progress.signal,
           owner: deps.barmanUser,
           force: input.force,
           workRoot: deps.workRoot,
+          roots: deps.destinationRoots,
           movedAsideSuffix: movedAsideSuffix(plan.backupId),
         });
         await recover(
@@ -56,11 +60,25 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
           },
           progress.signal,
         );
-        await appendFile(join(input.destination, 'postgresql.auto.conf'), SAFETY_SETTINGS);
+        await appendSafetySettings(input.destination);
+        // Barman copies the source's data directory mode (0750 is common): PostgreSQL wants 0700 or 0750, privacy 0700.
         await chmod(input.destination, 0o700);
         return { movedAside };
       } finally {
         progress.stop();
       }
     });
+}
+
+/**
+ * The destination belongs to the Barman user now, who could have put a link at postgresql.auto.conf:
+ * O_NOFOLLOW refuses one instead of appending through it to a file of root's choosing.
+ */
+async function appendSafetySettings(destination: string): Promise<void> {
+  const file = await open(join(destination, 'postgresql.auto.conf'), constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
+  try {
+    await file.appendFile(SAFETY_SETTINGS);
+  } finally {
+    await file.close();
+  }
 }

@@ -5,10 +5,10 @@ import { backupInfoForBarman } from '../core/backup-info-for-barman';
 import { barmanReadsEverywhere } from '../core/compression-magic';
 import { writeBarmanConfig, type BarmanSetup } from '../io/barman';
 import { decompressFile } from '../io/decompress';
-import { chownTree } from '../io/destination';
 import { fileCompression } from '../io/file-compression';
 import { runPool } from '../io/run-pool';
-import { backupDir, workDirLayout, type WorkDirLayout } from '../io/work-dir';
+import { handOverTree } from '../io/tree-operations';
+import { backupDir, reclaimWorkArea, workDirLayout, type WorkDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan } from '../shared';
 import { downloadedBackupInfoPath } from './base-backup-targets';
 import { barmanSetup, type ActivityDeps } from './deps';
@@ -29,11 +29,13 @@ export const NEUTRAL_WAL_MTIME_SECONDS = 86_400;
  */
 export async function stageInBarmanHome(deps: ActivityDeps, input: RestoreInput, plan: RestorePlan, signal?: AbortSignal): Promise<{ walFiles: number }> {
   const layout = workDirLayout(plan.workDir);
+  // A retry finds the area already handed over: root writes below only once it is root's again.
+  await reclaimWorkArea(layout, signal);
   const setup = await barmanSetup(deps, layout, input.server);
   await writeBackupInfoFor(setup, layout, plan.backupId);
   const walFiles = await prepareWal(join(layout.barmanHome, input.server, 'wals'), signal);
   await writeBarmanConfig(setup);
-  await chownTree(layout.root, deps.barmanUser);
+  await handOverTree(layout.root, deps.barmanUser, signal);
   return { walFiles };
 }
 

@@ -1,7 +1,7 @@
 import { openJournal } from '../io/download-journal';
 import { downloadWal, historiesUpTo } from '../io/restore-planner';
 import { listWalArchive } from '../io/wal-archive';
-import { workDirLayout } from '../io/work-dir';
+import { reclaimWorkArea, workDirLayout } from '../io/work-dir';
 import { walChainFrom } from '../core/wal-plan';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan, type TransferResult } from '../shared';
 import type { ActivityDeps } from './deps';
@@ -13,6 +13,7 @@ export function syncWalRangeActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<TransferResult> =>
     adaptFailures(async () => {
       const layout = workDirLayout(plan.workDir);
+      await reclaimWorkArea(layout);
       const archive = await listWalArchive(deps.s3, input.bucket, input.prefix, input.server);
       const timeline = archive.segments.filter((s) => s.name.startsWith(plan.beginWal.slice(0, 8)));
       const { chain } = walChainFrom(timeline, plan.beginWal, plan.segmentSize);

@@ -1,11 +1,11 @@
-import { chownTree } from '../io/destination';
 import { startPostgres, stopPostgres, waitForRecoveryEnd } from '../io/postgres-instance';
+import { handOverTree } from '../io/tree-operations';
 import { makeWorkArea, workDirLayout } from '../io/work-dir';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan, type VerifyResult } from '../shared';
 import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { reportProgress } from './progress';
-import { releaseWorkDir } from './release-work-dir';
+import { finishRestore } from './release-work-dir';
 
 export interface VerifyOptions {
   /** Remove the restore's work area once the result is verified (older restores did it as a separate step). */
@@ -22,7 +22,7 @@ export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
       const layout = workDirLayout(plan.workDir);
       // The work area is gone when a retry follows a release whose completion never reached the server;
       // PostgreSQL writes its log there.
-      if (await makeWorkArea(layout)) await chownTree(layout.root, deps.barmanUser);
+      if (await makeWorkArea(layout)) await handOverTree(layout.root, deps.barmanUser);
       const progress = reportProgress('Verify', deps.heartbeatIntervalMs);
       const instance = await startPostgres({
         pgBinDir: deps.pgBinDir(plan.pgVersion),
@@ -51,7 +51,15 @@ export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
         await stopPostgres(instance);
         progress.stop();
       }
-      if (options.releaseWorkDir) await releaseWorkDir(plan);
+      if (options.releaseWorkDir) {
+        // Removing hundreds of gigabytes outlasts a heartbeat timeout: beat while it runs.
+        const release = reportProgress('Verify', deps.heartbeatIntervalMs);
+        try {
+          await finishRestore(deps, input, plan, release.signal);
+        } finally {
+          release.stop();
+        }
+      }
       return result;
     });
 }

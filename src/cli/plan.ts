@@ -81,7 +81,7 @@ export async function runPlan(argv: string[]): Promise<number> {
   const deps = localPlannerDeps(settings);
   try {
     const outcome = await withInterrupt((signal) =>
-      dryRunRestore(deps, { server, bucket, prefix, targetTime, backupId: values['backup-id'], destination, barmanHome: settings.workRoot, signal }),
+      dryRunRestore(deps, { server, bucket, prefix, targetTime, backupId: values['backup-id'], destination, barmanHome: settings.workRoot, destinationRoots: settings.destinationRoots, signal }),
     );
     const header = { server, bucket, prefix, targetTime, destination };
     console.log(values.json ? JSON.stringify(planJson(header, outcome), null, 2) : formatPlan(header, outcome).join('\n'));

@@ -1,6 +1,6 @@
 // Barman, driven through its CLI with a private configuration file (`barman -c FILE`), and judged by
 // its output, not its exit code: rebuild-xlogdb exits 0 having registered nothing.
-import { chmod, chown, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { barmanCapabilities, formatBarmanVersion, parseBarmanVersion, type BarmanCapabilities } from '../core/barman-version';
 import { withInProcessGunzip } from '../core/xlogdb';
@@ -115,23 +115,21 @@ export async function rebuildXlogdb(setup: BarmanSetup, expectedWalFiles: number
       `barman ${formatBarmanVersion(setup.capabilities.version)} rebuild-xlogdb reported ${counts.walFiles} WAL files, but its catalogue ${catalogue} cannot be read (${err.code ?? err.message}); see ${setup.logFile}`,
     );
   });
-  if (setup.capabilities.gzipIsExternalProcess) await useInProcessGunzip(catalogue, text);
+  if (setup.capabilities.gzipIsExternalProcess) await useInProcessGunzip(setup, catalogue, text, signal);
   return counts;
 }
 
 /**
  * Has `barman recover` decompress gzip WAL in its own process instead of one gzip process per segment
- * (see core/xlogdb). The catalogue is replaced in one rename, with the owner and mode barman gave it.
+ * (see core/xlogdb). The catalogue is the Barman user's, in a folder that user owns: the user rewrites it
+ * (written beside it, then renamed over it), so root never writes through a path that user controls.
  */
-async function useInProcessGunzip(file: string, catalogue: string): Promise<void> {
+async function useInProcessGunzip(setup: BarmanSetup, file: string, catalogue: string, signal?: AbortSignal): Promise<void> {
   const { text, changed } = withInProcessGunzip(catalogue);
   if (changed === 0) return;
-  const { uid, gid, mode } = await stat(file);
   const tmp = `${file}.pitr-tmp`;
-  await writeFile(tmp, text);
-  await chown(tmp, uid, gid);
-  await chmod(tmp, mode & 0o7777);
-  await rename(tmp, file);
+  await runCommand('tee', [tmp], { asUser: setup.barmanUser, input: text, signal });
+  await runCommand('mv', ['-f', '-T', '--', tmp, file], { asUser: setup.barmanUser, signal });
 }
 
 export interface RecoverRequest {

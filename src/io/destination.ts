@@ -1,8 +1,13 @@
 // The data directory a restore creates. An existing, non-empty directory is never overwritten:
 // without force the restore is refused; with force the old directory is moved aside, never deleted.
-import { chown, lchown, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { chmod, chown, lstat, mkdir, readdir, readFile, realpath, rename } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { destinationPolicyViolation } from '../core/destination-policy';
+import { claimAuthorises, formatClaim, parseClaim, type DestinationClaim, type DirectoryIdentity, type RestoreRun } from '../core/destination-claim';
 import { FailureTypes, RestoreError } from '../shared';
+import { directoryIdentity, readRecord, writeRecord, type DestinationControl } from './destination-control';
+import { pathExists } from './path-exists';
+import { emptyDirectory } from './tree-operations';
 import { userIds } from './user-ids';
 
 export type DestinationState = 'absent' | 'empty' | 'not-empty';
@@ -12,12 +17,28 @@ function isInside(child: string, parent: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
+export interface DestinationCheckOptions {
+  workRoot: string;
+  force: boolean;
+  /** PITR_DESTINATION_ROOTS (empty: anywhere but system directories). */
+  roots: string[];
+}
+
 /** Read-only checks, run before anything is copied. */
-export async function inspectDestination(destination: string, options: { workRoot: string; force: boolean }): Promise<DestinationState> {
+export async function inspectDestination(destination: string, options: DestinationCheckOptions): Promise<DestinationState> {
   if (!isAbsolute(destination) || resolve(destination) !== destination) {
     throw new RestoreError(FailureTypes.InvalidDestination, `destination "${destination}" must be an absolute, normalised path, e.g. /var/lib/postgresql/restored`);
   }
-  if (destination === '/') throw new RestoreError(FailureTypes.InvalidDestination, 'destination "/" is not a data directory; name a new or empty directory');
+  // Every check below reads the path as given: it must be the real one, with no symbolic link on the way.
+  const real = await realDestination(destination);
+  if (real !== destination) {
+    throw new RestoreError(
+      FailureTypes.InvalidDestination,
+      `destination ${destination} leads through a symbolic link to ${real}; nothing was changed. Give the real path (${real}), so that what is checked is what is written`,
+    );
+  }
+  const violation = destinationPolicyViolation(destination, { roots: options.roots });
+  if (violation) throw new RestoreError(FailureTypes.InvalidDestination, `destination refused: ${violation}; nothing was changed`);
   if (isInside(destination, options.workRoot) || isInside(options.workRoot, destination)) {
     throw new RestoreError(
       FailureTypes.InvalidDestination,
@@ -52,47 +73,49 @@ export async function inspectDestination(destination: string, options: { workRoo
 }
 
 /**
- * Makes the destination an empty directory owned by `owner`, remembering in `claimFile` that the
- * restore created or emptied it, so a retried step may clear its own partial output and nothing else.
+ * Makes the destination an empty directory owned by `owner`, recording in the claim that this run took it,
+ * and which directory it is, so that a retry of this run may clear its own partial output and nothing else.
  * Returns where an existing directory was moved to, if one was.
  */
-export async function claimDestination(destination: string, options: { claimFile: string; owner: string; force: boolean; workRoot: string; movedAsideSuffix: string }): Promise<string | null> {
-  const claimed = await isClaimed(destination, options.claimFile);
-  let movedAside: string | null = null;
-  if (claimed) {
-    // Our own partial output from an earlier attempt: clear it.
-    await rm(destination, { recursive: true, force: true });
-  } else {
-    const state = await inspectDestination(destination, options);
-    if (state === 'not-empty') {
-      movedAside = `${destination}.${options.movedAsideSuffix}`;
-      await rename(destination, movedAside);
-    }
-    await writeFile(options.claimFile, `${destination}\n`);
+export async function claimDestination(
+  destination: string,
+  options: DestinationCheckOptions & { control: DestinationControl; run: RestoreRun; owner: string; movedAsideSuffix: string; signal?: AbortSignal },
+): Promise<string | null> {
+  const claim = parseClaim((await readRecord(options.control.claimFile)) ?? '');
+  if (claimAuthorises(claim, options.run, destination, await directoryIdentity(destination))) {
+    // This run's own partial output from an earlier attempt, in the directory this run took: clear it.
+    await emptyDirectory(destination, options.signal);
+    return null;
   }
-  await mkdir(dirname(destination), { recursive: true });
-  await mkdir(destination, { recursive: true, mode: 0o700 });
-  const { uid, gid } = await userIds(options.owner);
-  await chown(destination, uid, gid);
-  return movedAside;
-}
-
-/** Whether this restore's earlier attempt created or emptied the destination (its content is ours). */
-export async function isClaimed(destination: string, claimFile: string): Promise<boolean> {
-  return (await readFile(claimFile, 'utf8').catch(() => '')).trim() === destination;
-}
-
-/** chown -R, without following links. */
-export async function chownTree(root: string, owner: string): Promise<void> {
-  const { uid, gid } = await userIds(owner);
-  const walk = async (path: string): Promise<void> => {
-    const stats = await lstat(path);
-    if (stats.uid !== uid || stats.gid !== gid) await (stats.isSymbolicLink() ? lchown : chown)(path, uid, gid);
-    if (stats.isDirectory()) {
-      for (const entry of await readdir(path)) await walk(`${path}/${entry}`);
+  const state = await inspectDestination(destination, options);
+  let movedAside: (DirectoryIdentity & { path: string }) | undefined;
+  if (state === 'not-empty') {
+    const path = `${destination}.${options.movedAsideSuffix}`;
+    if (await pathExists(path)) {
+      throw new RestoreError(
+        FailureTypes.DestinationNotEmpty,
+        `destination ${destination} is not empty, and ${path}, where --force would move it, already exists; nothing was changed. Move one of them away first`,
+      );
     }
-  };
-  await walk(root);
+    const identity = (await directoryIdentity(destination))!;
+    await rename(destination, path);
+    movedAside = { path, ...identity };
+  }
+  const { uid, gid } = await userIds(options.owner);
+  let previous: DestinationClaim['previous'];
+  if (state === 'empty') {
+    const stats = await lstat(destination);
+    previous = { uid: stats.uid, gid: stats.gid, mode: stats.mode & 0o7777 };
+  } else {
+    await mkdir(dirname(destination), { recursive: true });
+    await mkdir(destination, { mode: 0o700 });
+  }
+  await chown(destination, uid, gid);
+  await chmod(destination, 0o700);
+  const identity = await directoryIdentity(destination);
+  if (!identity) throw new Error(`${destination} vanished while the restore took it`);
+  await writeRecord(options.control.claimFile, formatClaim({ ...options.run, destination, ...identity, created: state !== 'empty', previous, movedAside }));
+  return movedAside?.path ?? null;
 }
 
 /** The pid in `<dir>/postmaster.pid` when that process is alive, else null (no file, unreadable, or a stale pid). */
@@ -106,5 +129,21 @@ async function livePostmaster(dir: string): Promise<number | null> {
   } catch (err) {
     // EPERM: alive, owned by another user
     return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}
+
+/** `path` with every symbolic link of its existing part resolved (the part not yet created is appended as given). */
+async function realDestination(path: string): Promise<string> {
+  const missing: string[] = [];
+  let existing = path;
+  for (;;) {
+    try {
+      const real = await realpath(existing);
+      return missing.length === 0 ? real : join(real, ...missing.reverse());
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || existing === '/') throw err;
+      missing.push(basename(existing));
+      existing = dirname(existing);
+    }
   }
 }

@@ -25,6 +25,8 @@ export interface DryRunRequest {
   destination: string;
   /** The worker's work area root (PITR_BARMAN_HOME): where the restore would stage the backup and WAL. */
   barmanHome: string;
+  /** PITR_DESTINATION_ROOTS of the worker settings. */
+  destinationRoots: string[];
   signal?: AbortSignal;
   /** Where the throw-away work area is made (default: the system's temporary directory). */
   scratchParent?: string;
@@ -62,7 +64,7 @@ export interface UnreachableDryRun {
 export type DryRunOutcome = ReachableDryRun | UnreachableDryRun;
 
 export async function dryRunRestore(deps: PlannerDeps, request: DryRunRequest): Promise<DryRunOutcome> {
-  const { destinationState, destinationProblem } = await destinationCheck(request.destination, request.barmanHome);
+  const { destinationState, destinationProblem } = await destinationCheck(request.destination, request.barmanHome, request.destinationRoots);
   return withThrowAwayWorkDir(async ({ layout, journal }) => {
     let planned: PlannedRestore;
     try {
@@ -150,9 +152,9 @@ function asUnreachable(err: unknown): UnreachableDryRun | null {
 }
 
 /** The checks the restore's plan step makes on the destination, read-only; a non-empty one is reported, not refused. */
-async function destinationCheck(destination: string, barmanHome: string): Promise<{ destinationState: DestinationState | null; destinationProblem: string | null }> {
+async function destinationCheck(destination: string, barmanHome: string, roots: string[]): Promise<{ destinationState: DestinationState | null; destinationProblem: string | null }> {
   try {
-    const state = await inspectDestination(destination, { workRoot: barmanHome, force: true });
+    const state = await inspectDestination(destination, { workRoot: barmanHome, force: true, roots });
     return {
       destinationState: state,
       destinationProblem: state === 'not-empty' ? `${destination} is not empty: a restore refuses it unless run with --force, which moves it aside (never deletes it)` : null,

@@ -19,6 +19,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Accept non-zero exit codes and let the caller judge the output. */
   allowFailure?: boolean;
+  /** Written to the child's standard input (closed after it). */
+  input?: string;
 }
 
 export class CommandFailedError extends Error {
@@ -102,6 +104,7 @@ export async function runCommand(tool: string, args: string[], options: RunOptio
     extendEnv: false,
     cwd: options.cwd,
     cancelSignal: options.signal,
+    ...(options.input === undefined ? {} : { input: options.input }),
     reject: false,
     stripFinalNewline: true,
   });

@@ -4,6 +4,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { pathExists } from './path-exists';
+import { takeBackTree } from './tree-operations';
 
 export interface WorkDirLayout {
   root: string;
@@ -13,9 +15,6 @@ export interface WorkDirLayout {
   barmanLog: string;
   /** Journal of completed downloads (the truth on resume; heartbeats are only hints). */
   journal: string;
-  lockFile: string;
-  /** Written when the restore takes the destination: its content from then on is the restore's own. */
-  claimFile: string;
   /** Base backup tarballs as downloaded. */
   downloads: string;
   /** Scratch space for decompressed WAL read by pg_waldump. */
@@ -36,8 +35,6 @@ export function workDirLayout(root: string): WorkDirLayout {
     barmanConfig: join(root, 'barman.conf'),
     barmanLog: join(root, 'barman.log'),
     journal: join(root, 'downloads.journal'),
-    lockFile: join(root, 'restore.lock'),
-    claimFile: join(root, 'destination.claim'),
     downloads: join(root, 'downloads'),
     scratch: join(root, 'scratch'),
     verifyLog: join(root, 'verify-postgres.log'),
@@ -64,4 +61,12 @@ export function walPath(layout: WorkDirLayout, server: string, hashDir: string |
 export async function makeWorkArea(layout: WorkDirLayout): Promise<string | undefined> {
   await mkdir(dirname(layout.root), { recursive: true });
   return mkdir(layout.root, { recursive: true, mode: 0o700 });
+}
+
+/**
+ * Before root writes in a work area again (a retried step, a resumed restore): takes back what the stage step
+ * handed to the Barman user, so that no path root then opens can be a link that user planted.
+ */
+export async function reclaimWorkArea(layout: WorkDirLayout, signal?: AbortSignal): Promise<void> {
+  if (await pathExists(layout.root)) await takeBackTree(layout.root, signal);
 }

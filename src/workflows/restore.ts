@@ -18,7 +18,6 @@ import type { RestoreActivities } from '../activities';
 import {
   DEFAULT_TIMINGS,
   describeTarget,
-  movedAsideSuffix,
   NON_RETRYABLE_FAILURE_TYPES,
   SearchAttributes,
   type RestoreInput,
@@ -78,11 +77,13 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
     return await run(input, plan, enter, steps, quickSteps);
   } catch (err) {
     if (isCancellation(err)) {
-      const backupId = plan?.backupId;
-      await CancellationScope.nonCancellable(() => quickSteps.abandonRestore(input, backupId ? movedAsideSuffix(backupId) : null));
+      // A long step: removing a large restore heartbeats for as long as it takes.
+      await CancellationScope.nonCancellable(() => steps.abandonRestore.executeWithOptions(enter('Cancel', `removing what the restore wrote into ${input.destination} and its work area`), [input]));
       setCurrentDetails('**Cancelled**: staging removed; what was in the destination before is back as it was');
       throw err;
     }
+    // This run has ended: its claim on the destination must authorise nothing any more (the work area stays for a resume).
+    await CancellationScope.nonCancellable(() => quickSteps.releaseDestination(input)).catch(() => undefined);
     // Surface the activity's own message (what was wrong, what to do) as the workflow's failure.
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
       throw ApplicationFailure.create({ message: err.cause.message, type: err.cause.type ?? undefined, nonRetryable: true, cause: err });

@@ -119,6 +119,27 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
     assert.deepEqual(await queryRestoredMarkers(destination, result.plan.pgVersion), labelsUpTo(fixture, target));
   });
 
+  it('a terminated restore leaves no claim that lets a later restore delete what the user put in the destination', async () => {
+    const { fixture } = harness;
+    const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
+    const input = harness.inputFor(target);
+    await writeFile(join(tools, 'slow'), '');
+    try {
+      const handle = await harness.start(input);
+      await waitFor('the restore to take the destination', 120_000, async () => (await readRestoreStatus(handle)).phase === 'Recover' && (await pgrepCount(wrapper)) > 0);
+      // Terminated, as an operator would a stuck restore: no clean-up runs.
+      await handle.terminate('operator gave up on it');
+      await waitFor('the terminated restore\'s barman to be stopped', 90_000, async () => (await pgrepCount(wrapper)) === 0);
+    } finally {
+      await rm(join(tools, 'slow'), { force: true });
+    }
+    // The user uses the directory the dead restore had made.
+    await writeFile(join(input.destination, 'keep.txt'), 'mine');
+    const again = await harness.expectFailure(input);
+    assert.equal(again.type, 'DestinationNotEmpty', again.message);
+    assert.equal(await readFile(join(input.destination, 'keep.txt'), 'utf8'), 'mine', 'what the user put there is intact');
+  });
+
   it('cancels a running restore: barman is killed, staging is removed, what was in the destination before is back', async () => {
     const { fixture } = harness;
     const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));

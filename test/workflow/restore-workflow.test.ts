@@ -61,6 +61,7 @@ function mockActivities(calls: Calls, overrides: Partial<Record<keyof RestoreAct
     verifyRecoveredCluster: async () => ({ state: 'paused', lastReplayedCommit: '2026-11-24T22:08:45.000000Z', timeline: 1 }),
     releaseWorkDir: async () => undefined,
     abandonRestore: async () => ({ destinationCleared: true, movedBack: null }),
+    releaseDestination: async () => undefined,
   };
   const wrapped = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const name of Object.keys(base) as (keyof RestoreActivities)[]) {
@@ -161,7 +162,7 @@ describe('restoreToPointInTime workflow (real dev server, mocked activities)', f
     assert.match(String(error.cause?.message), /latest reachable target is 2026-11-24T22:10:00/);
     assert.equal((error.cause as ApplicationFailure).type, 'TargetUnreachable');
     assert.equal(attempts, 1);
-    assert.deepEqual(calls, ['planRestore']);
+    assert.deepEqual(calls, ['planRestore', 'releaseDestination'], 'the ended run drops its claim and lock on the destination');
   });
 
   it('cancels a running transfer through its heartbeats', async () => {
@@ -194,6 +195,7 @@ describe('restoreToPointInTime workflow (real dev server, mocked activities)', f
     assert.ok(sawCancellation, 'the activity should have seen the cancellation');
     assert.ok(!calls.includes('recoverWithBarman'));
     assert.equal(calls.at(-1), 'abandonRestore', 'staging is cleaned up after the cancelled step stopped');
+    assert.ok(!calls.includes('releaseDestination'), 'a cancel releases the destination within abandonRestore, after its clean-up');
   });
 
   it('refuses a second restore into a destination a running restore owns, naming it', async () => {

@@ -1,0 +1,99 @@
+// The worker's own records about a destination: which restore holds it (the lock), what its current run
+// created there (the claim), and what a cancel is removing (the trash record). They live under the work
+// root in a folder only root can write, never inside the Barman home, whose files the Barman user owns
+// and could forge or replace with links. Each is written atomically and durably: a crash leaves the old
+// record or the new one, never a torn one.
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseClaim, type DirectoryIdentity } from '../core/destination-claim';
+import { FailureTypes, RestoreError } from '../shared';
+
+export interface DestinationControl {
+  dir: string;
+  /** Names the restore id that owns the destination, whatever its server. */
+  lockFile: string;
+  claimFile: string;
+  trashFile: string;
+}
+
+/** One folder per destination path, so that two restores into one destination meet whatever their server names. */
+export function destinationControl(workRoot: string, destination: string): DestinationControl {
+  const dir = join(workRoot, 'destinations', createHash('sha256').update(destination).digest('hex').slice(0, 24));
+  return { dir, lockFile: join(dir, 'lock'), claimFile: join(dir, 'claim'), trashFile: join(dir, 'trash') };
+}
+
+/** The identity of the directory at `path`, or null when nothing is there or it is not a directory (a link included). */
+export async function directoryIdentity(path: string): Promise<DirectoryIdentity | null> {
+  const stats = await lstat(path, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+  return stats?.isDirectory() ? { device: String(stats.dev), inode: String(stats.ino), born: String(stats.birthtimeNs) } : null;
+}
+
+export async function readRecord(file: string): Promise<string | null> {
+  return readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+}
+
+/** Replaces `file` with `text`: written beside it (O_EXCL: never through a planted link), synced, renamed, the folder synced. */
+export async function writeRecord(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  const temporary = `${file}.${process.pid}.tmp`;
+  await unlink(temporary).catch(() => undefined);
+  const handle = await open(temporary, 'wx', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, file);
+  await syncDirectory(dirname(file));
+}
+
+/** Removes `file` durably (absent already is fine). */
+export async function dropRecord(file: string): Promise<void> {
+  await unlink(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  await syncDirectory(dirname(file)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * One destination, one restore: the lock names the restore id holding it. The same id (a retry, a resume)
+ * takes it again; another restore, whatever its server name, is refused until the holder ends.
+ */
+export async function lockDestination(control: DestinationControl, destination: string, restoreId: string): Promise<void> {
+  const holder = (await readRecord(control.lockFile))?.trim();
+  if (holder && holder !== restoreId) {
+    throw new RestoreError(
+      FailureTypes.InvalidDestination,
+      `restore ${holder} already restores into ${destination}; one destination takes one restore at a time. Wait for it to end, or cancel it ` +
+        `(pitr cancel '${holder}'); if it was terminated, remove ${control.lockFile}`,
+    );
+  }
+  if (holder !== restoreId) await writeRecord(control.lockFile, `${restoreId}\n`);
+}
+
+/** Ends the restore's hold on the destination: its lock and any claim left (a finished run's claim authorises nothing). */
+export async function releaseDestination(control: DestinationControl, restoreId: string): Promise<void> {
+  const claim = await readRecord(control.claimFile);
+  if (claim !== null && (parseClaim(claim)?.restoreId ?? restoreId) === restoreId) await dropRecord(control.claimFile);
+  const holder = (await readRecord(control.lockFile))?.trim();
+  if (holder === restoreId) await dropRecord(control.lockFile);
+}
