@@ -97,21 +97,58 @@ export function asUserCommand(user: string | undefined, executable: string, args
   return asOtherUser ? ['runuser', ['-u', user, '--', executable, ...args]] : [executable, args];
 }
 
+/** How long a cancelled command's process group has between SIGTERM and SIGKILL. */
+const KILL_GRACE_MS = 5_000;
+
+/**
+ * Runs a tool in a process group of its own and, when `signal` aborts, ends the whole group: barman's
+ * copy workers and their rsync children, which outlive a barman killed alone, and go on writing into a
+ * destination the cancel is putting back (and hold its output open, so the command never returns).
+ * SIGTERM first, so barman can clean up; SIGKILL to whatever is left after KILL_GRACE_MS, or once the
+ * command has returned.
+ */
 export async function runCommand(tool: string, args: string[], options: RunOptions = {}): Promise<CommandResult> {
   const [file, argv] = asUserCommand(options.asUser, resolveTool(tool), args);
-  const result = await execa(file, argv, {
+  options.signal?.throwIfAborted();
+  const subprocess = execa(file, argv, {
     env: childEnvironment(options.env),
     extendEnv: false,
     cwd: options.cwd,
-    cancelSignal: options.signal,
+    detached: true,
     ...(options.input === undefined ? {} : { input: options.input }),
     reject: false,
     stripFinalNewline: true,
   });
-  if (result.isCanceled) throw options.signal?.reason ?? new Error(`${tool} was cancelled`);
+  let aborted = false;
+  let forceKill: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    aborted = true;
+    signalGroup(subprocess.pid, 'SIGTERM');
+    forceKill = setTimeout(() => signalGroup(subprocess.pid, 'SIGKILL'), KILL_GRACE_MS);
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let result;
+  try {
+    result = await subprocess;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    clearTimeout(forceKill);
+    if (aborted) signalGroup(subprocess.pid, 'SIGKILL');
+  }
+  if (aborted) throw options.signal?.reason ?? new Error(`${tool} was cancelled`);
   const outcome = { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
   if (outcome.exitCode !== 0 && !options.allowFailure) throw new CommandFailedError(tool, outcome);
   return outcome;
+}
+
+/** Sends `signal` to every process of the group `pid` leads; a group already gone is not an error. */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // every process of the group has exited
+  }
 }
 
 export function lastLines(text: string, count: number): string {

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { childEnvironment, runCommand } from '../../../src/io/run-command';
 
 describe('io/run-command', () => {
@@ -42,4 +46,91 @@ describe('io/run-command', () => {
     assert.equal(env.AWS_SECRET_ACCESS_KEY, undefined);
     assert.equal(env.PATH, process.env.PATH);
   });
+
+  describe('cancellation kills the whole process group (barman and the rsync children it starts)', function () {
+    this.timeout(30_000);
+    let dir: string;
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'pitr-run-command-'));
+      await chmod(dir, 0o777); // the child run as postgres writes its pid here
+    });
+    afterEach(async () => {
+      // Whatever a failed test left running.
+      for (const pid of childPids(dir)) killQuietly(pid);
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    /** A parent (barman) that started a child (rsync) in the background and waits for it; the child writes its pid. */
+    const parentOfChild = (pidFile: string, child: string) => ['-c', `bash -c '${child}' & echo $! > ${pidFile}.tmp && mv ${pidFile}.tmp ${pidFile}; wait`];
+
+    for (const asUser of [undefined, 'postgres']) {
+      it(`kills a child of the command on abort, not only the command${asUser ? ` (run as ${asUser} through runuser)` : ''}`, async () => {
+        const pidFile = join(dir, 'child.pid');
+        const controller = new AbortController();
+        const running = runCommand('bash', parentOfChild(pidFile, 'exec sleep 300'), { signal: controller.signal, asUser, cwd: '/' });
+        const child = await waitForPid(pidFile);
+        controller.abort(new Error('cancelled by the test'));
+        await assert.rejects(returnsWithin(running, 12_000), /cancelled by the test/);
+        await waitGone(child, 5_000);
+      });
+    }
+
+    it('kills a child that ignores SIGTERM once the grace period is over', async () => {
+      const pidFile = join(dir, 'child.pid');
+      const controller = new AbortController();
+      const running = runCommand('bash', parentOfChild(pidFile, 'trap "" TERM; while :; do sleep 0.1; done'), { signal: controller.signal });
+      const child = await waitForPid(pidFile);
+      controller.abort(new Error('cancelled by the test'));
+      await assert.rejects(returnsWithin(running, 12_000), /cancelled by the test/);
+      await waitGone(child, 15_000);
+    });
+  });
 });
+
+/** `running`, or a failure naming the hang when it has not settled within `ms` (a child holding its output open). */
+function returnsWithin<T>(running: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`runCommand had not returned ${ms} ms after the cancel`)), ms);
+  });
+  return Promise.race([running, hang]).finally(() => clearTimeout(timer));
+}
+
+async function waitForPid(file: string): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (existsSync(file)) return Number(readFileSync(file, 'utf8').trim());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no pid in ${file} after 10 s`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX] /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (alive(pid)) {
+    killQuietly(pid);
+    assert.fail(`the command's child ${pid} was still running ${ms} ms after the cancel`);
+  }
+}
+
+function childPids(dir: string): number[] {
+  const file = join(dir, 'child.pid');
+  return existsSync(file) ? [Number(readFileSync(file, 'utf8').trim())] : [];
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
