@@ -26,6 +26,18 @@ import {
   type RestoreResult,
 } from '../shared';
 
+/**
+ * Attempts of a step other than a transfer before the restore fails with its last error (about 8 minutes
+ * of retries with the default backoff): a step that failed ten times the same way is not going to heal.
+ */
+export const STEP_MAXIMUM_ATTEMPTS = 10;
+
+/**
+ * Steps retried until they succeed: transfers resume from what is already on disk (a long S3 outage, a
+ * full disk that someone frees), and the cleanup after a cancel puts the user's directory back.
+ */
+const UNLIMITED_STEPS: ReadonlySet<string> = new Set<keyof RestoreActivities>(['syncAndExtractBaseBackup', 'syncBaseBackup', 'syncWalRange', 'abandonRestore']);
+
 function activityOptions(input: RestoreInput): { quick: ActivityOptions; long: ActivityOptions } {
   const timings = { ...DEFAULT_TIMINGS, ...input.timings };
   const retry = {
@@ -43,6 +55,15 @@ function activityOptions(input: RestoreInput): { quick: ActivityOptions; long: A
   };
 }
 
+/** Activities with `options`: the unlimited steps retry as long as it takes, every other step at most STEP_MAXIMUM_ATTEMPTS times. */
+function proxySteps(options: ActivityOptions): Steps {
+  const unlimited = proxyActivities<RestoreActivities>(options);
+  const limited = proxyActivities<RestoreActivities>({ ...options, retry: { ...options.retry, maximumAttempts: STEP_MAXIMUM_ATTEMPTS } });
+  return new Proxy({} as Steps, {
+    get: (_target, name) => (typeof name === 'string' && UNLIMITED_STEPS.has(name) ? unlimited : limited)[name as keyof Steps],
+  });
+}
+
 /**
  * Restores started before this patch ran nine steps (base download and extraction, staging and
  * rebuild-xlogdb, verification and release, each apart) and set the backup id on its own: 69 history
@@ -55,8 +76,8 @@ type EnterPhase = (phase: RestorePhase, details: string, backupId?: string) => {
 
 export async function restoreToPointInTime(input: RestoreInput): Promise<RestoreResult> {
   const { quick, long } = activityOptions(input);
-  const steps = proxyActivities<RestoreActivities>(long);
-  const quickSteps = proxyActivities<RestoreActivities>(quick);
+  const steps = proxySteps(long);
+  const quickSteps = proxySteps(quick);
 
   // Each step shows in the UI three ways: the phase search attribute, the current details, and the
   // activity's own summary (returned here for the call).

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { RestoreActivities } from '../../src/activities';
 import { startRestore } from '../../src/cli/restore';
 import { UsageError } from '../../src/cli/usage-error';
+import { STEP_MAXIMUM_ATTEMPTS } from '../../src/workflows/restore';
 import { SearchAttributes, type RestoreInput, type RestorePlan, type RestoreResult } from '../../src/shared';
 import { requireStackEnv } from '../support/stack-env';
 
@@ -140,6 +141,54 @@ describe('restoreToPointInTime workflow (real dev server, mocked activities)', f
     assert.equal(attempts, 3);
     assert.equal(calls.filter((c) => c === 'planRestore').length, 1);
     assert.equal(result.base.objectsSkipped, 1);
+  });
+
+  it(`gives up on a step other than a transfer after ${STEP_MAXIMUM_ATTEMPTS} attempts; transfers retry beyond that`, async function () {
+    this.timeout(120_000);
+    const failingSteps = ['planRestore', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyRecoveredCluster'] as const;
+    // One restore per step, side by side: the step named in the restore's destination always fails, retryably.
+    const attemptsOf: Record<string, number> = {};
+    const failIfNamed = (step: string) => async (input: RestoreInput) => {
+      if (!input.destination.includes(`/${step}/`)) return undefined;
+      attemptsOf[step] = (attemptsOf[step] ?? 0) + 1;
+      throw new Error(`${step} keeps failing the same way`);
+    };
+    const base = mockActivities([]);
+    const activities = mockActivities(
+      [],
+      Object.fromEntries(
+        failingSteps.map((step) => [step, async (input: RestoreInput, ...rest: unknown[]) => (await failIfNamed(step)(input)) ?? (base[step] as (...a: unknown[]) => Promise<unknown>)(input, ...rest)]),
+      ),
+    );
+    const errors = await runWith(activities, (taskQueue) =>
+      Promise.all(
+        failingSteps.map(async (step) =>
+          (await startRestore(client, inputFor(taskQueue, `/restores/${step}/${randomUUID()}`))).result().then(
+            () => assert.fail(`the restore failing in ${step} should have failed`),
+            (err: unknown) => err,
+          ),
+        ),
+      ),
+    );
+    for (const [i, step] of failingSteps.entries()) {
+      const error = errors[i];
+      assert.ok(error instanceof WorkflowFailedError, String(error));
+      assert.match(String(error.cause?.message), new RegExp(`${step} keeps failing the same way`));
+      assert.equal(attemptsOf[step], STEP_MAXIMUM_ATTEMPTS, `${step} ran ${STEP_MAXIMUM_ATTEMPTS} attempts, then the restore failed`);
+    }
+    // A transfer resumes from what is on disk: it keeps retrying past that count (a long S3 outage, a full disk).
+    const calls: Calls = [];
+    let attempts = 0;
+    const transferFailing = mockActivities(calls, {
+      syncWalRange: async () => {
+        attempts += 1;
+        if (attempts <= STEP_MAXIMUM_ATTEMPTS + 2) throw new Error('ECONNRESET from S3');
+        return { objects: 11, objectsSkipped: 9, bytesFetched: 2, bytesTotal: 11 };
+      },
+    });
+    const result: RestoreResult = await runWith(transferFailing, async (taskQueue) => (await startRestore(client, inputFor(taskQueue))).result());
+    assert.equal(attempts, STEP_MAXIMUM_ATTEMPTS + 3);
+    assert.equal(result.wal.objectsSkipped, 9);
   });
 
   it('fails at once, with the step\'s own message, on a failure retrying cannot fix', async () => {
