@@ -1,19 +1,14 @@
 // The worker: runs next to the Barman volume and polls its host's task queue.
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from '@temporalio/worker';
-import { createActivities } from './activities';
+import { createActivities, type ActivityDeps } from './activities';
 import { createS3Client } from './io/s3-client';
 import { loadWorkerSettings, pgBinDir, settingsEnvironment, type WorkerSettings } from './settings';
 import { freshWorkflowBundle, WORKFLOWS_PATH } from './workflow-bundle';
 
-export async function createWorker(
-  settings: WorkerSettings,
-  connection: NativeConnection,
-  namespace: string,
-  s3Env: Record<string, string | undefined> = process.env,
-  code: WorkflowCode = workflowCode(),
-): Promise<Worker> {
-  const activities = createActivities({
+/** What the activities get from this host's settings (also used by tests that run a step directly). */
+export function activityDeps(settings: WorkerSettings, s3Env: Record<string, string | undefined> = process.env): ActivityDeps {
+  return {
     s3: createS3Client(s3Env),
     workRoot: settings.workRoot,
     destinationRoots: settings.destinationRoots,
@@ -24,7 +19,17 @@ export async function createWorker(
     scanSkewMarginMicros: 5 * 60 * 1_000_000,
     verify: { pollMs: 250, timeoutMs: settings.verifyTimeoutMs },
     heartbeatIntervalMs: 5_000,
-  });
+  };
+}
+
+export async function createWorker(
+  settings: WorkerSettings,
+  connection: NativeConnection,
+  namespace: string,
+  s3Env: Record<string, string | undefined> = process.env,
+  code: WorkflowCode = workflowCode(),
+): Promise<Worker> {
+  const activities = createActivities(activityDeps(settings, s3Env));
   return Worker.create({
     connection,
     namespace,

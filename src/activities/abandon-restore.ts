@@ -4,6 +4,7 @@ import { removeTree } from '../io/tree-operations';
 import type { RestoreInput } from '../shared';
 import { currentRun, destinationControlOf, restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
+import { withAttemptFence } from './attempt-fence';
 import { reportProgress } from './progress';
 
 export type AbandonResult = AbandonedDestination;
@@ -17,19 +18,21 @@ export type AbandonResult = AbandonedDestination;
 export function abandonRestoreActivity(deps: ActivityDeps) {
   return async (input: RestoreInput): Promise<AbandonResult> =>
     adaptFailures(async () => {
-      const progress = reportProgress('Cancel', deps.heartbeatIntervalMs);
-      try {
-        const run = currentRun();
-        const control = destinationControlOf(deps, input.destination);
-        progress.update({ current: `removing what the restore wrote into ${input.destination}` });
-        const result = await abandonDestination(input.destination, control, run, progress.signal);
-        progress.update({ current: 'removing the work area' });
-        await removeTree(restoreWorkDir(deps, input).root, progress.signal);
-        await releaseDestination(control, run.restoreId);
-        return result;
-      } finally {
-        progress.stop();
-      }
+      return withAttemptFence(deps, input, async (lost) => {
+        const progress = reportProgress('Cancel', deps.heartbeatIntervalMs, lost);
+        try {
+          const run = currentRun();
+          const control = destinationControlOf(deps, input.destination);
+          progress.update({ current: `removing what the restore wrote into ${input.destination}` });
+          const result = await abandonDestination(input.destination, control, run, progress.signal);
+          progress.update({ current: 'removing the work area' });
+          await removeTree(restoreWorkDir(deps, input).root, progress.signal);
+          await releaseDestination(control, run.restoreId);
+          return result;
+        } finally {
+          progress.stop();
+        }
+      });
     });
 }
 

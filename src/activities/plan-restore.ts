@@ -14,6 +14,7 @@ import { makeWorkArea, reclaimWorkArea } from '../io/work-dir';
 import { FailureTypes, RestoreError, type OtherTarget, type RestoreInput, type RestorePlan } from '../shared';
 import { currentRun, destinationControlOf, restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
+import { withAttemptFence } from './attempt-fence';
 import { reportProgress } from './progress';
 
 export function planRestoreActivity(deps: ActivityDeps) {
@@ -26,32 +27,34 @@ export function planRestoreActivity(deps: ActivityDeps) {
       // Tools later steps need, checked before hours of transfer rather than after (the PostgreSQL
       // binaries of the backup's major are checked when the planner first reads its WAL).
       assertBarmanTools(await detectBarman(deps.barmanBin));
-      await makeWorkArea(layout);
-      await reclaimWorkArea(layout);
       await lockDestination(destinationControlOf(deps, input.destination), input.destination, currentRun().restoreId);
-      const progress = reportProgress('Plan', deps.heartbeatIntervalMs);
-      try {
-        const request = {
-          server: input.server,
-          bucket: input.bucket,
-          prefix: input.prefix,
-          layout,
-          journal: await openJournal(layout.journal),
-          signal: progress.signal,
-          onProgress: (current: string, filesDone: number) => progress.update({ current, filesDone }),
-        };
-        const { plan, backup } = input.targetTime
-          ? await planRestore(deps, { ...request, targetTime: input.targetTime, backupId: input.backupId })
-          : await planOtherTargetRestore(deps, { ...request, target: requiredTarget(input), backupId: input.backupId });
-        // Only before this restore has put anything on disk: a resumed one already holds part of what it needs.
-        if (!input.force && !(await pathExists(layout.downloads))) {
-          const { space } = await assessSpace(deps, input.bucket, backup, plan, input.destination, deps.workRoot, progress.signal);
-          if (!space.enough) throw new RestoreError(FailureTypes.InsufficientSpace, describeShortage(space));
+      await makeWorkArea(layout);
+      return withAttemptFence(deps, input, async (lost) => {
+        await reclaimWorkArea(layout);
+        const progress = reportProgress('Plan', deps.heartbeatIntervalMs, lost);
+        try {
+          const request = {
+            server: input.server,
+            bucket: input.bucket,
+            prefix: input.prefix,
+            layout,
+            journal: await openJournal(layout.journal),
+            signal: progress.signal,
+            onProgress: (current: string, filesDone: number) => progress.update({ current, filesDone }),
+          };
+          const { plan, backup } = input.targetTime
+            ? await planRestore(deps, { ...request, targetTime: input.targetTime, backupId: input.backupId })
+            : await planOtherTargetRestore(deps, { ...request, target: requiredTarget(input), backupId: input.backupId });
+          // Only before this restore has put anything on disk: a resumed one already holds part of what it needs.
+          if (!input.force && !(await pathExists(layout.downloads))) {
+            const { space } = await assessSpace(deps, input.bucket, backup, plan, input.destination, deps.workRoot, progress.signal);
+            if (!space.enough) throw new RestoreError(FailureTypes.InsufficientSpace, describeShortage(space));
+          }
+          return { ...plan, workDir: layout.root };
+        } finally {
+          progress.stop();
         }
-        return { ...plan, workDir: layout.root };
-      } finally {
-        progress.stop();
-      }
+      });
     });
   };
 }

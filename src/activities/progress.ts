@@ -10,7 +10,8 @@ export interface ProgressReporter {
   readonly signal: AbortSignal;
 }
 
-export function reportProgress(phase: RestorePhase, intervalMs = 5_000): ProgressReporter {
+/** `alsoStopOn`: a further reason to stop, e.g. the attempt fence taken over by a later attempt. */
+export function reportProgress(phase: RestorePhase, intervalMs = 5_000, alsoStopOn?: AbortSignal): ProgressReporter {
   const context = Context.current();
   const details: ProgressDetails = { phase, bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0 };
   const beat = () => context.heartbeat({ ...details });
@@ -24,6 +25,6 @@ export function reportProgress(phase: RestorePhase, intervalMs = 5_000): Progres
     stop() {
       clearInterval(timer);
     },
-    signal: context.cancellationSignal,
+    signal: alsoStopOn ? AbortSignal.any([context.cancellationSignal, alsoStopOn]) : context.cancellationSignal,
   };
 }

@@ -3,6 +3,7 @@ import { workDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan } from '../shared';
 import { barmanSetup, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
+import { withAttemptFence } from './attempt-fence';
 import { reportProgress, type ProgressReporter } from './progress';
 import { stageInBarmanHome } from './stage-in-barman-home';
 
@@ -16,13 +17,15 @@ async function registerWal(deps: ActivityDeps, input: RestoreInput, plan: Restor
 export function stageAndRebuildXlogdbActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<{ walFiles: number }> =>
     adaptFailures(async () => {
-      const progress = reportProgress('Stage', deps.heartbeatIntervalMs);
-      try {
-        await stageInBarmanHome(deps, input, plan, progress.signal);
-        return await registerWal(deps, input, plan, progress);
-      } finally {
-        progress.stop();
-      }
+      return withAttemptFence(deps, input, async (lost) => {
+        const progress = reportProgress('Stage', deps.heartbeatIntervalMs, lost);
+        try {
+          await stageInBarmanHome(deps, input, plan, progress.signal);
+          return await registerWal(deps, input, plan, progress);
+        } finally {
+          progress.stop();
+        }
+      });
     });
 }
 

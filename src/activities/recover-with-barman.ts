@@ -8,6 +8,7 @@ import { toBarmanTime } from '../core/timestamp';
 import { FailureTypes, movedAsideSuffix, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
 import { barmanSetup, currentRun, destinationControlOf, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
+import { withAttemptFence } from './attempt-fence';
 import { reportProgress } from './progress';
 
 /**
@@ -37,36 +38,38 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<{ movedAside: string | null }> =>
     adaptFailures(async () => {
       const layout = workDirLayout(plan.workDir);
-      const progress = reportProgress('Recover', deps.heartbeatIntervalMs);
-      try {
-        const movedAside = await claimDestination(input.destination, {
-          control: destinationControlOf(deps, input.destination),
-          run: currentRun(),
-          signal: progress.signal,
-          owner: deps.barmanUser,
-          force: input.force,
-          workRoot: deps.workRoot,
-          roots: deps.destinationRoots,
-          movedAsideSuffix: movedAsideSuffix(plan.backupId),
-        });
-        await recover(
-          await barmanSetup(deps, layout, input.server),
-          {
-            backupId: plan.backupId,
-            destination: input.destination,
-            targetArgs: barmanTargetArgs(input),
-            targetTimeline: input.targetTimeline ?? plan.timeline,
-            targetAction: input.targetAction,
-          },
-          progress.signal,
-        );
-        await appendSafetySettings(input.destination);
-        // Barman copies the source's data directory mode (0750 is common): PostgreSQL wants 0700 or 0750, privacy 0700.
-        await chmod(input.destination, 0o700);
-        return { movedAside };
-      } finally {
-        progress.stop();
-      }
+      return withAttemptFence(deps, input, async (lost) => {
+        const progress = reportProgress('Recover', deps.heartbeatIntervalMs, lost);
+        try {
+          const movedAside = await claimDestination(input.destination, {
+            control: destinationControlOf(deps, input.destination),
+            run: currentRun(),
+            signal: progress.signal,
+            owner: deps.barmanUser,
+            force: input.force,
+            workRoot: deps.workRoot,
+            roots: deps.destinationRoots,
+            movedAsideSuffix: movedAsideSuffix(plan.backupId),
+          });
+          await recover(
+            await barmanSetup(deps, layout, input.server),
+            {
+              backupId: plan.backupId,
+              destination: input.destination,
+              targetArgs: barmanTargetArgs(input),
+              targetTimeline: input.targetTimeline ?? plan.timeline,
+              targetAction: input.targetAction,
+            },
+            progress.signal,
+          );
+          await appendSafetySettings(input.destination);
+          // Barman copies the source's data directory mode (0750 is common): PostgreSQL wants 0700 or 0750, privacy 0700.
+          await chmod(input.destination, 0o700);
+          return { movedAside };
+        } finally {
+          progress.stop();
+        }
+      });
     });
 }
 

@@ -17,6 +17,7 @@ import {
 } from './base-backup-targets';
 import { plannedBackup, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
+import { withAttemptFence } from './attempt-fence';
 import { reportProgress } from './progress';
 
 /** What the download may run ahead of an extraction in memory; the rest waits on disk. */
@@ -34,67 +35,69 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<TransferResult> =>
     adaptFailures(async () => {
       const layout = workDirLayout(plan.workDir);
-      await reclaimWorkArea(layout);
-      const backup = await plannedBackup(deps, input, plan);
-      const targets = await targetsToExtract(extractionTargets(layout, input.server, plan.backupId, backup.objects));
-      const progress = reportProgress('SyncBase', deps.heartbeatIntervalMs);
-      // A failed download stops the extraction (its tee is destroyed). A failed extraction is the archive's
-      // fault only once the download is verified, since bytes damaged in transit look the same to gunzip:
-      // the download finishes and checks the MD5 ETag first, unless there is no MD5 to check (multipart).
-      const stop = new AbortController();
-      const signal = AbortSignal.any([progress.signal, stop.signal]);
-      const streams = targets.flatMap((target) => target.objects.map((object) => ({ target, object, tee: new PassThrough({ highWaterMark: TEE_BUFFER_BYTES }) })));
-      const tarballs: DownloadItem[] = streams.map(({ object, tee }) => ({ key: object.key, size: object.size, etag: object.etag, localPath: downloadPath(layout, plan.backupId, object), tee }));
-      const items = [backupInfoDownload(layout, plan.backupId, backup), ...tarballs];
-      let entries = 0;
-      try {
-        const download = downloadObjects(deps.s3, input.bucket, items, {
-          journal: await openJournal(layout.journal),
-          ...deps.download,
-          signal,
-          onProgress: (p) => progress.update({ ...p, current: `${p.current ?? ''} (${entries} files extracted)` }),
-        });
-        // In download order, one tarball at a time: a later tarball's read-back waits on disk meanwhile. The
-        // parts of one directory (data.tar, data_0001.tar, ...) come in part order and share its guard.
-        const guards = new Map(targets.map((target) => [target, new EntryGuard(target.partialDir)]));
-        // What the whole backup may expand to, from its backup.info (a crafted archive stops there, not at a full disk).
-        const budget = new ExtractionBudget(extractionLimits(backup.info.recordedSize ?? null, backup.objects));
-        const extraction = (async () => {
-          for (const { target, object, tee } of streams) {
-            const before = entries;
-            const result = await extractStream({ stream: tee, bytesTotal: object.size, name: `s3://${input.bucket}/${object.key}` }, target.partialDir, {
-              compression: object.compression,
-              signal,
-              guard: guards.get(target),
-              budget,
-              onProgress: (p) => (entries = before + p.entries),
-            });
-            entries = before + result.entries;
+      return withAttemptFence(deps, input, async (lost) => {
+        await reclaimWorkArea(layout);
+        const backup = await plannedBackup(deps, input, plan);
+        const targets = await targetsToExtract(extractionTargets(layout, input.server, plan.backupId, backup.objects));
+        const progress = reportProgress('SyncBase', deps.heartbeatIntervalMs, lost);
+        // A failed download stops the extraction (its tee is destroyed). A failed extraction is the archive's
+        // fault only once the download is verified, since bytes damaged in transit look the same to gunzip:
+        // the download finishes and checks the MD5 ETag first, unless there is no MD5 to check (multipart).
+        const stop = new AbortController();
+        const signal = AbortSignal.any([progress.signal, stop.signal]);
+        const streams = targets.flatMap((target) => target.objects.map((object) => ({ target, object, tee: new PassThrough({ highWaterMark: TEE_BUFFER_BYTES }) })));
+        const tarballs: DownloadItem[] = streams.map(({ object, tee }) => ({ key: object.key, size: object.size, etag: object.etag, localPath: downloadPath(layout, plan.backupId, object), tee }));
+        const items = [backupInfoDownload(layout, plan.backupId, backup), ...tarballs];
+        let entries = 0;
+        try {
+          const download = downloadObjects(deps.s3, input.bucket, items, {
+            journal: await openJournal(layout.journal),
+            ...deps.download,
+            signal,
+            onProgress: (p) => progress.update({ ...p, current: `${p.current ?? ''} (${entries} files extracted)` }),
+          });
+          // In download order, one tarball at a time: a later tarball's read-back waits on disk meanwhile. The
+          // parts of one directory (data.tar, data_0001.tar, ...) come in part order and share its guard.
+          const guards = new Map(targets.map((target) => [target, new EntryGuard(target.partialDir)]));
+          // What the whole backup may expand to, from its backup.info (a crafted archive stops there, not at a full disk).
+          const budget = new ExtractionBudget(extractionLimits(backup.info.recordedSize ?? null, backup.objects));
+          const extraction = (async () => {
+            for (const { target, object, tee } of streams) {
+              const before = entries;
+              const result = await extractStream({ stream: tee, bytesTotal: object.size, name: `s3://${input.bucket}/${object.key}` }, target.partialDir, {
+                compression: object.compression,
+                signal,
+                guard: guards.get(target),
+                budget,
+                onProgress: (p) => (entries = before + p.entries),
+              });
+              entries = before + result.entries;
+            }
+          })();
+          extraction.catch((err: unknown) => {
+            // Tarballs after the failed one will not be read: their downloads go on without a tee.
+            for (const { tee } of streams) tee.destroy();
+            if (!streams.every(({ object }) => etagIsMd5(object.etag))) stop.abort(err);
+          });
+          const [downloaded, extracted] = await Promise.allSettled([download, extraction]);
+          // A failed attempt leaves no half-extracted data behind (this restore's own folders; the retry would
+          // start them over anyway): it is readable data, and it holds disk a full disk needs back.
+          if (downloaded.status === 'rejected' || extracted.status === 'rejected') await removePartialExtractions(targets);
+          if (extracted.status === 'rejected') {
+            const cause: unknown = extracted.reason;
+            // A download that failed on its own is the cause; one stopped because of this failure rejects with it.
+            if (downloaded.status === 'rejected' && downloaded.reason !== cause) throw downloaded.reason;
+            if (cause instanceof CorruptArchiveError) await secondOpinion(layout, tarballs, cause);
+            throw cause;
           }
-        })();
-        extraction.catch((err: unknown) => {
-          // Tarballs after the failed one will not be read: their downloads go on without a tee.
+          if (downloaded.status === 'rejected') throw downloaded.reason;
+          for (const target of targets) await publishExtraction(target);
+          return downloaded.value;
+        } finally {
           for (const { tee } of streams) tee.destroy();
-          if (!streams.every(({ object }) => etagIsMd5(object.etag))) stop.abort(err);
-        });
-        const [downloaded, extracted] = await Promise.allSettled([download, extraction]);
-        // A failed attempt leaves no half-extracted data behind (this restore's own folders; the retry would
-        // start them over anyway): it is readable data, and it holds disk a full disk needs back.
-        if (downloaded.status === 'rejected' || extracted.status === 'rejected') await removePartialExtractions(targets);
-        if (extracted.status === 'rejected') {
-          const cause: unknown = extracted.reason;
-          // A download that failed on its own is the cause; one stopped because of this failure rejects with it.
-          if (downloaded.status === 'rejected' && downloaded.reason !== cause) throw downloaded.reason;
-          if (cause instanceof CorruptArchiveError) await secondOpinion(layout, tarballs, cause);
-          throw cause;
+          progress.stop();
         }
-        if (downloaded.status === 'rejected') throw downloaded.reason;
-        for (const target of targets) await publishExtraction(target);
-        return downloaded.value;
-      } finally {
-        for (const { tee } of streams) tee.destroy();
-        progress.stop();
-      }
+      });
     });
 }
 

@@ -4,6 +4,7 @@ import { makeWorkArea, workDirLayout } from '../io/work-dir';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan, type VerifyResult } from '../shared';
 import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
+import { withAttemptFence } from './attempt-fence';
 import { reportProgress } from './progress';
 import { finishRestore } from './release-work-dir';
 
@@ -19,47 +20,49 @@ export interface VerifyOptions {
 export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan, options: VerifyOptions = {}): Promise<VerifyResult> =>
     adaptFailures(async () => {
-      const layout = workDirLayout(plan.workDir);
-      // The work area is gone when a retry follows a release whose completion never reached the server;
-      // PostgreSQL writes its log there.
-      if (await makeWorkArea(layout)) await handOverTree(layout.root, deps.barmanUser);
-      const progress = reportProgress('Verify', deps.heartbeatIntervalMs);
-      const instance = await startPostgres({
-        pgBinDir: deps.pgBinDir(plan.pgVersion),
-        dataDir: input.destination,
-        user: deps.barmanUser,
-        logFile: layout.verifyLog,
-        signal: progress.signal,
-      });
-      let result: VerifyResult;
-      try {
-        const state = await waitForRecoveryEnd(instance, {
-          ...deps.verify,
+      return withAttemptFence(deps, input, async (lost) => {
+        const layout = workDirLayout(plan.workDir);
+        // The work area is gone when a retry follows a release whose completion never reached the server;
+        // PostgreSQL writes its log there.
+        if (await makeWorkArea(layout)) await handOverTree(layout.root, deps.barmanUser);
+        const progress = reportProgress('Verify', deps.heartbeatIntervalMs, lost);
+        const instance = await startPostgres({
+          pgBinDir: deps.pgBinDir(plan.pgVersion),
+          dataDir: input.destination,
+          user: deps.barmanUser,
+          logFile: layout.verifyLog,
           signal: progress.signal,
-          onPoll: (s) => progress.update({ current: s?.lastReplayedCommit ? `replayed to ${s.lastReplayedCommit}` : 'starting' }),
         });
-        if (input.targetTime && state.lastReplayedCommit !== null && state.lastReplayedCommit > input.targetTime) {
-          throw new RestoreError(FailureTypes.RecoveryFailed, `recovery replayed a commit at ${state.lastReplayedCommit}, later than the target ${input.targetTime}`);
-        }
-        const outcome = state.pauseState === 'shutdown' ? 'shutdown' : state.inRecovery ? 'paused' : 'promoted';
-        const expected = input.targetAction === 'promote' ? 'promoted' : input.targetAction === 'shutdown' ? 'shutdown' : 'paused';
-        if (outcome !== expected) {
-          throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL ended recovery ${outcome}, but the target action asked for ${expected}; see ${layout.verifyLog}`);
-        }
-        result = { state: outcome, lastReplayedCommit: state.lastReplayedCommit, timeline: state.timeline };
-      } finally {
-        await stopPostgres(instance);
-        progress.stop();
-      }
-      if (options.releaseWorkDir) {
-        // Removing hundreds of gigabytes outlasts a heartbeat timeout: beat while it runs.
-        const release = reportProgress('Verify', deps.heartbeatIntervalMs);
+        let result: VerifyResult;
         try {
-          await finishRestore(deps, input, plan, release.signal);
+          const state = await waitForRecoveryEnd(instance, {
+            ...deps.verify,
+            signal: progress.signal,
+            onPoll: (s) => progress.update({ current: s?.lastReplayedCommit ? `replayed to ${s.lastReplayedCommit}` : 'starting' }),
+          });
+          if (input.targetTime && state.lastReplayedCommit !== null && state.lastReplayedCommit > input.targetTime) {
+            throw new RestoreError(FailureTypes.RecoveryFailed, `recovery replayed a commit at ${state.lastReplayedCommit}, later than the target ${input.targetTime}`);
+          }
+          const outcome = state.pauseState === 'shutdown' ? 'shutdown' : state.inRecovery ? 'paused' : 'promoted';
+          const expected = input.targetAction === 'promote' ? 'promoted' : input.targetAction === 'shutdown' ? 'shutdown' : 'paused';
+          if (outcome !== expected) {
+            throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL ended recovery ${outcome}, but the target action asked for ${expected}; see ${layout.verifyLog}`);
+          }
+          result = { state: outcome, lastReplayedCommit: state.lastReplayedCommit, timeline: state.timeline, overriddenSettings: instance.overriddenSettings };
         } finally {
-          release.stop();
+          await stopPostgres(instance);
+          progress.stop();
         }
-      }
-      return result;
+        if (options.releaseWorkDir) {
+          // Removing hundreds of gigabytes outlasts a heartbeat timeout: beat while it runs.
+          const release = reportProgress('Verify', deps.heartbeatIntervalMs);
+          try {
+            await finishRestore(deps, input, plan, release.signal);
+          } finally {
+            release.stop();
+          }
+        }
+        return result;
+      });
     });
 }

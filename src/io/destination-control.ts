@@ -15,12 +15,14 @@ export interface DestinationControl {
   lockFile: string;
   claimFile: string;
   trashFile: string;
+  /** The lease of the attempt that may write for this restore (io/attempt-fence). */
+  attemptFile: string;
 }
 
 /** One folder per destination path, so that two restores into one destination meet whatever their server names. */
 export function destinationControl(workRoot: string, destination: string): DestinationControl {
   const dir = join(workRoot, 'destinations', createHash('sha256').update(destination).digest('hex').slice(0, 24));
-  return { dir, lockFile: join(dir, 'lock'), claimFile: join(dir, 'claim'), trashFile: join(dir, 'trash') };
+  return { dir, lockFile: join(dir, 'lock'), claimFile: join(dir, 'claim'), trashFile: join(dir, 'trash'), attemptFile: join(dir, 'attempt') };
 }
 
 /** The identity of the directory at `path`, or null when nothing is there or it is not a directory (a link included). */
