@@ -1,5 +1,6 @@
 import { assertShellSafeDestination } from '../core/destination-name';
 import { parseTargetName } from '../core/recovery-targets';
+import { validateRestoreInput } from '../core/restore-input';
 import { formatBytes } from '../core/report-format';
 import type { SpaceCheck } from '../core/restore-space';
 import { assessSpace } from '../io/restore-dry-run';
@@ -20,7 +21,8 @@ import { reportProgress } from './progress';
 export function planRestoreActivity(deps: ActivityDeps) {
   return async (input: RestoreInput): Promise<RestorePlan> => {
     return adaptFailures(async () => {
-      // Scripts start restores without the CLI: the name is checked here too, before anything else.
+      // Scripts and other SDKs start restores without the CLI: the input is checked first, before anything acts on it.
+      validateRestoreInput(input);
       assertShellSafeDestination(input.destination);
       const layout = restoreWorkDir(deps, input);
       await inspectDestination(input.destination, { workRoot: deps.workRoot, force: input.force, roots: deps.destinationRoots });

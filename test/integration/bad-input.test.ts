@@ -74,6 +74,35 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
     );
   }
 
+  describe('workflow input sent by a client other than pitr restore', () => {
+    it('refuses a malformed input in the first step, without retrying, naming the field and what is accepted', async () => {
+      // Each case starts the workflow directly, as a script or another SDK would; every one must end in
+      // planRestore's first attempt with InvalidInput, before anything is downloaded or created.
+      const cases: { label: string; change: (input: Record<string, unknown>) => void; says: RegExp }[] = [
+        { label: 'unknown targetAction', change: (i) => (i.targetAction = 'resume'), says: /targetAction is "resume"; expected one of "pause", "promote", "shutdown"/ },
+        { label: 'both targets', change: (i) => (i.otherTarget = { kind: 'immediate' }), says: /both targetTime and otherTarget are set; expected exactly one recovery target/ },
+        { label: 'force not a boolean', change: (i) => (i.force = 'no'), says: /force is "no"; expected true or false/ },
+        { label: 'misspelt field', change: (i) => (i.targetActon = 'promote'), says: /unknown field "targetActon"/ },
+        { label: 'timeline as a string', change: (i) => (i.targetTimeline = '2'), says: /targetTimeline is "2"; expected a timeline number, a whole number from 1 to 4294967295/ },
+        { label: 'relative destination', change: (i) => (i.destination = `pitr-relative-${randomBytes(3).toString('hex')}`), says: /destination is "pitr-relative-[0-9a-f]+"; expected an absolute, normalised path/ },
+      ];
+      for (const { label, change, says } of cases) {
+        const input = harness.inputFor(target, harness.newDestination()) as unknown as Record<string, unknown>;
+        change(input);
+        const destination = input.destination as string;
+        const failure = await failing(input as unknown as ReturnType<RestoreHarness['inputFor']>);
+        assert.equal(failure.type, FailureTypes.InvalidInput, label);
+        assert.equal(failure.activity?.name, 'planRestore', label);
+        assert.match(failure.message, /^invalid restore input: /, label);
+        assert.match(failure.message, says, label);
+        assert.match(failure.message, /Start the restore with `pitr restore`/, label);
+        assertNothingDownloaded(failure.workArea);
+        assert.ok(!existsSync(failure.workArea), `${label}: no work area is made for an invalid input`);
+        assert.ok(!existsSync(destination) && !existsSync(join(REPO_ROOT, destination)), `${label}: the destination is not created`);
+      }
+    });
+  });
+
   describe('targets', () => {
     it('rejects malformed target times at the command line (exit 2), saying what is wrong and what is accepted', async () => {
       const cases: { time: string; says: RegExp }[] = [

@@ -1,0 +1,145 @@
+// The workflow's input as a client sent it, checked before anything acts on it. `pitr restore` builds a
+// valid input, but scripts and other SDKs start the workflow directly: a missing or ill-typed field, an
+// unknown target action, two targets or none, or a relative destination would otherwise fail somewhere
+// later (or be retried forever). Each problem names the field, what it holds and what is accepted.
+// Pure: no I/O, no Node builtins (the workflow bundle may import it).
+import { FailureTypes, RestoreError, type RestoreInput, type RestoreTimings } from '../shared';
+import { isUtcMicros } from './timestamp';
+import { InvalidServerNameError, assertValidServerName, isBackupId } from './s3-layout';
+import { parseTargetLsn, parseTargetName, parseTargetXid, TARGET_ACTIONS } from './recovery-targets';
+
+const FIELDS: readonly (keyof RestoreInput)[] = [
+  'server',
+  'bucket',
+  'prefix',
+  'targetTimeInput',
+  'targetTime',
+  'otherTarget',
+  'targetTimeline',
+  'targetAction',
+  'backupId',
+  'destination',
+  'taskQueue',
+  'force',
+  'timings',
+];
+const TIMINGS: readonly (keyof RestoreTimings)[] = ['retryInitialMs', 'retryMaximumMs', 'heartbeatTimeoutMs'];
+const TARGET_KINDS = ['lsn', 'xid', 'name', 'immediate'] as const;
+
+/** Every problem of `input`, one sentence each, in field order; empty when it is a valid RestoreInput. */
+export function restoreInputProblems(input: unknown): string[] {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return [`the restore input is ${describe(input)}; expected an object with the fields ${FIELDS.join(', ')}`];
+  }
+  const o = input as Record<string, unknown>;
+  const problems: string[] = [];
+  const present = (field: string) => o[field] !== undefined && o[field] !== null;
+  const need = (field: string, ok: boolean, expected: string) => {
+    if (!ok) problems.push(`${field} is ${present(field) ? describe(o[field]) : 'missing'}; expected ${expected}`);
+    return ok;
+  };
+
+  const unknown = Object.keys(o).filter((k) => !(FIELDS as readonly string[]).includes(k));
+  if (unknown.length > 0) problems.push(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the fields are ${FIELDS.join(', ')}`);
+
+  if (need('server', typeof o.server === 'string', 'the barman-cloud server name, a string')) {
+    try {
+      assertValidServerName(o.server as string);
+    } catch (err) {
+      if (!(err instanceof InvalidServerNameError)) throw err;
+      problems.push(`server: ${err.message}`);
+    }
+  }
+  need('bucket', typeof o.bucket === 'string' && /^[^/\s]+$/.test(o.bucket), 'the bucket name, a non-empty string without "/" or spaces');
+  need('prefix', typeof o.prefix === 'string' && !/\p{Cc}/u.test(o.prefix), 'the key prefix before the server folder, a string ("" for the bucket root)');
+
+  const hasTime = present('targetTime');
+  const hasOther = present('otherTarget');
+  if (hasTime && hasOther) problems.push('both targetTime and otherTarget are set; expected exactly one recovery target');
+  if (!hasTime && !hasOther) problems.push('neither targetTime nor otherTarget is set; expected exactly one recovery target (a time, an LSN, a transaction id, a restore point name, or immediate)');
+  if (hasTime) need('targetTime', typeof o.targetTime === 'string' && isUtcMicros(o.targetTime), 'a UTC time with microseconds, e.g. "2026-11-24T21:55:42.916985Z"');
+  if (present('targetTimeInput')) need('targetTimeInput', typeof o.targetTimeInput === 'string', 'the time as the user gave it, a string');
+  if (hasOther) {
+    const problem = otherTargetProblem(o.otherTarget);
+    if (problem) problems.push(`otherTarget ${problem}`);
+  }
+  if (present('targetTimeline')) {
+    const tli = o.targetTimeline;
+    need('targetTimeline', typeof tli === 'number' && Number.isInteger(tli) && tli >= 1 && tli <= 0xffffffff, 'a timeline number, a whole number from 1 to 4294967295');
+  }
+  if (present('targetAction')) {
+    need('targetAction', typeof o.targetAction === 'string' && (TARGET_ACTIONS as readonly string[]).includes(o.targetAction), `one of ${TARGET_ACTIONS.map((a) => `"${a}"`).join(', ')}`);
+  }
+  if (present('backupId')) need('backupId', typeof o.backupId === 'string' && isBackupId(o.backupId), 'a barman backup id, YYYYMMDDTHHMMSS, e.g. "20261124T220817"');
+
+  need('destination', typeof o.destination === 'string' && isAbsoluteNormalised(o.destination), 'an absolute, normalised path (starting with "/", no "." or ".." component, no "//", no trailing "/"), e.g. "/var/lib/postgresql/restored"');
+  need('taskQueue', typeof o.taskQueue === 'string' && o.taskQueue.trim() !== '', "the task queue of the Barman host's worker, a non-empty string");
+  need('force', typeof o.force === 'boolean', 'true or false');
+
+  if (present('timings')) {
+    const t = o.timings;
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) {
+      problems.push(`timings is ${describe(t)}; expected an object with any of ${TIMINGS.join(', ')} (milliseconds)`);
+    } else {
+      for (const [key, value] of Object.entries(t as Record<string, unknown>)) {
+        if (!(TIMINGS as readonly string[]).includes(key)) problems.push(`timings.${key} is not a timing; the timings are ${TIMINGS.join(', ')}`);
+        else if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
+          problems.push(`timings.${key} is ${describe(value)}; expected a positive number of milliseconds`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/** `input` as a RestoreInput, or a non-retryable InvalidInput failure listing every problem. */
+export function validateRestoreInput(input: unknown): RestoreInput {
+  const problems = restoreInputProblems(input);
+  if (problems.length > 0) {
+    throw new RestoreError(
+      FailureTypes.InvalidInput,
+      `invalid restore input: ${problems.join('; ')}. Nothing was done. Start the restore with \`pitr restore\` (it builds a valid input), or correct the client that started this workflow`,
+    );
+  }
+  return input as RestoreInput;
+}
+
+function otherTargetProblem(target: unknown): string | undefined {
+  if (typeof target !== 'object' || target === null || Array.isArray(target)) {
+    return `is ${describe(target)}; expected {kind: "lsn", lsn}, {kind: "xid", xid}, {kind: "name", name} or {kind: "immediate"}`;
+  }
+  const t = target as Record<string, unknown>;
+  if (!(TARGET_KINDS as readonly unknown[]).includes(t.kind)) {
+    return `kind is ${t.kind === undefined ? 'missing' : describe(t.kind)}; expected one of ${TARGET_KINDS.map((k) => `"${k}"`).join(', ')}`;
+  }
+  if (t.kind === 'immediate') return undefined;
+  const field = t.kind as 'lsn' | 'xid' | 'name';
+  const value = t[field];
+  if (typeof value !== 'string') return `.${field} is ${value === undefined ? 'missing' : describe(value)}; expected a string`;
+  try {
+    if (field === 'lsn') parseTargetLsn(value);
+    else if (field === 'xid') parseTargetXid(value);
+    else parseTargetName(value);
+  } catch (err) {
+    return `.${field}: ${(err as Error).message}`;
+  }
+  return undefined;
+}
+
+function isAbsoluteNormalised(path: string): boolean {
+  if (path === '/') return true; // a valid path; the destination policy says whether it may be restored into
+  if (!path.startsWith('/') || path.endsWith('/')) return false;
+  return path
+    .slice(1)
+    .split('/')
+    .every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
+/** A value as a message shows it: its JSON (shortened), and its type when JSON hides it. */
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return `${String(value)} (${value === null ? 'null' : typeof value})`;
+  const json = JSON.stringify(value) ?? String(value);
+  return `${json.length > 80 ? `${json.slice(0, 80)}...` : json} (${Array.isArray(value) ? 'an array' : typeof value})`;
+}
