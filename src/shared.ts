@@ -181,10 +181,25 @@ export interface TransferResult {
   bytesTotal: number;
 }
 
+/** A setting of the restored configuration that verify's PostgreSQL ran without, for safety. */
+export interface OverriddenSetting {
+  name: string;
+  /** The value the backup's configuration gives it; absent for settings that may hold a password (primary_conninfo, commands). */
+  configured?: string;
+  /** The value verify ran with. */
+  value: string;
+}
+
 export interface VerifyResult {
   state: 'paused' | 'promoted' | 'shutdown';
   lastReplayedCommit: string | null;
   timeline: number;
+  /**
+   * Settings of the backup's own configuration that would load code, run commands or reach outside the copy
+   * (shared_preload_libraries, primary_conninfo, ...), overridden while verify ran PostgreSQL; the restored
+   * files keep them. Absent in results of workers before this field.
+   */
+  overriddenSettings?: OverriddenSetting[];
 }
 
 export interface RestoreResult {

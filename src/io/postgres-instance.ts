@@ -8,7 +8,7 @@ import { chown, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { FailureTypes, RestoreError } from '../shared';
+import { FailureTypes, RestoreError, type OverriddenSetting } from '../shared';
 import { asUserCommand, childEnvironment, lastLines, resolveTool, runCommand } from './run-command';
 import { userIds } from './user-ids';
 
@@ -19,6 +19,8 @@ export interface PostgresInstance {
   port: number;
   socketDir: string;
   logFile: string;
+  /** Settings of the data directory's own configuration this server runs without (SAFETY_OVERRIDES). */
+  overriddenSettings: OverriddenSetting[];
 }
 
 export interface RecoveryState {
@@ -46,14 +48,79 @@ export async function startPostgres(options: { pgBinDir: string; dataDir: string
   const socketDir = await mkdtemp(join(tmpdir(), 'pitr-pg-'));
   const { uid, gid } = await userIds(options.user);
   await chown(socketDir, uid, gid);
-  const instance: PostgresInstance = { ...options, port, socketDir };
+  const instance: PostgresInstance = { ...options, port, socketDir, overriddenSettings: [] };
   try {
-    await spawnPostmaster(instance, uid, gid);
+    const overrides = safetyOverrides(options.dataDir, await postgresMajor(options.pgBinDir));
+    instance.overriddenSettings = await settingsOverridden(instance, overrides);
+    await spawnPostmaster(instance, uid, gid, overrides);
   } catch (err) {
     await rm(socketDir, { recursive: true, force: true });
     throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL did not start on ${options.dataDir}: ${(err as Error).message} ${await fatalLines(options.logFile)}`);
   }
   return instance;
+}
+
+/**
+ * What the server verify starts must never do, whatever the backup's configuration (the production
+ * server's postgresql.conf and postgresql.auto.conf, includes and all) says: each is given on the
+ * postmaster's command line, which outranks every configuration file. Left as configured: restore_command,
+ * recovery_end_command and the recovery targets, which Barman writes last in postgresql.auto.conf (and
+ * so are Barman's), and archive_command/archive_library, run only by the archiver that archive_mode off
+ * never starts.
+ */
+function safetyOverrides(dataDir: string, major: number): { name: string; value: string }[] {
+  const overrides = [
+    // Run on the copy: never on the data directory the configuration names (the production server's).
+    { name: 'data_directory', value: dataDir },
+    // Load no code: libraries preloaded into the server or every connection, and where libraries are found.
+    { name: 'shared_preload_libraries', value: '' },
+    { name: 'session_preload_libraries', value: '' },
+    { name: 'local_preload_libraries', value: '' },
+    { name: 'dynamic_library_path', value: '$libdir' },
+    // Run no command and reach no other host: archiving, the standby's archive cleanup, streaming from a primary.
+    { name: 'archive_mode', value: 'off' },
+    { name: 'archive_cleanup_command', value: '' },
+    { name: 'primary_conninfo', value: '' },
+    // Touch nothing outside the copy: TLS keys and ssl_passphrase_command, the log collector's directory
+    // and syslog (the log goes to verify's log file), a pid file anywhere.
+    { name: 'ssl', value: 'off' },
+    { name: 'logging_collector', value: 'off' },
+    { name: 'log_destination', value: 'stderr' },
+    { name: 'external_pid_file', value: '' },
+  ];
+  if (major < 15) overrides.push({ name: 'stats_temp_directory', value: 'pg_stat_tmp' });
+  return overrides;
+}
+
+/** Of `overrides`, those the data directory's configuration sets otherwise, with its value (`postgres -C`, which reads the files as the server would). */
+async function settingsOverridden(instance: PostgresInstance, overrides: { name: string; value: string }[]): Promise<OverriddenSetting[]> {
+  const postgres = join(instance.pgBinDir, 'postgres');
+  const configured = await Promise.all(
+    overrides.map(async ({ name }) => (await runCommand(postgres, ['-D', instance.dataDir, '-C', name], { asUser: instance.user })).stdout),
+  );
+  return overrides.flatMap(({ name, value }, i) => {
+    if (configured[i] === value) return [];
+    // A connection string or a command may hold a password: the result goes to the workflow's history.
+    if (MAY_HOLD_SECRETS.has(name)) return [{ name, value }];
+    const text = configured[i].length > 200 ? `${configured[i].slice(0, 200)}...` : configured[i];
+    return [{ name, configured: text, value }];
+  });
+}
+
+const MAY_HOLD_SECRETS = new Set(['primary_conninfo', 'archive_cleanup_command']);
+
+const majors = new Map<string, number>();
+
+/** The major version of the PostgreSQL in `pgBinDir` (`postgres --version`): which settings it knows. */
+async function postgresMajor(pgBinDir: string): Promise<number> {
+  let major = majors.get(pgBinDir);
+  if (major === undefined) {
+    const { stdout } = await runCommand(join(pgBinDir, 'postgres'), ['--version']);
+    major = Number(/\(PostgreSQL\) (\d+)/.exec(stdout)?.[1]);
+    if (!Number.isInteger(major)) throw new Error(`cannot tell the version of ${join(pgBinDir, 'postgres')} from "${stdout}"`);
+    majors.set(pgBinDir, major);
+  }
+  return major;
 }
 
 /** Where startPostgres puts a server's socket: how a postmaster of ours is told from any other. */
@@ -110,11 +177,12 @@ async function processExists(pid: number): Promise<boolean> {
  * following a symlink (it sits in a tree the user owns) and handed to the postmaster as its output.
  * Whether it started, and how recovery went, is judged by waitForRecoveryEnd, as with `pg_ctl -W`.
  */
-async function spawnPostmaster(instance: PostgresInstance, uid: number, gid: number): Promise<void> {
+async function spawnPostmaster(instance: PostgresInstance, uid: number, gid: number, overrides: { name: string; value: string }[]): Promise<void> {
   const log = await open(instance.logFile, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o600);
   try {
     await log.chown(uid, gid);
-    const args = ['-D', instance.dataDir, '-p', String(instance.port), '-k', instance.socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'archive_mode=off'];
+    const args = ['-D', instance.dataDir, '-p', String(instance.port), '-k', instance.socketDir, '-c', 'listen_addresses=127.0.0.1'];
+    for (const { name, value } of overrides) args.push('-c', `${name}=${value}`);
     const postgres = resolveTool(join(instance.pgBinDir, 'postgres'));
     const [file, argv] = asUserCommand(instance.user, postgres, args);
     const child = spawn(file, argv, { detached: true, stdio: ['ignore', log.fd, log.fd], env: childEnvironment(), cwd: '/' });
