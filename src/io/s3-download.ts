@@ -151,13 +151,33 @@ async function downloadOne(ctx: Context, item: DownloadItem): Promise<void> {
     ctx.madeDirs.add(dir);
   }
   const part = `${item.localPath}.part`;
-  // A teed object always goes the ranged way, whose in-order read-back feeds the tee.
-  if (item.size > ctx.partSize || item.tee) await fetchRanged(ctx, item, part);
-  else await fetchWhole(ctx, item, part);
-  await rename(part, item.localPath);
+  const sidecar = `${part}.json`;
+  if (await putInPlaceBefore(item, part, sidecar)) {
+    // An earlier attempt verified this very object and renamed it into place, then could not record it in
+    // the journal (a full disk): it is recorded now, not fetched again.
+    ctx.progress.add(item.size, item.key);
+    if (item.tee) await feedFromFile(item.localPath, item.tee, ctx.signal);
+  } else {
+    // A teed object always goes the ranged way, whose in-order read-back feeds the tee.
+    if (item.size > ctx.partSize || item.tee) await fetchRanged(ctx, item, part);
+    else await fetchWhole(ctx, item, part);
+    // The sidecar, listing every chunk, outlives the rename until the journal has the object.
+    await rename(part, item.localPath);
+  }
   await ctx.journal.markComplete(item);
-  if (item.tee && !item.tee.destroyed) item.tee.end();
+  await rm(sidecar, { force: true });
+  if (item.tee && !item.tee.destroyed && !item.tee.writableEnded) item.tee.end();
   ctx.progress.fileDone(0, item.key);
+}
+
+/** The sidecar lists every chunk of this object version, and the file is in place (no `.part` left): verified, renamed, not journalled. */
+async function putInPlaceBefore(item: DownloadItem, part: string, sidecar: string): Promise<boolean> {
+  const state = await readSidecar(sidecar);
+  if (!state || state.etag !== item.etag || state.size !== item.size || state.partSize < 1) return false;
+  const chunks = Math.ceil(item.size / state.partSize);
+  const done = new Set(state.done);
+  for (let i = 0; i < chunks; i++) if (!done.has(i)) return false;
+  return (await sizeOf(item.localPath)) === item.size && (await sizeOf(part)) === undefined;
 }
 
 /** One GET streamed to `.part`, hashed on the way when the ETag is an MD5. */
@@ -191,6 +211,8 @@ async function fetchWhole(ctx: Context, item: DownloadItem, part: string): Promi
     await mismatch(ctx, item, part, `${refused.header} ${refused.received}`, `S3 gives their checksum as ${refused.expected}`);
   }
   await verify(ctx, item, part, received, md5);
+  // Verified: the object is one chunk, done (see downloadOne).
+  await writeSidecar(`${part}.json`, { etag: item.etag, size: item.size, partSize: ctx.partSize, done: item.size > 0 ? [0] : [] });
 }
 
 /**
@@ -278,7 +300,6 @@ async function fetchRanged(ctx: Context, item: DownloadItem, part: string): Prom
     await reader?.settle();
     await fh.close();
   }
-  await rm(sidecar, { force: true });
 }
 
 function chunkEnd(ctx: Context, item: DownloadItem, i: number): number {

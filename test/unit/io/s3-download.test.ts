@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
+import { DiskFullError } from '../../../src/io/disk-full';
 import { openJournal, type DownloadJournal } from '../../../src/io/download-journal';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { toActivityFailure } from '../../../src/activities/failures';
@@ -313,6 +314,31 @@ describe('s3-download (real S3)', function () {
       assert.deepEqual(await readFile(it.localPath), large, 'the object is complete and verified on disk');
       assert.ok(reader.bytes().length < large.length, 'the stopped reader was given no more');
     });
+  });
+
+  it('a full disk while recording finished objects in the journal: the next call fetches nothing of what is on disk', async () => {
+    const items = [item('small'), item('large')];
+    // The journal's append hits ENOSPC (the extraction beside it filled the disk) after each object was verified and put in place.
+    const fullDisk: DownloadJournal = {
+      file: journal.file,
+      isComplete: (i) => journal.isComplete(i),
+      markComplete: async () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      },
+      close: async () => undefined,
+    };
+    await assert.rejects(downloadObjects(bucket.s3, bucket.name, items, opts({ journal: fullDisk })), DiskFullError);
+    const tee = new PassThrough();
+    const teed: Buffer[] = [];
+    tee.on('data', (b: Buffer) => teed.push(b));
+    const again = await downloadObjects(bucket.s3, bucket.name, [items[0]!, { ...items[1]!, tee }], opts());
+    assert.equal(again.bytesFetched, 0, 'nothing verified and on disk is fetched again');
+    assert.deepEqual(await readFile(items[0]!.localPath), small);
+    assert.deepEqual(await readFile(items[1]!.localPath), large);
+    assert.ok(Buffer.concat(teed).equals(large), 'the tee gets the object from its file');
+    for (const i of items) assert.equal(existsSync(`${i.localPath}.part.json`), false);
+    const third = await downloadObjects(bucket.s3, bucket.name, items, opts());
+    assert.equal(third.objectsSkipped, 2, 'now recorded in the journal');
   });
 
   describe('an ETag that is not the MD5 of the bytes S3 sends', () => {
