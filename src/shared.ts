@@ -36,10 +36,8 @@ export function movedAsideSuffix(backupId: string): string {
 export const RESTORE_PHASES = [
   'Plan',
   'SyncBase',
-  'Extract',
   'SyncWal',
   'Stage',
-  'RebuildXlogdb',
   'Recover',
   'Verify',
   'Done',

@@ -1,5 +1,5 @@
 // Where each tarball of a backup is extracted in Barman's layout, and how a finished extraction is
-// published: shared by the streaming base step and the file-based extract step of older restores.
+// published, for the streaming base step (sync-and-extract-base-backup.ts).
 import { chmod, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { compareBaseBackupObjects } from '../core/s3-layout';

@@ -28,16 +28,3 @@ export function stageAndRebuildXlogdbActivity(deps: ActivityDeps) {
       });
     });
 }
-
-/** rebuild-xlogdb as its own step, for restores started before stageAndRebuildXlogdb. */
-export function rebuildXlogdbActivity(deps: ActivityDeps) {
-  return async (input: RestoreInput, plan: RestorePlan): Promise<{ walFiles: number }> =>
-    adaptFailures(async () => {
-      const progress = reportProgress('RebuildXlogdb', deps.heartbeatIntervalMs);
-      try {
-        return await registerWal(deps, input, plan, progress);
-      } finally {
-        progress.stop();
-      }
-    });
-}

@@ -12,8 +12,6 @@ import { backupDir, reclaimWorkArea, workDirLayout, type WorkDirLayout } from '.
 import type { RestoreInput, RestorePlan } from '../shared';
 import { downloadedBackupInfoPath } from './base-backup-targets';
 import { barmanSetup, type ActivityDeps } from './deps';
-import { adaptFailures } from './failures';
-import { reportProgress } from './progress';
 
 /**
  * Barman picks WAL for a time target by the files' mtimes, and archive lag makes LastModified cut
@@ -37,21 +35,6 @@ export async function stageInBarmanHome(deps: ActivityDeps, input: RestoreInput,
   await writeBarmanConfig(setup);
   await handOverTree(layout.root, deps.barmanUser, signal);
   return { walFiles };
-}
-
-/** stageInBarmanHome as its own step, for restores started before stageAndRebuildXlogdb joined it to rebuild-xlogdb. */
-export function stageInBarmanHomeActivity(deps: ActivityDeps) {
-  return async (input: RestoreInput, plan: RestorePlan): Promise<{ walFiles: number }> =>
-    adaptFailures(async () => {
-      const progress = reportProgress('Stage', deps.heartbeatIntervalMs);
-      try {
-        const staged = await stageInBarmanHome(deps, input, plan, progress.signal);
-        progress.update({ filesDone: staged.walFiles, filesTotal: staged.walFiles });
-        return staged;
-      } finally {
-        progress.stop();
-      }
-    });
 }
 
 async function writeBackupInfoFor(setup: BarmanSetup, layout: WorkDirLayout, backupId: string): Promise<void> {

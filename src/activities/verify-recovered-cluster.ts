@@ -6,19 +6,15 @@ import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
 import { reportProgress } from './progress';
-import { finishRestore } from './release-work-dir';
-
-export interface VerifyOptions {
-  /** Remove the restore's work area once the result is verified (older restores did it as a separate step). */
-  releaseWorkDir?: boolean;
-}
+import { finishRestore } from './finish-restore';
 
 /**
- * Starts PostgreSQL privately on the result, waits for replay to end at the target, stops it again;
- * then, when asked, frees the work area (a retry after that starts over here and finds nothing to free).
+ * The last step, verify then finish: starts PostgreSQL privately on the result, waits for replay to end at
+ * the target, stops it again; then frees the work area and the destination's claim (finishRestore). A retry
+ * after the finish starts over here and finds nothing left to free.
  */
 export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
-  return async (input: RestoreInput, plan: RestorePlan, options: VerifyOptions = {}): Promise<VerifyResult> =>
+  return async (input: RestoreInput, plan: RestorePlan): Promise<VerifyResult> =>
     adaptFailures(async () => {
       return withAttemptFence(deps, input, async (lost) => {
         const layout = workDirLayout(plan.workDir);
@@ -53,14 +49,13 @@ export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
           await stopPostgres(instance);
           progress.stop();
         }
-        if (options.releaseWorkDir) {
-          // Removing hundreds of gigabytes outlasts a heartbeat timeout: beat while it runs.
-          const release = reportProgress('Verify', deps.heartbeatIntervalMs);
-          try {
-            await finishRestore(deps, input, plan, release.signal);
-          } finally {
-            release.stop();
-          }
+        // Verified: finish the restore. Removing hundreds of gigabytes outlasts a heartbeat timeout, so beat while it runs.
+        const finishing = reportProgress('Verify', deps.heartbeatIntervalMs);
+        try {
+          finishing.update({ current: `verified; freeing the work area ${plan.workDir}` });
+          await finishRestore(deps, input, plan, finishing.signal);
+        } finally {
+          finishing.stop();
         }
         return result;
       });

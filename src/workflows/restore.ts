@@ -1,13 +1,13 @@
 // The restore, step by step, as the manual procedure it replaces: plan, fetch the base backup,
 // extract it, fetch the WAL up to the target, stage everything into a Barman home, let Barman
-// recover it, and prove PostgreSQL replays to the target. Only small facts cross between steps.
+// recover it, and prove PostgreSQL replays to the target (verify then frees the work area). Only small
+// facts cross between steps.
 import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
-  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -36,7 +36,7 @@ export const STEP_MAXIMUM_ATTEMPTS = 10;
  * Steps retried until they succeed: transfers resume from what is already on disk (a long S3 outage, a
  * full disk that someone frees), and the cleanup after a cancel puts the user's directory back.
  */
-const UNLIMITED_STEPS: ReadonlySet<string> = new Set<keyof RestoreActivities>(['syncAndExtractBaseBackup', 'syncBaseBackup', 'syncWalRange', 'abandonRestore']);
+const UNLIMITED_STEPS: ReadonlySet<string> = new Set<keyof RestoreActivities>(['syncAndExtractBaseBackup', 'syncWalRange', 'abandonRestore']);
 
 function activityOptions(input: RestoreInput): { quick: ActivityOptions; long: ActivityOptions } {
   const timings = { ...DEFAULT_TIMINGS, ...input.timings };
@@ -64,13 +64,6 @@ function proxySteps(options: ActivityOptions): Steps {
   });
 }
 
-/**
- * Restores started before this patch ran nine steps (base download and extraction, staging and
- * rebuild-xlogdb, verification and release, each apart) and set the backup id on its own: 69 history
- * events. They replay and finish on the old path; new ones run the fused steps (49 events).
- */
-export const FUSED_STEPS_PATCH = 'fused-steps';
-
 type Steps = ReturnType<typeof proxyActivities<RestoreActivities>>;
 type EnterPhase = (phase: RestorePhase, details: string, backupId?: string) => { summary: string };
 
@@ -89,13 +82,11 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
 
   let plan: RestorePlan | undefined;
   try {
-    const fused = patched(FUSED_STEPS_PATCH);
     plan = await steps.planRestore.executeWithOptions(
       enter('Plan', `choosing a backup for ${describeTarget(input)} and the WAL that reaches it`),
       [input],
     );
-    const run = fused ? fusedSteps : unfusedSteps;
-    return await run(input, plan, enter, steps, quickSteps);
+    return await restoreSteps(input, plan, enter, steps, quickSteps);
   } catch (err) {
     if (isCancellation(err)) {
       // A long step: removing a large restore heartbeats for as long as it takes.
@@ -113,7 +104,7 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
   }
 }
 
-async function fusedSteps(input: RestoreInput, plan: RestorePlan, enter: EnterPhase, steps: Steps, quickSteps: Steps): Promise<RestoreResult> {
+async function restoreSteps(input: RestoreInput, plan: RestorePlan, enter: EnterPhase, steps: Steps, quickSteps: Steps): Promise<RestoreResult> {
   const base = await steps.syncAndExtractBaseBackup.executeWithOptions(
     enter('SyncBase', `downloading and extracting backup ${plan.backupId} (${plan.baseObjects} objects, ${plan.baseBytes} bytes) into the Barman home`, plan.backupId),
     [input, plan],
@@ -127,33 +118,11 @@ async function fusedSteps(input: RestoreInput, plan: RestorePlan, enter: EnterPh
     [input, plan],
   );
   await steps.recoverWithBarman.executeWithOptions(enter('Recover', `barman recover to ${describeTarget(input)} into ${input.destination}`), [input, plan]);
+  // Verify is the last step: once the result is proved it also frees the work area and the destination's claim.
   const verify = await steps.verifyRecoveredCluster.executeWithOptions(
     enter('Verify', `starting PostgreSQL privately until replay reaches the target (then ${input.targetAction ?? 'pause'}), then freeing the work area`),
-    [input, plan, { releaseWorkDir: true }],
-  );
-  return done(input, plan, enter, { base, wal, walFilesRegistered: registered.walFiles, verify });
-}
-
-/** The command sequence of restores started before FUSED_STEPS_PATCH, unchanged. */
-async function unfusedSteps(input: RestoreInput, plan: RestorePlan, enter: EnterPhase, steps: Steps, quickSteps: Steps): Promise<RestoreResult> {
-  upsertSearchAttributes([{ key: SearchAttributes.backupId, value: plan.backupId }]);
-  const base = await steps.syncBaseBackup.executeWithOptions(
-    enter('SyncBase', `downloading backup ${plan.backupId} (${plan.baseObjects} objects, ${plan.baseBytes} bytes)`),
     [input, plan],
   );
-  await steps.extractBaseBackup.executeWithOptions(enter('Extract', `extracting backup ${plan.backupId} into the Barman home`), [input, plan]);
-  const wal = await steps.syncWalRange.executeWithOptions(
-    enter('SyncWal', `downloading ${plan.walSegments} WAL segments ${plan.beginWal} to ${plan.endWal}`),
-    [input, plan],
-  );
-  await quickSteps.stageInBarmanHome.executeWithOptions(enter('Stage', 'staging WAL for Barman (mtimes, ownership, configuration)'), [input, plan]);
-  const registered = await quickSteps.rebuildXlogdb.executeWithOptions(enter('RebuildXlogdb', 'barman rebuild-xlogdb'), [input, plan]);
-  await steps.recoverWithBarman.executeWithOptions(enter('Recover', `barman recover to ${describeTarget(input)} into ${input.destination}`), [input, plan]);
-  const verify = await steps.verifyRecoveredCluster.executeWithOptions(
-    enter('Verify', `starting PostgreSQL privately until replay reaches the target (then ${input.targetAction ?? 'pause'})`),
-    [input, plan],
-  );
-  await quickSteps.releaseWorkDir(plan);
   return done(input, plan, enter, { base, wal, walFilesRegistered: registered.walFiles, verify });
 }
 

@@ -53,14 +53,9 @@ function mockActivities(calls: Calls, overrides: Partial<Record<keyof RestoreAct
     planRestore: async () => plan,
     syncAndExtractBaseBackup: async () => transfer,
     stageAndRebuildXlogdb: async () => ({ walFiles: 11 }),
-    syncBaseBackup: async () => transfer,
-    extractBaseBackup: async () => ({ entries: 3, bytesWritten: 30, directories: 1 }),
     syncWalRange: async () => transfer,
-    stageInBarmanHome: async () => ({ walFiles: 11 }),
-    rebuildXlogdb: async () => ({ walFiles: 11 }),
     recoverWithBarman: async () => ({ movedAside: null }),
     verifyRecoveredCluster: async () => ({ state: 'paused', lastReplayedCommit: '2026-11-24T22:08:45.000000Z', timeline: 1 }),
-    releaseWorkDir: async () => undefined,
     abandonRestore: async () => ({ destinationCleared: true, movedBack: null }),
     releaseDestination: async () => undefined,
   };
@@ -117,7 +112,10 @@ describe('restoreToPointInTime workflow (real dev server, mocked activities)', f
       return { result, summaries, phase: description.typedSearchAttributes.get(SearchAttributes.phase), backupId: description.typedSearchAttributes.get(SearchAttributes.backupId) };
     });
     assert.deepEqual(calls, ['planRestore', 'syncAndExtractBaseBackup', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyRecoveredCluster']);
-    assert.deepEqual(verifyArgs.at(-1), { releaseWorkDir: true }, 'verify frees the work area once the result is verified');
+    // Verify is the last step and frees the work area itself (finishRestore): no flag asks for it, no step follows it.
+    assert.equal(verifyArgs.length, 2, 'verify gets the input and the plan, and no option');
+    assert.deepEqual(verifyArgs[1], plan);
+    assert.match(summaries.at(-1) ?? '', /then freeing the work area$/, 'the Verify step says it also frees the work area');
     assert.equal(result.plan.backupId, plan.backupId);
     assert.equal(result.walFilesRegistered, 11);
     assert.equal(result.verify.state, 'paused');
