@@ -5,7 +5,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 require('../lib/src/client.js').main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    console.error(`pitr: ${err && err.message ? err.message : err}`);
+    // A failure's message may quote names and values from the bucket: no control character reaches the terminal.
+    const { terminalSafeMessage } = require('../lib/src/core/untrusted-text.js');
+    console.error(`pitr: ${terminalSafeMessage(String(err && err.message ? err.message : err))}`);
     process.exit(1);
   },
 );

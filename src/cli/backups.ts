@@ -11,6 +11,7 @@ import { withThrowAwayWorkDir } from '../io/throwaway-work-dir';
 import { loadWorkerSettings, settingsEnvironment } from '../settings';
 import { localPlannerDeps, withInterrupt } from './plan';
 import { formatBytes } from '../core/report-format';
+import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
 import { UsageError } from './usage-error';
 
 export const BACKUPS_USAGE = `pitr backups --server NAME [--bucket B] [--prefix P] [--json]
@@ -36,7 +37,7 @@ export async function runBackups(argv: string[]): Promise<number> {
   const deps = localPlannerDeps(settings);
   try {
     const overview = await withInterrupt((signal) => withThrowAwayWorkDir((area) => inspectArchive(deps, location, area, signal)));
-    console.log(values.json ? JSON.stringify(backupsJson(overview), null, 2) : formatBackups(overview).join('\n'));
+    console.log(values.json ? terminalSafeJson(JSON.stringify(backupsJson(overview), null, 2)) : formatBackups(overview).join('\n'));
     return 0;
   } finally {
     deps.s3.destroy();
@@ -81,6 +82,7 @@ export function backupsJson(overview: ArchiveOverview): object {
       notes: t.notes,
     })),
     historyFiles: overview.historyFiles,
+    unreadableBackups: overview.unreadableBackups,
   };
 }
 
@@ -91,8 +93,10 @@ export function formatBackups(overview: ArchiveOverview): string[] {
   if (count > 0) lines.push(...backupTable(overview.backups), '');
   for (const b of overview.backups) if (b.error) lines.push(`${b.id} ${b.status}: ${b.error}`);
   for (const b of overview.backups) if (b.unrestorable) lines.push(`${b.id} not restorable by pitr, ${b.unrestorable}`);
+  for (const u of overview.unreadableBackups) lines.push(`${u.id} skipped: its backup.info cannot be used: ${u.problem}`);
   for (const t of overview.timelines) lines.push(...timelineLines(t));
-  return lines;
+  // Status, error and notes come from backup.info files in the bucket: no control character reaches the terminal.
+  return lines.map(terminalSafe);
 }
 
 function backupTable(backups: BackupSummary[]): string[] {

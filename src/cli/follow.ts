@@ -1,6 +1,7 @@
 // Follows a restore to its end. On a terminal: a live progress line per phase (bar, bytes or files,
 // rate, ETA), each phase's last line kept. Otherwise: a plain line whenever phase or progress changes.
 import type { WorkflowHandle } from '@temporalio/client';
+import { terminalSafe } from '../core/untrusted-text';
 import type { RestoreResult } from '../shared';
 import { progressFraction, progressLine, type ProgressSample } from './progress-line';
 import { formatStatusLine, readRestoreStatus, type RestoreStatus } from './restore-status';
@@ -62,7 +63,7 @@ function terminalRenderer(write: (text: string) => void = (text) => process.stdo
         phase = progress.phase;
         sample = null;
       }
-      const retry = status.attempt && status.attempt > 1 ? `  (attempt ${status.attempt}${status.lastFailure ? `: ${status.lastFailure.slice(0, 60)}` : ''})` : '';
+      const retry = status.attempt && status.attempt > 1 ? `  (attempt ${status.attempt}${status.lastFailure ? `: ${terminalSafe(status.lastFailure).slice(0, 60)}` : ''})` : '';
       write(`\r\x1b[K  ${progressLine(progress, sample, nowMs)}${retry}`);
       drawn = true;
       const fraction = progressFraction(progress);

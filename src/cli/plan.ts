@@ -11,6 +11,7 @@ import { dryRunRestore, type DryRunOutcome, type ReachableDryRun, type Unreachab
 import type { PlannerDeps } from '../io/restore-planner';
 import { loadWorkerSettings, pgBinDir, settingsEnvironment, type WorkerSettings } from '../settings';
 import { formatBytes } from '../core/report-format';
+import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
 import { UsageError } from './usage-error';
 import { destinationArgument } from './destination-argument';
 
@@ -84,7 +85,7 @@ export async function runPlan(argv: string[]): Promise<number> {
       dryRunRestore(deps, { server, bucket, prefix, targetTime, backupId: values['backup-id'], destination, barmanHome: settings.workRoot, destinationRoots: settings.destinationRoots, signal }),
     );
     const header = { server, bucket, prefix, targetTime, destination };
-    console.log(values.json ? JSON.stringify(planJson(header, outcome), null, 2) : formatPlan(header, outcome).join('\n'));
+    console.log(values.json ? terminalSafeJson(JSON.stringify(planJson(header, outcome), null, 2)) : formatPlan(header, outcome).join('\n'));
     if (!outcome.reachable) return EXIT_UNREACHABLE;
     return outcome.space.enough ? 0 : EXIT_SPACE_SHORT;
   } finally {
@@ -162,7 +163,9 @@ export function formatPlan(header: PlanHeader, outcome: DryRunOutcome): string[]
     `      into ${header.destination} (dry run: nothing was copied)`,
     '',
   ];
-  return [...lines, ...(outcome.reachable ? formatReachable(outcome) : formatUnreachable(outcome))];
+  // Why a backup was skipped, and a refusal's message, quote backup.info values from the bucket: no control
+  // character reaches the terminal.
+  return [...lines, ...(outcome.reachable ? formatReachable(outcome) : formatUnreachable(outcome))].map(terminalSafe);
 }
 
 function formatUnreachable(outcome: UnreachableDryRun): string[] {

@@ -2,6 +2,7 @@
 // caller keeps the previous sample to compute the rate.
 import type { ProgressDetails } from '../shared';
 import { formatBytes } from '../core/report-format';
+import { terminalSafe } from '../core/untrusted-text';
 
 export interface ProgressSample {
   atMs: number;
@@ -24,7 +25,8 @@ export function formatDuration(seconds: number): string {
 
 export function progressLine(p: ProgressDetails, previous: ProgressSample | null, nowMs: number, width = 24): string {
   const fraction = progressFraction(p);
-  if (!fraction) return `${p.phase}${p.current ? `: ${p.current}` : ''}`;
+  // The current item may name an object of the bucket: no control character reaches the terminal.
+  if (!fraction) return terminalSafe(`${p.phase}${p.current ? `: ${p.current}` : ''}`);
   const ratio = Math.min(1, fraction.done / fraction.total);
   const filled = Math.round(ratio * width);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;

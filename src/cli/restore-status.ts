@@ -2,6 +2,7 @@
 // and the progress the running activity last heartbeated.
 import { defaultPayloadConverter, type WorkflowHandle } from '@temporalio/client';
 import { formatBytes } from '../core/report-format';
+import { terminalSafe } from '../core/untrusted-text';
 import { SearchAttributes, type ProgressDetails } from '../shared';
 
 export interface RestoreStatus {
@@ -38,5 +39,6 @@ export function formatStatusLine(status: RestoreStatus): string {
   if (p && p.filesTotal > 0) parts.push(`${p.filesDone}/${p.filesTotal} files`);
   if (p?.current) parts.push(p.current);
   if (status.attempt && status.attempt > 1) parts.push(`attempt ${status.attempt}${status.lastFailure ? ` after: ${status.lastFailure}` : ''}`);
-  return parts.join(', ');
+  // The current object and a failure's message may quote names and values from the bucket.
+  return terminalSafe(parts.join(', '));
 }

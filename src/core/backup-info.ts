@@ -1,6 +1,7 @@
 // backup.info as written by barman-cloud-backup: `key=value` lines (facts §2), read the way Barman reads them.
 import { FailureTypes } from '../shared';
-import { parsePythonLiteral } from './python-literal';
+import { parsePythonLiteral, PythonLiteralError } from './python-literal';
+import { excerpt } from './untrusted-text';
 import { parseOffsetTimestamp, type UtcMicros } from './timestamp';
 import {
   DEFAULT_SEGMENT_SIZE,
@@ -61,7 +62,8 @@ export class InvalidBackupInfoError extends Error {
   readonly type = FailureTypes.CorruptArchive;
   constructor(
     readonly backupId: string,
-    detail: string,
+    /** What is wrong, quoting at most a short excerpt of the file. */
+    readonly detail: string,
   ) {
     super(`backup.info of backup ${backupId} cannot be used: ${detail}`);
     this.name = 'InvalidBackupInfoError';
@@ -84,20 +86,20 @@ export function parseBackupInfo(backupId: string, text: string): BackupInfo {
   const time = (key: string): UtcMicros | null => {
     const value = field(key);
     if (value === null) return null;
-    return parseOffsetTimestamp(value) ?? fail(`${key} ${JSON.stringify(value)} is not a time with a UTC offset`);
+    return parseOffsetTimestamp(value) ?? fail(`${key} ${excerpt(value)} is not a time with a UTC offset`);
   };
   const integer = (key: string): number | null => {
     const value = field(key);
     if (value === null) return null;
     if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-      fail(`${key} ${JSON.stringify(value)} is not a whole number`);
+      fail(`${key} ${excerpt(value)} is not a whole number`);
     }
     return Number(value);
   };
   const segment = (key: string, segmentSize: number): string | null => {
     const value = field(key);
     if (value === null) return null;
-    if (!isSegmentName(value)) fail(`${key} ${JSON.stringify(value)} is not a WAL segment name`);
+    if (!isSegmentName(value)) fail(`${key} ${excerpt(value)} is not a WAL segment name`);
     try {
       segmentIndex(value, segmentSize);
     } catch (e) {
@@ -111,7 +113,7 @@ export function parseBackupInfo(backupId: string, text: string): BackupInfo {
     try {
       return formatLsn(parseLsn(value));
     } catch {
-      return fail(`${key} ${JSON.stringify(value)} is not a WAL location such as 0/26000028`);
+      return fail(`${key} ${excerpt(value)} is not a WAL location such as 0/26000028`);
     }
   };
 
@@ -169,7 +171,7 @@ function readFields(text: string, fail: (detail: string) => never): Map<string, 
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '' || line.trim().startsWith('#')) return;
     const eq = line.indexOf('=');
-    if (eq < 0) fail(`line ${i + 1} is not key=value: ${JSON.stringify(line.slice(0, 80))}`);
+    if (eq < 0) fail(`line ${i + 1} is not key=value: ${excerpt(line)}`);
     fields.set(line.slice(0, eq).trim(), decodeValue(line.slice(eq + 1).trim()));
   });
   return fields;
@@ -189,12 +191,13 @@ function decodeValue(value: string): string {
 
 function parseTablespaces(value: string | null, fail: (detail: string) => never): Tablespace[] {
   if (value === null) return [];
-  const expected = `tablespaces ${JSON.stringify(value.slice(0, 200))} is not a list of (name, oid, location)`;
+  const expected = `tablespaces ${excerpt(value)} is not a list of (name, oid, location)`;
   let parsed;
   try {
     parsed = parsePythonLiteral(value);
   } catch (e) {
-    return fail(`${expected}: ${(e as Error).message}`);
+    // The value is quoted once, above; the parser's own message would quote it again.
+    return fail(e instanceof PythonLiteralError ? `${expected}: ${e.why} at character ${e.position}` : `${expected}: ${(e as Error).message}`);
   }
   if (parsed === null) return [];
   if (!Array.isArray(parsed)) return fail(expected);

@@ -1,5 +1,6 @@
 // The small subset of Python literal syntax (what `repr` writes and `ast.literal_eval` reads) that Barman stores
 // in backup.info: strings, integers, None, True/False, lists and tuples.
+import { excerpt } from './untrusted-text';
 
 export type PythonValue = string | number | boolean | null | PythonValue[];
 
@@ -41,7 +42,7 @@ class LiteralParser {
     if (word[0] === 'True') return true;
     if (word[0] === 'False') return false;
     const n = Number(word[0].replace(/L$/, ''));
-    if (!Number.isSafeInteger(n)) this.fail(`integer ${word[0]} is too large`);
+    if (!Number.isSafeInteger(n)) this.fail(`integer ${excerpt(word[0])} is too large`);
     return n;
   }
 
@@ -110,6 +111,19 @@ class LiteralParser {
   }
 
   private fail(why: string): never {
-    throw new SyntaxError(`${why} at character ${this.pos + 1} of ${JSON.stringify(this.text)}`);
+    throw new PythonLiteralError(why, this.pos + 1, this.text);
+  }
+}
+
+/** What could not be read, and where; the message quotes at most an excerpt of the text. */
+export class PythonLiteralError extends SyntaxError {
+  constructor(
+    readonly why: string,
+    /** 1-based. */
+    readonly position: number,
+    text: string,
+  ) {
+    super(`${why} at character ${position} of ${excerpt(text)}`);
+    this.name = 'PythonLiteralError';
   }
 }

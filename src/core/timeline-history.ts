@@ -1,5 +1,6 @@
 // PostgreSQL timeline history files (`0000000N.history`) and which timeline to read each segment from.
 import { parseLsn, formatLsn, segmentsPerLog } from './wal-names';
+import { excerpt } from './untrusted-text';
 
 /** One line of a history file: `parentTimeline` ended at `switchLsn`, where the next timeline began. */
 export interface TimelineSwitch {
@@ -29,13 +30,13 @@ export function parseTimelineHistory(text: string): TimelineSwitch[] {
     const m = HISTORY_LINE.exec(line);
     if (!m) {
       throw new Error(
-        `timeline history line ${i + 1} is not "<parent timeline><TAB><switch LSN><TAB><reason>": ${JSON.stringify(rawLine)}`,
+        `timeline history line ${i + 1} is not "<parent timeline><TAB><switch LSN><TAB><reason>": ${excerpt(rawLine)}`,
       );
     }
     const parentTimeline = Number(m[1]);
     const previous = switches[switches.length - 1];
     if (parentTimeline < 1 || parentTimeline > 0xffff_ffff) {
-      throw new Error(`timeline history line ${i + 1}: timeline ${m[1]} is out of range`);
+      throw new Error(`timeline history line ${i + 1}: timeline ${excerpt(m[1]!)} is out of range`);
     }
     if (previous && parentTimeline <= previous.parentTimeline) {
       throw new Error(

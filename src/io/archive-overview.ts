@@ -15,7 +15,7 @@ import { assertValidServerName, serverPrefix } from '../core/s3-layout';
 import type { UtcMicros } from '../core/timestamp';
 import type { WalHole } from '../core/wal-holes';
 import { FailureTypes, RestoreError } from '../shared';
-import { listBackups } from './backup-catalog';
+import { listBackupCatalog } from './backup-catalog';
 import { readSegmentRecords, type PlannerDeps } from './restore-planner';
 import type { ThrowAwayWorkDir } from './throwaway-work-dir';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
@@ -52,6 +52,8 @@ export interface TimelineOverview {
 export interface ArchiveOverview extends ArchiveLocation {
   /** Oldest first, by end time. */
   backups: BackupSummary[];
+  /** Backups whose backup.info cannot be used (too large, or not what Barman writes): left out above, by id. */
+  unreadableBackups: { id: string; problem: string }[];
   timelines: TimelineOverview[];
   historyFiles: string[];
 }
@@ -63,8 +65,8 @@ export async function inspectArchive(deps: PlannerDeps, location: ArchiveLocatio
   } catch (err) {
     throw new RestoreError(FailureTypes.InvalidInput, (err as Error).message);
   }
-  const [backups, archive] = await Promise.all([listBackups(deps.s3, bucket, prefix, server, signal), listWalArchive(deps.s3, bucket, prefix, server, signal)]);
-  if (backups.length === 0 && archive.segments.length === 0) {
+  const [{ backups, unreadable }, archive] = await Promise.all([listBackupCatalog(deps.s3, bucket, prefix, server, signal), listWalArchive(deps.s3, bucket, prefix, server, signal)]);
+  if (backups.length === 0 && unreadable.length === 0 && archive.segments.length === 0) {
     throw new RestoreError(
       FailureTypes.ServerNotFound,
       `nothing under s3://${bucket}/${serverPrefix(prefix, server)}: no backup.info and no archived WAL; check the server name (the folder barman-cloud wrote) and --prefix`,
@@ -116,6 +118,7 @@ export async function inspectArchive(deps: PlannerDeps, location: ArchiveLocatio
   return {
     ...location,
     backups: backups.map((b) => summariseBackup(b.info, b.objects)).sort(byEndTime),
+    unreadableBackups: unreadable.map((u) => ({ id: u.backupId, problem: u.problem })),
     timelines,
     historyFiles: archive.histories.map((h) => h.name).sort(),
   };

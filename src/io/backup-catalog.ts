@@ -1,10 +1,11 @@
 // The backups of one server as barman-cloud left them in the bucket: backup.info parsed, and the
 // tar objects each backup consists of.
 import type { S3Client } from '@aws-sdk/client-s3';
-import { parseBackupInfo, type BackupInfo } from '../core/backup-info';
+import { InvalidBackupInfoError, parseBackupInfo, type BackupInfo } from '../core/backup-info';
 import { baseBackupsPrefix, compareBaseBackupObjects, parseBaseBackupObjectKey, type BaseBackupCompression } from '../core/s3-layout';
 import { listAll } from './s3-listing';
-import { readObjectText } from './s3-object-text';
+import { MAX_BACKUP_INFO_BYTES, oversizeProblem } from '../core/untrusted-text';
+import { ObjectTooLargeError, readObjectText } from './s3-object-text';
 
 export interface BackupObject {
   key: string;
@@ -23,6 +24,22 @@ export interface CatalogedBackup {
   infoSize: number;
   infoEtag: string;
   objects: BackupObject[];
+}
+
+/** A backup whose backup.info cannot be used: set aside, and named where backups are listed. */
+export interface UnreadableBackup {
+  backupId: string;
+  infoKey: string;
+  /** Why (short: it quotes at most an excerpt of the file). */
+  problem: string;
+  error: InvalidBackupInfoError;
+}
+
+export interface BackupCatalog {
+  /** By backup id. */
+  backups: CatalogedBackup[];
+  /** By backup id. */
+  unreadable: UnreadableBackup[];
 }
 
 type BackupFolders = Map<string, { info?: { key: string; size: number; etag: string }; objects: BackupObject[] }>;
@@ -52,30 +69,63 @@ async function listBackupFolders(s3: S3Client, bucket: string, listPrefix: strin
   return folders;
 }
 
-async function catalog(s3: S3Client, bucket: string, folders: BackupFolders, signal?: AbortSignal): Promise<CatalogedBackup[]> {
-  const backups: CatalogedBackup[] = [];
-  for (const [backupId, entry] of folders) {
+/**
+ * Each folder's backup.info, read (up to MAX_BACKUP_INFO_BYTES) and parsed. One that cannot be used is
+ * set aside with the reason, so that one bad folder does not fail every restore of the server; only a
+ * restore that needs that very backup fails (findBackup, and a --backup-id naming it).
+ */
+async function catalog(s3: S3Client, bucket: string, folders: BackupFolders, signal?: AbortSignal): Promise<BackupCatalog> {
+  const result: BackupCatalog = { backups: [], unreadable: [] };
+  for (const [backupId, entry] of [...folders].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (!entry.info) continue; // a backup still being uploaded, or a leftover without its backup.info
-    const text = await readObjectText(s3, bucket, entry.info.key, signal);
-    backups.push({
-      info: parseBackupInfo(backupId, text),
+    let info: BackupInfo;
+    try {
+      info = await readBackupInfo(s3, bucket, backupId, entry.info, signal);
+    } catch (err) {
+      if (!(err instanceof InvalidBackupInfoError)) throw err;
+      result.unreadable.push({ backupId, infoKey: entry.info.key, problem: err.detail, error: err });
+      continue;
+    }
+    result.backups.push({
+      info,
       infoKey: entry.info.key,
       infoSize: entry.info.size,
       infoEtag: entry.info.etag,
       objects: entry.objects.sort(compareBaseBackupObjects),
     });
   }
-  return backups;
+  return result;
 }
 
-export async function listBackups(s3: S3Client, bucket: string, prefix: string, server: string, signal?: AbortSignal): Promise<CatalogedBackup[]> {
+async function readBackupInfo(s3: S3Client, bucket: string, backupId: string, object: { key: string; size: number }, signal?: AbortSignal): Promise<BackupInfo> {
+  const tooLarge = (size: number) => new InvalidBackupInfoError(backupId, oversizeProblem(size, MAX_BACKUP_INFO_BYTES, 'a backup.info')!);
+  // The listed size first: an oversized object is not even fetched.
+  if (object.size > MAX_BACKUP_INFO_BYTES) throw tooLarge(object.size);
+  let text: string;
+  try {
+    text = await readObjectText(s3, bucket, object.key, MAX_BACKUP_INFO_BYTES, signal);
+  } catch (err) {
+    if (err instanceof ObjectTooLargeError) throw tooLarge(err.size); // replaced since it was listed
+    throw err;
+  }
+  return parseBackupInfo(backupId, text);
+}
+
+/** The server's backups whose backup.info can be used, and those whose cannot (with why), by backup id. */
+export async function listBackupCatalog(s3: S3Client, bucket: string, prefix: string, server: string, signal?: AbortSignal): Promise<BackupCatalog> {
   return catalog(s3, bucket, await listBackupFolders(s3, bucket, baseBackupsPrefix(prefix, server), signal), signal);
 }
 
-/** One backup, reading only its own folder; undefined when it has gone (or lost its backup.info). */
+/**
+ * One backup, reading only its own folder; undefined when it has gone (or lost its backup.info). A
+ * backup.info that cannot be used fails here (InvalidBackupInfoError): this is the backup asked for.
+ */
 export async function findBackup(s3: S3Client, bucket: string, prefix: string, server: string, backupId: string, signal?: AbortSignal): Promise<CatalogedBackup | undefined> {
   const folders = await listBackupFolders(s3, bucket, `${baseBackupsPrefix(prefix, server)}${backupId}/`, signal);
-  return (await catalog(s3, bucket, folders, signal)).find((b) => b.info.backupId === backupId);
+  const found = await catalog(s3, bucket, folders, signal);
+  const unreadable = found.unreadable.find((u) => u.backupId === backupId);
+  if (unreadable) throw unreadable.error;
+  return found.backups.find((b) => b.info.backupId === backupId);
 }
 
 /**

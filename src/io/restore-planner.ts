@@ -10,8 +10,9 @@ import type { UtcMicros } from '../core/timestamp';
 import { findFirstCommitAfter } from '../core/commit-search';
 import { firstScanIndex, walChainFrom } from '../core/wal-plan';
 import { isHistoryFileName, walHashDir } from '../core/wal-names';
+import { MAX_HISTORY_FILE_BYTES, oversizeProblem } from '../core/untrusted-text';
 import { FailureTypes, RestoreError, type FailureType, type RestorePlan } from '../shared';
-import { listBackups, listBackupsWithoutInfo, type CatalogedBackup } from './backup-catalog';
+import { listBackupCatalog, listBackupsWithoutInfo, type BackupCatalog, type CatalogedBackup, type UnreadableBackup } from './backup-catalog';
 import { CorruptCompressedFileError, decompressFile } from './decompress';
 import { fileCompression } from './file-compression';
 import { downloadObjects } from './s3-download';
@@ -52,7 +53,10 @@ export interface PlanRequest {
 export interface PlannedRestore {
   plan: Omit<RestorePlan, 'workDir'>;
   backup: CatalogedBackup;
-  /** Backups not chosen because they are not DONE or end after the target, newest first (for `pitr plan`). */
+  /**
+   * Backups not chosen because they are not DONE or end after the target, newest first, then those whose
+   * backup.info cannot be used (for `pitr plan`).
+   */
   skipped?: SkippedBackup[];
 }
 
@@ -70,7 +74,7 @@ export class UnreachableTargetError extends RestoreError {
 
 export async function planRestore(deps: PlannerDeps, request: PlanRequest): Promise<PlannedRestore> {
   const { server, bucket, prefix, targetTime } = request;
-  const backups = await listServerBackups(deps, request);
+  const { backups, unreadable } = await listServerBackups(deps, request);
   const selection = selectBackupForTime(
     backups.map((b) => b.info),
     targetTime,
@@ -124,19 +128,33 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
     firstCommitAfterTarget: scan.firstCommitAfterTarget,
     lastCommitBeforeTarget: scan.lastCommitBeforeTarget ?? undefined,
   };
-  return { plan, backup, skipped: selection.skipped };
+  return { plan, backup, skipped: [...selection.skipped, ...unreadableSkipped(unreadable)] };
 }
 
-/** The server's complete backups; refuses a bad server name, an unknown server, or only incomplete backups. */
-export async function listServerBackups(deps: Pick<PlannerDeps, 's3'>, request: Pick<PlanRequest, 'server' | 'bucket' | 'prefix' | 'signal'>): Promise<CatalogedBackup[]> {
+/**
+ * The server's complete backups, and those whose backup.info cannot be used (skipped, with a note); refuses a
+ * bad server name, an unknown server, only incomplete backups, only unusable ones, or a --backup-id naming one.
+ */
+export async function listServerBackups(deps: Pick<PlannerDeps, 's3'>, request: Pick<PlanRequest, 'server' | 'bucket' | 'prefix' | 'signal' | 'backupId'>): Promise<BackupCatalog> {
   const { server, bucket, prefix } = request;
   try {
     assertValidServerName(server);
   } catch (err) {
     throw new RestoreError(FailureTypes.InvalidInput, (err as Error).message);
   }
-  const backups = await listBackups(deps.s3, bucket, prefix, server, request.signal);
-  if (backups.length > 0) return backups;
+  const catalog = await listBackupCatalog(deps.s3, bucket, prefix, server, request.signal);
+  const named = catalog.unreadable.find((u) => u.backupId === request.backupId);
+  if (named) throw named.error;
+  if (catalog.backups.length > 0) return catalog;
+  if (catalog.unreadable.length > 0) {
+    throw new RestoreError(
+      FailureTypes.CorruptArchive,
+      `no usable backup under s3://${bucket}/${baseBackupsPrefix(prefix, server)}: the backup.info of every backup cannot be used (` +
+        catalog.unreadable.slice(0, 3).map((u) => `${u.backupId}: ${u.problem}`).join('; ') +
+        `${catalog.unreadable.length > 3 ? `; and ${catalog.unreadable.length - 3} more` : ''}); ` +
+        'barman-cloud-backup writes backup.info last, as key=value lines: check these objects, and take a new backup with barman-cloud-backup',
+    );
+  }
   const incomplete = await listBackupsWithoutInfo(deps.s3, bucket, prefix, server, request.signal);
   if (incomplete.length > 0) {
     throw new RestoreError(
@@ -150,6 +168,11 @@ export async function listServerBackups(deps: Pick<PlannerDeps, 's3'>, request: 
     FailureTypes.ServerNotFound,
     `no barman-cloud backups found under s3://${bucket}/${baseBackupsPrefix(prefix, server)}; check the server name (the folder barman-cloud-backup wrote) and the prefix`,
   );
+}
+
+/** The note `pitr plan` and the plan show for each backup whose backup.info cannot be used. */
+export function unreadableSkipped(unreadable: readonly UnreadableBackup[]): SkippedBackup[] {
+  return [...unreadable].reverse().map((u) => ({ backupId: u.backupId, why: `skipped: its backup.info cannot be used: ${u.problem}` }));
 }
 
 /** What every plan records, from the chosen backup and the WAL it needs (segments in order, history files). */
@@ -172,9 +195,23 @@ export function planFacts(backup: CatalogedBackup, backupReason: string, needed:
   };
 }
 
-/** History files of the backup's timeline and its ancestors: PostgreSQL reads them while replaying. */
+/**
+ * History files of the backup's timeline and its ancestors: PostgreSQL reads them while replaying (and Barman
+ * while recovering), whole. One larger than MAX_HISTORY_FILE_BYTES is refused here, before it is fetched.
+ */
 export function historiesUpTo(histories: ArchivedWalObject[], timeline: number): ArchivedWalObject[] {
-  return histories.filter((h) => isHistoryFileName(h.name) && parseInt(h.name.slice(0, 8), 16) <= timeline);
+  const needed = histories.filter((h) => isHistoryFileName(h.name) && parseInt(h.name.slice(0, 8), 16) <= timeline);
+  for (const h of needed) {
+    const problem = oversizeProblem(h.size, MAX_HISTORY_FILE_BYTES, 'a timeline history file');
+    if (problem) {
+      throw new RestoreError(
+        FailureTypes.CorruptArchive,
+        `timeline history file ${h.name} (${h.key}) cannot be used: ${problem}; PostgreSQL writes one short line per timeline switch into it, ` +
+          'so this is not a file PostgreSQL wrote: check the object in the bucket, or restore to a target on an earlier timeline',
+      );
+    }
+  }
+  return needed;
 }
 
 /** The local file an archived WAL object is downloaded to: Barman's layout, extension stripped. */

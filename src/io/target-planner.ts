@@ -7,7 +7,7 @@ import { parseLsn, segmentNameForLsn } from '../core/wal-names';
 import { findRestorePoint, findTransactionEnd, type WalRecord } from '../core/wal-records';
 import { FailureTypes, RestoreError } from '../shared';
 import type { CatalogedBackup } from './backup-catalog';
-import { historiesUpTo, listServerBackups, planFacts, readSegmentWalRecords, type PlannedRestore, type PlannerDeps, type PlanRequest } from './restore-planner';
+import { historiesUpTo, listServerBackups, planFacts, readSegmentWalRecords, unreadableSkipped, type PlannedRestore, type PlannerDeps, type PlanRequest } from './restore-planner';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
 
 export interface OtherTargetPlanRequest extends Omit<PlanRequest, 'targetTime'> {
@@ -17,7 +17,7 @@ export interface OtherTargetPlanRequest extends Omit<PlanRequest, 'targetTime'> 
 
 export async function planOtherTargetRestore(deps: PlannerDeps, request: OtherTargetPlanRequest): Promise<PlannedRestore> {
   const { server, bucket, prefix, target } = request;
-  const backups = await listServerBackups(deps, request);
+  const { backups, unreadable } = await listServerBackups(deps, request);
   const choice = selectBackupForOtherTarget(
     backups.map((b) => b.info),
     target,
@@ -83,7 +83,7 @@ export async function planOtherTargetRestore(deps: PlannerDeps, request: OtherTa
 
   return {
     backup,
-    skipped: [],
+    skipped: unreadableSkipped(unreadable),
     plan: { ...planFacts(backup, choice.reason, chain.slice(0, endIndex + 1), historiesUpTo(archive.histories, info.timeline)), targetReached: reached },
   };
 }

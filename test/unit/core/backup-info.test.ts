@@ -239,4 +239,21 @@ describe('core/backup-info', () => {
       assert.match(failure(REAL_BACKUP_INFO.replace(from, to)).message, expected, to);
     }
   });
+
+  it('quotes at most a short excerpt of a bad value, with control characters escaped', () => {
+    const long = `\u009b2J${'9'.repeat(100_000)}`;
+    for (const [from, to] of [
+      ['begin_time=2026-11-24 21:55:42.916985+00:00', `begin_time=${long}`],
+      ['timeline=1', `timeline=${long}`],
+      ['begin_xlog=0/26000028', `begin_xlog=${long}`],
+      ['tablespaces=None', `tablespaces=[${long}`],
+      ['status=DONE', `status=DONE\n${long}`],
+    ]) {
+      const message = failure(REAL_BACKUP_INFO.replace(from!, to!)).message;
+      assert.ok(message.length < 300, `${from}: ${message.length} characters: ${message.slice(0, 400)}`);
+      assert.doesNotMatch(message, /[\u0000-\u001f\u007f-\u009f]/, from);
+      assert.match(message, /\\u009b2J9+"\.\.\./, from);
+    }
+  });
 });
+

@@ -51,4 +51,15 @@ describe('core/python-literal', () => {
     }
     assert.throws(() => parsePythonLiteral('[1 2]'), /expected "," or "\]" at character 4/);
   });
+
+  it('quotes at most a short excerpt of what it could not read, with control characters escaped', () => {
+    assert.throws(
+      () => parsePythonLiteral(`['\u009b2J', ${'1'.repeat(100_000)} 2]`),
+      (err: Error) => {
+        assert.ok(err.message.length < 200, `${err.message.length} characters`);
+        assert.match(err.message, /of "\['\\u009b2J', 1+"\.\.\.$/);
+        return true;
+      },
+    );
+  });
 });

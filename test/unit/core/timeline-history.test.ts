@@ -37,7 +37,16 @@ describe('core/timeline-history', () => {
       assert.throws(() => parseTimelineHistory('1\t0/3000000\tok\nx\t0/4000000\n'), /line 2 is not/);
       assert.throws(() => parseTimelineHistory('1\t03000000\tno slash\n'), /line 1 is not/);
       assert.throws(() => parseTimelineHistory('-1\t0/3000000\n'), /line 1 is not/);
-      assert.throws(() => parseTimelineHistory('0\t0/3000000\n'), /timeline 0 is out of range/);
+      assert.throws(() => parseTimelineHistory('0\t0/3000000\n'), /timeline "0" is out of range/);
+    });
+
+    it('quotes at most a short excerpt of a bad line, with control characters escaped', () => {
+      for (const text of [`\u009b2J${'x'.repeat(100_000)}\n`, `${'9'.repeat(100_000)}\t0/3000000\n`]) {
+        assert.throws(
+          () => parseTimelineHistory(text),
+          (err: Error) => err.message.length < 200 && !/[\u0000-\u001f\u007f-\u009f]/.test(err.message) && /"\.\.\./.test(err.message),
+        );
+      }
     });
 
     it('requires increasing timelines', () => {

@@ -1,0 +1,96 @@
+// The planner's refusals of untrusted bucket content: backup.info files that cannot be used, and history
+// files too large to be what PostgreSQL wrote. Real S3 (the local stack) for the listing.
+import assert from 'node:assert/strict';
+import { historiesUpTo, listServerBackups, unreadableSkipped } from '../../../src/io/restore-planner';
+import type { ArchivedWalObject } from '../../../src/io/wal-archive';
+import { useTestBucket } from '../../support/s3-test-bucket';
+
+const INFO = [
+  'begin_time=2026-11-24 21:55:42.916985+00:00',
+  'begin_wal=000000010000000000000026',
+  'end_time=2026-11-24 21:56:01.261324+00:00',
+  'end_wal=000000010000000000000026',
+  'status=DONE',
+  'timeline=1',
+  'version=150018',
+  '',
+].join('\n');
+
+describe('restore-planner', function () {
+  this.timeout(60_000);
+
+  describe('listServerBackups (real S3)', () => {
+    const bucket = useTestBucket('planner');
+    const good = '20261124T220817';
+    const bad = '20261125T010000';
+    const worse = '20261126T010000';
+
+    before(async () => {
+      await bucket.put(`mixed/base/${good}/backup.info`, INFO);
+      await bucket.put(`mixed/base/${bad}/backup.info`, 'status=DONE\ntimeline=one\n');
+      await bucket.put(`allbad/base/${bad}/backup.info`, 'status=DONE\ntimeline=one\n');
+      await bucket.put(`allbad/base/${worse}/backup.info`, 'not a backup.info\n');
+    });
+
+    const request = (server: string, backupId?: string) => ({ server, bucket: bucket.name, prefix: '', backupId });
+
+    it('skips a backup.info that cannot be used, with a note for `pitr plan`, and lists the others', async () => {
+      const catalog = await listServerBackups({ s3: bucket.s3 }, request('mixed'));
+      assert.deepEqual(
+        catalog.backups.map((b) => b.info.backupId),
+        [good],
+      );
+      assert.deepEqual(unreadableSkipped(catalog.unreadable), [{ backupId: bad, why: 'skipped: its backup.info cannot be used: timeline "one" is not a whole number' }]);
+    });
+
+    it('fails a restore that names that backup with --backup-id, saying why', async () => {
+      await assert.rejects(listServerBackups({ s3: bucket.s3 }, request('mixed', bad)), (err: unknown) => {
+        assert.equal((err as { type?: string }).type, 'CorruptArchive');
+        assert.equal((err as Error).message, `backup.info of backup ${bad} cannot be used: timeline "one" is not a whole number`);
+        return true;
+      });
+    });
+
+    it('refuses a server whose every backup.info cannot be used, naming each and what to do', async () => {
+      await assert.rejects(listServerBackups({ s3: bucket.s3 }, request('allbad')), (err: unknown) => {
+        assert.equal((err as { type?: string }).type, 'CorruptArchive');
+        assert.equal(
+          (err as Error).message,
+          `no usable backup under s3://${bucket.name}/allbad/base/: the backup.info of every backup cannot be used (` +
+            `${bad}: timeline "one" is not a whole number; ${worse}: line 1 is not key=value: "not a backup.info"); ` +
+            'barman-cloud-backup writes backup.info last, as key=value lines: check these objects, and take a new backup with barman-cloud-backup',
+        );
+        return true;
+      });
+    });
+  });
+
+  describe('historiesUpTo', () => {
+    const history = (name: string, size: number): ArchivedWalObject => ({ name, key: `pg/wals/${name}`, size, etag: 'e', lastModified: null, compression: 'none' });
+
+    it('takes the history files of the timeline and its ancestors', () => {
+      const all = [history('00000002.history', 42), history('00000003.history', 84), history('00000004.history', 99)];
+      assert.deepEqual(
+        historiesUpTo(all, 3).map((h) => h.name),
+        ['00000002.history', '00000003.history'],
+      );
+    });
+
+    it('refuses one larger than a history file can be (1 MiB: one short line per timeline switch)', () => {
+      const all = [history('00000002.history', 42), history('00000003.history', 50 * 1024 * 1024)];
+      assert.throws(
+        () => historiesUpTo(all, 3),
+        (err: unknown) => {
+          assert.equal((err as { type?: string }).type, 'CorruptArchive');
+          assert.equal(
+            (err as Error).message,
+            'timeline history file 00000003.history (pg/wals/00000003.history) cannot be used: it is 50.0 MiB, more than the 1.0 MiB a timeline history file can be, so it is not read; ' +
+              'PostgreSQL writes one short line per timeline switch into it, so this is not a file PostgreSQL wrote: check the object in the bucket, or restore to a target on an earlier timeline',
+          );
+          return true;
+        },
+      );
+      assert.equal(historiesUpTo(all, 2).length, 1, 'a later timeline\'s history file is not needed, whatever its size');
+    });
+  });
+});
