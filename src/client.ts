@@ -7,6 +7,7 @@ import { runRestore, RESTORE_USAGE } from './cli/restore';
 import { runResume } from './cli/resume';
 import { runStatus } from './cli/status';
 import { UsageError } from './cli/usage-error';
+import { terminalSafeMessage } from './core/untrusted-text';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   restore: runRestore,
@@ -38,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     return await run(rest);
   } catch (err) {
     if (err instanceof UsageError || (err as { type?: string }).type === 'InvalidTarget' || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`pitr: ${(err as Error).message}`);
+      console.error(`pitr: ${terminalSafeMessage((err as Error).message)}`);
       return 2;
     }
     throw err;

@@ -11,6 +11,7 @@ import { followRestore } from './follow';
 import { formatBytes } from '../core/report-format';
 import { UsageError } from './usage-error';
 import { destinationArgument } from './destination-argument';
+import { terminalSafeJson, terminalSafeMessage } from '../core/untrusted-text';
 
 export const RESTORE_USAGE = `pitr restore --server NAME TARGET --dest DIR [--backup-id ID] [--target-tli N] [--target-action pause|promote|shutdown]
                [--bucket B] [--prefix P] [--task-queue Q] [--force] [--wait] [--json]
@@ -130,7 +131,8 @@ export async function runRestore(argv: string[]): Promise<number> {
     } catch (err) {
       if (err instanceof WorkflowFailedError) {
         const message = err.cause?.message ?? err.message;
-        console.log(json ? JSON.stringify({ id: handle.workflowId, status: 'FAILED', error: message }) : `restore failed: ${message}`);
+        // The message may quote names and values from the bucket: no control character reaches the terminal.
+        console.log(json ? terminalSafeJson(JSON.stringify({ id: handle.workflowId, status: 'FAILED', error: message })) : `restore failed: ${terminalSafeMessage(message)}`);
         return 1;
       }
       throw err;
