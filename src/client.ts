@@ -22,7 +22,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
 const USAGE = `usage:
   ${RESTORE_USAGE}
   pitr status RESTORE_ID [--json] [--follow]
-  pitr resume RESTORE_ID [--wait] [--json]    run a failed, cancelled or terminated restore again, reusing its work on disk
+  pitr resume RESTORE_ID [--force] [--wait] [--json]
+                                             run a failed, cancelled or terminated restore again, reusing its work on disk;
+                                             --force moves aside what the failed run left in the destination
   pitr cancel RESTORE_ID [--wait] [--json]   stop a running restore and clean its staging area
   ${BACKUPS_USAGE}
   ${PLAN_USAGE}

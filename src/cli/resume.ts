@@ -1,6 +1,7 @@
 // `pitr resume ID`: runs a failed, cancelled or terminated restore again, with the inputs it was
 // started with and under the same restore id. Completed work on the worker's disk (downloads in the
-// journal, an extracted backup) is reused.
+// journal, an extracted backup) is reused. What an ended run left in the destination is not its to
+// remove any more (its claim ended with it): --force moves it aside, as for a new restore.
 import { defaultPayloadConverter, type Client } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import type { RestoreInput } from '../shared';
@@ -11,7 +12,7 @@ import { UsageError } from './usage-error';
 
 const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']);
 
-export async function resumeRestore(client: Client, restoreId: string) {
+export async function resumeRestore(client: Client, restoreId: string, options: { force?: boolean } = {}) {
   const handle = client.workflow.getHandle(restoreId);
   const description = await handle.describe().catch(() => {
     throw new UsageError(`no restore with id ${restoreId}; list them with: temporal workflow list --query "WorkflowType='restoreToPointInTime'"`);
@@ -28,19 +29,19 @@ export async function resumeRestore(client: Client, restoreId: string) {
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload) throw new Error(`restore ${restoreId} has no recorded input to resume from`);
   const input = defaultPayloadConverter.fromPayload(payload) as RestoreInput;
-  return startRestore(client, input);
+  return startRestore(client, options.force ? { ...input, force: true } : input);
 }
 
 export async function runResume(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { wait: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: { wait: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, force: { type: 'boolean', default: false } },
     allowPositionals: true,
   });
-  if (positionals.length !== 1) throw new UsageError('usage: pitr resume RESTORE_ID [--wait] [--json]');
+  if (positionals.length !== 1) throw new UsageError('usage: pitr resume RESTORE_ID [--force] [--wait] [--json]');
   const connected = await connectClient();
   try {
-    const handle = await resumeRestore(connected.client, positionals[0]);
+    const handle = await resumeRestore(connected.client, positionals[0], { force: values.force });
     const ui = workflowUiLink(connected.namespace, handle.workflowId, handle.firstExecutionRunId);
     if (!values.json) {
       console.log(`restore resumed: ${handle.workflowId} (run ${handle.firstExecutionRunId})`);

@@ -1,5 +1,5 @@
 // Resume and cancel on the real stack, driven through the pitr CLI as a person would.
-import type { RestoreResult } from '../../src/shared';
+import { movedAsideSuffix, type RestoreResult } from '../../src/shared';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -138,6 +138,14 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
     const again = await harness.expectFailure(input);
     assert.equal(again.type, 'DestinationNotEmpty', again.message);
     assert.equal(await readFile(join(input.destination, 'keep.txt'), 'utf8'), 'mine', 'what the user put there is intact');
+
+    // The way forward the refusal names: resume with --force moves the directory aside, never deletes it.
+    const id = `pitr:${fixture.server}:${input.destination}`;
+    const resumed = await pitr('resume', id, '--force', '--wait');
+    assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+    const result: RestoreResult = await harness.client.workflow.getHandle(id).result();
+    assert.equal(await readFile(join(`${input.destination}.${movedAsideSuffix(result.plan.backupId)}`, 'keep.txt'), 'utf8'), 'mine');
+    assert.deepEqual(await queryRestoredMarkers(input.destination, result.plan.pgVersion), labelsUpTo(fixture, target));
   });
 
   it('cancels a running restore: barman is killed, staging is removed, what was in the destination before is back', async () => {
