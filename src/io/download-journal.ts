@@ -1,5 +1,5 @@
 // An on-disk, append-only record of completed downloads: what a retried or resumed download may skip.
-import { mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface JournalItem {
@@ -11,7 +11,10 @@ export interface JournalItem {
 
 export interface DownloadJournal {
   readonly file: string;
-  /** True only if the journal records this key, ETag and size at this path, and the file is still there with that size. */
+  /**
+   * True only if the journal records this key, ETag and size at this path, and the very file it recorded is
+   * still there: a regular file (not a link), with one name, that size and the same inode.
+   */
   isComplete(item: JournalItem): Promise<boolean>;
   /** Records the item durably (written and fsync'd) before resolving. */
   markComplete(item: JournalItem): Promise<void>;
@@ -23,6 +26,11 @@ interface Entry {
   etag: string;
   size: number;
   path: string;
+  /**
+   * The inode the download was renamed into place as. Between steps the Barman user owns the area and could
+   * put another file of the same size there (or a link to one of root's): only the file written is reused.
+   */
+  inode: string;
 }
 
 /**
@@ -52,8 +60,8 @@ function parseEntry(line: string): Entry | undefined {
   if (!line.trim()) return undefined;
   try {
     const v = JSON.parse(line) as Partial<Entry>;
-    if (typeof v.key === 'string' && typeof v.etag === 'string' && typeof v.size === 'number' && typeof v.path === 'string') {
-      return { key: v.key, etag: v.etag, size: v.size, path: v.path };
+    if (typeof v.key === 'string' && typeof v.etag === 'string' && typeof v.size === 'number' && typeof v.path === 'string' && typeof v.inode === 'string') {
+      return { key: v.key, etag: v.etag, size: v.size, path: v.path, inode: v.inode };
     }
   } catch {
     // An unreadable line only means that object is fetched again.
@@ -80,15 +88,16 @@ class FileJournal implements DownloadJournal {
     const e = this.entries.get(item.localPath);
     if (!e || e.key !== item.key || e.etag !== item.etag || e.size !== item.size) return false;
     try {
-      const st = await stat(item.localPath);
-      return st.isFile() && st.size === item.size;
+      const st = await lstat(item.localPath, { bigint: true });
+      return st.isFile() && st.nlink === 1n && st.size === BigInt(item.size) && String(st.ino) === e.inode;
     } catch {
       return false;
     }
   }
 
-  markComplete(item: JournalItem): Promise<void> {
-    const entry: Entry = { key: item.key, etag: item.etag, size: item.size, path: item.localPath };
+  async markComplete(item: JournalItem): Promise<void> {
+    const inode = String((await lstat(item.localPath, { bigint: true })).ino);
+    const entry: Entry = { key: item.key, etag: item.etag, size: item.size, path: item.localPath, inode };
     return new Promise<void>((resolve, reject) => {
       this.pending.push({
         line: JSON.stringify(entry) + '\n',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, link, mkdtemp, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openJournal, type JournalItem } from '../../../src/io/download-journal';
@@ -33,7 +33,7 @@ describe('download-journal', () => {
     assert.equal(await again.isComplete(a), true);
     assert.equal(await again.isComplete(b), true);
     const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(lines.map((l) => Object.keys(l).sort()), [['etag', 'key', 'path', 'size'], ['etag', 'key', 'path', 'size']]);
+    assert.deepEqual(lines.map((l) => Object.keys(l).sort()), [['etag', 'inode', 'key', 'path', 'size'], ['etag', 'inode', 'key', 'path', 'size']]);
   });
 
   it('is complete only for the same key, etag and size, with the file still there at that size', async () => {
@@ -46,6 +46,23 @@ describe('download-journal', () => {
     assert.equal(await j.isComplete(a), false, 'local file changed size');
     await rm(a.localPath);
     assert.equal(await j.isComplete(a), false, 'local file gone');
+  });
+
+  it('reuses only the very file it recorded: not another of the same size, a link to one, or a file with a second name', async () => {
+    const j = await openJournal(file);
+    await j.markComplete(a);
+    const other = join(dir, 'other');
+    await writeFile(other, 'abcde');
+    await link(a.localPath, join(dir, 'second-name'));
+    assert.equal(await j.isComplete(a), false, 'a hard link elsewhere could expose or alter it');
+    await rm(join(dir, 'second-name'));
+    assert.equal(await j.isComplete(a), true);
+    await rm(a.localPath);
+    await symlink(other, a.localPath);
+    assert.equal(await j.isComplete(a), false, 'a symbolic link to a file of the same size');
+    await rm(a.localPath);
+    await rename(other, a.localPath);
+    assert.equal(await j.isComplete(a), false, 'another file of the same size put in its place');
   });
 
   it('ignores a torn last line and cuts it off before appending', async () => {
@@ -81,6 +98,7 @@ describe('download-journal', () => {
   it('keeps every record when many arrive at once (group commit)', async () => {
     const j = await openJournal(file);
     const items = Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, etag: 'e', size: 5, localPath: a.localPath + i }));
+    await Promise.all(items.map((i) => writeFile(i.localPath, '12345')));
     await Promise.all(items.map((i) => j.markComplete(i)));
     assert.equal((await readFile(file, 'utf8')).trim().split('\n').length, 200);
   });
