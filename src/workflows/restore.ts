@@ -113,7 +113,8 @@ async function restoreSteps(input: RestoreInput, plan: RestorePlan, enter: Enter
     enter('SyncWal', `downloading ${plan.walSegments} WAL segments ${plan.beginWal} to ${plan.endWal}`),
     [input, plan],
   );
-  const registered = await quickSteps.stageAndRebuildXlogdb.executeWithOptions(
+  // Long: decompressing thousands of segments and handing a large tree to the Barman user outlast 10 minutes (it heartbeats).
+  const registered = await steps.stageAndRebuildXlogdb.executeWithOptions(
     enter('Stage', 'staging WAL for Barman (mtimes, ownership, configuration), then barman rebuild-xlogdb'),
     [input, plan],
   );
