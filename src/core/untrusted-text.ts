@@ -32,12 +32,16 @@ export function terminalSafeMessage(text: string): string {
   return text.replace(CONTROL_BUT_LINE_BREAKS, '');
 }
 
+// What JSON.stringify leaves raw inside strings: it escapes C0 controls itself, and the newlines and spaces
+// outside strings are the layout of indented JSON.
+const CONTROL_LEFT_BY_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
 /**
- * JSON text (from JSON.stringify, which escapes only C0 controls) with every other control character escaped
+ * JSON text from JSON.stringify (which escapes only C0 controls) with every other control character escaped
  * as \uXXXX too: the same JSON value, safe to print.
  */
 export function terminalSafeJson(json: string): string {
-  return json.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(CONTROL_LEFT_BY_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

@@ -18,6 +18,8 @@ describe('core/untrusted-text', () => {
     const safe = terminalSafeJson(json);
     assert.doesNotMatch(safe, /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
     assert.deepEqual(JSON.parse(safe), { status: HOSTILE });
+    const indented = JSON.stringify({ status: HOSTILE, list: [1] }, null, 2);
+    assert.deepEqual(JSON.parse(terminalSafeJson(indented)), { status: HOSTILE, list: [1] }, 'the layout of indented JSON stays');
   });
 
   it('excerpt quotes at most 60 characters, escapes counted, and marks a cut', () => {
