@@ -5,13 +5,13 @@ import { parseTargetTime } from '../core/recovery-target';
 import { parseTargetAction, parseTargetLsn, parseTargetName, parseTargetTimeline, parseTargetXid } from '../core/recovery-targets';
 import { toDate } from '../core/timestamp';
 import { loadProjectSettings, settingsEnvironment } from '../settings';
-import { describeTarget, restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type RestoreInput, type RestoreResult } from '../shared';
+import { describeTarget, restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type OverriddenSetting, type RestoreInput, type RestoreResult } from '../shared';
 import { connectClient, workflowUiLink } from './connect';
 import { followRestore } from './follow';
 import { formatBytes } from '../core/report-format';
 import { UsageError } from './usage-error';
 import { destinationArgument } from './destination-argument';
-import { terminalSafeJson, terminalSafeMessage } from '../core/untrusted-text';
+import { terminalSafe, terminalSafeJson, terminalSafeMessage } from '../core/untrusted-text';
 
 export const RESTORE_USAGE = `pitr restore --server NAME TARGET --dest DIR [--backup-id ID] [--target-tli N] [--target-action pause|promote|shutdown]
                [--bucket B] [--prefix P] [--task-queue Q] [--force] [--wait] [--json]
@@ -142,7 +142,7 @@ export async function runRestore(argv: string[]): Promise<number> {
   }
 }
 
-function describeResult(result: RestoreResult): string {
+export function describeResult(result: RestoreResult): string {
   const { plan, verify } = result;
   return [
     `restore completed: ${result.restoreId}`,
@@ -150,8 +150,16 @@ function describeResult(result: RestoreResult): string {
     `  WAL ${plan.beginWal}..${plan.endWal}: ${plan.walSegments} segments, ${formatBytes(plan.walBytes)} (read while planning or fetched after); barman registered ${result.walFilesRegistered}`,
     `  base backup: ${plan.baseObjects} objects, ${formatBytes(plan.baseBytes)}, ${formatBytes(result.base.bytesFetched)} fetched by this run`,
     `  PostgreSQL ${verify.state} at the target; last replayed commit ${verify.lastReplayedCommit ?? 'none after the backup'}`,
+    ...overriddenSettingsLine(verify.overriddenSettings ?? []),
     `  data directory ready: ${result.destination}`,
   ].join('\n');
+}
+
+/** Settings of the backup's configuration verify ran without: the restored files keep them, for whoever starts the copy next. */
+function overriddenSettingsLine(settings: OverriddenSetting[]): string[] {
+  if (settings.length === 0) return [];
+  const each = settings.map((s) => (s.configured === undefined ? `${s.name} (value not shown)` : `${s.name} = '${terminalSafe(s.configured)}'`));
+  return [`  verify ran PostgreSQL without these settings of the backup's configuration, which the restored files keep (check them before starting it): ${each.join(', ')}`];
 }
 
 function required(value: string | undefined, flag: string): string {

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describeResult } from '../../src/cli/restore';
+import type { RestoreResult } from '../../src/shared';
+
+describe("pitr restore's result", () => {
+  const result: RestoreResult = {
+    restoreId: 'pitr-pg-1',
+    destination: '/srv/restore/pg',
+    plan: {
+      backupId: '20261201T010250',
+      backupReason: 'the newest backup ended before the target',
+      backupEndTime: '2026-12-01T01:02:55Z',
+      timeline: 1,
+      pgVersion: 15,
+      segmentSize: 16 * 1024 * 1024,
+      beginWal: '000000010000000000000004',
+      endWal: '000000010000000000000006',
+      walSegments: 3,
+      walBytes: 3 * 16 * 1024 * 1024,
+      historyFiles: 0,
+      baseObjects: 1,
+      baseBytes: 5_600_000,
+      workDir: '/var/lib/pitr/restores/pg-1',
+    },
+    base: { objects: 1, objectsSkipped: 0, bytesFetched: 5_600_000, bytesTotal: 5_600_000 },
+    wal: { objects: 3, objectsSkipped: 0, bytesFetched: 1_000_000, bytesTotal: 1_000_000 },
+    walFilesRegistered: 3,
+    verify: { state: 'paused', lastReplayedCommit: '2026-12-01T01:03:14.000000Z', timeline: 1 },
+  };
+
+  it("names the backup configuration's settings verify ran without, with their values but any that may hold a password", () => {
+    const text = describeResult({
+      ...result,
+      verify: {
+        ...result.verify,
+        overriddenSettings: [
+          { name: 'shared_preload_libraries', configured: 'pg_stat_statements,\u001b[2Jtimescaledb', value: '' },
+          { name: 'primary_conninfo', value: '' },
+        ],
+      },
+    });
+    const line = text.split('\n').find((l) => l.includes('verify ran PostgreSQL without'));
+    assert.equal(
+      line,
+      "  verify ran PostgreSQL without these settings of the backup's configuration, which the restored files keep (check them before starting it): " +
+        "shared_preload_libraries = 'pg_stat_statements,[2Jtimescaledb', primary_conninfo (value not shown)",
+    );
+  });
+
+  it('says nothing of them when there were none, or the worker did not report them', () => {
+    assert.doesNotMatch(describeResult({ ...result, verify: { ...result.verify, overriddenSettings: [] } }), /without these settings/);
+    assert.doesNotMatch(describeResult(result), /without these settings/);
+  });
+});
