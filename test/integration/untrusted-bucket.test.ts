@@ -18,6 +18,7 @@ import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { queryRestoredMarkers } from '../support/restored-cluster';
 import { REPO_ROOT } from '../support/stack-env';
+import { buildTar, tarHeader } from '../support/tar-test-archive';
 
 const run = promisify(execFile);
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
@@ -92,6 +93,22 @@ describe('untrusted bucket content (real Temporal, S3, Barman, PostgreSQL)', fun
     assert.equal(result.verify.state, 'paused');
     const markers = await queryRestoredMarkers(result.destination, result.plan.pgVersion);
     assert.deepEqual(markers, labelsUpTo(harness.fixture, target));
+  });
+
+  it('refuses a tarball expanding past the bound its backup.info gives, before writing the entry', async () => {
+    // A gzip bomb's header: an entry declaring 4 GiB, far past twice the cluster_size of the fixture's
+    // backup.info plus 1 GiB; the body need not follow, extraction stops at the header.
+    const bomb = Buffer.concat([
+      buildTar([{ path: './', type: 'dir', mode: 0o700 }, { path: './PG_VERSION', body: '15\n', mode: 0o600 }], { endMarker: false }),
+      tarHeader({ path: './base/1/16384', mode: 0o600 }, 4 * 1024 ** 3),
+      Buffer.alloc(64 * 1024),
+    ]);
+    const server = await crafted.create('bomb', { dataTar: gzipSync(bomb) });
+    const destination = harness.newDestination();
+    const { type, message } = await harness.expectFailure(harness.inputFor(target, destination, { server }));
+    assert.equal(type, 'UnsafeArchive', message);
+    assert.match(message, /data\.tar\.gz expands past 1\.\d GiB \(twice the [\d.]+ MiB backup\.info records for the cluster, plus 1 GiB\)/);
+    assert.match(message, /extraction stopped at entry "\.\/base\/1\/16384", before writing it/);
   });
 
   describe('a backup.info that cannot be used, beside a good backup', () => {
