@@ -35,15 +35,19 @@ export interface DestinationClaim extends RestoreRun, DirectoryIdentity {
 }
 
 /**
- * What a cancel is removing, recorded before the claim is dropped so that a retried cancel finishes the job
- * by identity: the restore's directory (renamed to `path` out of the user's way, or emptied in place when
- * the user made it), and the user's directory to put back.
+ * What a cancel is undoing, recorded before the claim is dropped so that a retried cancel finishes the job
+ * by identity: the restore's directory to remove (renamed to `path` out of the user's way, or emptied in
+ * place when the user made it), absent when the directory at the destination is no longer the restore's;
+ * and the user's directory to put back.
  */
-export interface TrashRecord extends DirectoryIdentity {
-  path: string;
-  created: boolean;
-  previous?: DestinationClaim['previous'];
+export interface TrashRecord {
+  remove?: DirectoryIdentity & { path: string; created: boolean; previous?: DestinationClaim['previous'] };
   movedAside?: DestinationClaim['movedAside'];
+}
+
+/** Whether `claim` was written by `run` for `destination`, whatever is at the path now. */
+export function claimOfRun(claim: DestinationClaim | null, run: RestoreRun, destination: string): claim is DestinationClaim {
+  return claim !== null && claim.restoreId === run.restoreId && claim.runId === run.runId && claim.destination === destination;
 }
 
 export function sameDirectory(a: DirectoryIdentity | null, b: DirectoryIdentity): boolean {
@@ -74,12 +78,5 @@ export function formatClaim(claim: DestinationClaim): string {
  * is there): only the run that wrote the claim, only at the same path, only the very directory it recorded.
  */
 export function claimAuthorises(claim: DestinationClaim | null, run: RestoreRun, destination: string, found: DirectoryIdentity | null): claim is DestinationClaim {
-  return (
-    claim !== null &&
-    found !== null &&
-    claim.restoreId === run.restoreId &&
-    claim.runId === run.runId &&
-    claim.destination === destination &&
-    sameDirectory(found, claim)
-  );
+  return claimOfRun(claim, run, destination) && sameDirectory(found, claim);
 }

@@ -1,18 +1,18 @@
 // Undoing a cancelled restore's destination, in an order no retry can turn against the user: first the
-// record of what will be removed is written and the claim dropped (durably), then the restore's own
-// directory is renamed out of the user's path, the user's directory goes back, and only then is the
-// renamed one deleted. Every step checks directories by identity (device and inode), so a retry that
-// runs after, or beside, an attempt that already put the user's directory back finds nothing of ours
-// at the destination and removes nothing there.
+// record of what will be undone is written and the claim dropped (durably), then the restore's own
+// directory is renamed out of the user's path and deleted, and the user's directory goes back. Every step
+// checks directories by identity (device, inode, birth time), so a retry that runs after, or beside, an
+// attempt that already put the user's directory back finds nothing of ours at the destination and
+// removes nothing there.
 import { chmod, chown, rename } from 'node:fs/promises';
-import { claimAuthorises, parseClaim, sameDirectory, type RestoreRun, type TrashRecord } from '../core/destination-claim';
+import { claimAuthorises, claimOfRun, parseClaim, sameDirectory, type RestoreRun, type TrashRecord } from '../core/destination-claim';
 import { FailureTypes, RestoreError } from '../shared';
 import { directoryIdentity, dropRecord, readRecord, writeRecord, type DestinationControl } from './destination-control';
 import { pathExists } from './path-exists';
 import { emptyDirectory, removeTree } from './tree-operations';
 
 export interface AbandonedDestination {
-  /** The restore had taken the destination and its output is gone. */
+  /** The restore's output was at the destination and is gone. */
   destinationCleared: boolean;
   /** Where the user's directory was put back from, if --force had moved it aside. */
   movedBack: string | null;
@@ -21,33 +21,40 @@ export interface AbandonedDestination {
 export async function abandonDestination(destination: string, control: DestinationControl, run: RestoreRun, signal?: AbortSignal): Promise<AbandonedDestination> {
   const trash = (await recordTrash(destination, control, run)) ?? parseTrash(await readRecord(control.trashFile));
   if (!trash) return { destinationCleared: false, movedBack: null };
-  if (trash.created && sameDirectory(await directoryIdentity(destination), trash)) await rename(destination, trash.path);
-  const movedBack = await putBack(destination, trash);
-  if (trash.created) {
-    if (sameDirectory(await directoryIdentity(trash.path), trash)) await removeTree(trash.path, signal);
-  } else if (sameDirectory(await directoryIdentity(destination), trash)) {
+  const remove = trash.remove;
+  if (remove?.created) {
+    if (sameDirectory(await directoryIdentity(destination), remove)) await rename(destination, remove.path);
+    if (sameDirectory(await directoryIdentity(remove.path), remove)) await removeTree(remove.path, signal);
+  } else if (remove && sameDirectory(await directoryIdentity(destination), remove)) {
     // The user's own empty directory (a mount point, say): only what the restore wrote in it goes.
     await emptyDirectory(destination, signal);
-    if (trash.previous) {
-      await chown(destination, trash.previous.uid, trash.previous.gid);
-      await chmod(destination, trash.previous.mode);
+    if (remove.previous) {
+      await chown(destination, remove.previous.uid, remove.previous.gid);
+      await chmod(destination, remove.previous.mode);
     }
   }
+  const movedBack = await putBack(destination, trash);
   await dropRecord(control.trashFile);
-  return { destinationCleared: true, movedBack };
+  return { destinationCleared: remove !== undefined, movedBack };
 }
 
-/** Turns this run's claim into a trash record and drops the claim; null when the claim does not authorise this run. */
+/** Turns this run's claim into a trash record and drops the claim; null when there is no claim of this run. */
 async function recordTrash(destination: string, control: DestinationControl, run: RestoreRun): Promise<TrashRecord | null> {
   const claim = parseClaim((await readRecord(control.claimFile)) ?? '');
-  if (!claimAuthorises(claim, run, destination, await directoryIdentity(destination))) return null;
+  if (!claimOfRun(claim, run, destination)) return null;
+  const ours = claimAuthorises(claim, run, destination, await directoryIdentity(destination));
   const trash: TrashRecord = {
-    path: claim.created ? `${destination}.pitr-cancelled-${run.runId}` : destination,
-    device: claim.device,
-    inode: claim.inode,
-    born: claim.born,
-    created: claim.created,
-    previous: claim.previous,
+    // The directory at the destination is another one (someone replaced it): it is not ours to remove.
+    remove: ours
+      ? {
+          path: claim.created ? `${destination}.pitr-cancelled-${run.runId}` : destination,
+          device: claim.device,
+          inode: claim.inode,
+          born: claim.born,
+          created: claim.created,
+          previous: claim.previous,
+        }
+      : undefined,
     movedAside: claim.movedAside,
   };
   await writeRecord(control.trashFile, `${JSON.stringify(trash)}\n`);
@@ -59,7 +66,7 @@ function parseTrash(text: string | null): TrashRecord | null {
   if (text === null) return null;
   try {
     const value = JSON.parse(text) as TrashRecord;
-    return [value.path, value.device, value.inode, value.born].every((s) => typeof s === 'string') ? value : null;
+    return typeof value === 'object' && value !== null ? value : null;
   } catch {
     return null;
   }

@@ -83,19 +83,21 @@ describe('destination claim and cancel (real filesystem)', function () {
     assert.deepEqual((await readdir(join(root, 'srv'))).sort(), ['restored']);
   });
 
-  it('a cancel interrupted after putting the directory back is finished by its retry without touching it', async () => {
+  it('a cancel interrupted while deleting is finished by its retry, and the user directory comes back untouched', async () => {
     await userDirectory();
-    await claim(true);
+    const aside = (await claim(true))!;
     await restoreWrites();
     const interrupted = new AbortController();
     interrupted.abort(new Error('worker lost'));
-    // The first attempt dies while deleting: the user's directory is already back by then.
+    // The first attempt dies while deleting the restore's output, renamed out of the way by then.
     await assert.rejects(abandonDestination(destination, control, run, interrupted.signal));
-    assert.deepEqual(await readdir(destination), ['keep.txt']);
+    assert.equal(await readFile(join(aside, 'keep.txt'), 'utf8'), 'mine');
     const retry = await abandonDestination(destination, control, run);
-    assert.equal(retry.destinationCleared, true);
+    assert.deepEqual(retry, { destinationCleared: true, movedBack: aside });
     assert.deepEqual(await readdir(destination), ['keep.txt']);
     assert.deepEqual((await readdir(join(root, 'srv'))).sort(), ['restored'], 'the renamed restore output is gone too');
+    assert.deepEqual(await abandonDestination(destination, control, run), { destinationCleared: false, movedBack: null }, 'a third attempt finds nothing to do');
+    assert.deepEqual(await readdir(destination), ['keep.txt']);
   });
 
   it('two cancels side by side never remove the user\'s directory', async () => {
@@ -118,6 +120,23 @@ describe('destination claim and cancel (real filesystem)', function () {
     assert.deepEqual(await readdir(destination), []);
     assert.equal(after.ino, before.ino, 'the same directory, not a new one');
     assert.deepEqual([after.uid, after.gid, after.mode & 0o7777], [before.uid, before.gid, before.mode & 0o7777]);
+  });
+
+  it('a cancel that cannot put the directory back says so and where it is, and removes nothing it did not make', async () => {
+    await userDirectory();
+    const aside = (await claim(true))!;
+    await restoreWrites();
+    // Someone replaced the restore's directory with their own before the cancel ran.
+    await rm(destination, { recursive: true });
+    await mkdir(destination);
+    await writeFile(join(destination, 'other.txt'), 'someone else');
+    await assert.rejects(abandonDestination(destination, control, run), (err: Error) => {
+      assert.equal(err.name, 'DestinationNotEmpty');
+      assert.match(err.message, new RegExp(`could not put your directory back: ${destination} is taken .*Your directory is intact at ${aside}`));
+      return true;
+    });
+    assert.equal(await readFile(join(aside, 'keep.txt'), 'utf8'), 'mine', 'the user directory is kept where --force put it');
+    assert.equal(await readFile(join(destination, 'other.txt'), 'utf8'), 'someone else', 'what took the path is not removed');
   });
 
   it('a directory the restore created is removed by cancel', async () => {
