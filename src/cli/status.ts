@@ -4,6 +4,7 @@ import { connectClient } from './connect';
 import { followRestore } from './follow';
 import { formatStatusLine, readRestoreStatus } from './restore-status';
 import { UsageError } from './usage-error';
+import { terminalSafeJson } from '../core/untrusted-text';
 
 export async function runStatus(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -19,7 +20,8 @@ export async function runStatus(argv: string[]): Promise<number> {
       await followRestore(handle, { quiet: values.json ?? false }).catch(() => undefined);
     }
     const status = await readRestoreStatus(handle);
-    console.log(values.json ? JSON.stringify(status) : `${status.id}: ${formatStatusLine(status)}`);
+    // The current object and a failure's message may quote names and values from the bucket.
+    console.log(values.json ? terminalSafeJson(JSON.stringify(status)) : `${status.id}: ${formatStatusLine(status)}`);
     return status.status === 'FAILED' || status.status === 'TERMINATED' || status.status === 'TIMED_OUT' ? 1 : 0;
   } finally {
     await connected.close();
