@@ -1,6 +1,8 @@
 // One place that turns errors into Temporal failures: typed, non-retryable ones for what retrying
 // cannot fix, plain (retryable) errors for everything else.
 import { ApplicationFailure } from '@temporalio/activity';
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
 import { FailureTypes, NON_RETRYABLE_FAILURE_TYPES } from '../shared';
 import { classifyS3Error } from '../io/s3-client';
 
@@ -32,7 +34,7 @@ const PERMISSION_ERRORS: Record<string, string> = {
  */
 function permissionDenied(err: unknown): string | undefined {
   const e = err as { code?: unknown; path?: unknown; dest?: unknown; syscall?: unknown } | null;
-  const code = typeof e?.code === 'string' ? e.code : '';
+  const code = typeof e?.code === 'string' ? (e.code === 'ENOENT' ? (refusalBehindEnoent(e) ?? e.code) : e.code) : '';
   const what = PERMISSION_ERRORS[code];
   if (!what) return undefined;
   const path = typeof e?.path === 'string' ? e.path : undefined;
@@ -46,6 +48,24 @@ function permissionDenied(err: unknown): string | undefined {
       : 'Check what refuses the worker (a security policy, a firewall), fix it, ') +
     'then start the restore again'
   );
+}
+
+/**
+ * Node's recursive mkdir reports ENOENT where mkdir(2) said EROFS or EACCES (Node 20: a read-only mount
+ * gives "ENOENT: no such file or directory, mkdir"). The nearest existing parent tells: the code of its
+ * refusal to be written, or undefined when it is writable (the ENOENT is what it says).
+ */
+function refusalBehindEnoent(e: { syscall?: unknown; path?: unknown }): string | undefined {
+  if (e.syscall !== 'mkdir' || typeof e.path !== 'string') return undefined;
+  for (let dir = dirname(e.path); ; dir = dirname(dir)) {
+    try {
+      accessSync(dir, constants.W_OK);
+      return undefined;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' || dirname(dir) === dir) return code && PERMISSION_ERRORS[code] ? code : undefined;
+    }
+  }
 }
 
 /** Runs an activity body, converting what it throws. */

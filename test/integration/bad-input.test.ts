@@ -366,6 +366,29 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
       assert.ok(!existsSync(destination), 'barman recover never ran: the destination is not created');
     });
 
+    it("stops at once, as PermissionDenied naming the path, when the worker may not write its work area (read-only mount)", async function () {
+      this.timeout(120_000);
+      const mount = await mkdtemp(join(tmpdir(), 'pitr-bad-input-readonly-'));
+      hostPaths.push(mount);
+      // Node's recursive mkdir says ENOENT there, not EROFS: the failure must still be called what it is.
+      await run('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', mount]);
+      let readOnly: RestoreHarness | undefined;
+      try {
+        readOnly = await openRestoreHarness({ settings: { workRoot: mount } });
+        const destination = readOnly.newDestination();
+        const failure = await failing(readOnly.inputFor(target, destination), readOnly);
+        assert.equal(failure.type, FailureTypes.PermissionDenied);
+        assert.equal(failure.activity?.name, 'planRestore');
+        assert.match(failure.message, new RegExp(`^read-only file system \\(EROFS, \\w+\\) on ${mount}/`));
+        assert.match(failure.message, /retrying cannot change that/);
+        assert.match(failure.message, /then start the restore again/);
+        assert.ok(!existsSync(destination), 'the destination is not created');
+      } finally {
+        await readOnly?.close();
+        await unmount(mount);
+      }
+    });
+
     it('keeps retrying a disk-full extraction with a clear ENOSPC message naming the path, and carries on once there is room', async function () {
       this.timeout(150_000);
       // 24 MiB: room for planning (one 16 MiB WAL segment decompressed at a time) and the 5.4 MiB download,

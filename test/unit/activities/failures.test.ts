@@ -4,12 +4,16 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import assert from 'node:assert/strict';
 import { constants } from 'node:fs';
-import { access, link, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { access, link, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toActivityFailure } from '../../../src/activities/failures';
 import { DiskFullError } from '../../../src/io/disk-full';
 import { FailureTypes } from '../../../src/shared';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 async function failureOf(p: Promise<unknown>): Promise<unknown> {
   return p.then(
@@ -48,6 +52,26 @@ describe('toActivityFailure', () => {
     assert.equal(failure.type, FailureTypes.PermissionDenied);
     assert.equal(failure.nonRetryable, true);
     assert.ok(failure.message.startsWith(`operation not permitted (EPERM, link) on ${dir} -> ${dir}.link: `), failure.message);
+  });
+
+  it("a read-only file system behind Node's recursive mkdir (which says ENOENT) is a non-retryable PermissionDenied naming EROFS", async () => {
+    const mount = join(dir, 'ro');
+    await mkdir(mount);
+    await run('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', mount]);
+    try {
+      const err = await failureOf(mkdir(join(mount, 'restores', 'x'), { recursive: true }));
+      assert.equal((err as NodeJS.ErrnoException).code, 'ENOENT', 'what Node 20 reports');
+      const failure = toActivityFailure(err) as ApplicationFailure;
+      assert.equal(failure.type, FailureTypes.PermissionDenied);
+      assert.equal(failure.nonRetryable, true);
+      // Node names the first folder it could not make.
+      assert.ok(failure.message.startsWith(`read-only file system (EROFS, mkdir) on ${join(mount, 'restores')}: `), failure.message);
+    } finally {
+      await run('umount', [mount]);
+    }
+    // A genuine ENOENT (the parent is writable, the path raced away) stays what it is.
+    const missing = Object.assign(new Error('ENOENT'), { code: 'ENOENT', syscall: 'mkdir', path: join(dir, 'gone', 'x') });
+    assert.equal(toActivityFailure(missing), missing);
   });
 
   it('a full disk and other errors stay retryable', () => {
