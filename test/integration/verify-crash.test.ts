@@ -53,9 +53,9 @@ describe('worker killed with SIGKILL during verify, then restarted: the postmast
     else if (logDir) await rm(logDir, { recursive: true, force: true });
   });
 
-  /** The postmaster running on `destination` (started as `postgres -D <destination> ...`), if any. */
+  /** The postmaster running on `destination` (`postgres -D <destination> -p PORT -k DIR ...`, not a `postgres -C` reading its settings), if any. */
   function postmasterOf(destination: string): { pid: number; command: string } | undefined {
-    return strayProcesses([destination]).find((p) => /\/postgres -D /.test(p.command) && !p.command.startsWith('runuser'));
+    return strayProcesses([destination]).find((p) => /\/postgres -D .* -k /.test(p.command) && !p.command.startsWith('runuser'));
   }
 
   it('the retried verify stops the postmaster of the killed attempt and completes the same run', async () => {
