@@ -46,14 +46,23 @@ json_field() { node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on
 # history_events FILE EXPRESSION: EXPRESSION of the exported history's `events`.
 history_events() { node -e 'const { events } = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")); console.log(eval(process.argv[2]))' "$1" "$2"; }
 
-# save ID NAME EXPECTED_END: export the restore's history and check it ended as EXPECTED_END.
+# export ID: the restore's history, as `temporal workflow show` writes it, into the scratch area; prints its path.
+export_history() {
+  local exported; exported="$work/$(date +%s%N).json"
+  "$TEMPORAL" workflow show --workflow-id "$1" --output json >"$exported"
+  printf '%s\n' "$exported"
+}
+
+# save ID NAME EXPECTED_END [CHECK]: export the restore's history; it becomes NAME.json only if it ended
+# as EXPECTED_END and CHECK (a condition on its events) holds.
 save() {
-  local id=$1 name=$2 expected_end=$3 file="$HISTORIES/$2.json" exported="$work/$2.json" end
-  "$TEMPORAL" workflow show --workflow-id "$id" --output json >"$exported"
+  local id=$1 name=$2 expected_end=$3 check=${4:-true} exported end
+  exported=$(export_history "$id")
   end=$(history_events "$exported" 'events.at(-1).eventType')
   [[ $end == "$expected_end" ]] || die "restore $id ended with $end, expected $expected_end: $name.json not written (worker log: $worker_log)"
-  mv "$exported" "$file"
-  say "$name.json: restore $id, $(history_events "$file" events.length) events, $end"
+  [[ $(history_events "$exported" "$check") == true ]] || die "restore $id does not satisfy $check: $name.json not written"
+  mv "$exported" "$HISTORIES/$name.json"
+  say "$name.json: restore $id, $(history_events "$HISTORIES/$name.json" events.length) events, $end"
 }
 
 say "worker on task queue $run (log $worker_log); recording into $HISTORIES"
@@ -64,28 +73,23 @@ save "$id" restore-ok EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
 # The restore fails (exit status 1) at planning, as TargetUnreachable.
 id=$(pitr restore --server "$SERVER_NAME" --target-time "$target_unreachable" --dest "$work/unreachable" --task-queue "$run" --wait --json | json_field id) || true
 [[ -n $id ]] || die "the unreachable restore did not start"
-save "$id" restore-unreachable EVENT_TYPE_WORKFLOW_EXECUTION_FAILED
-grep -q '"type": "TargetUnreachable"' "$HISTORIES/restore-unreachable.json" || die "restore $id failed, but not as TargetUnreachable"
+save "$id" restore-unreachable EVENT_TYPE_WORKFLOW_EXECUTION_FAILED \
+  'events.at(-1).workflowExecutionFailedEventAttributes.failure.applicationFailureInfo?.type === "TargetUnreachable"'
+# A failed restore keeps its work area for `pitr resume`; this one will not be resumed.
+rm -rf "$(node -e '
+const { loadWorkerSettings } = require("./lib/src/settings");
+const { restoreWorkDir } = require("./lib/src/activities/deps");
+console.log(restoreWorkDir(loadWorkerSettings(), { server: process.argv[1], destination: process.argv[2] }).root);
+' "$SERVER_NAME" "$work/unreachable")"
 
-# Cancelled while a step runs: the cancel is sent once the base backup step has started (pitr cancel
-# takes a few seconds to connect, so it lands in SyncBase or a later step); that step stops through its
-# heartbeats, then abandonRestore cleans up after it. The phase is polled with the temporal CLI (quick).
-phase_of() {
-  "$TEMPORAL" workflow describe --workflow-id "$1" --output json | node -e '
-let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-  const field = JSON.parse(s).workflowExecutionInfo.searchAttributes?.indexedFields?.RestorePhase;
-  console.log(field ? JSON.parse(Buffer.from(field.data, "base64").toString()) : "");
-});'
-}
-id=$(pitr restore --server "$SERVER_NAME" --target-time "$target_cancel" --dest "$work/cancelled" --task-queue "$run" --json | json_field id)
-past_planning() { local phase; phase=$(phase_of "$1"); [[ -n $phase && $phase != Plan ]]; }
-wait_for 300 "restore $id to start its base backup step" past_planning "$id"
-pitr cancel "$id" --wait >/dev/null || die "restore $id could not be cancelled (finished first?): run the script again"
-save "$id" restore-cancelled EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED
-cancelled_step=$(history_events "$HISTORIES/restore-cancelled.json" '(() => {
-  const requested = events.find((e) => e.activityTaskCancelRequestedEventAttributes);
-  const scheduled = requested && events.find((e) => e.eventId === requested.activityTaskCancelRequestedEventAttributes.scheduledEventId);
-  return scheduled ? scheduled.activityTaskScheduledEventAttributes.activityType.name : "";
-})()')
-[[ -n $cancelled_step ]] || die "restore $id was cancelled between steps, not during one: run the script again"
-say "restore-cancelled.json: the cancel stopped $cancelled_step while it ran"
+# Cancelled while a step runs (planRestore or syncAndExtractBaseBackup: the cancel is sent as soon as the
+# restore has started), so that the step is asked to stop and abandonRestore then cleans up. A cancel that
+# lands between two steps (the CLI's start-up time varies) is tried again.
+cancelled_during_a_step='events.some((e) => e.activityTaskCancelRequestedEventAttributes)'
+for attempt in 1 2 3; do
+  id=$(pitr restore --server "$SERVER_NAME" --target-time "$target_cancel" --dest "$work/cancelled-$attempt" --task-queue "$run" --json | json_field id)
+  pitr cancel "$id" --wait >/dev/null || die "restore $id could not be cancelled"
+  [[ $(history_events "$(export_history "$id")" "$cancelled_during_a_step") == true ]] && break
+  say "restore $id was cancelled between two steps; trying again"
+done
+save "$id" restore-cancelled EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED "$cancelled_during_a_step"
