@@ -1,7 +1,7 @@
 // Histories of real restores (completed, refused as unreachable, cancelled), recorded from the
-// local stack with `temporal workflow show -o json`, replayed against today's workflow code: a
-// change that would break restores already running fails here. The unfused-* ones were recorded
-// before the 'fused-steps' patch and take the workflow's old path.
+// local stack with `temporal workflow show -o json` by scripts/record-replay-histories.sh, replayed
+// against today's workflow code: a change that would break restores already running fails here.
+// When to patch and when to re-record: docs/versioning.md.
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,10 +20,20 @@ describe('replay of recorded restore histories', function () {
     workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
   });
 
-  it('has recorded histories of a completed, a refused and a cancelled restore, of today\'s steps and of the unfused ones', () => {
-    // unfused-*: restores started before the 'fused-steps' patch, which must still replay and finish.
-    for (const generation of ['', 'unfused-']) {
-      for (const kind of ['ok', 'unreachable', 'cancelled']) assert.ok(files.includes(`${generation}restore-${kind}.json`), `missing ${generation}restore-${kind}.json`);
+  it('has recorded histories of a completed, a refused and a cancelled restore, each ended its own way', () => {
+    const expected = [
+      { kind: 'ok', end: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED', cleanup: null },
+      { kind: 'unreachable', end: 'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED', cleanup: 'releaseDestination' },
+      { kind: 'cancelled', end: 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED', cleanup: 'abandonRestore' },
+    ];
+    for (const { kind, end, cleanup } of expected) {
+      const file = `restore-${kind}.json`;
+      assert.ok(files.includes(file), `missing ${file}`);
+      const events: { eventType: string; activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[] = JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')).events;
+      assert.equal(events.at(-1)?.eventType, end, `${file} records a restore that ended that way`);
+      const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      if (cleanup) assert.equal(scheduled.at(-1), cleanup, `${file} covers the clean-up step ${cleanup}`);
+      else assert.equal(scheduled.at(-1), 'verifyRecoveredCluster', `${file} runs every step`);
     }
   });
 
