@@ -308,9 +308,9 @@ s3_url() {
 #   has-fixture-backups FILE [PARAMS_JSON]
 #                                  succeed if every backup listed in fixture FILE is in its bucket (and
 #                                  FILE has the fields of the PARAMS_JSON object with the same values)
-#   write-fixture BUCKET PREFIX SERVER MARKERS_JSON OUT POINTS_JSON PARAMS_JSON NBACKUPS
-#                                  write a fixture json (the PARAMS_JSON object's fields added; exactly
-#                                  NBACKUPS backups, all DONE); print ids and targets
+#   write-fixture BUCKET PREFIX SERVER MARKERS_JSON OUT POINTS_JSON PARAMS_JSON NBACKUPS [EXTRA_JSON]
+#                                  write a fixture json (the PARAMS_JSON and EXTRA_JSON objects' fields added;
+#                                  exactly NBACKUPS backups, all DONE); print ids and targets
 #   ls BUCKET PREFIX               print key and size of every object under PREFIX
 s3_tool() {
   "$SYS_PYTHON" - "$@" <<'PY'
@@ -409,7 +409,7 @@ try:
                 print("missing: s3://%s/%s" % (fx["bucket"], key), file=sys.stderr)
                 sys.exit(1)
     elif op == "write-fixture":
-        bucket, prefix, server, markers_file, out, points_file, params_file, nbackups = args
+        bucket, prefix, server, markers_file, out, points_file, params_file, nbackups = args[:8]
         found = backups(s3, bucket, prefix, server)
         bad = [b["id"] for b in found if b["status"] != "DONE"]
         if bad or len(found) != int(nbackups):
@@ -420,6 +420,8 @@ try:
         fixture.update(json.load(open(params_file)))
         fixture.update({"backups": [{k: b[k] for k in ("id", "beginTime", "endTime", "beginWal", "endWal")} for b in found],
                         "markers": markers, "restorePoints": json.load(open(points_file))})
+        if len(args) > 8:
+            fixture.update(json.load(open(args[8])))
         with open(out + ".tmp", "w") as f:
             json.dump(fixture, f, indent=2)
             f.write("\n")
@@ -543,5 +545,23 @@ stop_source() {
     say "stopped: source PostgreSQL"
   else
     say "ok: source PostgreSQL not running"
+  fi
+}
+
+# The failover fixture's point-in-time copy of the source (scripts/make-fixture.sh --shape failover): a data
+# directory beside the source's ($SOURCE_DIR/copy, after set_source_paths), the same socket folder, the next port.
+COPY_PORT=$(( SOURCE_PORT + 1 ))
+copy_paths() { COPY_DATA="${SOURCE_DIR:?}/copy"; COPY_LOG="$SOURCE_DIR/copy.log"; }
+
+# psql_copy SQL: run SQL on the copy, unaligned tuples-only output.
+psql_copy() { run_as_postgres psql -X -v ON_ERROR_STOP=1 -qAt -p "$COPY_PORT" -c "$1"; }
+
+# stop_copy: fast shutdown of the copy when it runs (it archives its last segment, like the source).
+stop_copy() {
+  copy_paths
+  if [[ -f $COPY_DATA/PG_VERSION ]] && run_as_postgres pg_ctl -D "$COPY_DATA" status >/dev/null 2>&1; then
+    say "stopping: the source's promoted copy ($COPY_DATA)"
+    run_as_postgres pg_ctl -D "$COPY_DATA" -m fast -w -t 120 stop >/dev/null \
+      || die "could not stop the promoted copy at $COPY_DATA; see $COPY_LOG"
   fi
 }

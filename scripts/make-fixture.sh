@@ -19,6 +19,12 @@
 #                              small (default for other servers): pgbench scale 1, marker before-b1-1, one
 #                              backup, then markers after-b1-1..3 a second apart, restore point after-b1-2
 #                              right after after-b1-2, a final WAL switch.
+#                              failover: like small (scale 1, before-b1-1, one backup on timeline 1, after-b1-1..3),
+#                              then a point-in-time copy (barman-cloud-restore, barman-cloud-wal-restore as
+#                              restore_command) recovered to a time between after-b1-1 and after-b1-2 and promoted:
+#                              timeline 2, archiving into the same server folder (00000002.history, its segments).
+#                              Markers tl2-1, tl2-2 on timeline 2; then after-b1-4 on the original's timeline 1.
+#                              The fixture json gives each marker its timelines and the branch (switch LSN).
 #   --rebuild                  build again even when the fixture is up to date
 # Idempotent per server: when .stack/fixtures/<server>.json exists with the same parameters and the
 # bucket still holds its backups it only prints it; otherwise it wipes the bucket's <server>/ folder and
@@ -27,7 +33,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage="usage: $0 [--server NAME] [--barman $BARMAN_DEBIAN|$BARMAN_NEWEST] [--base-compression gzip|bzip2|snappy|lz4|none]
-       [--wal-compression gzip|bzip2|xz|zstd|lz4|snappy|none] [--pg-major 15|17] [--shape full|small] [--rebuild]"
+       [--wal-compression gzip|bzip2|xz|zstd|lz4|snappy|none] [--pg-major 15|17] [--shape full|small|failover] [--rebuild]"
 server=pg barman=$BARMAN_NEWEST base_comp=gzip wal_comp=gzip pg_major=15 shape="" rebuild=0
 while (( $# )); do
   arg=$1; shift
@@ -71,7 +77,7 @@ if [[ $barman == "$BARMAN_DEBIAN" ]]; then
   case $wal_comp in xz|zstd|lz4) die "barman-cloud-wal-archive $barman has no --$wal_comp (3.12+)" ;; esac
 fi
 [[ $pg_major =~ ^[0-9]+$ ]] || die "--pg-major '$pg_major': a PostgreSQL major version such as 15 or 17"
-case $shape in full) nbackups=2 ;; small) nbackups=1 ;; *) die "--shape '$shape': full or small" ;; esac
+case $shape in full) nbackups=2 ;; small|failover) nbackups=1 ;; *) die "--shape '$shape': full, small or failover" ;; esac
 
 require_root
 id postgres >/dev/null 2>&1 || die "no postgres user: run scripts/bootstrap.sh (it installs postgresql)"
@@ -121,6 +127,7 @@ step() { say "[$server $(elapsed "$t0")s] $*"; }
 # ----- wipe ---------------------------------------------------------------------------------------------
 set_source_paths                      # PG_BIN: the binaries of the cluster there now, to stop it
 stop_source
+stop_copy                             # the promoted copy of a failover fixture, if one was left running
 # (also the check that S3 answers: a separate probe would cost another Python + boto3 start)
 s3_tool rm-prefix "$PITR_BUCKET" "$SERVER_PREFIX" \
   || die "cannot empty $DEST/$server/ at $ENDPOINT with the credentials in $ENV_FILE: is the stack up (scripts/stack-up.sh)?"
@@ -157,7 +164,7 @@ run_as_postgres pg_ctl -D "$SOURCE_DATA" -l "$SOURCE_LOG" -w -t 60 start >/dev/n
   || { log_tail "$SOURCE_LOG"; die "the source PostgreSQL did not start; see $SOURCE_LOG"; }
 step "source PostgreSQL started on 127.0.0.1:$SOURCE_PORT (log $SOURCE_LOG)"
 
-scale=3; [[ $shape == small ]] && scale=1
+scale=3; [[ $shape == full ]] || scale=1
 run_as_postgres pgbench -i -s "$scale" -q >"$FIXTURE_LOG_DIR/pgbench.log" 2>&1 \
   || { log_tail "$FIXTURE_LOG_DIR/pgbench.log"; die "pgbench -i failed"; }
 psql_source "create table markers (label text primary key, committed_at timestamptz not null, xid bigint not null default txid_current())"
@@ -177,13 +184,14 @@ backup() {
 }
 backup_failed() { log_tail "$FIXTURE_LOG_DIR/backup$1.log"; die "barman-cloud-backup $barman (backup $1) failed; see $FIXTURE_LOG_DIR/backup$1.log"; }
 
-# wait_archived SEGMENT: until the archiver has archived SEGMENT and nothing is left waiting (.ready).
+# wait_archived SEGMENT [PSQL DATA]: until the archiver has archived SEGMENT and nothing is left waiting (.ready);
+# of the source, or of the cluster PSQL (psql_copy) reaches, whose data directory is DATA.
 wait_archived() {
-  local seg=$1 deadline=$(( $(date +%s) + 120 )) row last failed lastfailed ready warned=0
+  local seg=$1 psql=${2:-psql_source} data=${3:-$SOURCE_DATA} deadline=$(( $(date +%s) + 120 )) row last failed lastfailed ready warned=0
   while :; do
-    row=$(psql_source "select coalesce(last_archived_wal, ''), failed_count, coalesce(last_failed_wal, '') from pg_stat_archiver")
+    row=$("$psql" "select coalesce(last_archived_wal, ''), failed_count, coalesce(last_failed_wal, '') from pg_stat_archiver")
     IFS='|' read -r last failed lastfailed <<<"$row"
-    ready=$(find "$SOURCE_DATA/pg_wal/archive_status" -name '*.ready' | wc -l)
+    ready=$(find "$data/pg_wal/archive_status" -name '*.ready' | wc -l)
     [[ -n $last && ! $last < $seg ]] && (( ready == 0 )) && return 0
     if (( failed > 0 && ! warned )); then
       warn "archive_command failed $failed time(s) (last failed: $lastfailed); retrying. See $SOURCE_LOG"
@@ -235,6 +243,59 @@ if [[ $shape == full ]]; then
   marker tail
   last_seg=$(switch_wal)
   step "markers after-b2-1..3 and tail; waiting for WAL up to $last_seg to be archived"
+elif [[ $shape == failover ]]; then
+  marker before-b1-1
+  step "marker before-b1-1; backup 1 running"
+  backup 1 || backup_failed 1
+  step "backup 1 done"
+  for i in 1 2 3; do
+    (( i == 1 )) || sleep 1
+    marker "after-b1-$i"
+  done
+  last_seg=$(switch_wal)
+  wait_archived "$last_seg"
+  # The copy's recovery target: halfway between after-b1-1 and after-b1-2, so after-b1-2 and -3 are abandoned.
+  branch_time=$(psql_source "select to_char((a + (b - a) / 2) at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US+00')
+    from (select (select committed_at from markers where label = 'after-b1-1') a, (select committed_at from markers where label = 'after-b1-2') b) t")
+  backup_id=$(s3_tool backups "$PITR_BUCKET" "$PREFIX" "$server" | "$SYS_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')
+  copy_paths
+  step "markers after-b1-1..3 archived; point-in-time copy of backup $backup_id to $branch_time in $COPY_DATA"
+  run_as_postgres "$BARMAN_BIN/barman-cloud-restore" --endpoint-url "$ENDPOINT" "$DEST" "$server" "$backup_id" "$COPY_DATA" \
+    >"$FIXTURE_LOG_DIR/copy-restore.log" 2>&1 \
+    || { log_tail "$FIXTURE_LOG_DIR/copy-restore.log"; die "barman-cloud-restore $barman of backup $backup_id failed"; }
+  chmod 700 "$COPY_DATA"
+  # Same archive_command as the source (the same server folder); PostgreSQL fetches WAL with barman-cloud-wal-restore.
+  cat >>"$COPY_DATA/postgresql.conf" <<EOF
+
+# ----- point-in-time copy, promoted to timeline 2 (scripts/make-fixture.sh --shape failover) -----
+port = $COPY_PORT
+restore_command = '$BARMAN_BIN/barman-cloud-wal-restore --endpoint-url $ENDPOINT $DEST $server %f %p'
+recovery_target_time = '$branch_time'
+recovery_target_action = 'promote'
+EOF
+  run_as_postgres touch "$COPY_DATA/recovery.signal"
+  run_as_postgres pg_ctl -D "$COPY_DATA" -l "$COPY_LOG" -w -t 120 start >/dev/null \
+    || { log_tail "$COPY_LOG"; die "the point-in-time copy did not start; see $COPY_LOG"; }
+  deadline=$(( $(date +%s) + 60 ))
+  until [[ $(psql_copy "select pg_is_in_recovery()") == f ]]; do
+    (( $(date +%s) < deadline )) || { log_tail "$COPY_LOG"; die "the copy was not promoted within 60 s; see $COPY_LOG"; }
+    sleep 0.2
+  done
+  copy_tli=$(psql_copy "select ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int")
+  (( copy_tli == 2 )) || die "the promoted copy is on timeline $copy_tli, not 2; see $COPY_LOG"
+  step "copy promoted to timeline 2 (log $COPY_LOG); markers tl2-1, tl2-2 on it"
+  for i in 1 2; do
+    sleep 1
+    psql_copy "insert into markers (label, committed_at) values ('tl2-$i', clock_timestamp())"
+  done
+  copy_seg=$(psql_copy "select pg_walfile_name(pg_switch_wal())")
+  wait_archived "$copy_seg" psql_copy "$COPY_DATA"
+  # The original goes on writing on timeline 1 after the branch: a commit after every timeline-2 marker.
+  sleep 1
+  marker after-b1-4
+  restore_point_name=""
+  last_seg=$(switch_wal)
+  step "timeline 2 archived up to $copy_seg; marker after-b1-4 on timeline 1; waiting for WAL up to $last_seg to be archived"
 else
   marker before-b1-1
   step "marker before-b1-1; backup 1 running"
@@ -255,7 +316,40 @@ marker_json="$FIXTURE_LOG_DIR/markers.json"
 psql_source "select coalesce(json_agg(json_build_object('label', label, 'committedAt',
     to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), 'xid', xid::text) order by committed_at), '[]')
   from markers" >"$marker_json"
-printf '[{"name": "%s", "lsn": "%s"}]\n' "$restore_point_name" "$restore_point_lsn" >"$FIXTURE_LOG_DIR/restore-points.json"
+if [[ -n $restore_point_name ]]; then
+  printf '[{"name": "%s", "lsn": "%s"}]\n' "$restore_point_name" "$restore_point_lsn" >"$FIXTURE_LOG_DIR/restore-points.json"
+else
+  printf '[]\n' >"$FIXTURE_LOG_DIR/restore-points.json"
+fi
+extra_json=""
+if [[ $shape == failover ]]; then
+  # Each marker with the timelines that hold it (1: the original, 2: the promoted copy), and the branch as the
+  # copy's own 00000002.history gives it.
+  psql_copy "select coalesce(json_agg(json_build_object('label', label, 'committedAt',
+      to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), 'xid', xid::text)), '[]')
+    from markers" >"$FIXTURE_LOG_DIR/markers-tl2.json"
+  extra_json="$FIXTURE_LOG_DIR/branch.json"
+  "$SYS_PYTHON" - "$marker_json" "$FIXTURE_LOG_DIR/markers-tl2.json" "$COPY_DATA/pg_wal/00000002.history" "$branch_time" "$extra_json" <<'PY' \
+    || die "cannot merge the markers of both timelines or read $COPY_DATA/pg_wal/00000002.history"
+import json, sys
+markers_file, tl2_file, history_file, branch_time, out = sys.argv[1:]
+tl1 = {m["label"]: m for m in json.load(open(markers_file))}
+tl2 = {m["label"]: m for m in json.load(open(tl2_file))}
+markers = []
+for label in set(tl1) | set(tl2):
+    m = dict(tl1.get(label) or tl2[label])
+    m["timelines"] = [t for t, rows in ((1, tl1), (2, tl2)) if label in rows]
+    markers.append(m)
+json.dump(sorted(markers, key=lambda m: m["committedAt"]), open(markers_file, "w"), indent=1)
+lines = [l for l in open(history_file).read().splitlines() if l.strip()]
+parent, lsn, reason = lines[-1].split("\t", 2)
+json.dump({"branch": {"timeline": 2, "parentTimeline": int(parent), "switchLsn": lsn, "reason": reason,
+                      "copyRecoveryTargetTime": branch_time}}, open(out, "w"))
+PY
+  stop_copy
+  leftover=$(find "$COPY_DATA/pg_wal/archive_status" -name '*.ready' | wc -l)
+  (( leftover == 0 )) || die "$leftover WAL file(s) of the promoted copy were not archived before it stopped; see $COPY_LOG"
+fi
 
 # A clean shutdown switches and archives the last segment too.
 stop_source
@@ -265,6 +359,6 @@ step "source stopped; all WAL archived"
 
 # ----- the fixture json -------------------------------------------------------------------------------
 s3_tool write-fixture "$PITR_BUCKET" "$PREFIX" "$server" "$marker_json" "$FIXTURE_OUT" \
-  "$FIXTURE_LOG_DIR/restore-points.json" "$params_json" "$nbackups"
+  "$FIXTURE_LOG_DIR/restore-points.json" "$params_json" "$nbackups" $extra_json
 link_default
 step "wrote $FIXTURE_OUT"

@@ -19,6 +19,18 @@ export interface Marker {
   committedAt: UtcMicros;
   /** The inserting transaction's id. */
   xid?: string;
+  /** Failover fixture: the timelines whose history holds this row (1 and 2 for rows before the branch). */
+  timelines?: number[];
+}
+
+/** Failover fixture: where the promoted copy's timeline left its parent (from its own .history file). */
+export interface FixtureBranch {
+  timeline: number;
+  parentTimeline: number;
+  switchLsn: string;
+  reason: string;
+  /** The copy's recovery_target_time, halfway between after-b1-1 and after-b1-2. */
+  copyRecoveryTargetTime: string;
 }
 
 export interface RestorePoint {
@@ -31,8 +43,11 @@ export type WalCompression = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'lz4' | 'snappy'
 /**
  * full: two backups, markers before-b1-*, after-b1-1..3, during-b2-*, after-b2-1..3, tail; restore point
  * after-b2-1. small: marker before-b1-1, one backup, markers after-b1-1..3; restore point after-b1-2.
+ * failover: before-b1-1, one backup, after-b1-1..3 on timeline 1; a point-in-time copy to between
+ * after-b1-1 and after-b1-2 promoted to timeline 2 (same server folder) with tl2-1, tl2-2; then after-b1-4 on
+ * timeline 1; no restore point.
  */
-export type FixtureShape = 'full' | 'small';
+export type FixtureShape = 'full' | 'small' | 'failover';
 
 /** The parameters of a fixture: what wrote it (one line of scripts/fixture-matrix.txt). */
 export interface FixtureCase {
@@ -51,6 +66,8 @@ export interface Fixture extends FixtureCase {
   backups: FixtureBackup[];
   markers: Marker[];
   restorePoints: RestorePoint[];
+  /** Failover fixture only. */
+  branch?: FixtureBranch;
 }
 
 /** The fixture of a server folder, .stack/fixtures/<server>.json (default: the `pg` fixture). */
@@ -65,7 +82,7 @@ export function loadFixture(server = 'pg'): Fixture {
   return {
     ...raw,
     backups: [...raw.backups].sort((a, b) => utc(a.endTime).localeCompare(utc(b.endTime))),
-    markers: raw.markers.map((m) => ({ label: m.label, committedAt: utc(m.committedAt), xid: m.xid })),
+    markers: raw.markers.map((m) => ({ label: m.label, committedAt: utc(m.committedAt), xid: m.xid, ...(m.timelines ? { timelines: m.timelines } : {}) })),
     restorePoints: raw.restorePoints ?? [],
   };
 }
