@@ -119,6 +119,7 @@ export async function runCommand(tool: string, args: string[], options: RunOptio
     reject: false,
     stripFinalNewline: true,
   });
+  if (subprocess.pid !== undefined) runningGroups.add(subprocess.pid);
   let aborted = false;
   let forceKill: NodeJS.Timeout | undefined;
   const onAbort = () => {
@@ -134,12 +135,22 @@ export async function runCommand(tool: string, args: string[], options: RunOptio
     options.signal?.removeEventListener('abort', onAbort);
     clearTimeout(forceKill);
     if (aborted) signalGroup(subprocess.pid, 'SIGKILL');
+    if (subprocess.pid !== undefined) runningGroups.delete(subprocess.pid);
   }
   if (aborted) throw options.signal?.reason ?? new Error(`${tool} was cancelled`);
   const outcome = { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
   if (outcome.exitCode !== 0 && !options.allowFailure) throw new CommandFailedError(tool, outcome);
   return outcome;
 }
+
+/**
+ * Process groups of the commands running now. A worker that exits (not killed) while one runs kills it:
+ * execa's own clean-up on exit does not apply to a detached child.
+ */
+const runningGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pid of runningGroups) signalGroup(pid, 'SIGKILL');
+});
 
 /** Sends `signal` to every process of the group `pid` leads; a group already gone is not an error. */
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -75,6 +76,19 @@ describe('io/run-command', () => {
       });
     }
 
+    it('kills the process group of a command still running when the worker process exits', async () => {
+      const pidFile = join(dir, 'child.pid');
+      const module = join(__dirname, '..', '..', '..', 'src', 'io', 'run-command.js');
+      const script = [
+        `const { runCommand } = require(${JSON.stringify(module)});`,
+        `runCommand('bash', ${JSON.stringify(parentOfChild(pidFile, 'exec sleep 300'))}).catch(() => {});`,
+        `const wait = setInterval(() => { if (require('node:fs').existsSync(${JSON.stringify(pidFile)})) { clearInterval(wait); process.exit(0); } }, 20);`,
+      ].join('\n');
+      const worker = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+      await new Promise((resolve) => worker.once('exit', resolve));
+      await waitGone(await waitForPid(pidFile), 5_000);
+    });
+
     it('kills a child that ignores SIGTERM once the grace period is over', async () => {
       const pidFile = join(dir, 'child.pid');
       const controller = new AbortController();
@@ -118,7 +132,7 @@ async function waitGone(pid: number, ms: number): Promise<void> {
   while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   if (alive(pid)) {
     killQuietly(pid);
-    assert.fail(`the command's child ${pid} was still running ${ms} ms after the cancel`);
+    assert.fail(`the command's child ${pid} was still running ${ms} ms after the command was ended`);
   }
 }
 
