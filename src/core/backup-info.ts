@@ -65,7 +65,11 @@ export class InvalidBackupInfoError extends Error {
     /** What is wrong, quoting at most a short excerpt of the file. */
     readonly detail: string,
   ) {
-    super(`backup.info of backup ${backupId} cannot be used: ${detail}`);
+    // Only a backup asked for by id fails so: listing skips it with a note (backup-catalog), so pitr chooses among the others.
+    super(
+      `backup.info of backup ${backupId} cannot be used: ${detail}. Restore from another backup: name another with --backup-id, ` +
+        'or leave --backup-id out and pitr chooses among the usable ones',
+    );
     this.name = 'InvalidBackupInfoError';
   }
 }

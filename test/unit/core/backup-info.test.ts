@@ -207,7 +207,8 @@ describe('core/backup-info', () => {
     const e = failure(REAL_BACKUP_INFO.replace('status=DONE\n', ''), '20261124T220731');
     assert.equal(
       e.message,
-      'backup.info of backup 20261124T220731 cannot be used: it has no "status" line; it is not a backup.info written by Barman',
+      'backup.info of backup 20261124T220731 cannot be used: it has no "status" line; it is not a backup.info written by Barman. ' +
+        'Restore from another backup: name another with --backup-id, or leave --backup-id out and pitr chooses among the usable ones',
     );
     assert.equal(e.backupId, '20261124T220731');
     assert.equal(e.type, 'CorruptArchive');
@@ -250,7 +251,7 @@ describe('core/backup-info', () => {
       ['status=DONE', `status=DONE\n${long}`],
     ]) {
       const message = failure(REAL_BACKUP_INFO.replace(from!, to!)).message;
-      assert.ok(message.length < 300, `${from}: ${message.length} characters: ${message.slice(0, 400)}`);
+      assert.ok(message.length < 450, `${from}: ${message.length} characters: ${message.slice(0, 500)}`);
       assert.doesNotMatch(message, /[\u0000-\u001f\u007f-\u009f]/, from);
       assert.match(message, /\\u009b2J9+"\.\.\./, from);
     }

@@ -46,7 +46,11 @@ describe('restore-planner', function () {
     it('fails a restore that names that backup with --backup-id, saying why', async () => {
       await assert.rejects(listServerBackups({ s3: bucket.s3 }, request('mixed', bad)), (err: unknown) => {
         assert.equal((err as { type?: string }).type, 'CorruptArchive');
-        assert.equal((err as Error).message, `backup.info of backup ${bad} cannot be used: timeline "one" is not a whole number`);
+        assert.equal(
+          (err as Error).message,
+          `backup.info of backup ${bad} cannot be used: timeline "one" is not a whole number. ` +
+            'Restore from another backup: name another with --backup-id, or leave --backup-id out and pitr chooses among the usable ones',
+        );
         return true;
       });
     });
