@@ -31,3 +31,13 @@ export async function handOverTree(root: string, owner: string, signal?: AbortSi
 export async function takeBackTree(root: string, signal?: AbortSignal): Promise<void> {
   await runCommand('chown', ['-R', '-P', '--', `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`, root], { signal });
 }
+
+/**
+ * Removes every symbolic link, FIFO and socket under `root` except below the paths matching `keepBelow`
+ * (find -path patterns): after a tree was handed to another user, those are what that user could have
+ * planted for root to write through or block on. Run after takeBackTree, when nobody else can add more.
+ */
+export async function removePlantedEntries(root: string, keepBelow: string[], signal?: AbortSignal): Promise<void> {
+  const keep = keepBelow.flatMap((pattern) => ['!', '-path', pattern]);
+  await runCommand('find', [root, '-xdev', '(', '-type', 'l', '-o', '-type', 'p', '-o', '-type', 's', ')', ...keep, '-delete'], { signal });
+}

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathExists } from './path-exists';
-import { takeBackTree } from './tree-operations';
+import { removePlantedEntries, takeBackTree } from './tree-operations';
 
 export interface WorkDirLayout {
   root: string;
@@ -65,8 +65,13 @@ export async function makeWorkArea(layout: WorkDirLayout): Promise<string | unde
 
 /**
  * Before root writes in a work area again (a retried step, a resumed restore): takes back what the stage step
- * handed to the Barman user, so that no path root then opens can be a link that user planted.
+ * handed to the Barman user, then removes what that user could have planted meanwhile for root to write
+ * through (a link at the journal, the configuration, a temporary file's name, or in place of a folder).
+ * Root makes no link anywhere in the area except inside the extracted backup (tablespace links in
+ * `<home>/<server>/base/<id>/data/pg_tblspc`), which root never writes into again.
  */
 export async function reclaimWorkArea(layout: WorkDirLayout, signal?: AbortSignal): Promise<void> {
-  if (await pathExists(layout.root)) await takeBackTree(layout.root, signal);
+  if (!(await pathExists(layout.root))) return;
+  await takeBackTree(layout.root, signal);
+  await removePlantedEntries(layout.root, [join(layout.barmanHome, '*', 'base', '*', '*', '*')], signal);
 }

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { readRestoreStatus } from '../../src/cli/restore-status';
 import { restoreWorkDir } from '../../src/activities/deps';
 import { detectBarman } from '../../src/io/barman';
+import { runCommand } from '../../src/io/run-command';
 import { loadWorkerSettings } from '../../src/settings';
 import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
@@ -101,6 +102,36 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
     const again = await pitr('resume', id);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /is completed; only a failed, cancelled or terminated restore can be resumed/);
+  });
+
+  it('a resumed restore never writes through links the Barman user planted in the work area it was handed', async () => {
+    const { fixture } = harness;
+    const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
+    const input = harness.inputFor(target);
+    await writeFile(join(tools, 'broken'), '');
+    const failure = await harness.expectFailure(input).finally(() => rm(join(tools, 'broken')));
+    assert.equal(failure.type, 'BarmanFailed');
+    // The failed stage step had handed the area to the Barman user, who plants links to files only root may write.
+    const workDir = restoreWorkDir({ workRoot: harness.settings.workRoot } as never, input).root;
+    const vault = await mkdtemp(join(tmpdir(), 'pitr-victims-'));
+    const [backupId] = await readdir(join(workDir, 'home', fixture.server, 'base'));
+    const plants: Record<string, string> = {
+      [join(workDir, 'downloads.journal')]: join(vault, 'journal'),
+      [join(workDir, 'barman.conf')]: join(vault, 'config'),
+      [join(workDir, 'home', fixture.server, 'base', backupId!, 'backup.info.pitr-tmp')]: join(vault, 'backup-info'),
+    };
+    try {
+      for (const [link, victim] of Object.entries(plants)) {
+        await writeFile(victim, 'root only\n');
+        await runCommand('ln', ['-sfn', '--', victim, link], { asUser: harness.settings.barmanUser });
+      }
+      const resumed = await pitr('resume', `pitr:${fixture.server}:${input.destination}`, '--wait');
+      assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+      for (const victim of Object.values(plants)) assert.equal(await readFile(victim, 'utf8'), 'root only\n', `root wrote through a planted link into ${victim}`);
+      assert.deepEqual(await queryRestoredMarkers(input.destination, Number((await readFile(join(input.destination, 'PG_VERSION'), 'utf8')).trim())), labelsUpTo(fixture, target));
+    } finally {
+      await rm(vault, { recursive: true, force: true });
+    }
   });
 
   it('refuses a completed destination unless forced; --force moves it aside, never deletes it', async () => {
