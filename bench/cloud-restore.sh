@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Method (b) of the benchmark: barman-cloud-restore, with barman-cloud-wal-restore as restore_command
-# (research facts §6), to the same end state as the others (each step timed into --phases):
+# (docs/barman-pitr-facts.md §6), to the same end state as the others (each step timed into --phases):
 #   barman_cloud_restore  barman-cloud-restore as postgres into the empty destination (one stream)
 #   configure             restore_command, recovery_target_time, archive_mode = off, recovery.signal
 #   start_until_paused    pg_ctl start (the postmaster gets the AWS settings for restore_command), poll

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Method (a) of the benchmark: the manual procedure of ../shared/seeds/000_5dcd1095e9298632.txt, with
-# the fixes of ../shared/research/barman-pitr-facts.md that make it correct, step by step as a person
+# the fixes of docs/barman-pitr-facts.md that make it correct, step by step as a person
 # would type it (each step timed into --phases):
 #   download_base        /usr/bin/aws s3 sync of the base backup (include pattern with the trailing /*)
 #   extract              mkdir .../data && tar xzf data.tar.gz -C .../data

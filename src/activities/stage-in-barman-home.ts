@@ -15,7 +15,7 @@ import { barmanSetup, type ActivityDeps } from './deps';
 
 /**
  * Barman picks WAL for a time target by the files' mtimes, and archive lag makes LastModified cut
- * too early (research facts §3 step 4). An old fixed mtime makes barman copy every staged segment,
+ * too early (docs/barman-pitr-facts.md §3 step 4). An old fixed mtime makes barman copy every staged segment,
  * so the plan alone decides what is replayed.
  */
 export const NEUTRAL_WAL_MTIME_SECONDS = 86_400;

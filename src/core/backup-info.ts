@@ -1,4 +1,4 @@
-// backup.info as written by barman-cloud-backup: `key=value` lines (facts §2), read the way Barman reads them.
+// backup.info as written by barman-cloud-backup: `key=value` lines (docs/barman-pitr-facts.md §2), read the way Barman reads them.
 import { FailureTypes } from '../shared';
 import { parsePythonLiteral, PythonLiteralError } from './python-literal';
 import { excerpt } from './untrusted-text';

@@ -1,6 +1,6 @@
 // The user's recovery target time, checked and normalised to UTC.
 // A time without an offset is refused: Barman reads it in the Barman host's zone and PostgreSQL in the restored
-// server's `timezone`, so the two can disagree and the restore lands somewhere else (facts §4).
+// server's `timezone`, so the two can disagree and the restore lands somewhere else (docs/barman-pitr-facts.md §4).
 import { FailureTypes } from '../shared';
 import { readOffsetTimestamp, type UtcMicros } from './timestamp';
 

@@ -1,4 +1,4 @@
-// Object keys written by barman-cloud (facts §1):
+// Object keys written by barman-cloud (docs/barman-pitr-facts.md §1):
 //   [PREFIX/]SERVER/base/BACKUP_ID/backup.info, data.tar[.gz|.bz2|.snappy|.lz4], data_0001.tar…, <oid>.tar…
 //   [PREFIX/]SERVER/wals/<first 16 chars>/<segment or .backup file>[.gz|.bz2|.xz|.snappy|.zst|.lz4]
 //   [PREFIX/]SERVER/wals/<timeline>.history[.ext]

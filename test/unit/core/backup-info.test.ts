@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { InvalidBackupInfoError, parseBackupInfo } from '../../../src/core/backup-info';
 
-// Backup 2 of the first fixture (facts §2), every key barman-cloud-backup 3.4 writes, in its sorted order.
+// Backup 2 of the first fixture (docs/barman-pitr-facts.md §2), every key barman-cloud-backup 3.4 writes, in its sorted order.
 const REAL_BACKUP_INFO = [
   "backup_label='START WAL LOCATION: 0/26000028 (file 000000010000000000000026)\\nCHECKPOINT LOCATION: 0/26000310\\nBACKUP METHOD: streamed\\nBACKUP FROM: primary\\nSTART TIME: 2026-11-24 21:55:42 UTC\\nLABEL: Barman backup cloud 20261124T220817\\nSTART TIMELINE: 1\\n'",
   'begin_offset=40',
