@@ -64,6 +64,8 @@ export const FailureTypes = {
   BackupNotFound: 'BackupNotFound',
   UnsupportedBackup: 'UnsupportedBackup',
   TargetUnreachable: 'TargetUnreachable',
+  /** A later timeline branched off the backup's before the target, and no --target-tli said which to restore. */
+  TimelineAmbiguous: 'TimelineAmbiguous',
   WalGap: 'WalGap',
   DestinationNotEmpty: 'DestinationNotEmpty',
   InvalidDestination: 'InvalidDestination',

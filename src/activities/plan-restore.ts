@@ -45,8 +45,8 @@ export function planRestoreActivity(deps: ActivityDeps) {
             onProgress: (current: string, filesDone: number) => progress.update({ current, filesDone }),
           };
           const { plan, backup } = input.targetTime
-            ? await planRestore(deps, { ...request, targetTime: input.targetTime, backupId: input.backupId })
-            : await planOtherTargetRestore(deps, { ...request, target: requiredTarget(input), backupId: input.backupId });
+            ? await planRestore(deps, { ...request, targetTime: input.targetTime, backupId: input.backupId, targetTimeline: input.targetTimeline })
+            : await planOtherTargetRestore(deps, { ...request, target: requiredTarget(input), backupId: input.backupId, targetTimeline: input.targetTimeline });
           // Only before this restore has put anything on disk: a resumed one already holds part of what it needs.
           if (!input.force && !(await pathExists(layout.downloads))) {
             const { space } = await assessSpace(deps, input.bucket, backup, plan, input.destination, deps.workRoot, progress.signal);

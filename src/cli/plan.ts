@@ -3,6 +3,7 @@
 // whether the target is reachable at all. Nothing is copied into the destination nor the Barman home.
 import { parseArgs } from 'node:util';
 import { parseTargetTime } from '../core/recovery-target';
+import { parseTargetTimeline } from '../core/recovery-targets';
 import { formatOffsetTime, isoOffsetTime, withOffsetTimes } from '../core/report-format';
 import type { AreaNeed, AreaCheck } from '../core/restore-space';
 import type { UtcMicros } from '../core/timestamp';
@@ -15,7 +16,7 @@ import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
 import { UsageError } from './usage-error';
 import { destinationArgument } from './destination-argument';
 
-export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME --dest DIR [--backup-id ID] [--bucket B] [--prefix P] [--json]
+export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME --dest DIR [--backup-id ID] [--target-tli N] [--bucket B] [--prefix P] [--json]
       dry run of a restore: backup and why, WAL range, bytes to fetch, disk needed vs free, reachability.
       Runs here, not on the worker: it needs S3 credentials and pg_waldump of the backup's PostgreSQL
       version (PITR_PG_BIN_DIR_<major> or PITR_PG_BIN_DIR), and measures free space on this host (run it on the Barman host).
@@ -62,6 +63,7 @@ export async function runPlan(argv: string[]): Promise<number> {
       server: { type: 'string' },
       'target-time': { type: 'string' },
       'backup-id': { type: 'string' },
+      'target-tli': { type: 'string' },
       dest: { type: 'string' },
       bucket: { type: 'string' },
       prefix: { type: 'string' },
@@ -78,11 +80,12 @@ export async function runPlan(argv: string[]): Promise<number> {
   if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
   const prefix = values.prefix ?? settings.prefix;
   const targetTime = parseTargetTime(targetInput).utc;
+  const targetTimeline = values['target-tli'] ? parseTargetTimeline(values['target-tli']) : undefined;
 
   const deps = localPlannerDeps(settings);
   try {
     const outcome = await withInterrupt((signal) =>
-      dryRunRestore(deps, { server, bucket, prefix, targetTime, backupId: values['backup-id'], destination, barmanHome: settings.workRoot, destinationRoots: settings.destinationRoots, signal }),
+      dryRunRestore(deps, { server, bucket, prefix, targetTime, backupId: values['backup-id'], targetTimeline, destination, barmanHome: settings.workRoot, destinationRoots: settings.destinationRoots, signal }),
     );
     const header = { server, bucket, prefix, targetTime, destination };
     console.log(values.json ? terminalSafeJson(JSON.stringify(planJson(header, outcome), null, 2)) : formatPlan(header, outcome).join('\n'));

@@ -21,6 +21,8 @@ export interface DryRunRequest {
   targetTime: UtcMicros;
   /** The backup named with --backup-id, if any. */
   backupId?: string;
+  /** The timeline named with --target-tli, if any (without it, a target after a later timeline's branch is refused). */
+  targetTimeline?: number;
   /** Absolute, normalised path of the data directory the restore would create. */
   destination: string;
   /** The worker's work area root (PITR_BARMAN_HOME): where the restore would stage the backup and WAL. */
@@ -50,7 +52,7 @@ export interface ReachableDryRun {
 
 export interface UnreachableDryRun {
   reachable: false;
-  /** TargetUnreachable, WalGap or BackupNotFound. */
+  /** TargetUnreachable, WalGap, BackupNotFound or TimelineAmbiguous. */
   type: string;
   message: string;
   /** The last commit on the archived WAL (of the backup the target needs): a target must be earlier. */
@@ -74,6 +76,7 @@ export async function dryRunRestore(deps: PlannerDeps, request: DryRunRequest): 
         prefix: request.prefix,
         targetTime: request.targetTime,
         backupId: request.backupId,
+        targetTimeline: request.targetTimeline,
         layout,
         journal,
         signal: request.signal,
@@ -145,7 +148,7 @@ function asUnreachable(err: unknown): UnreachableDryRun | null {
       earliestReachableTarget: null,
     };
   }
-  if (err instanceof RestoreError && err.type === FailureTypes.WalGap) {
+  if (err instanceof RestoreError && (err.type === FailureTypes.WalGap || err.type === FailureTypes.TimelineAmbiguous)) {
     return { reachable: false, type: err.type, message: err.message, lastArchivedCommit: null, latestReachableTarget: null, earliestReachableTarget: null };
   }
   return null;

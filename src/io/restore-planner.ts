@@ -22,6 +22,7 @@ import type { WalRecord } from '../core/wal-records';
 import { fromDate } from './time-conversion';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
 import { walPath, type WorkDirLayout } from './work-dir';
+import { refuseAmbiguousTimeline } from './timeline-branches';
 
 export interface DownloadSettings {
   concurrency: number;
@@ -44,6 +45,8 @@ export interface PlanRequest {
   targetTime: UtcMicros;
   /** The backup the user named (--backup-id); otherwise the newest that fits is chosen. */
   backupId?: string;
+  /** The timeline the user named (--target-tli); without it a target after a later timeline's branch is refused. */
+  targetTimeline?: number;
   layout: WorkDirLayout;
   journal: DownloadJournal;
   signal?: AbortSignal;
@@ -102,10 +105,13 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
     );
   }
 
+  const commitsRead = new Map<number, TransactionRecord[]>();
   const scan = await findFirstCommitAfter(chain.length, firstScanIndex(chain, targetTime, deps.scanSkewMarginMicros), targetTime, async (index) => {
     const records = await readSegmentRecords(deps, request, chain[index], info.pgVersion!);
     request.onProgress?.(`read ${chain[index].name}`, index + 1);
-    return records.filter((r) => r.kind === 'COMMIT').map((r) => r.time);
+    const commits = records.filter((r) => r.kind === 'COMMIT');
+    commitsRead.set(index, commits);
+    return commits.map((r) => r.time);
   });
   if (!scan.reachable) {
     const lastCommit = scan.lastCommit;
@@ -122,6 +128,16 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
       lastCommit,
     );
   }
+
+  const stopLsn = commitsRead.get(scan.index)!.find((r) => r.time === scan.firstCommitAfterTarget)!.lsn;
+  await refuseAmbiguousTimeline(deps.s3, request, archive.histories, {
+    target: `target ${targetTime}`,
+    backupId: info.backupId,
+    backupTimeline: info.timeline,
+    backupStartLsn: info.beginXlog ?? '0/0',
+    stopLsn,
+    stopDescription: `the first commit after it, at ${stopLsn}`,
+  });
 
   const plan = {
     ...planFacts(backup, selection.reason, chain.slice(0, scan.index + 1), historiesUpTo(archive.histories, info.timeline)),

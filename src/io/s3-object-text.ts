@@ -19,6 +19,11 @@ export class ObjectTooLargeError extends Error {
 }
 
 export async function readObjectText(s3: S3Client, bucket: string, key: string, maxBytes: number, signal?: AbortSignal): Promise<string> {
+  return (await readObjectBytes(s3, bucket, key, maxBytes, signal)).toString('utf8');
+}
+
+/** The same, as bytes: for a small object stored compressed (a .history.gz). */
+export async function readObjectBytes(s3: S3Client, bucket: string, key: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
   let response;
   try {
     response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
@@ -47,5 +52,5 @@ export async function readObjectText(s3: S3Client, bucket: string, key: string, 
     if (err instanceof ObjectTooLargeError) throw err;
     throw withS3Context(err, { bucket, key });
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

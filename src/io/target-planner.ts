@@ -9,6 +9,7 @@ import { FailureTypes, RestoreError } from '../shared';
 import type { CatalogedBackup } from './backup-catalog';
 import { historiesUpTo, listServerBackups, planFacts, readSegmentWalRecords, unreadableSkipped, type PlannedRestore, type PlannerDeps, type PlanRequest } from './restore-planner';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
+import { refuseAmbiguousTimeline } from './timeline-branches';
 
 export interface OtherTargetPlanRequest extends Omit<PlanRequest, 'targetTime'> {
   target: OtherTarget;
@@ -43,10 +44,13 @@ export async function planOtherTargetRestore(deps: PlannerDeps, request: OtherTa
 
   let endIndex: number;
   let reached: string;
+  /** The WAL record where replay reaches the target: a later timeline that branched off at or before it makes the target ambiguous. */
+  let stop: { lsn: string; description: string };
   switch (target.kind) {
     case 'immediate':
       endIndex = indexOf(info.endWal);
       reached = `consistency at ${info.endXlog}`;
+      stop = { lsn: info.endXlog, description: `the end of the backup, at ${info.endXlog}` };
       break;
     case 'lsn': {
       if (parseLsn(target.lsn) < parseLsn(info.endXlog)) {
@@ -61,6 +65,7 @@ export async function planOtherTargetRestore(deps: PlannerDeps, request: OtherTa
         );
       }
       reached = `LSN ${target.lsn}`;
+      stop = { lsn: target.lsn, description: `the target LSN itself` };
       break;
     }
     case 'xid':
@@ -77,9 +82,19 @@ export async function planOtherTargetRestore(deps: PlannerDeps, request: OtherTa
       }
       endIndex = found.index;
       reached = `${describeOtherTarget(target)} at ${found.record.lsn}`;
+      stop = { lsn: found.record.lsn, description: `its record, at ${found.record.lsn}` };
       break;
     }
   }
+
+  await refuseAmbiguousTimeline(deps.s3, request, archive.histories, {
+    target: `target ${describeOtherTarget(target)}`,
+    backupId: info.backupId,
+    backupTimeline: info.timeline,
+    backupStartLsn: info.beginXlog ?? '0/0',
+    stopLsn: stop.lsn,
+    stopDescription: stop.description,
+  });
 
   return {
     backup,
