@@ -83,8 +83,7 @@ async function readHistoryText(s3: S3Client, request: TimelineCheckRequest, h: A
   try {
     plain = await decompressHistory(bytes, h, request);
   } catch (err) {
-    if (err instanceof RestoreError) throw err;
-    throw refuse(`it does not decompress as ${h.compression} (${(err as Error).message})`);
+    throw refuse(err instanceof HistoryTooLarge ? err.message : `it does not decompress as ${h.compression} (${(err as Error).message})`);
   }
   const text = plain.toString('utf8');
   try {
@@ -96,7 +95,7 @@ async function readHistoryText(s3: S3Client, request: TimelineCheckRequest, h: A
 }
 
 async function decompressHistory(bytes: Buffer, h: ArchivedWalObject, request: TimelineCheckRequest): Promise<Buffer> {
-  const tooLarge = (size: number) => new RestoreError(FailureTypes.CorruptArchive, `timeline history file ${h.name} (${h.key}) cannot be used: it decompresses to more than ${MAX_HISTORY_FILE_BYTES} bytes (${size} or more), more than a timeline history file can be`);
+  const tooLarge = (size: number) => new HistoryTooLarge(`it decompresses to more than ${MAX_HISTORY_FILE_BYTES} bytes (${size} or more), more than a timeline history file can be`);
   switch (h.compression) {
     case 'none':
       return bytes;
@@ -125,3 +124,5 @@ async function decompressHistory(bytes: Buffer, h: ArchivedWalObject, request: T
     }
   }
 }
+
+class HistoryTooLarge extends Error {}
