@@ -5,6 +5,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,11 +53,19 @@ describe('cancel during barman recover: no barman or rsync process outlives the 
     paths.push(destination, workDir);
     const handle = await harness.start(input);
     const rsyncs = () => strayProcesses([destination]).filter((p) => /(^|\/)rsync /.test(p.command));
-    await waitFor('barman recover to copy with rsync into the destination', 120_000, async () => rsyncs().length > 0);
+    // Barman runs a few short rsyncs around the long one of the data files: wait for one that keeps running.
+    let seen = new Set<number>();
+    let copying: { pid: number; command: string }[] = [];
+    await waitFor('barman recover to copy with rsync into the destination', 120_000, async () => {
+      const now = rsyncs();
+      copying = now.filter((p) => seen.has(p.pid));
+      seen = new Set(now.map((p) => p.pid));
+      return copying.length > 0;
+    }, 2_000);
     assert.equal((await readRestoreStatus(handle)).phase, 'Recover');
-    const copying = rsyncs();
     const cancelledAt = Date.now();
     await handle.cancel();
+    assert.ok(copying.every((p) => existsSync(`/proc/${p.pid}`)), 'rsync was still copying when the cancel was sent');
     const error = await handle.result().then(
       () => assert.fail('the cancelled restore completed'),
       (err: unknown) => err,

@@ -61,14 +61,17 @@ describe('io/run-command', () => {
       await rm(dir, { recursive: true, force: true });
     });
 
-    /** A parent (barman) that started a child (rsync) in the background and waits for it; the child writes its pid. */
-    const parentOfChild = (pidFile: string, child: string) => ['-c', `bash -c '${child}' & echo $! > ${pidFile}.tmp && mv ${pidFile}.tmp ${pidFile}; wait`];
+    /**
+     * A parent (barman) that started a child (rsync) in the background and waits for it. The child writes its
+     * pid once it is set up (`setup`), then runs `sleep 300` in its place.
+     */
+    const parentOfChild = (pidFile: string, setup: string) => ['-c', `bash -c '${setup}; echo $$ > ${pidFile}.tmp && mv ${pidFile}.tmp ${pidFile}; exec sleep 300' & wait`];
 
     for (const asUser of [undefined, 'postgres']) {
       it(`kills a child of the command on abort, not only the command${asUser ? ` (run as ${asUser} through runuser)` : ''}`, async () => {
         const pidFile = join(dir, 'child.pid');
         const controller = new AbortController();
-        const running = runCommand('bash', parentOfChild(pidFile, 'exec sleep 300'), { signal: controller.signal, asUser, cwd: '/' });
+        const running = runCommand('bash', parentOfChild(pidFile, ':'), { signal: controller.signal, asUser, cwd: '/' });
         const child = await waitForPid(pidFile);
         controller.abort(new Error('cancelled by the test'));
         await assert.rejects(returnsWithin(running, 12_000), /cancelled by the test/);
@@ -81,7 +84,7 @@ describe('io/run-command', () => {
       const module = join(__dirname, '..', '..', '..', 'src', 'io', 'run-command.js');
       const script = [
         `const { runCommand } = require(${JSON.stringify(module)});`,
-        `runCommand('bash', ${JSON.stringify(parentOfChild(pidFile, 'exec sleep 300'))}).catch(() => {});`,
+        `runCommand('bash', ${JSON.stringify(parentOfChild(pidFile, ':'))}).catch(() => {});`,
         `const wait = setInterval(() => { if (require('node:fs').existsSync(${JSON.stringify(pidFile)})) { clearInterval(wait); process.exit(0); } }, 20);`,
       ].join('\n');
       const worker = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
@@ -92,11 +95,13 @@ describe('io/run-command', () => {
     it('kills a child that ignores SIGTERM once the grace period is over', async () => {
       const pidFile = join(dir, 'child.pid');
       const controller = new AbortController();
-      const running = runCommand('bash', parentOfChild(pidFile, 'trap "" TERM; while :; do sleep 0.1; done'), { signal: controller.signal });
+      const running = runCommand('bash', parentOfChild(pidFile, 'trap "" TERM'), { signal: controller.signal });
       const child = await waitForPid(pidFile);
       controller.abort(new Error('cancelled by the test'));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.ok(alive(child), 'the child outlived SIGTERM (it ignores it)');
       await assert.rejects(returnsWithin(running, 12_000), /cancelled by the test/);
-      await waitGone(child, 15_000);
+      await waitGone(child, 1_000);
     });
   });
 });
