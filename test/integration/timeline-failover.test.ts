@@ -54,6 +54,16 @@ describe('timelines after a failover: a target after the branch is never restore
     }
   });
 
+  it('refuses an LSN target after the switch the same way (the other targets\' planner)', async () => {
+    // Segment 5 of timeline 1 is archived whole and begins after the switch (0/40002F0, in segment 4).
+    const input = { ...harness.inputFor('' as UtcMicros), targetTime: undefined, targetTimeInput: undefined, otherTarget: { kind: 'lsn' as const, lsn: '0/5000000' } };
+    const { type, message } = await harness.expectFailure(input);
+    assert.equal(type, 'TimelineAmbiguous', message);
+    assert.ok(message.startsWith('target LSN 0/5000000 is ambiguous: '), message);
+    assert.ok(message.includes(`timeline 2 (switched at ${fixture.branch!.switchLsn})`), message);
+    assert.ok(message.includes('(the target LSN itself on timeline 1)'), message);
+  });
+
   it('with --target-tli 1 restores the same target on timeline 1, the rows timeline 2 abandoned included', async () => {
     const result: RestoreResult = await (await harness.start(harness.inputFor(afterBranch(), undefined, { targetTimeline: 1 }))).result();
     assert.equal(result.plan.timeline, 1);
