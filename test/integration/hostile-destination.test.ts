@@ -80,10 +80,11 @@ describe('names a shell would interpret (real stack)', function () {
     const name = `x'\nrestore_command='touch ~/pitr-owned-${id}-dollar`;
     const input = { ...harness.inputFor('', destination, { otherTarget: { kind: 'name', name }, backupId: harness.fixture.backups[0]!.id }), targetTime: undefined, targetTimeInput: undefined };
     const failure = await runFailingRestore(harness, input);
-    assert.equal(failure.type, 'InvalidTarget');
+    // The input check that runs first in planRestore names the field it found it in.
+    assert.equal(failure.type, 'InvalidInput');
     assert.equal(failure.activity?.name, 'planRestore');
     assert.equal(failure.activity?.attempt, 1);
-    assert.match(failure.message, /which Barman would write unescaped into postgresql.auto.conf/);
+    assert.match(failure.message, /otherTarget \.name: .*which Barman would write unescaped into postgresql.auto.conf/);
     assert.ok(!existsSync(destination));
     noMarkers();
   });
