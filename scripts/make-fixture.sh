@@ -285,13 +285,13 @@ EOF
   (( copy_tli == 2 )) || die "the promoted copy is on timeline $copy_tli, not 2; see $COPY_LOG"
   step "copy promoted to timeline 2 (log $COPY_LOG); markers tl2-1, tl2-2 on it"
   for i in 1 2; do
-    sleep 1
+    (( i == 1 )) || sleep 1
     psql_copy "insert into markers (label, committed_at) values ('tl2-$i', clock_timestamp())"
   done
   copy_seg=$(psql_copy "select pg_walfile_name(pg_switch_wal())")
   wait_archived "$copy_seg" psql_copy "$COPY_DATA"
-  # The original goes on writing on timeline 1 after the branch: a commit after every timeline-2 marker.
-  sleep 1
+  # The original goes on writing on timeline 1 after the branch: a commit after every timeline-2 marker (the
+  # archiving of the copy's segment just waited for lies between them).
   marker after-b1-4
   restore_point_name=""
   last_seg=$(switch_wal)
