@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { FailureTypes, RestoreError, type OverriddenSetting } from '../shared';
 import { asUserCommand, childEnvironment, lastLines, resolveTool, runCommand } from './run-command';
+import { readTextNoFollow } from './read-no-follow';
 import { userIds } from './user-ids';
 
 export interface PostgresInstance {
@@ -249,7 +250,7 @@ export async function waitForRecoveryEnd(
     if (state && (!state.inRecovery || state.pauseState === 'paused')) return state;
     notRunning = !state && !(await isPostmasterRunning(instance)) ? notRunning + 1 : 0;
     if (notRunning >= 3) {
-      const log = await readFile(instance.logFile, 'utf8').catch(() => '');
+      const log = await readTextNoFollow(instance.logFile);
       // recovery_target_action = shutdown: stopping at the target is the success.
       if (/shutdown at recovery target/.test(log)) return { inRecovery: true, pauseState: 'shutdown', lastReplayedCommit: null, timeline: 0 };
       throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL stopped during recovery: ${await fatalLines(instance.logFile)}`);
@@ -267,7 +268,7 @@ export async function stopPostgres(instance: PostgresInstance): Promise<void> {
 }
 
 async function fatalLines(logFile: string): Promise<string> {
-  const log = await readFile(logFile, 'utf8').catch(() => '');
+  const log = await readTextNoFollow(logFile);
   const fatal = log.split('\n').filter((line) => /FATAL|PANIC|last completed transaction/.test(line));
   return fatal.length > 0 ? fatal.slice(-4).join(' | ') : lastLines(log, 4) || `no log at ${logFile}`;
 }
