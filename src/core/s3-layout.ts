@@ -157,3 +157,33 @@ export function compareBaseBackupObjects(
   const directory = (o: typeof a) => (o.kind === 'data' ? -1 : (o.tablespaceOid ?? 0));
   return directory(a) - directory(b) || (a.part ?? 0) - (b.part ?? 0);
 }
+
+export interface PartGap {
+  /** `data`, or a tablespace's OID. */
+  directory: string;
+  /** Part numbers absent below the highest present (0 is data.tar* itself). */
+  missing: number[];
+  present: number[];
+}
+
+/**
+ * The directories of a backup whose parts are not 0..n without a gap. barman-cloud numbers a directory's
+ * parts from 0 as it uploads them, and uploads backup.info last, so a gap means objects were lost (or
+ * deleted) after the backup: extracting the rest would silently leave out the files of the missing parts.
+ */
+export function basePartGaps(objects: readonly Pick<BaseBackupObjectKey, 'kind' | 'tablespaceOid' | 'part'>[]): PartGap[] {
+  const parts = new Map<string, Set<number>>();
+  for (const o of objects) {
+    const directory = o.kind === 'data' ? 'data' : String(o.tablespaceOid);
+    parts.set(directory, (parts.get(directory) ?? new Set()).add(o.part ?? 0));
+  }
+  const gaps: PartGap[] = [];
+  for (const [directory, set] of parts) {
+    const present = [...set].sort((a, b) => a - b);
+    const missing: number[] = [];
+    for (let n = 0; n < present[present.length - 1]!; n++) if (!set.has(n)) missing.push(n);
+    if (missing.length > 0) gaps.push({ directory, missing, present });
+  }
+  return gaps;
+}
+

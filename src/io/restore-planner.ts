@@ -5,7 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectBackupForTime, type SkippedBackup } from '../core/backup-selection';
-import { assertValidServerName, baseBackupsPrefix, walsPrefix } from '../core/s3-layout';
+import { assertValidServerName, baseBackupsPrefix, basePartGaps, walsPrefix } from '../core/s3-layout';
 import type { UtcMicros } from '../core/timestamp';
 import { findFirstCommitAfter } from '../core/commit-search';
 import { firstScanIndex, walChainFrom } from '../core/wal-plan';
@@ -92,6 +92,8 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
   if (!backup.objects.some((o) => o.kind === 'data')) {
     throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has no data.tar* object in s3://${bucket}/${baseBackupsPrefix(prefix, server)}${info.backupId}/`);
   }
+
+  assertCompleteParts(backup, bucket, prefix, server);
 
   const archive = await listWalArchive(deps.s3, bucket, prefix, server, request.signal);
   const timelineSegments = archive.segments.filter((s) => s.name.startsWith(info.beginWal!.slice(0, 8)));
@@ -183,6 +185,20 @@ export async function listServerBackups(deps: Pick<PlannerDeps, 's3'>, request: 
   throw new RestoreError(
     FailureTypes.ServerNotFound,
     `no barman-cloud backups found under s3://${bucket}/${baseBackupsPrefix(prefix, server)}; check the server name (the folder barman-cloud-backup wrote) and the prefix`,
+  );
+}
+
+/** Refuses, before anything is copied, a backup a part of whose tarballs is missing (data.tar and data_0002.tar, no data_0001.tar). */
+export function assertCompleteParts(backup: CatalogedBackup, bucket: string, prefix: string, server: string): void {
+  const gap = basePartGaps(backup.objects)[0];
+  if (!gap) return;
+  const list = (ns: number[]) => (ns.length === 1 ? `${ns[0]}` : `${ns.slice(0, -1).join(', ')} and ${ns[ns.length - 1]}`);
+  throw new RestoreError(
+    FailureTypes.CorruptArchive,
+    `backup ${backup.info.backupId} in s3://${bucket}/${baseBackupsPrefix(prefix, server)}${backup.info.backupId}/ lacks ` +
+      `${gap.missing.length === 1 ? 'part' : 'parts'} ${list(gap.missing)} of ${gap.directory}.tar* (it has parts ${list(gap.present)}): ` +
+      'barman-cloud-backup uploads the parts of a directory as data.tar, data_0001.tar, ... without gaps, and backup.info last, so this backup is incomplete; ' +
+      'restore from another backup (name one with --backup-id, or choose a target another backup covers)',
   );
 }
 

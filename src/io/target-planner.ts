@@ -7,7 +7,7 @@ import { parseLsn, segmentNameForLsn } from '../core/wal-names';
 import { findRestorePoint, findTransactionEnd, type WalRecord } from '../core/wal-records';
 import { FailureTypes, RestoreError } from '../shared';
 import type { CatalogedBackup } from './backup-catalog';
-import { historiesUpTo, listServerBackups, planFacts, readSegmentWalRecords, unreadableSkipped, type PlannedRestore, type PlannerDeps, type PlanRequest } from './restore-planner';
+import { assertCompleteParts, historiesUpTo, listServerBackups, planFacts, readSegmentWalRecords, unreadableSkipped, type PlannedRestore, type PlannerDeps, type PlanRequest } from './restore-planner';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
 import { refuseAmbiguousTimeline } from './timeline-branches';
 
@@ -30,6 +30,7 @@ export async function planOtherTargetRestore(deps: PlannerDeps, request: OtherTa
     throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has an incomplete backup.info (begin_wal, end_wal, end_xlog, timeline, version and end_time are required)`);
   }
   deps.pgBinDir(info.pgVersion); // a missing PostgreSQL major is refused here, before anything is fetched
+  assertCompleteParts(backup, bucket, prefix, server);
   const archive = await listWalArchive(deps.s3, bucket, prefix, server, request.signal);
   const { chain } = walChainFrom(
     archive.segments.filter((s) => s.name.startsWith(info.beginWal!.slice(0, 8))),

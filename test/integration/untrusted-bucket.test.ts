@@ -95,6 +95,23 @@ describe('untrusted bucket content (real Temporal, S3, Barman, PostgreSQL)', fun
     assert.deepEqual(markers, labelsUpTo(harness.fixture, target));
   });
 
+  it('refuses a backup whose parts have a gap (data.tar.gz and data_0002.tar.gz, no data_0001) before copying anything', async () => {
+    const groups = tarEntryGroups(gunzipSync(await crafted.realDataTar()));
+    const third = Math.ceil(groups.length / 3);
+    const part = (i: number) => gzipSync(Buffer.concat([...groups.slice(i * third, (i + 1) * third), Buffer.alloc(1024)]));
+    const server = await crafted.create('part-gap', { dataTar: part(0) });
+    const folder = `${baseBackupsPrefix(harness.fixture.prefix, server)}${crafted.backup.id}/`;
+    await put(`${folder}data_0002.tar.gz`, part(2));
+    const { type, message } = await harness.expectFailure(harness.inputFor(target, harness.newDestination(), { server }));
+    assert.equal(type, 'CorruptArchive', message);
+    assert.equal(
+      message,
+      `backup ${crafted.backup.id} in s3://${harness.fixture.bucket}/${folder} lacks part 1 of data.tar* (it has parts 0 and 2): ` +
+        'barman-cloud-backup uploads the parts of a directory as data.tar, data_0001.tar, ... without gaps, and backup.info last, so this backup is incomplete; ' +
+        'restore from another backup (name one with --backup-id, or choose a target another backup covers)',
+    );
+  });
+
   it('refuses a tarball expanding past the bound its backup.info gives, before writing the entry', async () => {
     // A gzip bomb's header: an entry declaring 4 GiB, far past twice the cluster_size of the fixture's
     // backup.info plus 1 GiB; the body need not follow, extraction stops at the header.

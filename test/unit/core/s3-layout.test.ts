@@ -5,6 +5,7 @@ import {
   backupIdFromInfoKey,
   backupInfoKey,
   baseBackupsPrefix,
+  basePartGaps,
   compareBaseBackupObjects,
   isBackupId,
   parseBaseBackupObjectKey,
@@ -235,6 +236,22 @@ describe('core/s3-layout', () => {
         .sort((a, b) => compareBaseBackupObjects(a.parsed, b.parsed))
         .map((o) => o.name);
       assert.deepEqual(sorted, ['data.tar.gz', 'data_0001.tar.gz', 'data_9999.tar.gz', 'data_10000.tar.gz', '1663.tar', '16385.tar', '16385_0001.tar']);
+    });
+  });
+
+  describe('basePartGaps', () => {
+    const o = (kind: 'data' | 'tablespace', part: number, tablespaceOid?: number) => ({ kind, part, tablespaceOid });
+
+    it('finds none when each directory has parts 0..n', () => {
+      assert.deepEqual(basePartGaps([o('data', 0), o('data', 1), o('data', 2), o('tablespace', 0, 16385)]), []);
+      assert.deepEqual(basePartGaps([o('data', 0)]), []);
+    });
+
+    it('names the missing parts of each directory, data.tar* itself included', () => {
+      assert.deepEqual(basePartGaps([o('data', 0), o('data', 2), o('tablespace', 1, 16385)]), [
+        { directory: 'data', missing: [1], present: [0, 2] },
+        { directory: '16385', missing: [0], present: [1] },
+      ]);
     });
   });
 });

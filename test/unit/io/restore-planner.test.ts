@@ -1,7 +1,9 @@
 // The planner's refusals of untrusted bucket content: backup.info files that cannot be used, and history
 // files too large to be what PostgreSQL wrote. Real S3 (the local stack) for the listing.
 import assert from 'node:assert/strict';
-import { historiesUpTo, listServerBackups, unreadableSkipped } from '../../../src/io/restore-planner';
+import { parseBackupInfo } from '../../../src/core/backup-info';
+import type { BackupObject, CatalogedBackup } from '../../../src/io/backup-catalog';
+import { assertCompleteParts, historiesUpTo, listServerBackups, unreadableSkipped } from '../../../src/io/restore-planner';
 import type { ArchivedWalObject } from '../../../src/io/wal-archive';
 import { useTestBucket } from '../../support/s3-test-bucket';
 
@@ -97,4 +99,33 @@ describe('restore-planner', function () {
       assert.equal(historiesUpTo(all, 2).length, 1, 'a later timeline\'s history file is not needed, whatever its size');
     });
   });
+
+  describe('assertCompleteParts', () => {
+    const backup = (names: string[]): CatalogedBackup => ({
+      info: parseBackupInfo('20261124T220817', INFO),
+      infoKey: 'pg/base/20261124T220817/backup.info',
+      infoSize: 1,
+      infoEtag: 'e',
+      objects: names.map((name): BackupObject => {
+        const m = /^(data|\d+)(?:_(\d+))?\.tar/.exec(name)!;
+        return { key: `pg/base/20261124T220817/${name}`, size: 1, etag: 'e', kind: m[1] === 'data' ? 'data' : 'tablespace', tablespaceOid: m[1] === 'data' ? undefined : Number(m[1]), part: Number(m[2] ?? 0), compression: 'gzip' };
+      }),
+    });
+
+    it('accepts parts without a gap', () => {
+      assertCompleteParts(backup(['data.tar.gz', 'data_0001.tar.gz', '16385.tar.gz']), 'b', '', 'pg');
+    });
+
+    it('refuses a backup with a missing part before anything is copied, naming it', () => {
+      assert.throws(
+        () => assertCompleteParts(backup(['data.tar.gz', 'data_0002.tar.gz', 'data_0004.tar.gz']), 'b', 'backups', 'pg'),
+        (err: unknown) => {
+          assert.equal((err as { type?: string }).type, 'CorruptArchive');
+          assert.match((err as Error).message, /^backup 20261124T220817 in s3:\/\/b\/backups\/pg\/base\/20261124T220817\/ lacks parts 1 and 3 of data\.tar\* \(it has parts 0, 2 and 4\): /);
+          return true;
+        },
+      );
+    });
+  });
 });
+
