@@ -28,7 +28,7 @@ export interface ActivityDeps {
   heartbeatIntervalMs: number;
 }
 
-export function restoreWorkDir(deps: ActivityDeps, input: Pick<RestoreInput, 'server' | 'destination'>): WorkDirLayout {
+export function restoreWorkDir(deps: Pick<ActivityDeps, 'workRoot'>, input: Pick<RestoreInput, 'server' | 'destination'>): WorkDirLayout {
   return workDirLayout(join(deps.workRoot, 'restores', workDirName(input.server, input.destination)));
 }
 

@@ -1,4 +1,5 @@
 import { rebuildXlogdb } from '../io/barman';
+import { stopLeftoverCommands } from '../io/leftover-commands';
 import { workDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan } from '../shared';
 import { barmanSetup, type ActivityDeps } from './deps';
@@ -20,6 +21,8 @@ export function stageAndRebuildXlogdbActivity(deps: ActivityDeps) {
       return withAttemptFence(deps, input, async (lost) => {
         const progress = reportProgress('Stage', deps.heartbeatIntervalMs, lost);
         try {
+          // A worker killed during an earlier attempt left its barman rebuild-xlogdb running: it would write beside this one.
+          await stopLeftoverCommands(workDirLayout(plan.workDir).barmanConfig);
           await stageInBarmanHome(deps, input, plan, progress.signal);
           return await registerWal(deps, input, plan, progress);
         } finally {

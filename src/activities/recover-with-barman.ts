@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { chmod, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { recover } from '../io/barman';
+import { stopLeftoverCommands } from '../io/leftover-commands';
 import { claimDestination } from '../io/destination';
 import { workDirLayout } from '../io/work-dir';
 import { toBarmanTime } from '../core/timestamp';
@@ -41,7 +42,9 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
       return withAttemptFence(deps, input, async (lost) => {
         const progress = reportProgress('Recover', deps.heartbeatIntervalMs, lost);
         try {
-          const movedAside = await claimDestination(input.destination, {
+          // A worker killed during an earlier attempt left its barman (and rsync) running: they would write beside this one.
+        await stopLeftoverCommands(layout.barmanConfig);
+        const movedAside = await claimDestination(input.destination, {
             control: destinationControlOf(deps, input.destination),
             run: currentRun(),
             signal: progress.signal,
