@@ -6,8 +6,9 @@
 // exited) or has not renewed it within the lease. A holder that finds the lease taken stops writing.
 // Node has no flock(2); a lease also covers a holder on a frozen, not dead, process.
 import { hostname } from 'node:os';
-import { lstat, mkdir, open, readFile, rename, unlink, utimes } from 'node:fs/promises';
+import { lstat, open, readFile, rename, unlink, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { makePrivateDirectory } from './destination-control';
 
 export interface AttemptIdentity {
   restoreId: string;
@@ -43,7 +44,7 @@ export function attemptIdentity(fields: Omit<AttemptIdentity, 'pid' | 'host'>): 
 }
 
 export async function acquireFence(file: string, me: AttemptIdentity, leaseMs: number): Promise<Fence> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await makePrivateDirectory(dirname(file));
   const text = `${JSON.stringify(me)}\n`;
   if (!(await createExclusive(file, text))) {
     const holder = await readHolder(file);

@@ -43,7 +43,7 @@ export async function readRecord(file: string): Promise<string | null> {
 
 /** Replaces `file` with `text`: written beside it (O_EXCL: never through a planted link), synced, renamed, the folder synced. */
 export async function writeRecord(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await makePrivateDirectory(dirname(file));
   const temporary = `${file}.${process.pid}.tmp`;
   await unlink(temporary).catch(() => undefined);
   const handle = await open(temporary, 'wx', 0o600);
@@ -98,4 +98,14 @@ export async function releaseDestination(control: DestinationControl, restoreId:
   if (claim !== null && (parseClaim(claim)?.restoreId ?? restoreId) === restoreId) await dropRecord(control.claimFile);
   const holder = (await readRecord(control.lockFile))?.trim();
   if (holder === restoreId) await dropRecord(control.lockFile);
+}
+
+/**
+ * `dir`, private (0700), with any missing parents made with the usual mode: mkdir's `mode` with `recursive`
+ * would apply to every parent too, and the work root made 0700 here would shut the Barman user out of the
+ * work areas beneath it.
+ */
+export async function makePrivateDirectory(dir: string): Promise<void> {
+  await mkdir(dirname(dir), { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { RestoreRun } from '../../../src/core/destination-claim';
 import { abandonDestination } from '../../../src/io/abandon-destination';
 import { claimDestination } from '../../../src/io/destination';
-import { destinationControl, releaseDestination, type DestinationControl } from '../../../src/io/destination-control';
+import { destinationControl, lockDestination, releaseDestination, type DestinationControl } from '../../../src/io/destination-control';
 import { pathExists } from '../../../src/io/path-exists';
 import { loadWorkerSettings } from '../../../src/settings';
 
@@ -137,6 +137,12 @@ describe('destination claim and cancel (real filesystem)', function () {
     });
     assert.equal(await readFile(join(aside, 'keep.txt'), 'utf8'), 'mine', 'the user directory is kept where --force put it');
     assert.equal(await readFile(join(destination, 'other.txt'), 'utf8'), 'someone else', 'what took the path is not removed');
+  });
+
+  it('keeps its records private without making the work root private: the Barman user must reach the work areas under it', async () => {
+    await lockDestination(control, destination, run.restoreId);
+    assert.equal((await stat(workRoot)).mode & 0o777, 0o755 & ~process.umask(), 'the work root keeps the usual mode');
+    assert.equal((await stat(control.dir)).mode & 0o777, 0o700, 'the records folder is private');
   });
 
   it('a directory the restore created is removed by cancel', async () => {
