@@ -1,6 +1,7 @@
 // Types, constants and names shared by the workflow, the activities, the worker and the CLI.
 // Imported by the workflow bundle: nothing here may touch Node builtins.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { RecoveryTarget } from './core/recovery-target';
 
 export const DEFAULT_TASK_QUEUE = 'pitr';
 export const WORKFLOW_TYPE = 'restoreToPointInTime';
@@ -8,24 +9,6 @@ export const WORKFLOW_TYPE = 'restoreToPointInTime';
 /** Workflow ID for a restore: one running restore per destination. */
 export function restoreWorkflowId(server: string, destination: string): string {
   return `pitr:${server}:${destination}`;
-}
-
-/** The target in words, for summaries and messages. */
-export function describeTarget(input: Pick<RestoreInput, 'targetTime' | 'otherTarget'>): string {
-  if (input.targetTime) return input.targetTime;
-  const target = input.otherTarget;
-  switch (target?.kind) {
-    case 'lsn':
-      return `LSN ${target.lsn}`;
-    case 'xid':
-      return `transaction ${target.xid}`;
-    case 'name':
-      return `restore point "${target.name}"`;
-    case 'immediate':
-      return 'the end of the backup (immediate)';
-    default:
-      return 'no target';
-  }
 }
 
 /** Where --force moves an existing destination: `<dest>.before-pitr-<backup id>` (never deleted). */
@@ -116,8 +99,6 @@ export const DEFAULT_TIMINGS: RestoreTimings = {
   heartbeatTimeoutMs: 60_000,
 };
 
-/** A recovery target other than a time (see src/core/recovery-targets.ts). */
-export type OtherTarget = { kind: 'lsn'; lsn: string } | { kind: 'xid'; xid: string } | { kind: 'name'; name: string } | { kind: 'immediate' };
 export type TargetAction = 'pause' | 'promote' | 'shutdown';
 
 export interface RestoreInput {
@@ -126,12 +107,8 @@ export interface RestoreInput {
   bucket: string;
   /** Key prefix before the server folder; '' when the server folder is at the bucket root. */
   prefix: string;
-  /** Time target as given by the user (kept for the record). Exactly one of targetTime and otherTarget is set. */
-  targetTimeInput?: string;
-  /** Time target, normalised: UTC, ISO 8601, microseconds, e.g. 2026-11-24T21:55:42.916985Z. */
-  targetTime?: string;
-  /** LSN, transaction id, restore point name, or immediate. */
-  otherTarget?: OtherTarget;
+  /** Where recovery stops: a time (normalised, with the text given), an LSN, a transaction id, a restore point name, or immediate (src/core/recovery-target.ts). */
+  target: RecoveryTarget;
   /** Timeline to recover along (default: the backup's own). */
   targetTimeline?: number;
   /** What PostgreSQL does at the target (default: pause, so a person can look before promoting). */

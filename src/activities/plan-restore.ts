@@ -1,5 +1,4 @@
 import { assertShellSafeDestination } from '../core/destination-name';
-import { parseTargetName } from '../core/recovery-targets';
 import { validateRestoreInput } from '../core/restore-input';
 import { formatBytes } from '../core/report-format';
 import type { SpaceCheck } from '../core/restore-space';
@@ -12,7 +11,7 @@ import { planRestore } from '../io/restore-planner';
 import { assertBarmanTools, detectBarman } from '../io/barman';
 import { planOtherTargetRestore } from '../io/target-planner';
 import { makeWorkArea, reclaimWorkArea } from '../io/work-dir';
-import { FailureTypes, RestoreError, type OtherTarget, type RestoreInput, type RestorePlan } from '../shared';
+import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
 import { currentRun, destinationControlOf, restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
@@ -44,9 +43,12 @@ export function planRestoreActivity(deps: ActivityDeps) {
             signal: progress.signal,
             onProgress: (current: string, filesDone: number) => progress.update({ current, filesDone }),
           };
-          const { plan, backup } = input.targetTime
-            ? await planRestore(deps, { ...request, targetTime: input.targetTime, backupId: input.backupId, targetTimeline: input.targetTimeline })
-            : await planOtherTargetRestore(deps, { ...request, target: requiredTarget(input), backupId: input.backupId, targetTimeline: input.targetTimeline });
+          const { target, backupId, targetTimeline } = input;
+          // A time is placed by the commits around it; the other targets by their own WAL position (target-planner.ts).
+          const { plan, backup } =
+            target.kind === 'time'
+              ? await planRestore(deps, { ...request, targetTime: target.utc, backupId, targetTimeline })
+              : await planOtherTargetRestore(deps, { ...request, target, backupId, targetTimeline });
           // Only before this restore has put anything on disk: a resumed one already holds part of what it needs.
           if (!input.force && !(await pathExists(layout.downloads))) {
             const { space } = await assessSpace(deps, input.bucket, backup, plan, input.destination, deps.workRoot, progress.signal);
@@ -68,10 +70,4 @@ function describeShortage(space: SpaceCheck): string {
     `not enough disk space for this restore: ${area('the destination', space.destination)}; ${area("the worker's Barman work area", space.barmanHome)}${shared}. ` +
     'Free space (or choose another destination) and start again; --force skips this check (the restore then stops with a disk-full message where space runs out)'
   );
-}
-
-function requiredTarget(input: RestoreInput): OtherTarget {
-  if (!input.otherTarget) throw new RestoreError(FailureTypes.InvalidTarget, 'the restore has no recovery target: give a time, an LSN, a transaction id, a restore point name, or immediate');
-  // Scripts start restores without the CLI's parsing: a name is checked here as the CLI checks it.
-  return input.otherTarget.kind === 'name' ? parseTargetName(input.otherTarget.name) : input.otherTarget;
 }

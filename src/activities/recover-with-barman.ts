@@ -5,8 +5,8 @@ import { recover } from '../io/barman';
 import { stopLeftoverCommands } from '../io/leftover-commands';
 import { claimDestination } from '../io/destination';
 import { workDirLayout } from '../io/work-dir';
-import { toBarmanTime } from '../core/timestamp';
-import { FailureTypes, movedAsideSuffix, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
+import { barmanTargetArgs } from '../core/recovery-target';
+import { movedAsideSuffix, type RestoreInput, type RestorePlan } from '../shared';
 import { barmanSetup, currentRun, destinationControlOf, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
@@ -17,23 +17,6 @@ import { reportProgress } from './progress';
  * archive_command = false, which leaves archive_mode on and WAL piling up after promotion.
  */
 const SAFETY_SETTINGS = "\n# added by pitr: this is a restored copy; it must not archive into the source's WAL archive\narchive_mode = 'off'\n";
-
-export function barmanTargetArgs(input: RestoreInput): string[] {
-  if (input.targetTime) return ['--target-time', toBarmanTime(input.targetTime)];
-  const target = input.otherTarget;
-  switch (target?.kind) {
-    case 'lsn':
-      return ['--target-lsn', target.lsn];
-    case 'xid':
-      return ['--target-xid', target.xid];
-    case 'name':
-      return ['--target-name', target.name];
-    case 'immediate':
-      return ['--target-immediate'];
-    default:
-      throw new RestoreError(FailureTypes.InvalidTarget, 'the restore has no recovery target');
-  }
-}
 
 export function recoverWithBarmanActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<{ movedAside: string | null }> =>
@@ -59,7 +42,7 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
             {
               backupId: plan.backupId,
               destination: input.destination,
-              targetArgs: barmanTargetArgs(input),
+              targetArgs: barmanTargetArgs(input.target),
               targetTimeline: input.targetTimeline ?? plan.timeline,
               targetAction: input.targetAction,
             },

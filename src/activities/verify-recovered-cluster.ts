@@ -36,8 +36,9 @@ export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
             signal: progress.signal,
             onPoll: (s) => progress.update({ current: s?.lastReplayedCommit ? `replayed to ${s.lastReplayedCommit}` : 'starting' }),
           });
-          if (input.targetTime && state.lastReplayedCommit !== null && state.lastReplayedCommit > input.targetTime) {
-            throw new RestoreError(FailureTypes.RecoveryFailed, `recovery replayed a commit at ${state.lastReplayedCommit}, later than the target ${input.targetTime}`);
+          const { target } = input;
+          if (target.kind === 'time' && state.lastReplayedCommit !== null && state.lastReplayedCommit > target.utc) {
+            throw new RestoreError(FailureTypes.RecoveryFailed, `recovery replayed a commit at ${state.lastReplayedCommit}, later than the target ${target.utc}`);
           }
           const outcome = state.pauseState === 'shutdown' ? 'shutdown' : state.inRecovery ? 'paused' : 'promoted';
           const expected = input.targetAction === 'promote' ? 'promoted' : input.targetAction === 'shutdown' ? 'shutdown' : 'paused';

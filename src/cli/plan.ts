@@ -2,8 +2,7 @@
 // ones), the WAL range, what would be downloaded, the disk space needed against what is free, and
 // whether the target is reachable at all. Nothing is copied into the destination nor the Barman home.
 import { parseArgs } from 'node:util';
-import { parseTargetTime } from '../core/recovery-target';
-import { parseTargetTimeline } from '../core/recovery-targets';
+import { parseTargetTime, parseTargetTimeline } from '../core/recovery-target';
 import { formatOffsetTime, isoOffsetTime, withOffsetTimes } from '../core/report-format';
 import type { AreaNeed, AreaCheck } from '../core/restore-space';
 import type { UtcMicros } from '../core/timestamp';

@@ -1,11 +1,10 @@
-// `pitr restore`: starts a restore by target time, optionally following it to the end.
+// `pitr restore`: starts a restore to a recovery target (a time, an LSN, a transaction id, a restore point, or immediate), optionally following it to the end.
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import { parseArgs } from 'node:util';
-import { parseTargetTime } from '../core/recovery-target';
-import { parseTargetAction, parseTargetLsn, parseTargetName, parseTargetTimeline, parseTargetXid } from '../core/recovery-targets';
+import { describeTarget, parseRecoveryTarget, parseTargetAction, parseTargetTimeline, type TargetKind } from '../core/recovery-target';
 import { toDate } from '../core/timestamp';
 import { loadProjectSettings, settingsEnvironment } from '../settings';
-import { describeTarget, restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type OverriddenSetting, type RestoreInput, type RestoreResult } from '../shared';
+import { restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type OverriddenSetting, type RestoreInput, type RestoreResult } from '../shared';
 import { connectClient, workflowUiLink } from './connect';
 import { followRestore } from './follow';
 import { formatBytes } from '../core/report-format';
@@ -45,28 +44,21 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
   const settings = loadProjectSettings(env);
   const server = required(values.server, '--server');
   const given = (['target-time', 'target-lsn', 'target-xid', 'target-name', 'target-immediate'] as const).filter((flag) => values[flag]);
-  if (given.length !== 1) {
+  const [flag] = given;
+  if (given.length !== 1 || flag === undefined) {
     throw new UsageError(`${given.length === 0 ? 'a recovery target is required' : `give one recovery target, not ${given.map((f) => `--${f}`).join(' and ')}`}\nusage: ${RESTORE_USAGE}`);
   }
   const destination = destinationArgument(required(values.dest, '--dest'));
   const bucket = values.bucket ?? settings.bucket;
   if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
-  const timeInput = values['target-time'];
-  const otherTarget = values['target-lsn']
-    ? parseTargetLsn(values['target-lsn'])
-    : values['target-xid']
-      ? parseTargetXid(values['target-xid'])
-      : values['target-name']
-        ? parseTargetName(values['target-name'])
-        : values['target-immediate']
-          ? ({ kind: 'immediate' } as const)
-          : undefined;
+  const value = values[flag];
+  const target = parseRecoveryTarget(flag.slice('target-'.length) as TargetKind, typeof value === 'string' ? value : '');
   return {
     input: {
       server,
       bucket,
       prefix: values.prefix ?? settings.prefix,
-      ...(timeInput ? { targetTimeInput: timeInput, targetTime: parseTargetTime(timeInput).utc } : { otherTarget }),
+      target,
       ...(values['target-tli'] ? { targetTimeline: parseTargetTimeline(values['target-tli']) } : {}),
       ...(values['target-action'] ? { targetAction: parseTargetAction(values['target-action']) } : {}),
       ...(values['backup-id'] ? { backupId: values['backup-id'] } : {}),
@@ -90,13 +82,13 @@ export async function startRestore(client: Client, input: RestoreInput) {
       typedSearchAttributes: [
         { key: SearchAttributes.server, value: input.server },
         { key: SearchAttributes.destination, value: input.destination },
-        ...(input.targetTime ? [{ key: SearchAttributes.targetTime, value: toDate(input.targetTime) }] : []),
+        ...(input.target.kind === 'time' ? [{ key: SearchAttributes.targetTime, value: toDate(input.target.utc) }] : []),
         { key: SearchAttributes.phase, value: 'Plan' },
       ],
-      staticSummary: `Restore ${input.server} to ${describeTarget(input)} into ${input.destination}`.slice(0, 200),
+      staticSummary: `Restore ${input.server} to ${describeTarget(input.target)} into ${input.destination}`.slice(0, 200),
       staticDetails: [
         `**Server** ${input.server} (s3://${input.bucket}/${input.prefix})`,
-        `**Target** ${describeTarget(input)}${input.targetTimeInput ? ` (given as \`${input.targetTimeInput}\`)` : ''}` +
+        `**Target** ${describeTarget(input.target)}${input.target.kind === 'time' ? ` (given as \`${input.target.given}\`)` : ''}` +
           `${input.backupId ? `, from backup ${input.backupId}` : ''}${input.targetTimeline ? `, timeline ${input.targetTimeline}` : ''}, then ${input.targetAction ?? 'pause'}`,
         `**Destination** ${input.destination}`,
         `**Task queue** ${input.taskQueue}${input.force ? ' (force)' : ''}`,

@@ -1,11 +1,14 @@
 // Which base backup to restore for a target time: the newest completed one that ends at or before the target.
 // A backup can recover to any time from its end_time on (barman's check, and CloudNativePG's rule), so a
 // target exactly at end_time is allowed. Ordering is by end_time: backup ids are the backup host's local
-// start time and say nothing reliable about when a backup became usable.
+// start time and say nothing reliable about when a backup became usable. For the other targets, see
+// selectBackupForOtherTarget.
 import { FailureTypes } from '../shared';
 import type { BackupInfo } from './backup-info';
 import { unrestorableKind } from './backup-kind';
+import { describeTarget, InvalidTargetError, type OtherTarget } from './recovery-target';
 import type { UtcMicros } from './timestamp';
+import { parseLsn } from './wal-names';
 
 export interface SkippedBackup {
   backupId: string;
@@ -120,4 +123,62 @@ function newestFirst(a: BackupInfo, b: BackupInfo): number {
     return a.endTime > b.endTime ? -1 : 1;
   }
   return a.backupId > b.backupId ? -1 : a.backupId < b.backupId ? 1 : 0;
+}
+
+export interface OtherTargetChoice {
+  chosen: BackupInfo;
+  reason: string;
+}
+
+export class NoBackupForOtherTargetError extends Error {
+  readonly type = FailureTypes.BackupNotFound;
+  override name = 'NoBackupForOtherTargetError';
+}
+
+/**
+ * The backup to start from for a target other than a time. An LSN picks the newest DONE backup that ends at
+ * or before it; immediate picks the newest DONE backup; an xid or a restore point cannot be placed from
+ * backup.info alone, so the user names the backup. A named backup must exist and be DONE.
+ */
+export function selectBackupForOtherTarget(backups: BackupInfo[], target: OtherTarget, backupId?: string): OtherTargetChoice {
+  const done = backups.filter((b) => b.status === 'DONE' && b.endXlog !== null && unrestorableKind(b) === null);
+  const available = done.map((b) => b.backupId).join(', ') || 'none';
+  if (backupId !== undefined) {
+    const named = backups.find((b) => b.backupId === backupId);
+    if (!named) throw new NoBackupForOtherTargetError(`backup ${backupId} does not exist; completed backups: ${available}`);
+    if (named.status !== 'DONE') throw new NoBackupForOtherTargetError(`backup ${backupId} has status ${named.status}, not DONE; completed backups: ${available}`);
+    assertRestorableKind(named);
+    return { chosen: named, reason: `backup ${backupId} was named with --backup-id` };
+  }
+  const byEnd = [...done].sort((a, b) => parseLsn(a.endXlog!) - parseLsn(b.endXlog!));
+  switch (target.kind) {
+    case 'xid':
+    case 'name':
+      throw new InvalidTargetError(
+        describeTarget(target),
+        `a ${describeTarget(target)} target needs --backup-id: backup.info cannot tell which backup precedes it. Completed backups, oldest first: ${available}`,
+      );
+    case 'immediate': {
+      const newest = byEnd.at(-1);
+      if (!newest) throw new NoBackupForOtherTargetError('there is no completed (DONE) backup');
+      return { chosen: newest, reason: `backup ${newest.backupId} is the newest completed backup; immediate recovery stops as soon as it is consistent` };
+    }
+    case 'lsn': {
+      const lsn = parseLsn(target.lsn);
+      const chosen = byEnd.filter((b) => parseLsn(b.endXlog!) <= lsn).at(-1);
+      if (!chosen) {
+        const earliest = byEnd[0]?.endXlog;
+        throw new NoBackupForOtherTargetError(
+          earliest
+            ? `no completed backup ends at or before LSN ${target.lsn}; the earliest reachable LSN is ${earliest}, the end of backup ${byEnd[0].backupId}`
+            : 'there is no completed (DONE) backup',
+        );
+      }
+      return { chosen, reason: `backup ${chosen.backupId} is the newest completed backup ending at or before LSN ${target.lsn}: it ends at ${chosen.endXlog}` };
+    }
+    default: {
+      const unchecked: never = target;
+      throw new InvalidTargetError(String(unchecked), 'the restore has no recovery target');
+    }
+  }
 }

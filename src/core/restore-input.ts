@@ -1,20 +1,18 @@
 // The workflow's input as a client sent it, checked before anything acts on it. `pitr restore` builds a
 // valid input, but scripts and other SDKs start the workflow directly: a missing or ill-typed field, an
-// unknown target action, two targets or none, or a relative destination would otherwise fail somewhere
+// unknown target action, a target of no known kind, or a relative destination would otherwise fail somewhere
 // later (or be retried forever). Each problem names the field, what it holds and what is accepted.
 // Pure: no I/O, no Node builtins (the workflow bundle may import it).
 import { FailureTypes, RestoreError, type RestoreInput, type RestoreTimings } from '../shared';
 import { isUtcMicros } from './timestamp';
 import { InvalidServerNameError, assertValidServerName, isBackupId } from './s3-layout';
-import { parseTargetLsn, parseTargetName, parseTargetXid, TARGET_ACTIONS } from './recovery-targets';
+import { parseTargetLsn, parseTargetName, parseTargetXid, TARGET_ACTIONS, TARGET_KINDS, type TargetKind } from './recovery-target';
 
 const FIELDS: readonly (keyof RestoreInput)[] = [
   'server',
   'bucket',
   'prefix',
-  'targetTimeInput',
-  'targetTime',
-  'otherTarget',
+  'target',
   'targetTimeline',
   'targetAction',
   'backupId',
@@ -24,7 +22,7 @@ const FIELDS: readonly (keyof RestoreInput)[] = [
   'timings',
 ];
 const TIMINGS: readonly (keyof RestoreTimings)[] = ['retryInitialMs', 'retryMaximumMs', 'heartbeatTimeoutMs'];
-const TARGET_KINDS = ['lsn', 'xid', 'name', 'immediate'] as const;
+const TARGET_SHAPES = '{kind: "time", utc, given}, {kind: "lsn", lsn}, {kind: "xid", xid}, {kind: "name", name} or {kind: "immediate"}';
 
 /** Every problem of `input`, one sentence each, in field order; empty when it is a valid RestoreInput. */
 export function restoreInputProblems(input: unknown): string[] {
@@ -53,15 +51,9 @@ export function restoreInputProblems(input: unknown): string[] {
   need('bucket', typeof o.bucket === 'string' && /^[^/\s]+$/.test(o.bucket), 'the bucket name, a non-empty string without "/" or spaces');
   need('prefix', typeof o.prefix === 'string' && !/\p{Cc}/u.test(o.prefix), 'the key prefix before the server folder, a string ("" for the bucket root)');
 
-  const hasTime = present('targetTime');
-  const hasOther = present('otherTarget');
-  if (hasTime && hasOther) problems.push('both targetTime and otherTarget are set; expected exactly one recovery target');
-  if (!hasTime && !hasOther) problems.push('neither targetTime nor otherTarget is set; expected exactly one recovery target (a time, an LSN, a transaction id, a restore point name, or immediate)');
-  if (hasTime) need('targetTime', typeof o.targetTime === 'string' && isUtcMicros(o.targetTime), 'a UTC time with microseconds, e.g. "2026-11-24T21:55:42.916985Z"');
-  if (present('targetTimeInput')) need('targetTimeInput', typeof o.targetTimeInput === 'string', 'the time as the user gave it, a string');
-  if (hasOther) {
-    const problem = otherTargetProblem(o.otherTarget);
-    if (problem) problems.push(`otherTarget ${problem}`);
+  if (need('target', present('target'), `one recovery target (a time, an LSN, a transaction id, a restore point name, or immediate): ${TARGET_SHAPES}`)) {
+    const problem = targetProblem(o.target);
+    if (problem) problems.push(`target ${problem}`);
   }
   if (present('targetTimeline')) {
     const tli = o.targetTimeline;
@@ -104,26 +96,47 @@ export function validateRestoreInput(input: unknown): RestoreInput {
   return input as RestoreInput;
 }
 
-function otherTargetProblem(target: unknown): string | undefined {
-  if (typeof target !== 'object' || target === null || Array.isArray(target)) {
-    return `is ${describe(target)}; expected {kind: "lsn", lsn}, {kind: "xid", xid}, {kind: "name", name} or {kind: "immediate"}`;
-  }
+function targetProblem(target: unknown): string | undefined {
+  if (typeof target !== 'object' || target === null || Array.isArray(target)) return `is ${describe(target)}; expected ${TARGET_SHAPES}`;
   const t = target as Record<string, unknown>;
   if (!(TARGET_KINDS as readonly unknown[]).includes(t.kind)) {
     return `kind is ${t.kind === undefined ? 'missing' : describe(t.kind)}; expected one of ${TARGET_KINDS.map((k) => `"${k}"`).join(', ')}`;
   }
-  if (t.kind === 'immediate') return undefined;
-  const field = t.kind as 'lsn' | 'xid' | 'name';
+  const kind = t.kind as TargetKind;
+  switch (kind) {
+    case 'time':
+      if (!(typeof t.utc === 'string' && isUtcMicros(t.utc))) return `.utc is ${fieldValue(t.utc)}; expected a UTC time with microseconds, e.g. "2026-11-24T21:55:42.916985Z"`;
+      if (typeof t.given !== 'string') return `.given is ${fieldValue(t.given)}; expected the time as the user gave it, a string`;
+      return undefined;
+    case 'lsn':
+      return textProblem(t, kind, parseTargetLsn);
+    case 'xid':
+      return textProblem(t, kind, parseTargetXid);
+    case 'name':
+      return textProblem(t, kind, parseTargetName);
+    case 'immediate':
+      return undefined;
+    default: {
+      const unchecked: never = kind;
+      return `kind is ${describe(unchecked)}`;
+    }
+  }
+}
+
+/** The problem of the text field of an LSN, xid or name target: missing, not a string, or refused by the CLI's own parsing. */
+function textProblem(t: Record<string, unknown>, field: 'lsn' | 'xid' | 'name', parse: (text: string) => unknown): string | undefined {
   const value = t[field];
-  if (typeof value !== 'string') return `.${field} is ${value === undefined ? 'missing' : describe(value)}; expected a string`;
+  if (typeof value !== 'string') return `.${field} is ${fieldValue(value)}; expected a string`;
   try {
-    if (field === 'lsn') parseTargetLsn(value);
-    else if (field === 'xid') parseTargetXid(value);
-    else parseTargetName(value);
+    parse(value);
   } catch (err) {
     return `.${field}: ${(err as Error).message}`;
   }
   return undefined;
+}
+
+function fieldValue(value: unknown): string {
+  return value === undefined ? 'missing' : describe(value);
 }
 
 function isAbsoluteNormalised(path: string): boolean {

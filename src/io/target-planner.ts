@@ -1,7 +1,8 @@
 // Plans restores to an LSN, a transaction id, a named restore point, or the end of a backup
 // (immediate). Like the time planner it decides the backup and the last WAL segment to fetch
 // before any base backup byte is copied, and refuses a target the archive cannot reach.
-import { selectBackupForOtherTarget, describeOtherTarget, type OtherTarget } from '../core/recovery-targets';
+import { selectBackupForOtherTarget } from '../core/backup-selection';
+import { describeTarget, type OtherTarget } from '../core/recovery-target';
 import { walChainFrom } from '../core/wal-plan';
 import { parseLsn, segmentNameForLsn } from '../core/wal-names';
 import { findRestorePoint, findTransactionEnd, type WalRecord } from '../core/wal-records';
@@ -77,19 +78,23 @@ export async function planOtherTargetRestore(deps: PlannerDeps, request: OtherTa
       if (!found) {
         throw new RestoreError(
           FailureTypes.TargetUnreachable,
-          `${describeOtherTarget(target)} was not found in the archived WAL from backup ${info.backupId} on (${info.beginWal} to ${lastArchived}); ` +
+          `${describeTarget(target)} was not found in the archived WAL from backup ${info.backupId} on (${info.beginWal} to ${lastArchived}); ` +
             (target.kind === 'xid' ? 'check the transaction id, and that it ended after this backup' : 'check the name, and that it was created after this backup'),
         );
       }
       endIndex = found.index;
-      reached = `${describeOtherTarget(target)} at ${found.record.lsn}`;
+      reached = `${describeTarget(target)} at ${found.record.lsn}`;
       stop = { lsn: found.record.lsn, description: `its record, at ${found.record.lsn}` };
       break;
+    }
+    default: {
+      const unchecked: never = target;
+      throw new RestoreError(FailureTypes.InvalidTarget, `the restore has no recovery target (${JSON.stringify(unchecked)})`);
     }
   }
 
   await refuseAmbiguousTimeline(deps.s3, request, archive.histories, {
-    target: `target ${describeOtherTarget(target)}`,
+    target: `target ${describeTarget(target)}`,
     backupId: info.backupId,
     backupTimeline: info.timeline,
     backupStartLsn: info.beginXlog ?? '0/0',

@@ -15,9 +15,9 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { RestoreActivities } from '../activities';
+import { describeTarget } from '../core/recovery-target';
 import {
   DEFAULT_TIMINGS,
-  describeTarget,
   NON_RETRYABLE_FAILURE_TYPES,
   SearchAttributes,
   type RestoreInput,
@@ -83,7 +83,7 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
   let plan: RestorePlan | undefined;
   try {
     plan = await steps.planRestore.executeWithOptions(
-      enter('Plan', `choosing a backup for ${describeTarget(input)} and the WAL that reaches it`),
+      enter('Plan', `choosing a backup for ${describeTarget(input.target)} and the WAL that reaches it`),
       [input],
     );
     return await restoreSteps(input, plan, enter, steps, quickSteps);
@@ -118,7 +118,7 @@ async function restoreSteps(input: RestoreInput, plan: RestorePlan, enter: Enter
     enter('Stage', 'staging WAL for Barman (mtimes, ownership, configuration), then barman rebuild-xlogdb'),
     [input, plan],
   );
-  await steps.recoverWithBarman.executeWithOptions(enter('Recover', `barman recover to ${describeTarget(input)} into ${input.destination}`), [input, plan]);
+  await steps.recoverWithBarman.executeWithOptions(enter('Recover', `barman recover to ${describeTarget(input.target)} into ${input.destination}`), [input, plan]);
   // Verify is the last step: once the result is proved it also frees the work area and the destination's claim.
   const verify = await steps.verifyRecoveredCluster.executeWithOptions(
     enter('Verify', `starting PostgreSQL privately until replay reaches the target (then ${input.targetAction ?? 'pause'}), then freeing the work area`),
@@ -128,6 +128,6 @@ async function restoreSteps(input: RestoreInput, plan: RestorePlan, enter: Enter
 }
 
 function done(input: RestoreInput, plan: RestorePlan, enter: EnterPhase, outcome: Pick<RestoreResult, 'base' | 'wal' | 'walFilesRegistered' | 'verify'>): RestoreResult {
-  enter('Done', `restored to ${describeTarget(input)}: last replayed commit ${outcome.verify.lastReplayedCommit ?? 'unknown'}, ${outcome.verify.state}`);
+  enter('Done', `restored to ${describeTarget(input.target)}: last replayed commit ${outcome.verify.lastReplayedCommit ?? 'unknown'}, ${outcome.verify.state}`);
   return { restoreId: workflowInfo().workflowId, destination: input.destination, plan, ...outcome };
 }

@@ -23,11 +23,12 @@ describe('attempt fence (real S3, steps run directly)', function () {
   const deps = activityDeps(settings, requireStackEnv().env);
   const activities = createActivities(deps);
   const destination = join(REPO_ROOT, '.stack', 'restored', `fence-${randomUUID()}`);
+  const targetTime = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
   const input: RestoreInput = {
     server: fixture.server,
     bucket: fixture.bucket,
     prefix: fixture.prefix,
-    targetTime: between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2')),
+    target: { kind: 'time', utc: targetTime, given: targetTime },
     destination,
     taskQueue: 'unused',
     force: false,

@@ -80,7 +80,7 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
       // planRestore's first attempt with InvalidInput, before anything is downloaded or created.
       const cases: { label: string; change: (input: Record<string, unknown>) => void; says: RegExp }[] = [
         { label: 'unknown targetAction', change: (i) => (i.targetAction = 'resume'), says: /targetAction is "resume"; expected one of "pause", "promote", "shutdown"/ },
-        { label: 'both targets', change: (i) => (i.otherTarget = { kind: 'immediate' }), says: /both targetTime and otherTarget are set; expected exactly one recovery target/ },
+        { label: 'target of no known kind', change: (i) => (i.target = { kind: 'latest' }), says: /target kind is "latest"; expected one of "time", "lsn", "xid", "name", "immediate"/ },
         { label: 'force not a boolean', change: (i) => (i.force = 'no'), says: /force is "no"; expected true or false/ },
         { label: 'misspelt field', change: (i) => (i.targetActon = 'promote'), says: /unknown field "targetActon"/ },
         { label: 'timeline as a string', change: (i) => (i.targetTimeline = '2'), says: /targetTimeline is "2"; expected a timeline number, a whole number from 1 to 4294967295/ },

@@ -76,8 +76,8 @@ describe('compatibility matrix: barman-cloud 3.4 and 3.19.1 archives, every comp
     return harness.inputFor(target, undefined, { server: fixture.server, bucket: fixture.bucket, prefix: fixture.prefix, ...overrides });
   }
 
-  function otherTargetInput(harness: RestoreHarness, fixture: Fixture, overrides: Partial<RestoreInput>): RestoreInput {
-    return { ...inputFor(harness, fixture, '' as UtcMicros, overrides), targetTime: undefined, targetTimeInput: undefined };
+  function otherTargetInput(harness: RestoreHarness, fixture: Fixture, overrides: Partial<RestoreInput> & Pick<RestoreInput, 'target'>): RestoreInput {
+    return inputFor(harness, fixture, '' as UtcMicros, overrides);
   }
 
   after(async () => {
@@ -106,7 +106,7 @@ describe('compatibility matrix: barman-cloud 3.4 and 3.19.1 archives, every comp
     const fixture = loadFixture('c319-lz4-zstd-15');
     const harness = await harnessFor('3.4');
     const result: RestoreResult = await (
-      await harness.start(otherTargetInput(harness, fixture, { otherTarget: { kind: 'immediate' } }))
+      await harness.start(otherTargetInput(harness, fixture, { target: { kind: 'immediate' } }))
     ).result();
     assert.equal(result.verify.state, 'paused');
     // Consistent at the end of the backup: the marker before it is there, none after it.
@@ -120,7 +120,7 @@ describe('compatibility matrix: barman-cloud 3.4 and 3.19.1 archives, every comp
     assert.ok(point, `fixture ${fixture.server} has a restore point`);
     const result: RestoreResult = await (
       await harness.start(
-        otherTargetInput(harness, fixture, { otherTarget: { kind: 'name', name: point.name }, backupId: fixture.backups[0].id }),
+        otherTargetInput(harness, fixture, { target: { kind: 'name', name: point.name }, backupId: fixture.backups[0].id }),
       )
     ).result();
     assert.equal(result.verify.state, 'paused');

@@ -78,13 +78,13 @@ describe('names a shell would interpret (real stack)', function () {
   it('a restore point name Barman would write unescaped into postgresql.auto.conf is refused in the first step', async () => {
     const destination = harness.newDestination();
     const name = `x'\nrestore_command='touch ~/pitr-owned-${id}-dollar`;
-    const input = { ...harness.inputFor('', destination, { otherTarget: { kind: 'name', name }, backupId: harness.fixture.backups[0]!.id }), targetTime: undefined, targetTimeInput: undefined };
+    const input = harness.inputFor('', destination, { target: { kind: 'name', name }, backupId: harness.fixture.backups[0]!.id });
     const failure = await runFailingRestore(harness, input);
     // The input check that runs first in planRestore names the field it found it in.
     assert.equal(failure.type, 'InvalidInput');
     assert.equal(failure.activity?.name, 'planRestore');
     assert.equal(failure.activity?.attempt, 1);
-    assert.match(failure.message, /otherTarget \.name: .*which Barman would write unescaped into postgresql.auto.conf/);
+    assert.match(failure.message, /target \.name: .*which Barman would write unescaped into postgresql.auto.conf/);
     assert.ok(!existsSync(destination));
     noMarkers();
   });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { RestoreResult } from '../../src/shared';
+import type { RestoreInput, RestoreResult } from '../../src/shared';
 import { labelsUpTo, marker, utc, type Fixture } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { queryRestoredMarkers } from '../support/restored-cluster';
@@ -27,8 +27,8 @@ describe('restores to an LSN, a restore point, a transaction, immediate (real st
     await harness?.close();
   });
 
-  async function restoreTo(overrides: Parameters<RestoreHarness['inputFor']>[2]): Promise<{ result: RestoreResult; markers: string[] }> {
-    const input = { ...harness.inputFor('', undefined, overrides), targetTime: undefined, targetTimeInput: undefined };
+  async function restoreTo(overrides: Partial<RestoreInput> & Pick<RestoreInput, 'target'>): Promise<{ result: RestoreResult; markers: string[] }> {
+    const input = harness.inputFor('', undefined, overrides);
     const result: RestoreResult = await (await harness.start(input)).result();
     return { result, markers: await queryRestoredMarkers(input.destination, result.plan.pgVersion) };
   }
@@ -37,7 +37,7 @@ describe('restores to an LSN, a restore point, a transaction, immediate (real st
 
   it('restores to the LSN of a restore point, choosing the newer backup by its end LSN', async () => {
     const point = fixture.restorePoints[0];
-    const { result, markers } = await restoreTo({ otherTarget: { kind: 'lsn', lsn: point.lsn } });
+    const { result, markers } = await restoreTo({ target: { kind: 'lsn', lsn: point.lsn } });
     assert.equal(result.plan.backupId, fixture.backups[1].id);
     assert.match(result.plan.targetReached ?? '', new RegExp(`LSN ${point.lsn}`));
     assert.deepEqual(markers, upToAfterB21());
@@ -45,7 +45,7 @@ describe('restores to an LSN, a restore point, a transaction, immediate (real st
 
   it('restores to a named restore point from a named backup, and promotes at the target when asked', async () => {
     const point = fixture.restorePoints[0];
-    const { result, markers } = await restoreTo({ otherTarget: { kind: 'name', name: point.name }, backupId: fixture.backups[0].id, targetAction: 'promote' });
+    const { result, markers } = await restoreTo({ target: { kind: 'name', name: point.name }, backupId: fixture.backups[0].id, targetAction: 'promote' });
     assert.equal(result.plan.backupId, fixture.backups[0].id);
     assert.equal(result.verify.state, 'promoted');
     assert.ok(result.verify.timeline > 1, `a promoted copy starts a new timeline (got ${result.verify.timeline})`);
@@ -54,14 +54,14 @@ describe('restores to an LSN, a restore point, a transaction, immediate (real st
 
   it('restores to the end of a transaction', async () => {
     const target = marker(fixture, 'after-b1-2');
-    const { result, markers } = await restoreTo({ otherTarget: { kind: 'xid', xid: target.xid! }, backupId: fixture.backups[0].id });
+    const { result, markers } = await restoreTo({ target: { kind: 'xid', xid: target.xid! }, backupId: fixture.backups[0].id });
     assert.match(result.plan.targetReached ?? '', new RegExp(`transaction ${target.xid}`));
     assert.deepEqual(markers, labelsUpTo(fixture, target.committedAt));
   });
 
   it('restores immediate: the newest backup, to the moment it became consistent', async () => {
     const newest = fixture.backups[1];
-    const { result, markers } = await restoreTo({ otherTarget: { kind: 'immediate' } });
+    const { result, markers } = await restoreTo({ target: { kind: 'immediate' } });
     assert.equal(result.plan.backupId, newest.id);
     assert.equal(result.plan.endWal, newest.endWal, 'no WAL past the backup end is fetched');
     for (const m of fixture.markers) {
@@ -71,13 +71,13 @@ describe('restores to an LSN, a restore point, a transaction, immediate (real st
   });
 
   it('refuses an xid target without --backup-id, naming the backups to choose from', async () => {
-    const { type, message } = await harness.expectFailure({ ...harness.inputFor('', undefined, { otherTarget: { kind: 'xid', xid: '12345' } }), targetTime: undefined });
+    const { type, message } = await harness.expectFailure(harness.inputFor('', undefined, { target: { kind: 'xid', xid: '12345' } }));
     assert.equal(type, 'InvalidTarget');
     assert.match(message, new RegExp(`needs --backup-id.*${fixture.backups[0].id}, ${fixture.backups[1].id}`));
   });
 
   it('refuses an LSN beyond the archive before copying anything', async () => {
-    const { type, message } = await harness.expectFailure({ ...harness.inputFor('', undefined, { otherTarget: { kind: 'lsn', lsn: 'FF/0' } }), targetTime: undefined });
+    const { type, message } = await harness.expectFailure(harness.inputFor('', undefined, { target: { kind: 'lsn', lsn: 'FF/0' } }));
     assert.equal(type, 'TargetUnreachable');
     assert.match(message, /LSN FF\/0 is in segment 0000000100000FF000000000|not in the archived WAL/);
   });

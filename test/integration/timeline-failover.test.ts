@@ -56,7 +56,7 @@ describe('timelines after a failover: a target after the branch is never restore
 
   it('refuses an LSN target after the switch the same way (the other targets\' planner)', async () => {
     // Segment 5 of timeline 1 is archived whole and begins after the switch (0/40002F0, in segment 4).
-    const input = { ...harness.inputFor('' as UtcMicros), targetTime: undefined, targetTimeInput: undefined, otherTarget: { kind: 'lsn' as const, lsn: '0/5000000' } };
+    const input = harness.inputFor('' as UtcMicros, undefined, { target: { kind: 'lsn', lsn: '0/5000000' } });
     const { type, message } = await harness.expectFailure(input);
     assert.equal(type, 'TimelineAmbiguous', message);
     assert.ok(message.startsWith('target LSN 0/5000000 is ambiguous: '), message);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { BackupInfo } from '../../../src/core/backup-info';
-import { NoBackupForTargetError, selectBackupForTime, UnsupportedBackupError } from '../../../src/core/backup-selection';
-import { selectBackupForOtherTarget } from '../../../src/core/recovery-targets';
+import { NoBackupForTargetError, selectBackupForOtherTarget, selectBackupForTime, UnsupportedBackupError } from '../../../src/core/backup-selection';
+import { parseTargetLsn, parseTargetName, parseTargetXid } from '../../../src/core/recovery-target';
 
 function backup(backupId: string, endTime: string | null, status = 'DONE'): BackupInfo {
   return {
@@ -181,5 +181,29 @@ describe('core/backup-selection', () => {
     assert.equal(selectBackupForTime([older, newer], '2026-11-24T22:00:00.000000Z', '20261124T200000').chosen.backupId, '20261124T200000');
     assert.throws(() => selectBackupForTime([older, newer], '2026-11-24T20:30:00.000000Z', '20261124T210000'), /backup 20261124T210000 cannot reach target .*ends at 2026-11-24T21:00:00.000000Z, after the target/);
     assert.throws(() => selectBackupForTime([older], '2026-11-24T22:00:00.000000Z', '20261124T230000'), /backup 20261124T230000 does not exist; backups pitr can restore: 20261124T200000/);
+  });
+});
+
+describe('backup selection for a target other than a time', () => {
+  function backup(backupId: string, endXlog: string | null, status = 'DONE'): BackupInfo {
+    return { backupId, status, endXlog, mode: null, compression: null, encryption: null, parentBackupId: null, snapshotProvider: null } as BackupInfo;
+  }
+
+  it('picks the newest DONE backup ending at or before an LSN (equality included)', () => {
+    const backups = [backup('b1', '0/4000100'), backup('b2', '0/7000200'), backup('b3', '0/9000000', 'FAILED')];
+    assert.equal(selectBackupForOtherTarget(backups, parseTargetLsn('0/7000200')).chosen.backupId, 'b2');
+    assert.equal(selectBackupForOtherTarget(backups, parseTargetLsn('0/70001FF')).chosen.backupId, 'b1');
+    assert.equal(selectBackupForOtherTarget(backups, parseTargetLsn('0/A000000')).chosen.backupId, 'b2');
+    assert.throws(() => selectBackupForOtherTarget(backups, parseTargetLsn('0/4000000')), /earliest reachable LSN is 0\/4000100, the end of backup b1/);
+  });
+
+  it('picks the newest DONE backup for immediate, and demands --backup-id for an xid or a name', () => {
+    const backups = [backup('b1', '0/4000100'), backup('b2', '0/7000200'), backup('b3', null, 'FAILED')];
+    assert.equal(selectBackupForOtherTarget(backups, { kind: 'immediate' }).chosen.backupId, 'b2');
+    assert.throws(() => selectBackupForOtherTarget(backups, parseTargetXid('9')), /needs --backup-id.*b1, b2/);
+    assert.throws(() => selectBackupForOtherTarget(backups, parseTargetName('p')), /restore point "p" target needs --backup-id/);
+    assert.equal(selectBackupForOtherTarget(backups, parseTargetName('p'), 'b1').chosen.backupId, 'b1');
+    assert.throws(() => selectBackupForOtherTarget(backups, parseTargetName('p'), 'b3'), /status FAILED, not DONE/);
+    assert.throws(() => selectBackupForOtherTarget(backups, parseTargetName('p'), 'b9'), /b9 does not exist; completed backups: b1, b2/);
   });
 });

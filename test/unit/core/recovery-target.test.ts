@@ -1,5 +1,17 @@
 import assert from 'node:assert/strict';
-import { InvalidTargetError, parseTargetTime } from '../../../src/core/recovery-target';
+import {
+  barmanTargetArgs,
+  describeTarget,
+  InvalidTargetError,
+  parseRecoveryTarget,
+  parseTargetAction,
+  parseTargetLsn,
+  parseTargetName,
+  parseTargetTime,
+  parseTargetTimeline,
+  parseTargetXid,
+  type RecoveryTarget,
+} from '../../../src/core/recovery-target';
 
 function failure(input: string): InvalidTargetError {
   try {
@@ -14,22 +26,22 @@ function failure(input: string): InvalidTargetError {
 describe('core/recovery-target', () => {
   describe('accepted forms', () => {
     it('reads the seed form with a +00 offset', () => {
-      assert.deepEqual(parseTargetTime('2022-09-07 06:32:06.397252+00'), { utc: '2022-09-07T06:32:06.397252Z' });
+      assert.deepEqual(parseTargetTime('2022-09-07 06:32:06.397252+00'), { kind: 'time', utc: '2022-09-07T06:32:06.397252Z', given: '2022-09-07 06:32:06.397252+00' });
     });
 
     it('reads ISO 8601 with Z, ±HH:MM and ±HHMM offsets, converting to UTC', () => {
-      assert.deepEqual(parseTargetTime('2022-09-07T06:32:06.397252+02:00'), { utc: '2022-09-07T04:32:06.397252Z' });
-      assert.deepEqual(parseTargetTime('2022-09-07T06:32:06Z'), { utc: '2022-09-07T06:32:06.000000Z' });
-      assert.deepEqual(parseTargetTime('2022-09-07 06:32:06+0200'), { utc: '2022-09-07T04:32:06.000000Z' });
-      assert.deepEqual(parseTargetTime('2022-09-07 00:32:06-05:00'), { utc: '2022-09-07T05:32:06.000000Z' });
+      assert.deepEqual(parseTargetTime('2022-09-07T06:32:06.397252+02:00'), { kind: 'time', utc: '2022-09-07T04:32:06.397252Z', given: '2022-09-07T06:32:06.397252+02:00' });
+      assert.deepEqual(parseTargetTime('2022-09-07T06:32:06Z'), { kind: 'time', utc: '2022-09-07T06:32:06.000000Z', given: '2022-09-07T06:32:06Z' });
+      assert.deepEqual(parseTargetTime('2022-09-07 06:32:06+0200'), { kind: 'time', utc: '2022-09-07T04:32:06.000000Z', given: '2022-09-07 06:32:06+0200' });
+      assert.deepEqual(parseTargetTime('2022-09-07 00:32:06-05:00'), { kind: 'time', utc: '2022-09-07T05:32:06.000000Z', given: '2022-09-07 00:32:06-05:00' });
     });
 
     it('trims surrounding whitespace', () => {
-      assert.deepEqual(parseTargetTime('  2022-09-07T06:32:06Z\n'), { utc: '2022-09-07T06:32:06.000000Z' });
+      assert.deepEqual(parseTargetTime('  2022-09-07T06:32:06Z\n'), { kind: 'time', utc: '2022-09-07T06:32:06.000000Z', given: '  2022-09-07T06:32:06Z\n' });
     });
 
     it('reads what toBarmanTime writes (backup.info end_time form)', () => {
-      assert.deepEqual(parseTargetTime('2026-11-24 21:56:01.261324+00:00'), { utc: '2026-11-24T21:56:01.261324Z' });
+      assert.deepEqual(parseTargetTime('2026-11-24 21:56:01.261324+00:00'), { kind: 'time', utc: '2026-11-24T21:56:01.261324Z', given: '2026-11-24 21:56:01.261324+00:00' });
     });
   });
 
@@ -110,6 +122,64 @@ describe('core/recovery-target', () => {
       const e = failure(`x"\n${'y'.repeat(500)}`);
       assert.ok(e.message.length < 500, e.message);
       assert.match(e.message, /^target time "x\\"\\nyyy/);
+    });
+  });
+
+  describe('targets other than a time, the timeline and the action', () => {
+    it('parses LSNs, xids, names, actions and timelines, refusing bad ones with an example', () => {
+      assert.deepEqual(parseTargetLsn('0/3000028'), { kind: 'lsn', lsn: '0/3000028' });
+      assert.deepEqual(parseTargetLsn(' 1/0A0000F0 '), { kind: 'lsn', lsn: '1/A0000F0' });
+      assert.throws(() => parseTargetLsn('3000028'), /not a WAL location; give it as PostgreSQL prints it, e\.g\. 0\/3000028/);
+      assert.deepEqual(parseTargetXid('7252'), { kind: 'xid', xid: '7252' });
+      assert.throws(() => parseTargetXid('-3'), /not a positive whole number/);
+      assert.throws(() => parseTargetXid('0'), /not a positive whole number/);
+      assert.deepEqual(parseTargetName('before-upgrade'), { kind: 'name', name: 'before-upgrade' });
+      assert.throws(() => parseTargetName('x'.repeat(64)), /1 to 63 bytes/);
+      // Barman writes the name unescaped into postgresql.auto.conf: a quote, a backslash or a line break would end it.
+      assert.throws(() => parseTargetName("it's"), /restore point name "it's" holds "'", which Barman would write unescaped.*--target-lsn/);
+      assert.throws(() => parseTargetName("x'\nrestore_command='touch /tmp/owned"), /holds "'", "\\n"/);
+      assert.throws(() => parseTargetName('back\\slash'), /holds "\\\\"/);
+      assert.deepEqual(parseTargetName('before upgrade: v2 "final"'), { kind: 'name', name: 'before upgrade: v2 "final"' });
+      assert.throws(() => parseTargetName(''), /1 to 63 bytes/);
+      assert.equal(parseTargetAction('promote'), 'promote');
+      assert.throws(() => parseTargetAction('resume'), /not one of pause, promote, shutdown/);
+      assert.equal(parseTargetTimeline('2'), 2);
+      assert.throws(() => parseTargetTimeline('latest'), /not a timeline number/);
+    });
+
+    it('refuses with the one error type the CLI reports as a usage error', () => {
+      for (const bad of [() => parseTargetLsn('x'), () => parseTargetXid('x'), () => parseTargetName(''), () => parseTargetAction('x'), () => parseTargetTimeline('x')]) {
+        assert.throws(bad, (e: unknown) => e instanceof InvalidTargetError && e.type === 'InvalidTarget');
+      }
+    });
+  });
+
+  describe('each kind: the CLI flag it comes from, its description, and its barman recover arguments', () => {
+    const cases: { flag: Parameters<typeof parseRecoveryTarget>[0]; text: string; target: RecoveryTarget; described: string; barman: string[] }[] = [
+      {
+        flag: 'time',
+        text: '2026-11-24 22:08:46.010383+01',
+        target: { kind: 'time', utc: '2026-11-24T21:08:46.010383Z', given: '2026-11-24 22:08:46.010383+01' },
+        described: '2026-11-24T21:08:46.010383Z',
+        barman: ['--target-time', '2026-11-24 21:08:46.010383+00:00'],
+      },
+      { flag: 'lsn', text: '0/0A000028', target: { kind: 'lsn', lsn: '0/A000028' }, described: 'LSN 0/A000028', barman: ['--target-lsn', '0/A000028'] },
+      { flag: 'xid', text: ' 7252', target: { kind: 'xid', xid: '7252' }, described: 'transaction 7252', barman: ['--target-xid', '7252'] },
+      { flag: 'name', text: 'before upgrade', target: { kind: 'name', name: 'before upgrade' }, described: 'restore point "before upgrade"', barman: ['--target-name', 'before upgrade'] },
+      { flag: 'immediate', text: '', target: { kind: 'immediate' }, described: 'the end of the backup (immediate)', barman: ['--target-immediate'] },
+    ];
+    for (const c of cases) {
+      it(c.flag, () => {
+        assert.deepEqual(parseRecoveryTarget(c.flag, c.text), c.target);
+        assert.equal(describeTarget(c.target), c.described);
+        assert.deepEqual(barmanTargetArgs(c.target), c.barman);
+      });
+    }
+
+    it('describes a malformed target of an unchecked input instead of throwing (the workflow describes it before planning checks it)', () => {
+      assert.equal(describeTarget(undefined as unknown as RecoveryTarget), 'no target');
+      assert.equal(describeTarget({ kind: 'latest' } as unknown as RecoveryTarget), 'no target');
+      assert.throws(() => barmanTargetArgs({ kind: 'latest' } as unknown as RecoveryTarget), /the restore has no recovery target/);
     });
   });
 });

@@ -6,8 +6,7 @@ const valid: RestoreInput = {
   server: 'pg',
   bucket: 'pitr-backups',
   prefix: '',
-  targetTimeInput: '2026-11-24 22:08:46.010383+00',
-  targetTime: '2026-11-24T22:08:46.010383Z',
+  target: { kind: 'time', utc: '2026-11-24T22:08:46.010383Z', given: '2026-11-24 22:08:46.010383+00' },
   destination: '/var/lib/postgresql/restored',
   taskQueue: 'pitr',
   force: false,
@@ -29,14 +28,14 @@ const without = (field: keyof RestoreInput): Record<string, unknown> => {
 describe('restore input validation', () => {
   it('accepts what pitr restore builds, for every kind of target, with every optional field', () => {
     assert.deepEqual(restoreInputProblems(valid), []);
-    for (const otherTarget of [{ kind: 'lsn', lsn: '0/3000028' }, { kind: 'xid', xid: '7252' }, { kind: 'name', name: 'before-migration' }, { kind: 'immediate' }]) {
-      assert.deepEqual(restoreInputProblems({ ...without('targetTime'), targetTimeInput: undefined, otherTarget, backupId: '20261124T220817' }), [], JSON.stringify(otherTarget));
+    for (const target of [{ kind: 'lsn', lsn: '0/3000028' }, { kind: 'xid', xid: '7252' }, { kind: 'name', name: 'before-migration' }, { kind: 'immediate' }]) {
+      assert.deepEqual(restoreInputProblems({ ...valid, target, backupId: '20261124T220817' }), [], JSON.stringify(target));
     }
     const full = { ...valid, targetTimeline: 2, targetAction: 'promote', backupId: '20261124T220817', force: true, prefix: 'a/b', timings: { retryInitialMs: 50, retryMaximumMs: 200, heartbeatTimeoutMs: 2000 } };
     assert.deepEqual(restoreInputProblems(full), []);
     assert.equal(validateRestoreInput(full), full);
     // Optional fields sent as null by other SDKs are absent.
-    assert.deepEqual(restoreInputProblems({ ...valid, otherTarget: null, targetAction: null }), []);
+    assert.deepEqual(restoreInputProblems({ ...valid, targetTimeline: null, targetAction: null }), []);
   });
 
   it('names each missing required field and what it expects', () => {
@@ -57,8 +56,12 @@ describe('restore input validation', () => {
     assert.match(problemOf({ ...valid, targetTimeline: 0 }), /^targetTimeline is 0 \(number\); expected a timeline number/);
     assert.match(problemOf({ ...valid, targetTimeline: '2' }), /^targetTimeline is "2"; expected a timeline number/);
     assert.match(problemOf({ ...valid, backupId: 'latest' }), /^backupId is "latest"; expected a barman backup id, YYYYMMDDTHHMMSS/);
-    assert.match(problemOf({ ...valid, targetTime: '2026-11-24 22:08:46+00' }), /^targetTime is "2026-11-24 22:08:46\+00"; expected a UTC time with microseconds/);
-    assert.match(problemOf({ ...valid, targetTime: '2026-02-30T12:00:00.000000Z' }), /^targetTime is/, 'not a real date');
+    const time = (utc: unknown, given: unknown = 'as typed') => problemOf({ ...valid, target: { kind: 'time', utc, given } });
+    assert.match(time('2026-11-24 22:08:46+00'), /^target \.utc is "2026-11-24 22:08:46\+00"; expected a UTC time with microseconds/);
+    assert.match(time('2026-02-30T12:00:00.000000Z'), /^target \.utc is/, 'not a real date');
+    assert.match(time(undefined), /^target \.utc is missing; expected a UTC time/);
+    assert.match(time('2026-11-24T22:08:46.010383Z', 7), /^target \.given is 7 \(number\); expected the time as the user gave it, a string/);
+    assert.match(problemOf({ ...valid, target: { kind: 'time', utc: '2026-11-24T22:08:46.010383Z' } }), /^target \.given is missing/);
     assert.match(problemOf({ ...valid, server: '-x' }), /^server: server name "-x" is not valid/);
     assert.match(problemOf({ ...valid, timings: { retryInitialMs: -1 } }), /^timings\.retryInitialMs is -1 \(number\); expected a positive number of milliseconds/);
     assert.match(problemOf({ ...valid, timings: { retryInitalMs: 5 } }), /^timings\.retryInitalMs is not a timing; the timings are retryInitialMs, retryMaximumMs, heartbeatTimeoutMs/);
@@ -68,20 +71,24 @@ describe('restore input validation', () => {
     assert.equal(problemOf({ ...valid, targetAction: 'resume' }), 'targetAction is "resume"; expected one of "pause", "promote", "shutdown"');
   });
 
-  it('refuses both targets and no target', () => {
-    assert.equal(problemOf({ ...valid, otherTarget: { kind: 'immediate' } }), 'both targetTime and otherTarget are set; expected exactly one recovery target');
-    assert.match(problemOf(without('targetTime')), /^neither targetTime nor otherTarget is set; expected exactly one recovery target/);
+  it('refuses no target, and the two fields targets had before one target field', () => {
+    assert.match(problemOf(without('target')), /^target is missing; expected one recovery target \(a time, an LSN, a transaction id, a restore point name, or immediate\): \{kind: "time", utc, given\}/);
+    assert.match(problemOf({ ...valid, target: null }), /^target is missing/);
+    const old = restoreInputProblems({ ...without('target'), targetTime: '2026-11-24T22:08:46.010383Z', otherTarget: { kind: 'immediate' } });
+    assert.equal(old.length, 2, JSON.stringify(old));
+    assert.match(old[0]!, /^unknown fields "targetTime", "otherTarget"; the fields are server, bucket, prefix, target, /);
+    assert.match(old[1]!, /^target is missing/);
   });
 
-  it('refuses malformed other targets, with the parser of what a person types', () => {
-    const other = (otherTarget: unknown) => problemOf({ ...without('targetTime'), otherTarget });
-    assert.match(other({ kind: 'time' }), /^otherTarget kind is "time"; expected one of "lsn", "xid", "name", "immediate"/);
-    assert.match(other({ lsn: '0/1' }), /^otherTarget kind is missing/);
-    assert.match(other('0/3000028'), /^otherTarget is "0\/3000028"; expected \{kind: "lsn", lsn\}/);
-    assert.match(other({ kind: 'lsn' }), /^otherTarget \.lsn is missing; expected a string/);
-    assert.match(other({ kind: 'lsn', lsn: 'zz' }), /^otherTarget \.lsn: target LSN "zz" is not a WAL location/);
-    assert.match(other({ kind: 'xid', xid: 7252 }), /^otherTarget \.xid is 7252 \(number\); expected a string/);
-    assert.match(other({ kind: 'name', name: "a'b" }), /^otherTarget \.name: restore point name "a'b" holds "'"/);
+  it('refuses malformed targets, with the parser of what a person types', () => {
+    const target = (value: unknown) => problemOf({ ...valid, target: value });
+    assert.match(target({ kind: 'latest' }), /^target kind is "latest"; expected one of "time", "lsn", "xid", "name", "immediate"/);
+    assert.match(target({ lsn: '0/1' }), /^target kind is missing/);
+    assert.match(target('0/3000028'), /^target is "0\/3000028"; expected \{kind: "time", utc, given\}, \{kind: "lsn", lsn\}/);
+    assert.match(target({ kind: 'lsn' }), /^target \.lsn is missing; expected a string/);
+    assert.match(target({ kind: 'lsn', lsn: 'zz' }), /^target \.lsn: target LSN "zz" is not a WAL location/);
+    assert.match(target({ kind: 'xid', xid: 7252 }), /^target \.xid is 7252 \(number\); expected a string/);
+    assert.match(target({ kind: 'name', name: "a'b" }), /^target \.name: restore point name "a'b" holds "'"/);
   });
 
   it('refuses a destination that is not absolute and normalised', () => {
