@@ -73,15 +73,20 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
     await rm(tools, { recursive: true, force: true });
   });
 
-  it('resumes a restore that failed on a broken barman once it is fixed, reusing the downloads', async () => {
+  /** A restore that fails on a host whose barman is broken (rebuild-xlogdb fails), found only after the transfers; barman is fixed after. */
+  async function failOnBrokenBarman() {
     const { fixture } = harness;
     const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
     const input = harness.inputFor(target);
-    // A host whose barman is broken (rebuild-xlogdb fails), found only after the transfers.
     await writeFile(join(tools, 'broken'), '');
     const failure = await harness.expectFailure(input).finally(() => rm(join(tools, 'broken')));
     assert.equal(failure.type, 'BarmanFailed');
     assert.match(failure.message, /barman [\d.]+ rebuild-xlogdb failed.*configuration damaged/s);
+    return { fixture, target, input };
+  }
+
+  it('resumes a restore that failed on a broken barman once it is fixed, reusing the downloads', async () => {
+    const { fixture, target, input } = await failOnBrokenBarman();
 
     const id = `pitr:${fixture.server}:${input.destination}`;
     const resumed = await pitr('resume', id, '--wait');
@@ -105,12 +110,7 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
   });
 
   it('a resumed restore never writes through links the Barman user planted in the work area it was handed', async () => {
-    const { fixture } = harness;
-    const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
-    const input = harness.inputFor(target);
-    await writeFile(join(tools, 'broken'), '');
-    const failure = await harness.expectFailure(input).finally(() => rm(join(tools, 'broken')));
-    assert.equal(failure.type, 'BarmanFailed');
+    const { fixture, target, input } = await failOnBrokenBarman();
     // The failed stage step had handed the area to the Barman user, who plants links to files only root may write.
     const workDir = restoreWorkDir({ workRoot: harness.settings.workRoot } as never, input).root;
     const vault = await mkdtemp(join(tmpdir(), 'pitr-victims-'));
