@@ -4,7 +4,8 @@ import { PassThrough } from 'node:stream';
 import { openJournal } from '../io/download-journal';
 import { downloadObjects, etagIsMd5, type DownloadItem } from '../io/s3-download';
 import { extractionLimits } from '../core/extraction-limits';
-import { CorruptArchiveError, EntryGuard, ExtractionBudget, extractStream } from '../io/tar-extract';
+import { EntryGuard } from '../core/tar-entry-guard';
+import { CorruptArchiveError, ExtractionBudget, extractStream } from '../io/tar-extract';
 import { reclaimWorkArea, workDirLayout, type WorkDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan, TransferResult } from '../shared';
 import {

@@ -1,11 +1,12 @@
 // Safe streaming extraction of barman-cloud tar archives (gzip, bzip2, snappy, lz4 or plain).
 import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Unpack, type ReadEntry } from 'tar';
 import type { ExtractionLimits } from '../core/extraction-limits';
+import { EntryGuard } from '../core/tar-entry-guard';
 import { formatBytes } from '../core/report-format';
 import type { BaseBackupCompression } from '../core/s3-layout';
 import { asDiskFull } from './disk-full';
@@ -110,8 +111,6 @@ export class CorruptArchiveError extends Error {
 }
 
 const PROGRESS_INTERVAL_MS = 250;
-const SPECIAL_TYPES = new Set(['CharacterDevice', 'BlockDevice', 'FIFO']);
-const MAX_LINK_HOPS = 40;
 const DECOMPRESSOR_GRACE_MS = 500;
 /**
  * Inflate into 1 MiB buffers rather than zlib's 16 KiB default (which node-tar's own gunzip uses): each
@@ -379,95 +378,4 @@ function translateTarError(file: string, root: string, err: Error & { tarCode?: 
   // being written (node-tar's names none, and its error carries the whole parser entry, flooding any log that prints it).
   const entry = err.entry?.path ?? currentEntry;
   return asDiskFull(err, entry === undefined ? root : join(root, entry), `extracting ${file}, writing`) as Error;
-}
-
-/**
- * Checks entries in archive order. It keeps the archive's symlinks in memory, because the file system lags
- * behind the parser: entries are checked when their header is read, before earlier ones are on disk.
- * One guard serves every archive extracted into its directory (the parts of a multi-part tarball).
- */
-export class EntryGuard {
-  private readonly links = new Map<string, string>();
-  readonly root: string;
-
-  constructor(root: string) {
-    this.root = resolve(root);
-  }
-
-  /** The rule the entry breaks, or undefined when it is safe. */
-  check(entry: ReadEntry): string | undefined {
-    if (SPECIAL_TYPES.has(entry.type)) return `${entry.type} entries are not allowed`;
-    const raw = entry.path;
-    if (raw.startsWith('/')) return 'absolute path';
-    const parts = raw.split(/[\\/]/);
-    if (parts.includes('..')) return "path has a '..' component";
-    const names = parts.filter((p) => p !== '' && p !== '.');
-    if (names.length === 0 && entry.type !== 'Directory') return `a ${entry.type} cannot replace the destination directory`;
-    const through = this.firstLinkIn(names.slice(0, -1));
-    if (through) return `path passes through the symlink ${through}`;
-    const key = names.join('/');
-
-    if (entry.type === 'SymbolicLink') {
-      const target = entry.linkpath ?? '';
-      const resolved = this.resolveTarget(names.slice(0, -1), target);
-      if (!resolved) return `symlink target ${JSON.stringify(target)} resolves outside the destination`;
-      this.links.set(key, target);
-      return undefined;
-    }
-    if (entry.type === 'Link') {
-      const target = entry.linkpath ?? '';
-      const tparts = target.split(/[\\/]/);
-      if (target.startsWith('/') || tparts.includes('..')) {
-        return `hard link target ${JSON.stringify(target)} is outside the destination`;
-      }
-      const tnames = tparts.filter((p) => p !== '' && p !== '.');
-      const via = this.firstLinkIn(tnames);
-      if (via) return `hard link target ${JSON.stringify(target)} passes through the symlink ${via}`;
-    }
-    // A file, directory or hard link at this path replaces whatever symlink was there.
-    this.links.delete(key);
-    return undefined;
-  }
-
-  private firstLinkIn(names: string[]): string | undefined {
-    for (let i = 1; i <= names.length; i++) {
-      const prefix = names.slice(0, i).join('/');
-      if (this.links.has(prefix)) return prefix;
-    }
-    return undefined;
-  }
-
-  /** Resolves a symlink target like the kernel would, through the archive's symlinks; undefined if it escapes. */
-  private resolveTarget(dir: string[], target: string, hops = { n: 0 }): string[] | undefined {
-    if (isAbsolute(target)) {
-      const rel = relative(this.root, resolve(target));
-      if (rel === '') return [];
-      if (rel.startsWith('..') || isAbsolute(rel)) return undefined;
-      return this.walk([], rel.split('/'), hops);
-    }
-    return this.walk(dir, target.split(/[\\/]/), hops);
-  }
-
-  private walk(start: string[], rest: string[], hops: { n: number }): string[] | undefined {
-    let cur = start;
-    for (const c of rest) {
-      if (c === '' || c === '.') continue;
-      if (c === '..') {
-        if (cur.length === 0) return undefined;
-        cur = cur.slice(0, -1);
-        continue;
-      }
-      const next = [...cur, c];
-      const link = this.links.get(next.join('/'));
-      if (link === undefined) {
-        cur = next;
-        continue;
-      }
-      if (++hops.n > MAX_LINK_HOPS) return undefined;
-      const resolved = isAbsolute(link) ? this.resolveTarget([], link, hops) : this.walk(cur, link.split(/[\\/]/), hops);
-      if (!resolved) return undefined;
-      cur = resolved;
-    }
-    return cur;
-  }
 }

@@ -8,13 +8,13 @@ import { ToolMissingError } from '../../../src/io/run-command';
 import {
   ArchiveLimitError,
   CorruptArchiveError,
-  EntryGuard,
   ExtractionBudget,
   extractArchive,
   UnsafeArchiveError,
   type Compression,
 } from '../../../src/io/tar-extract';
 import { create } from 'tar';
+import { EntryGuard } from '../../../src/core/tar-entry-guard';
 import { barmanCompress, EXTENSION, TAR_CODECS, walLikeBytes } from '../../support/barman-codecs';
 import { buildTar, bzip2, gzip, type TestEntry } from '../../support/tar-test-archive';
 
