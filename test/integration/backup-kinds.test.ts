@@ -7,7 +7,6 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { workDirName } from '../../src/io/work-dir';
 import { FailureTypes } from '../../src/shared';
 import { craftedBackups, type CraftedBackups } from '../support/bad-input-crafted-backup';
 import { runFailingRestore } from '../support/bad-input-failure';
@@ -78,7 +77,7 @@ describe('backups that are not a plain data directory (crafted backup.info files
       assert.equal(named.activity?.attempt, 1, 'not retried');
       assert.match(named.message, new RegExp(`^backup ${crafted.backup.id} cannot be restored by pitr: it `));
       assert.match(named.message, kind.says);
-      const downloads = join(harness.settings.workRoot, 'restores', workDirName(server, destination), 'downloads');
+      const downloads = harness.workArea({ server, destination }).downloads;
       assert.ok(!existsSync(downloads), 'nothing was downloaded');
       assert.ok(!existsSync(destination), 'the destination is not created');
     });

@@ -14,7 +14,6 @@ import { readRestoreStatus } from '../../src/cli/restore-status';
 import { fromEpochMicros, toEpochMicros, type UtcMicros } from '../../src/core/timestamp';
 import { nextSegmentName } from '../../src/core/wal-names';
 import { resolveTool } from '../../src/io/run-command';
-import { workDirName } from '../../src/io/work-dir';
 import { FailureTypes, restoreWorkflowId, type RestoreResult } from '../../src/shared';
 import { craftedBackups, type CraftedBackups } from '../support/bad-input-crafted-backup';
 import { runFailingRestore, workAreaOf, type FailedRestore } from '../support/bad-input-failure';
@@ -360,7 +359,7 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
       assert.ok(failure.message.includes(noBarman), 'the PATH searched is shown');
       // Planning checks the tools later steps need, so this fails before any transfer.
       assert.equal(failure.activity?.name, 'planRestore');
-      const downloads = join(onPath.settings.workRoot, 'restores', workDirName(onPath.fixture.server, destination), 'downloads');
+      const downloads = onPath.workArea({ server: onPath.fixture.server, destination }).downloads;
       assert.ok(!existsSync(downloads), 'no base backup byte was downloaded');
       console.log(`      -> failed after ${(failure.elapsedMs / 1000).toFixed(1)} s`);
       assert.ok(!existsSync(destination), 'barman recover never ran: the destination is not created');

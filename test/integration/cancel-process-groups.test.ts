@@ -9,7 +9,6 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { restoreWorkDir } from '../../src/activities/deps';
 import { readRestoreStatus } from '../../src/cli/restore-status';
 import { loadWorkerSettings } from '../../src/settings';
 import { between, marker } from '../support/fixture';
@@ -49,7 +48,7 @@ describe('cancel during barman recover: no barman or rsync process outlives the 
     const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
     const destination = harness.newDestination();
     const input = harness.inputFor(target, destination, { timings: { retryInitialMs: 200, retryMaximumMs: 2_000, heartbeatTimeoutMs: 10_000 } });
-    const workDir = restoreWorkDir({ workRoot: harness.settings.workRoot } as never, input).root;
+    const workDir = harness.workArea(input).root;
     paths.push(destination, workDir);
     const handle = await harness.start(input);
     const rsyncs = () => strayProcesses([destination]).filter((p) => /(^|\/)rsync /.test(p.command));

@@ -7,7 +7,6 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { workDirName } from '../../src/io/work-dir';
 import { between, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 
@@ -41,7 +40,7 @@ describe('disk space checked before copying (real stack)', function () {
     assert.match(message, new RegExp(`not enough disk space for this restore: the destination ${destination} needs \\d+\\.\\d MiB, \\d+\\.\\d MiB free at ${small}`));
     assert.match(message, /--force skips this check/);
     assert.deepEqual(await readdir(small), [], 'nothing was written to the small filesystem');
-    const downloads = join(harness.settings.workRoot, 'restores', workDirName(fixture.server, destination), 'downloads');
+    const downloads = harness.workArea({ server: fixture.server, destination }).downloads;
     assert.ok(!existsSync(downloads), 'no base backup byte was downloaded');
   });
 });

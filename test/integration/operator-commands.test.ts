@@ -224,7 +224,7 @@ describe('operator commands: backups, plan, list (real stack, pitr CLI)', functi
       assert.deepEqual(await listTree(barmanHome), [], 'nothing is written into the Barman home');
       assert.deepEqual(await listTree(planTmp), [], 'the scratch directory is removed');
       // Nor into the real Barman home, where a restore into this destination would work.
-      const workArea = restoreWorkDir({ workRoot: requireStackEnv().barmanHome } as never, { server: fixture.server, destination }).root;
+      const workArea = restoreWorkDir({ workRoot: requireStackEnv().barmanHome }, { server: fixture.server, destination }).root;
       assert.ok(!existsSync(workArea), `${workArea} is not created`);
     });
 

@@ -8,7 +8,6 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRestoreStatus } from '../../src/cli/restore-status';
-import { restoreWorkDir } from '../../src/activities/deps';
 import { loadWorkerSettings } from '../../src/settings';
 import type { RestoreResult } from '../../src/shared';
 import { between, labelsUpTo, marker } from '../support/fixture';
@@ -64,7 +63,7 @@ describe('worker killed with SIGKILL during barman recover, then restarted: the 
     await writeFile(join(tools, 'slow'), '');
     const handle = await harness.start(input);
     const { runId } = await handle.describe();
-    const left = () => strayProcesses([restoreWorkDir({ workRoot: harness.settings.workRoot }, input).barmanConfig]);
+    const left = () => strayProcesses([harness.workArea(input).barmanConfig]);
     await waitFor('barman recover to run', 180_000, async () => (await readRestoreStatus(handle)).phase === 'Recover' && left().length > 0);
     await first.kill('SIGKILL');
     const orphans = left();

@@ -9,7 +9,6 @@ import { promisify } from 'node:util';
 import { fromEpochMicros, toEpochMicros, type UtcMicros } from '../../src/core/timestamp';
 import { createS3Client } from '../../src/io/s3-client';
 import { listWalArchive } from '../../src/io/wal-archive';
-import { workDirName } from '../../src/io/work-dir';
 import type { RestoreResult } from '../../src/shared';
 import { between, labelsUpTo, marker, utc } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
@@ -90,7 +89,7 @@ describe('point-in-time restore end to end (real Temporal, S3, Barman, PostgreSQ
     assert.ok(reachable, message);
     assert.ok(reachable[1] >= tail.committedAt && reachable[1] < target, `${reachable[1]} should be the last commit, at or after the tail marker`);
     assert.ok(!existsSync(destination), 'the destination is not created');
-    const downloads = join(harness.settings.workRoot, 'restores', workDirName(fixture.server, destination), 'downloads');
+    const downloads = harness.workArea({ server: fixture.server, destination }).downloads;
     assert.ok(!existsSync(downloads), 'no base backup byte was downloaded');
   });
 

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readRestoreStatus } from '../../src/cli/restore-status';
-import { restoreWorkDir } from '../../src/activities/deps';
 import { detectBarman } from '../../src/io/barman';
 import { runCommand } from '../../src/io/run-command';
 import { loadWorkerSettings } from '../../src/settings';
@@ -112,7 +111,7 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
   it('a resumed restore never writes through links the Barman user planted in the work area it was handed', async () => {
     const { fixture, target, input } = await failOnBrokenBarman();
     // The failed stage step had handed the area to the Barman user, who plants links to files only root may write.
-    const workDir = restoreWorkDir({ workRoot: harness.settings.workRoot } as never, input).root;
+    const workDir = harness.workArea(input).root;
     const vault = await mkdtemp(join(tmpdir(), 'pitr-victims-'));
     const [backupId] = await readdir(join(workDir, 'home', fixture.server, 'base'));
     const plants: Record<string, string> = {
@@ -189,7 +188,7 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
     await mkdir(destination, { recursive: true });
     await writeFile(join(destination, 'keep.txt'), 'mine');
     const input = harness.inputFor(target, destination, { force: true });
-    const workDir = restoreWorkDir({ workRoot: harness.settings.workRoot } as never, input).root;
+    const workDir = harness.workArea(input).root;
 
     try {
       const handle = await harness.start(input);

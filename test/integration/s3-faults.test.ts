@@ -8,10 +8,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { baseBackupsPrefix } from '../../src/core/s3-layout';
 import type { UtcMicros } from '../../src/core/timestamp';
-import { workDirName } from '../../src/io/work-dir';
 import { restoreWorkflowId, type RestoreInput, type RestoreResult } from '../../src/shared';
 import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
@@ -32,7 +30,7 @@ describe('S3 faults: a fault-injecting proxy in front of the real S3 server', fu
   /** Work areas of this suite's restores: a failed restore leaves its own behind (for a resume). */
   const workAreas: string[] = [];
   const track = (input: RestoreInput): RestoreInput => {
-    workAreas.push(join(harness.settings.workRoot, 'restores', workDirName(input.server, input.destination)));
+    workAreas.push(harness.workArea(input).root);
     return input;
   };
 

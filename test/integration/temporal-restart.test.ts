@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRestore } from '../../src/cli/restore';
 import { readRestoreStatus } from '../../src/cli/restore-status';
-import { workDirName } from '../../src/io/work-dir';
 import type { RestoreResult } from '../../src/shared';
 import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
@@ -85,7 +84,7 @@ describe('Temporal server restarted mid-restore (private dev server, same db fil
     const client = new Client({ connection, namespace: 'default' });
     const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
     const destination = harness.newDestination();
-    cleanupPaths.push(destination, join(harness.settings.workRoot, 'restores', workDirName(fixture.server, destination)));
+    cleanupPaths.push(destination, harness.workArea({ server: fixture.server, destination }).root);
     // ~5.6 MB at 400 kB/s: the base download takes about fourteen seconds.
     proxy.set({ bytesPerSecond: 400_000 });
     const started = Date.now();

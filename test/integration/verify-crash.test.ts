@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { workDirLayout, workDirName } from '../../src/io/work-dir';
 import type { RestoreResult } from '../../src/shared';
 import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
@@ -67,7 +66,7 @@ describe('worker killed with SIGKILL during verify, then restarted: the postmast
     let caught: { handle: WorkflowHandle; runId: string; destination: string; postmaster: number } | undefined;
     for (let attempt = 1; attempt <= 3 && !caught; attempt++) {
       const destination = harness.newDestination();
-      paths.push(destination, workDirLayout(join(harness.settings.workRoot, 'restores', workDirName(fixture.server, destination))).root);
+      paths.push(destination, harness.workArea({ server: fixture.server, destination }).root);
       const handle = await harness.start(harness.inputFor(target, destination, { timings: TIMINGS }));
       const { runId } = await handle.describe();
       let postmaster: number | undefined;

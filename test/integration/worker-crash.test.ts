@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { readRestoreStatus } from '../../src/cli/restore-status';
 import type { UtcMicros } from '../../src/core/timestamp';
-import { backupDir, workDirLayout, workDirName, type WorkDirLayout } from '../../src/io/work-dir';
+import { backupDir, type WorkDirLayout } from '../../src/io/work-dir';
 import type { RestoreResult } from '../../src/shared';
 import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
@@ -78,7 +78,7 @@ describe('worker killed with SIGKILL mid-restore, then restarted: the same resto
 
   function start(target: UtcMicros): { destination: string; layout: WorkDirLayout; handle: Promise<WorkflowHandle> } {
     const destination = harness.newDestination();
-    const layout = workDirLayout(join(harness.settings.workRoot, 'restores', workDirName(harness.fixture.server, destination)));
+    const layout = harness.workArea({ server: harness.fixture.server, destination });
     workDirs.push(layout.root);
     destinations.push(destination);
     return { destination, layout, handle: harness.start(harness.inputFor(target, destination, { timings: TIMINGS })) };

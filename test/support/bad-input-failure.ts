@@ -2,8 +2,6 @@
 // at which attempt, and whether the failure was non-retryable. "Fails fast" means attempt 1.
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { workDirName } from '../../src/io/work-dir';
 import type { RestoreInput, RestoreResult } from '../../src/shared';
 import type { RestoreHarness } from './restore-harness';
 
@@ -59,5 +57,5 @@ export async function failedActivity(handle: WorkflowHandle): Promise<FailedActi
 
 /** The worker's per-restore work area for a restore of `server` into `destination`. */
 export function workAreaOf(harness: RestoreHarness, server: string, destination: string): string {
-  return join(harness.settings.workRoot, 'restores', workDirName(server, destination));
+  return harness.workArea({ server, destination }).root;
 }

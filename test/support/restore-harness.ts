@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { restoreWorkDir } from '../../src/activities/deps';
 import { startRestore } from '../../src/cli/restore';
+import type { WorkDirLayout } from '../../src/io/work-dir';
 import type { UtcMicros } from '../../src/core/timestamp';
-import { workDirName } from '../../src/io/work-dir';
 import { loadWorkerSettings, type WorkerSettings } from '../../src/settings';
 import type { RestoreInput, RestoreResult } from '../../src/shared';
 import { createWorker } from '../../src/worker';
@@ -20,6 +21,8 @@ export interface RestoreHarness {
   client: Client;
   taskQueue: string;
   settings: WorkerSettings;
+  /** The work area the worker gives a restore of `server` into `destination` (the worker's own formula). */
+  workArea(input: Pick<RestoreInput, 'server' | 'destination'>): WorkDirLayout;
   /** A fresh destination path (not created) under this suite's folder. */
   newDestination(): string;
   inputFor(target: UtcMicros, destination?: string, overrides?: Partial<RestoreInput>): RestoreInput;
@@ -70,13 +73,15 @@ export async function openRestoreHarness(options: HarnessOptions = {}): Promise<
     timings: { retryInitialMs: 200, retryMaximumMs: 2000, heartbeatTimeoutMs: 30_000 },
     ...overrides,
   });
-  const track = (input: RestoreInput) => workAreas.add(join(settings.workRoot, 'restores', workDirName(input.server, input.destination)));
+  const workArea = (input: Pick<RestoreInput, 'server' | 'destination'>) => restoreWorkDir(settings, input);
+  const track = (input: RestoreInput) => workAreas.add(workArea(input).root);
 
   return {
     fixture,
     client,
     taskQueue,
     settings,
+    workArea,
     newDestination: () => join(destinationsRoot, randomUUID()),
     inputFor,
     start: (input) => {
