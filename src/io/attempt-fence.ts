@@ -6,9 +6,10 @@
 // exited) or has not renewed it within the lease. A holder that finds the lease taken stops writing.
 // Node has no flock(2); a lease also covers a holder on a frozen, not dead, process.
 import { hostname } from 'node:os';
-import { lstat, open, readFile, rename, unlink, utimes } from 'node:fs/promises';
+import { lstat, open, readFile, unlink, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { makePrivateDirectory } from './destination-control';
+import { makePrivateDirectory, writeRecord } from './destination-control';
+import { processAlive } from './processes';
 
 export interface AttemptIdentity {
   restoreId: string;
@@ -48,14 +49,11 @@ export async function acquireFence(file: string, me: AttemptIdentity, leaseMs: n
   const text = `${JSON.stringify(me)}\n`;
   if (!(await createExclusive(file, text))) {
     const holder = await readHolder(file);
-    if (holder && !sameAttempt(holder.identity, me) && !(await isStale(holder.identity, holder.ageMs, leaseMs))) {
+    if (holder && !sameAttempt(holder.identity, me) && !isStale(holder.identity, holder.ageMs, leaseMs)) {
       throw new AttemptFencedError(holder.identity, holder.ageMs, leaseMs);
     }
     // Stale, damaged, or our own: replace it in one rename, then check we are the one who won.
-    const temporary = `${file}.${process.pid}.${me.attempt}.tmp`;
-    await unlink(temporary).catch(() => undefined);
-    if (!(await createExclusive(temporary, text))) throw new Error(`cannot create ${temporary}`);
-    await rename(temporary, file);
+    await writeRecord(file, text);
     const now = await readHolder(file);
     if (!now || !sameAttempt(now.identity, me)) throw new AttemptFencedError(now?.identity ?? me, now?.ageMs ?? 0, leaseMs);
   }
@@ -104,13 +102,7 @@ function sameAttempt(a: AttemptIdentity, b: AttemptIdentity): boolean {
   return a.runId === b.runId && a.step === b.step && a.attempt === b.attempt && a.pid === b.pid && a.host === b.host;
 }
 
-async function isStale(holder: AttemptIdentity, ageMs: number, leaseMs: number): Promise<boolean> {
+function isStale(holder: AttemptIdentity, ageMs: number, leaseMs: number): boolean {
   if (ageMs > leaseMs) return true;
-  if (holder.host !== hostname() || holder.pid === process.pid) return false;
-  try {
-    process.kill(holder.pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return holder.host === hostname() && holder.pid !== process.pid && !processAlive(holder.pid);
 }

@@ -3,7 +3,7 @@
 // root in a folder only root can write, never inside the Barman home, whose files the Barman user owns
 // and could forge or replace with links. Each is written atomically and durably: a crash leaves the old
 // record or the new one, never a torn one.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseClaim, type DirectoryIdentity } from '../core/destination-claim';
@@ -44,8 +44,8 @@ export async function readRecord(file: string): Promise<string | null> {
 /** Replaces `file` with `text`: written beside it (O_EXCL: never through a planted link), synced, renamed, the folder synced. */
 export async function writeRecord(file: string, text: string): Promise<void> {
   await makePrivateDirectory(dirname(file));
-  const temporary = `${file}.${process.pid}.tmp`;
-  await unlink(temporary).catch(() => undefined);
+  // Unique, so that two writers (two attempts in one process) never share a temporary file.
+  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(temporary, 'wx', 0o600);
   try {
     await handle.writeFile(text);

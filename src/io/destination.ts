@@ -7,6 +7,7 @@ import { claimAuthorises, formatClaim, parseClaim, type DestinationClaim, type D
 import { FailureTypes, RestoreError } from '../shared';
 import { directoryIdentity, readRecord, writeRecord, type DestinationControl } from './destination-control';
 import { pathExists } from './path-exists';
+import { processAlive } from './processes';
 import { emptyDirectory } from './tree-operations';
 import { userIds } from './user-ids';
 
@@ -122,14 +123,7 @@ export async function claimDestination(
 async function livePostmaster(dir: string): Promise<number | null> {
   const text = await readFile(join(dir, 'postmaster.pid'), 'utf8').catch(() => null);
   const pid = Number(text?.split('\n')[0]?.trim());
-  if (!Number.isSafeInteger(pid) || pid <= 0) return null;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (err) {
-    // EPERM: alive, owned by another user
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
-  }
+  return Number.isSafeInteger(pid) && pid > 0 && processAlive(pid) ? pid : null;
 }
 
 /** `path` with every symbolic link of its existing part resolved (the part not yet created is appended as given). */

@@ -4,6 +4,7 @@
 // and the destination beside the retried attempt. They are found by the restore's own Barman
 // configuration file, which only this restore's commands name on their command line.
 import { readdir, readFile } from 'node:fs/promises';
+import { groupAlive, signalGroup } from './processes';
 
 const GRACE_MS = 5_000;
 
@@ -12,8 +13,8 @@ export async function stopLeftoverCommands(marker: string): Promise<number[]> {
   const groups = await groupsNaming(marker);
   for (const group of groups) signalGroup(group, 'SIGTERM');
   const deadline = Date.now() + GRACE_MS;
-  while (Date.now() < deadline && (await Promise.all(groups.map(groupAlive))).some(Boolean)) await new Promise((r) => setTimeout(r, 100));
-  for (const group of groups) if (await groupAlive(group)) signalGroup(group, 'SIGKILL');
+  while (Date.now() < deadline && groups.some(groupAlive)) await new Promise((r) => setTimeout(r, 100));
+  for (const group of groups) if (groupAlive(group)) signalGroup(group, 'SIGKILL');
   return groups;
 }
 
@@ -36,21 +37,4 @@ async function processGroupOf(pid: number): Promise<number | null> {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const group = Number(fields[2]);
   return Number.isSafeInteger(group) ? group : null;
-}
-
-function signalGroup(group: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-group, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function groupAlive(group: number): Promise<boolean> {
-  try {
-    process.kill(-group, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

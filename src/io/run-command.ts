@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { signalGroup } from './processes';
 
 export interface CommandResult {
   exitCode: number;
@@ -151,16 +152,6 @@ const runningGroups = new Set<number>();
 process.on('exit', () => {
   for (const pid of runningGroups) signalGroup(pid, 'SIGKILL');
 });
-
-/** Sends `signal` to every process of the group `pid` leads; a group already gone is not an error. */
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // every process of the group has exited
-  }
-}
 
 export function lastLines(text: string, count: number): string {
   return text.trim().split('\n').slice(-count).join('\n');
