@@ -100,6 +100,17 @@ wait_for() {
 # port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# free_port FROM: the first port from FROM on (20 tried) that nothing on 127.0.0.1 accepts. For the clusters a
+# fixture build starts and stops again: another checkout's leftover must not make the build fail (CI stop 15).
+free_port() {
+  local port=$1
+  while port_open "$port"; do
+    port=$(( port + 1 ))
+    (( port < $1 + 20 )) || die "ports $1 to $port on 127.0.0.1 are all taken: stop what holds them or set PITR_SOURCE_PORT"
+  done
+  printf '%s\n' "$port"
+}
+
 # daemon_pid NAME MARKER: print the pid recorded in .stack/run/NAME.pid when that process is alive and
 # its command line contains MARKER (guards against stale pid files and recycled pids).
 daemon_pid() {
@@ -549,7 +560,8 @@ stop_source() {
 }
 
 # The failover fixture's point-in-time copy of the source (scripts/make-fixture.sh --shape failover): a data
-# directory beside the source's ($SOURCE_DIR/copy, after set_source_paths), the same socket folder, the next port.
+# directory beside the source's ($SOURCE_DIR/copy, after set_source_paths), the same socket folder, the next
+# free port after the source's (make-fixture.sh chooses it with free_port before starting the copy).
 COPY_PORT=$(( SOURCE_PORT + 1 ))
 copy_paths() { COPY_DATA="${SOURCE_DIR:?}/copy"; COPY_LOG="$SOURCE_DIR/copy.log"; }
 

@@ -145,6 +145,14 @@ BARMAN_BIN=$BARMAN_BIN_FOR_CASE
 step "$case_text"
 
 # ----- source cluster -------------------------------------------------------------------------------------
+# A build that fails leaves no cluster of its own running: it would hold its port and archive into the next
+# build's server folder.
+stop_clusters_on_failure() {
+  local rc=$?
+  if (( rc != 0 )); then stop_copy || true; stop_source || true; fi
+}
+trap stop_clusters_on_failure EXIT
+SOURCE_PORT=$(free_port "$SOURCE_PORT")
 step "initdb: $SOURCE_DATA (PostgreSQL $pg_major from $PG_BIN, port $SOURCE_PORT)"
 new_source_cluster "$FIXTURE_LOG_DIR" "pitr fixture $server (scripts/make-fixture.sh)"
 cat >>"$SOURCE_DATA/postgresql.conf" <<EOF
@@ -264,6 +272,7 @@ elif [[ $shape == failover ]]; then
     >"$FIXTURE_LOG_DIR/copy-restore.log" 2>&1 \
     || { log_tail "$FIXTURE_LOG_DIR/copy-restore.log"; die "barman-cloud-restore $barman of backup $backup_id failed"; }
   chmod 700 "$COPY_DATA"
+  COPY_PORT=$(free_port $(( SOURCE_PORT + 1 )))
   # Same archive_command as the source (the same server folder); PostgreSQL fetches WAL with barman-cloud-wal-restore.
   cat >>"$COPY_DATA/postgresql.conf" <<EOF
 
@@ -283,7 +292,7 @@ EOF
   done
   copy_tli=$(psql_copy "select ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int")
   (( copy_tli == 2 )) || die "the promoted copy is on timeline $copy_tli, not 2; see $COPY_LOG"
-  step "copy promoted to timeline 2 (log $COPY_LOG); markers tl2-1, tl2-2 on it"
+  step "copy promoted to timeline 2 (port $COPY_PORT, log $COPY_LOG); markers tl2-1, tl2-2 on it"
   for i in 1 2; do
     (( i == 1 )) || sleep 1
     psql_copy "insert into markers (label, committed_at) values ('tl2-$i', clock_timestamp())"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stop what scripts/stack-up.sh started (Temporal, versitygw) and the fixture's source PostgreSQL:
-# TERM, wait, then KILL. Data stays in .stack/ unless --purge is given (then .stack/ is removed too).
+# Stop what scripts/stack-up.sh started (Temporal, versitygw) and the fixture's source PostgreSQL (and a failover
+# fixture's promoted copy): TERM, wait, then KILL. Data stays in .stack/ unless --purge is given (then .stack/ is removed too).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 purge=0
@@ -15,6 +15,7 @@ done
 # The source cluster first: its archiver may still be uploading to the S3 server.
 if pg_bindir >/dev/null && id postgres >/dev/null 2>&1; then
   set_source_paths
+  stop_copy
   stop_source
 fi
 stop_daemon temporal "$TEMPORAL_DB" 30
