@@ -147,6 +147,14 @@ export interface RestorePlan {
   targetReached?: string;
   /** Present when the plan scanned past it: the last commit not later than the target. */
   lastCommitBeforeTarget?: string;
+  /**
+   * The WAL record where replay decides it has reached the target, as the plan read it: the first commit after
+   * a time target (replay stops before it), the LSN of an LSN target, the end record of an xid, the restore
+   * point's record, the end of the backup for immediate. Verify checks that PostgreSQL stopped there.
+   */
+  stopLsn: string;
+  /** The timeline replay follows to the target (resolved from --target-tli; PostgreSQL's default is the latest). */
+  targetTimeline: number;
   /** Per-restore working area on the worker host (barman home, downloads, journal). */
   workDir: string;
 }

@@ -144,6 +144,8 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
   const plan = {
     ...planFacts(backup, selection.reason, chain.slice(0, scan.index + 1), historiesUpTo(archive.histories, info.timeline)),
     firstCommitAfterTarget: scan.firstCommitAfterTarget,
+    stopLsn,
+    targetTimeline: request.targetTimeline ?? info.timeline,
     lastCommitBeforeTarget: scan.lastCommitBeforeTarget ?? undefined,
   };
   return { plan, backup, skipped: [...selection.skipped, ...unreadableSkipped(unreadable)] };
@@ -208,7 +210,7 @@ export function unreadableSkipped(unreadable: readonly UnreadableBackup[]): Skip
 }
 
 /** What every plan records, from the chosen backup and the WAL it needs (segments in order, history files). */
-export function planFacts(backup: CatalogedBackup, backupReason: string, needed: ArchivedWalObject[], histories: ArchivedWalObject[]): PlannedRestore['plan'] {
+export function planFacts(backup: CatalogedBackup, backupReason: string, needed: ArchivedWalObject[], histories: ArchivedWalObject[]): Omit<PlannedRestore['plan'], 'stopLsn' | 'targetTimeline'> {
   const info = backup.info;
   return {
     backupId: info.backupId,

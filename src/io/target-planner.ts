@@ -105,7 +105,7 @@ export async function planOtherTargetRestore(deps: PlannerDeps, request: OtherTa
   return {
     backup,
     skipped: unreadableSkipped(unreadable),
-    plan: { ...planFacts(backup, choice.reason, chain.slice(0, endIndex + 1), historiesUpTo(archive.histories, info.timeline)), targetReached: reached },
+    plan: { ...planFacts(backup, choice.reason, chain.slice(0, endIndex + 1), historiesUpTo(archive.histories, info.timeline)), targetReached: reached, stopLsn: stop.lsn, targetTimeline: request.targetTimeline ?? info.timeline },
   };
 }
 

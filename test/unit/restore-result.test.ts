@@ -11,6 +11,8 @@ describe("pitr restore's result", () => {
       backupReason: 'the newest backup ended before the target',
       backupEndTime: '2026-12-01T01:02:55Z',
       timeline: 1,
+      targetTimeline: 1,
+      stopLsn: '0/6000150',
       pgVersion: 15,
       segmentSize: 16 * 1024 * 1024,
       beginWal: '000000010000000000000004',

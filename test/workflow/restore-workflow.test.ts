@@ -18,6 +18,8 @@ const plan: RestorePlan = {
   backupReason: 'newest DONE backup that ends before the target',
   backupEndTime: '2026-11-24T22:08:20.000000Z',
   timeline: 1,
+  targetTimeline: 1,
+  stopLsn: '0/6000150',
   pgVersion: 15,
   segmentSize: 16777216,
   beginWal: '000000010000000000000026',
