@@ -14,7 +14,8 @@
 #   --base-compression gzip|bzip2|snappy|lz4|none            (default gzip)
 #   --wal-compression  gzip|bzip2|xz|zstd|lz4|snappy|none     (default gzip)
 #   --pg-major 15|17           PostgreSQL of the source cluster (default 15)
-#   --shape full|small         full (default for server pg): two backups and markers before, between,
+#   --shape full|small|failover|tablespace
+#                              full (default for server pg): two backups and markers before, between,
 #                              during and after them, restore point after-b2-1, pgbench scale 3.
 #                              small (default for other servers): pgbench scale 1, marker before-b1-1, one
 #                              backup, then markers after-b1-1..3 a second apart, restore point after-b1-2
@@ -25,6 +26,14 @@
 #                              timeline 2, archiving into the same server folder (00000002.history, its segments).
 #                              Markers tl2-1, tl2-2 on timeline 2; then after-b1-4 on the original's timeline 1.
 #                              The fixture json gives each marker its timelines and the branch (switch LSN).
+#                              tablespace: like small, but the source has a tablespace ts1 in $SOURCE_DIR/tablespaces/ts1
+#                              (owned by postgres) holding table ts_rows: 1000 seed rows before the backup, and with
+#                              each marker after-b1-1..3 a row of that label and an update of a third of the seed
+#                              rows in the same transaction (a restore proves it replayed into the relocated
+#                              tablespace). Then max_connections is raised (ALTER SYSTEM, restart) and markers
+#                              after-raise-1, after-raise-2 a second apart follow (a restore past the raise pauses on
+#                              "insufficient parameter settings"). The json gives "tablespaces" (name, oid, location,
+#                              table) and "parameterRaise" (setting, from, to, afterMarker).
 #   --rebuild                  build again even when the fixture is up to date
 # Idempotent per server: when .stack/fixtures/<server>.json exists with the same parameters and the
 # bucket still holds its backups it only prints it; otherwise it wipes the bucket's <server>/ folder and
@@ -33,7 +42,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage="usage: $0 [--server NAME] [--barman $BARMAN_DEBIAN|$BARMAN_NEWEST] [--base-compression gzip|bzip2|snappy|lz4|none]
-       [--wal-compression gzip|bzip2|xz|zstd|lz4|snappy|none] [--pg-major 15|17] [--shape full|small|failover] [--rebuild]"
+       [--wal-compression gzip|bzip2|xz|zstd|lz4|snappy|none] [--pg-major 15|17] [--shape full|small|failover|tablespace] [--rebuild]"
 server=pg barman=$BARMAN_NEWEST base_comp=gzip wal_comp=gzip pg_major=15 shape="" rebuild=0
 while (( $# )); do
   arg=$1; shift
@@ -77,7 +86,7 @@ if [[ $barman == "$BARMAN_DEBIAN" ]]; then
   case $wal_comp in xz|zstd|lz4) die "barman-cloud-wal-archive $barman has no --$wal_comp (3.12+)" ;; esac
 fi
 [[ $pg_major =~ ^[0-9]+$ ]] || die "--pg-major '$pg_major': a PostgreSQL major version such as 15 or 17"
-case $shape in full) nbackups=2 ;; small|failover) nbackups=1 ;; *) die "--shape '$shape': full, small or failover" ;; esac
+case $shape in full) nbackups=2 ;; small|failover|tablespace) nbackups=1 ;; *) die "--shape '$shape': full, small, failover or tablespace" ;; esac
 
 require_root
 id postgres >/dev/null 2>&1 || die "no postgres user: run scripts/bootstrap.sh (it installs postgresql)"
@@ -305,6 +314,43 @@ EOF
   restore_point_name=""
   last_seg=$(switch_wal)
   step "timeline 2 archived up to $copy_seg; marker after-b1-4 on timeline 1; waiting for WAL up to $last_seg to be archived"
+elif [[ $shape == tablespace ]]; then
+  # The tablespace's folder is made by postgres (root writes nothing inside the postgres user's tree).
+  ts_location="$SOURCE_DIR/tablespaces/ts1"
+  run_as_postgres mkdir -p "$ts_location"
+  psql_source "create tablespace ts1 location '$ts_location'"
+  psql_source "create table ts_rows (label text primary key, touched_by text) tablespace ts1"
+  psql_source "insert into ts_rows select 'seed-' || i, null from generate_series(1, 1000) i"
+  ts_oid=$(psql_source "select oid from pg_tablespace where spcname = 'ts1'")
+  marker before-b1-1
+  step "tablespace ts1 (oid $ts_oid) at $ts_location with 1000 rows in ts_rows; marker before-b1-1; backup 1 running"
+  backup 1 || backup_failed 1
+  step "backup 1 done"
+  for i in 1 2 3; do
+    (( i == 1 )) || sleep 1
+    # One transaction (one psql -c string): the marker, its row in the tablespace and the update of a third of
+    # the seed rows commit together, so the markers' times say which tablespace rows a restore must show.
+    psql_source "insert into markers (label, committed_at) values ('after-b1-$i', clock_timestamp());
+      insert into ts_rows values ('after-b1-$i', null);
+      update ts_rows set touched_by = 'after-b1-$i' where case when label like 'seed-%' then substr(label, 6)::int % 3 = $i - 1 else false end"
+    if (( i == 2 )); then restore_point_name=after-b1-2; restore_point_lsn=$(restore_point "$restore_point_name"); fi
+  done
+  switch_wal >/dev/null
+  # A parameter raised on the source after the backup: a restore to a target past it replays the
+  # parameter-change record and pauses for insufficient parameter settings (the restored cluster keeps the
+  # backup's max_connections), short of its target.
+  raise_from=$(psql_source "show max_connections")
+  raise_to=$(( raise_from + 50 ))
+  psql_source "alter system set max_connections = $raise_to"
+  run_as_postgres pg_ctl -D "$SOURCE_DATA" -l "$SOURCE_LOG" -m fast -w -t 120 restart >/dev/null \
+    || { log_tail "$SOURCE_LOG"; die "the source PostgreSQL did not restart with max_connections = $raise_to; see $SOURCE_LOG"; }
+  [[ $(psql_source "show max_connections") == "$raise_to" ]] || die "max_connections on the source is not $raise_to after the restart"
+  for i in 1 2; do
+    sleep 1
+    marker "after-raise-$i"
+  done
+  last_seg=$(switch_wal)
+  step "markers after-b1-1..3 (with ts_rows changes), restore point after-b1-2, max_connections $raise_from -> $raise_to, markers after-raise-1..2; waiting for WAL up to $last_seg to be archived"
 else
   marker before-b1-1
   step "marker before-b1-1; backup 1 running"
@@ -358,6 +404,17 @@ PY
   stop_copy
   leftover=$(find "$COPY_DATA/pg_wal/archive_status" -name '*.ready' | wc -l)
   (( leftover == 0 )) || die "$leftover WAL file(s) of the promoted copy were not archived before it stopped; see $COPY_LOG"
+fi
+
+if [[ $shape == tablespace ]]; then
+  extra_json="$FIXTURE_LOG_DIR/tablespace.json"
+  "$SYS_PYTHON" - "$ts_oid" "$ts_location" "$raise_from" "$raise_to" "$extra_json" <<'PY' || die "cannot write $extra_json"
+import json, sys
+oid, location, raise_from, raise_to, out = sys.argv[1:]
+json.dump({"tablespaces": [{"name": "ts1", "oid": int(oid), "location": location, "table": "ts_rows", "seedRows": 1000}],
+           "parameterRaise": {"setting": "max_connections", "from": int(raise_from), "to": int(raise_to),
+                              "afterMarker": "after-b1-3", "beforeMarker": "after-raise-1"}}, open(out, "w"))
+PY
 fi
 
 # A clean shutdown switches and archives the last segment too.

@@ -45,9 +45,32 @@ export type WalCompression = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'lz4' | 'snappy'
  * after-b2-1. small: marker before-b1-1, one backup, markers after-b1-1..3; restore point after-b1-2.
  * failover: before-b1-1, one backup, after-b1-1..3 on timeline 1; a point-in-time copy to between
  * after-b1-1 and after-b1-2 promoted to timeline 2 (same server folder) with tl2-1, tl2-2; then after-b1-4 on
- * timeline 1; no restore point.
+ * timeline 1; no restore point. tablespace: the small shape with a tablespace ts1 (table ts_rows: 1000 seed
+ * rows; each after-b1-* marker adds its row and updates a third of the seeds in its transaction), then
+ * max_connections raised on the source (restart) and markers after-raise-1, after-raise-2.
  */
-export type FixtureShape = 'full' | 'small' | 'failover';
+export type FixtureShape = 'full' | 'small' | 'failover' | 'tablespace';
+
+/** Tablespace fixture: a tablespace of the source, as the source cluster had it. */
+export interface FixtureTablespace {
+  name: string;
+  oid: number;
+  /** Its folder on the source (under the source cluster's folder, replaced by the next fixture build). */
+  location: string;
+  /** The table stored in it: `seedRows` rows `seed-N` before the backup, then a row per after-b1-* marker. */
+  table: string;
+  seedRows: number;
+}
+
+/** Tablespace fixture: a setting raised on the source (ALTER SYSTEM, restart) after the backup. */
+export interface FixtureParameterRaise {
+  setting: string;
+  from: number;
+  to: number;
+  /** The last marker committed before the raise, and the first after it. */
+  afterMarker: string;
+  beforeMarker: string;
+}
 
 /** The parameters of a fixture: what wrote it (one line of scripts/fixture-matrix.txt). */
 export interface FixtureCase {
@@ -68,6 +91,9 @@ export interface Fixture extends FixtureCase {
   restorePoints: RestorePoint[];
   /** Failover fixture only. */
   branch?: FixtureBranch;
+  /** Tablespace fixture only. */
+  tablespaces?: FixtureTablespace[];
+  parameterRaise?: FixtureParameterRaise;
 }
 
 /** The fixture of a server folder, .stack/fixtures/<server>.json (default: the `pg` fixture). */
