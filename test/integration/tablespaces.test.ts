@@ -1,0 +1,133 @@
+// Tablespaces land only where the user chose (issue 11, item 4), on the real stack and real Barman: the
+// c319-tblspc-15 fixture's backup holds tablespace ts1 (table ts_rows), whose original location is a folder
+// under the source cluster's folder on this very host. Before, every restore handed Barman no relocation, so
+// Barman rsync'ed the tablespace with --delete into that original folder: the source's live tablespace.
+// Each restore here checks by SQL that ts_rows holds the rows of the target time (replayed into the
+// relocated tablespace), that pg_tblspc/<oid> points where it should, and that not one file of the original
+// location changed (checksummed before and after).
+import assert from 'node:assert/strict';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { UtcMicros } from '../../src/core/timestamp';
+import type { RestoreResult } from '../../src/shared';
+import { between, loadFixture, marker, type Fixture, type FixtureTablespace } from '../support/fixture';
+import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
+import { queryRestoredCluster } from '../support/restored-cluster';
+import { STACK_DIR } from '../support/stack-env';
+
+const SERVER = 'c319-tblspc-15';
+const run = promisify(execFile);
+
+/**
+ * The fixture lock scripts/make-fixture.sh takes, held by a `flock` child while the suite runs: no fixture
+ * build replaces the source folder (and with it the original location) between the checksums.
+ */
+async function holdFixtureLock(): Promise<ChildProcess> {
+  const lockFile = join(STACK_DIR, 'run', 'fixture.lock');
+  await mkdir(join(STACK_DIR, 'run'), { recursive: true });
+  const child = spawn('flock', ['-w', '900', lockFile, 'sh', '-c', 'echo locked; cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`flock ${lockFile} exited ${code} before taking the lock`)));
+    child.stdout!.once('data', () => resolve());
+  });
+  return child;
+}
+
+/** Every entry under `dir`: kind, mode, owner, size, content hash or link target; sorted by path. */
+async function checksumTree(dir: string): Promise<string[]> {
+  const lines: string[] = [];
+  const walk = async (path: string, rel: string): Promise<void> => {
+    const stats = await lstat(path);
+    const head = `${rel} mode=${(stats.mode & 0o7777).toString(8)} uid=${stats.uid} mtime=${stats.mtimeMs}`;
+    if (stats.isSymbolicLink()) lines.push(`${head} link=${await readlink(path)}`);
+    else if (stats.isDirectory()) {
+      lines.push(`${head} dir`);
+      for (const name of (await readdir(path)).sort()) await walk(join(path, name), `${rel}/${name}`);
+    } else lines.push(`${head} size=${stats.size} sha256=${createHash('sha256').update(await readFile(path)).digest('hex')}`);
+  };
+  await walk(dir, '.');
+  return lines;
+}
+
+/**
+ * The original location as the source cluster left it; when a later fixture build replaced the source folder,
+ * a stand-in made as postgres (who owns the source folder) with a file in it: what is checked is that nothing
+ * writes there, and a restore into it (rsync --delete) would remove that file.
+ */
+async function ensureOriginalLocation(tablespace: FixtureTablespace): Promise<void> {
+  const exists = await lstat(tablespace.location).then(() => true, () => false);
+  if (exists) return;
+  await run('runuser', ['-u', 'postgres', '--', 'mkdir', '-p', tablespace.location]);
+  await run('runuser', ['-u', 'postgres', '--', 'cp', '--', '/etc/hostname', join(tablespace.location, 'stand-in-of-the-source-tablespace')]);
+}
+
+describe('tablespaces land only where the user chose: a location derived from the destination, or --tablespace NAME=DIR', function () {
+  this.timeout(600_000);
+  let harness: RestoreHarness;
+  /** A worker on Debian's Barman 3.4, which, unlike 3.19, writes into a non-empty tablespace location (rsync --delete). */
+  let harness34: RestoreHarness;
+  let fixture: Fixture;
+  let ts1: FixtureTablespace;
+  let lock: ChildProcess | undefined;
+  let originalBefore: string[];
+
+  before(async () => {
+    fixture = loadFixture(SERVER);
+    assert.equal(fixture.shape, 'tablespace', `${SERVER} is the tablespace fixture`);
+    ts1 = fixture.tablespaces?.find((t) => t.name === 'ts1') as FixtureTablespace;
+    assert.ok(ts1, `${SERVER}.json records tablespace ts1`);
+    lock = await holdFixtureLock();
+    await ensureOriginalLocation(ts1);
+    originalBefore = await checksumTree(ts1.location);
+    harness = await openRestoreHarness({ server: SERVER });
+    harness34 = await openRestoreHarness({ server: SERVER, settings: { barmanBin: '/usr/bin/barman' } });
+  });
+
+  afterEach(async () => {
+    // Whatever a restore did, the source's tablespace folder is exactly as it was.
+    assert.deepEqual(await checksumTree(ts1.location), originalBefore, `the original location ${ts1.location} changed`);
+  });
+
+  after(async () => {
+    await harness?.close();
+    await harness34?.close();
+    lock?.stdin?.end();
+  });
+
+  /** ts_rows as the restore left it: the rows of markers (not the seeds), and how many seeds each marker touched. */
+  async function tablespaceRows(result: RestoreResult): Promise<{ labels: string[]; touched: string[] }> {
+    const [labels, touched] = await queryRestoredCluster(result.destination, result.plan.pgVersion, [
+      `select label from ${ts1.table} where label not like 'seed-%' order by label`,
+      `select coalesce(touched_by, 'none') || '=' || count(*) from ${ts1.table} where label like 'seed-%' group by 1 order by 1`,
+    ]);
+    return { labels: labels === '' ? [] : labels.split('\n'), touched: touched.split('\n') };
+  }
+
+  const pgTblspcLink = (result: RestoreResult) => readlink(join(result.destination, 'pg_tblspc', String(ts1.oid)));
+
+  it('restores ts1 by default beside the data directory, at <destination>.tablespaces/ts1, never to its original location', async () => {
+    const target: UtcMicros = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
+    const result: RestoreResult = await (await harness.start(harness.inputFor(target))).result();
+    assert.equal(result.verify.state, 'paused');
+    const expected = `${result.destination}.tablespaces/ts1`;
+    assert.equal(await pgTblspcLink(result), expected);
+    // Seeds i with i % 3 = 0 were touched by after-b1-1 (333 of 1000); after-b1-2 came after the target.
+    assert.deepEqual(await tablespaceRows(result), { labels: ['after-b1-1'], touched: ['after-b1-1=333', 'none=667'] });
+    assert.ok((await readdir(expected)).includes('PG_15_202209061'), `${expected} holds the tablespace's version folder`);
+  });
+
+  it('restores ts1 by default beside the data directory with the worker on Barman 3.4 too', async () => {
+    const target: UtcMicros = between(marker(fixture, 'after-b1-2'), marker(fixture, 'after-b1-3'));
+    const result: RestoreResult = await (await harness34.start(harness34.inputFor(target))).result();
+    assert.equal(result.verify.state, 'paused');
+    assert.equal(await pgTblspcLink(result), `${result.destination}.tablespaces/ts1`);
+    assert.deepEqual(await tablespaceRows(result), {
+      labels: ['after-b1-1', 'after-b1-2'],
+      touched: ['after-b1-1=333', 'after-b1-2=334', 'none=333'],
+    });
+  });
+});
