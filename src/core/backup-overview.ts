@@ -1,11 +1,14 @@
 // What `pitr backups` shows, decided without I/O: one summary per backup (times, WAL, size and
-// compression of its tar objects) and, per timeline, which archived segments matter, where they have
-// holes, and the recoverable window once the last archived commit is known.
+// compression of its tar objects) and, per timeline, which archived segments matter along the path replay
+// follows to it (through the switches its history file lists: src/core/timeline-reach.ts), where they
+// have holes, and the recoverable window once the last archived commit is known.
 import type { BackupInfo } from './backup-info';
 import { unrestorableKind } from './backup-kind';
 import type { BaseBackupCompression } from './s3-layout';
 import type { UtcMicros } from './timestamp';
-import { findWalHoles, type WalHole } from './wal-holes';
+import type { TimelineHistoryOf } from './timeline-branches';
+import { archivedPathIndexes, backupsReaching, branchesOff, findPathHoles, pathSegmentName, segmentsAfterSwitch, timelinePath, type ReplayPath } from './timeline-reach';
+import type { WalHole } from './wal-holes';
 import { DEFAULT_SEGMENT_SIZE, isSegmentName, parseSegmentName, segmentIndex, segmentsPerLog } from './wal-names';
 
 export interface BackupObjectFacts {
@@ -82,12 +85,13 @@ export function isUsableBackup(info: BackupInfo): boolean {
 
 /**
  * An unbroken run of archived segments between holes, and the backup a restore into it would start from:
- * the oldest usable backup whose WAL from begin_wal to end_wal lies inside the run (replay cannot cross a hole).
+ * the oldest usable backup that reaches the timeline and whose WAL from begin_wal to end_wal lies inside
+ * the run (replay cannot cross a hole).
  */
 export interface WalRun {
   first: string;
   last: string;
-  /** Oldest first. */
+  /** Oldest first; on a timeline's path, each named on the timeline replay reads it from. */
   segments: string[];
   backup: BackupInfo | null;
 }
@@ -95,43 +99,54 @@ export interface WalRun {
 export interface TimelineScope {
   timeline: number;
   segmentSize: number;
-  /** Major version for pg_waldump: from this timeline's newest backup, else any backup. */
+  /** Major version for pg_waldump: from this timeline's newest backup, else a backup reaching it, else any backup. */
   pgVersion: number | null;
-  /** The oldest usable backup on this timeline. */
+  /** The path replay follows to this timeline (its ancestors from its history file, and the span of each). */
+  path: ReplayPath;
+  /** The usable backup reaching this timeline (on it, or on an ancestor before the switch) that ends first. */
   oldestBackup: BackupInfo | null;
-  /** Where holes are looked for: the earliest begin_wal of a usable backup, else the first archived segment. */
+  /** Backups on an ancestor that began or ended after the switch away from it: why they do not count. */
+  unreaching: { backupId: string; reason: string }[];
+  /** Where holes are looked for: the earliest begin position of a reaching backup, else the timeline's first archived segment; named on the path. */
   from: string;
-  /** Archived segments of the timeline from `from` on, oldest first. */
+  /** Archived segments along the path from `from` on, oldest first. */
   segments: string[];
   /** The same, split at the holes. */
   runs: WalRun[];
-  /** Every archived segment of the timeline (also those before `from`). */
+  /** Every archived segment of the timeline itself (also those before `from`). */
   archivedSegments: number;
   firstArchived: string | null;
   lastArchived: string | null;
   holes: WalHole[];
+  /** Each later timeline that branched off this one: where, and the segments of this one to read for its first commit after the switch. */
+  branchesOff: { timeline: number; switchLsn: string; segmentsAfter: string[] }[];
 }
 
 /**
- * One scope per timeline that has archived segments or a usable backup, lowest timeline first. Segment
- * names that are not segments or cannot exist at the timeline's segment size are ignored.
+ * One scope per timeline that has archived segments, a usable backup or a history file, lowest timeline
+ * first. `histories` (the archive's parsed history files) give each timeline its path: backups on an ancestor
+ * that end before the switch away from it reach the timeline too, and its WAL is read along that path.
+ * Segment names that are not segments or cannot exist at the timeline's segment size are ignored.
  */
-export function timelineScopes(backups: BackupInfo[], segmentNames: string[]): TimelineScope[] {
+export function timelineScopes(backups: BackupInfo[], segmentNames: string[], histories: readonly TimelineHistoryOf[] = []): TimelineScope[] {
   const segmentsByTimeline = new Map<number, string[]>();
   for (const name of new Set(segmentNames)) {
     if (!isSegmentName(name)) continue;
     const { timeline } = parseSegmentName(name);
     segmentsByTimeline.set(timeline, [...(segmentsByTimeline.get(timeline) ?? []), name]);
   }
+  const archivedNames = new Set([...segmentsByTimeline.values()].flat());
   const timelines = new Set<number>(segmentsByTimeline.keys());
-  for (const b of backups) if (isUsableBackup(b) && b.timeline !== null) timelines.add(b.timeline);
+  const usableAll = backups.filter((b) => isUsableBackup(b) && b.timeline !== null);
+  for (const b of usableAll) timelines.add(b.timeline!);
+  for (const h of histories) timelines.add(h.timeline);
+  const children = branchesOff(histories);
 
   const anyVersion = backups.find((b) => b.pgVersion !== null)?.pgVersion ?? null;
   const anySize = backups[0]?.segmentSize ?? DEFAULT_SEGMENT_SIZE;
   const scopes: TimelineScope[] = [];
   for (const timeline of [...timelines].sort((a, b) => a - b)) {
     const own = backups.filter((b) => b.timeline === timeline).sort((a, b) => byEndTime({ id: a.backupId, endTime: a.endTime }, { id: b.backupId, endTime: b.endTime }));
-    const usable = own.filter(isUsableBackup);
     const segmentSize = own[0]?.segmentSize ?? anySize;
     const perLog = segmentsPerLog(segmentSize);
     const indexOf = (name: string) => segmentIndex(name, segmentSize);
@@ -139,43 +154,63 @@ export function timelineScopes(backups: BackupInfo[], segmentNames: string[]): T
       .filter((name) => parseSegmentName(name).seg < perLog)
       .map((name) => ({ name, index: indexOf(name) }))
       .sort((a, b) => a.index - b.index);
-    const oldestBackup = usable[0] ?? null;
-    const from = usable.map((b) => b.beginWal!).sort((x, y) => indexOf(x) - indexOf(y))[0] ?? archived[0]!.name;
-    const fromIndex = indexOf(from);
-    const segments = archived.filter((s) => s.index >= fromIndex);
+    const path = timelinePath(
+      timeline,
+      histories.find((h) => h.timeline === timeline),
+      segmentSize,
+    );
+    const reach = backupsReaching(
+      path,
+      usableAll.filter((b) => b.segmentSize === segmentSize),
+      segmentSize,
+    );
+    const reachable = reach.reachable;
+    const nameAt = (index: number) => pathSegmentName(path, index, segmentSize);
+    const oldestBackup = reachable[0] ?? null;
+    const beginIndexes = reachable.map((b) => indexOf(b.beginWal!));
+    // Without a reaching backup: the timeline's own first segment, else where it began (a history file alone).
+    const fromIndex = beginIndexes.length > 0 ? Math.min(...beginIndexes) : (archived[0]?.index ?? path.spans.at(-1)!.fromIndex);
+    const from = nameAt(fromIndex);
+    const present = archivedPathIndexes(path, archivedNames, fromIndex, segmentSize);
 
     const runs: WalRun[] = [];
-    for (const s of segments) {
+    const runIndexes: [number, number][] = [];
+    for (const index of present) {
       const current = runs.at(-1);
-      if (current && indexOf(current.last) === s.index - 1) {
-        current.last = s.name;
-        current.segments.push(s.name);
+      const bounds = runIndexes.at(-1);
+      if (current && bounds && bounds[1] === index - 1) {
+        current.last = nameAt(index);
+        current.segments.push(current.last);
+        bounds[1] = index;
       } else {
-        runs.push({ first: s.name, last: s.name, segments: [s.name], backup: null });
+        runs.push({ first: nameAt(index), last: nameAt(index), segments: [nameAt(index)], backup: null });
+        runIndexes.push([index, index]);
       }
     }
-    for (const run of runs) {
-      const [first, last] = [indexOf(run.first), indexOf(run.last)];
-      const inside = (wal: string | null) => wal !== null && isSegmentName(wal) && parseSegmentName(wal).timeline === timeline && indexOf(wal) >= first && indexOf(wal) <= last;
-      run.backup = usable.find((b) => inside(b.beginWal) && inside(b.endWal ?? b.beginWal)) ?? null;
-    }
+    runs.forEach((run, i) => {
+      // By position: a backup on an ancestor may begin in the segment replay reads from the new timeline.
+      const [first, last] = runIndexes[i]!;
+      const inside = (wal: string | null) => wal !== null && isSegmentName(wal) && indexOf(wal) >= first && indexOf(wal) <= last;
+      run.backup = reachable.find((b) => inside(b.beginWal) && inside(b.endWal ?? b.beginWal)) ?? null;
+    });
 
     scopes.push({
       timeline,
       segmentSize,
-      pgVersion: [...own].reverse().find((b) => b.pgVersion !== null)?.pgVersion ?? anyVersion,
+      pgVersion: [...own].reverse().find((b) => b.pgVersion !== null)?.pgVersion ?? [...reachable].reverse().find((b) => b.pgVersion !== null)?.pgVersion ?? anyVersion,
+      path,
       oldestBackup,
+      unreaching: reach.unreaching.map((u) => ({ backupId: u.backup.backupId, reason: u.reason })),
       from,
-      segments: segments.map((s) => s.name),
+      segments: present.map(nameAt),
       runs,
       archivedSegments: archived.length,
       firstArchived: archived[0]?.name ?? null,
       lastArchived: archived.at(-1)?.name ?? null,
-      holes: findWalHoles(
-        segments.map((s) => s.name),
-        from,
-        segmentSize,
-      ),
+      holes: findPathHoles(path, present, fromIndex, segmentSize),
+      branchesOff: children
+        .filter((c) => c.parentTimeline === timeline)
+        .map((c) => ({ timeline: c.timeline, switchLsn: c.switchLsn, segmentsAfter: segmentsAfterSwitch(path, c.switchLsn, archivedNames, segmentSize) })),
     });
   }
   return scopes;
@@ -185,7 +220,9 @@ export interface RecoverableWindow {
   /** The end of the backup the window starts from: the earliest target. */
   from: UtcMicros;
   fromBackup: string;
-  /** The last archived commit of the run: a target must be earlier (replay stops at the first commit after the target). */
+  /** That backup's timeline: this one, or an ancestor it left after the backup ended. */
+  fromTimeline: number;
+  /** The last archived commit of the run along the timeline's path: a target must be earlier (replay stops at the first commit after the target). */
   to: UtcMicros;
   /** The segment holding that commit. */
   toSegment: string | null;
@@ -215,8 +252,15 @@ export function recoverableWindows(scope: TimelineScope, lastCommits: RunCommit[
   for (const hole of scope.holes) {
     notes.push(`WAL ${hole.firstMissing}${hole.missingSegments > 1 ? `..${hole.lastMissing}` : ''} is missing${hole.after ? ` (after ${hole.after})` : ''}: replay cannot cross it`);
   }
+  if (scope.path.unknownAncestry) notes.push(scope.path.unknownAncestry);
+  for (const u of scope.unreaching) notes.push(u.reason);
   if (scope.oldestBackup === null) {
-    notes.push(`no completed backup on timeline ${scope.timeline}: nothing on it can be restored from this bucket alone`);
+    notes.push(
+      scope.path.ancestors.length === 0
+        ? `no completed backup on timeline ${scope.timeline}: nothing on it can be restored from this bucket alone`
+        : `no completed backup on timeline ${scope.timeline}, nor one on ${scope.path.ancestors.map((a) => `timeline ${a.timeline} ending before ${a.switchLsn}`).join(' or ')}: ` +
+            'nothing on it can be restored from this bucket alone',
+    );
     return { windows, notes };
   }
   scope.runs.forEach((run, i) => {
@@ -228,7 +272,7 @@ export function recoverableWindows(scope: TimelineScope, lastCommits: RunCommit[
         `no commit archived after the end of backup ${run.backup.backupId} (${run.backup.endTime}) in ${run.first}..${run.last}: no target time is reachable from it; archive more WAL (pg_switch_wal() on the source)`,
       );
     } else {
-      windows.push({ from: run.backup.endTime!, fromBackup: run.backup.backupId, to: last.commit, toSegment: last.segment });
+      windows.push({ from: run.backup.endTime!, fromBackup: run.backup.backupId, fromTimeline: run.backup.timeline!, to: last.commit, toSegment: last.segment });
     }
   });
   if (scope.runs.length === 0) {

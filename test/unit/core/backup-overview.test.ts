@@ -154,7 +154,7 @@ describe('core/backup-overview', () => {
 
     it('runs from the end of the oldest completed backup to the last archived commit', () => {
       assert.deepEqual(recoverableWindows(scope!, last('2026-11-24T23:00:43.582722Z')), {
-        windows: [{ from: B1.endTime, fromBackup: B1.backupId, to: '2026-11-24T23:00:43.582722Z', toSegment: '00000001000000000000000A' }],
+        windows: [{ from: B1.endTime, fromBackup: B1.backupId, fromTimeline: 1, to: '2026-11-24T23:00:43.582722Z', toSegment: '00000001000000000000000A' }],
         notes: [],
       });
     });
