@@ -1,7 +1,9 @@
 // `pitr backups`: what a server folder in the bucket can restore. Its backups (times with offset, WAL
-// range, timeline, size and compression of the tar objects) and, per timeline, the recoverable window
-// (end of the oldest completed backup to the last commit read from the archived WAL) and any hole in
-// the WAL. Runs in this process, like `pitr plan`: S3 credentials and pg_waldump are needed here.
+// range, timeline, size and compression of the tar objects) and, per timeline, where it branched off its
+// parent, the recoverable window (end of the oldest completed backup reaching it, on it or on an ancestor
+// before the switch, to the last commit read from the archived WAL along its path), any hole in that WAL,
+// and where a later timeline abandoned it. Runs in this process, like `pitr plan`: S3 credentials and
+// pg_waldump are needed here.
 import { parseArgs } from 'node:util';
 import type { BackupSummary } from '../core/backup-overview';
 import { formatOffsetTime, formatTable, isoOffsetTime } from '../core/report-format';
@@ -12,11 +14,13 @@ import { loadWorkerSettings, settingsEnvironment } from '../settings';
 import { localPlannerDeps, withInterrupt } from './plan';
 import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
+import { abandonmentMessage } from '../core/timeline-reach';
 import { UsageError } from './usage-error';
 
 export const BACKUPS_USAGE = `pitr backups --server NAME [--bucket B] [--prefix P] [--json]
-      the backups in the bucket and, per timeline, the recoverable window and any gap in the WAL
-      (reads the last archived WAL here with pg_waldump: needs S3 credentials and PostgreSQL tools)`;
+      the backups in the bucket and, per timeline, the recoverable window (also through timeline
+      switches from backups on earlier timelines), any gap in the WAL, and where a later timeline
+      abandoned it (reads the archived WAL here with pg_waldump: needs S3 credentials and PostgreSQL tools)`;
 
 export async function runBackups(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -68,6 +72,8 @@ export function backupsJson(overview: ArchiveOverview): object {
     })),
     timelines: overview.timelines.map((t) => ({
       timeline: t.timeline,
+      branchedFrom: t.branchedFrom,
+      ancestors: t.ancestors,
       segmentSize: t.segmentSize,
       archivedSegments: t.archivedSegments,
       archivedBytes: t.archivedBytes,
@@ -77,11 +83,21 @@ export function backupsJson(overview: ArchiveOverview): object {
       lastCommit: time(t.lastCommit),
       lastCommitSegment: t.lastCommitSegment,
       segmentsRead: t.segmentsRead,
-      windows: t.windows.map((w) => ({ from: time(w.from), fromBackup: w.fromBackup, to: time(w.to), toSegment: w.toSegment })),
+      windows: t.windows.map((w) => ({ from: time(w.from), fromBackup: w.fromBackup, fromTimeline: w.fromTimeline, to: time(w.to), toSegment: w.toSegment })),
       gaps: t.holes,
+      abandoned: t.abandoned.map((a) => ({
+        byTimeline: a.timeline,
+        switchLsn: a.switchLsn,
+        firstCommitAfter: time(a.firstCommitAfter?.time ?? null),
+        firstCommitAfterLsn: a.firstCommitAfter?.lsn ?? null,
+        firstCommitAfterSegment: a.firstCommitAfter?.segment ?? null,
+        unread: a.unread,
+      })),
       notes: t.notes,
     })),
     historyFiles: overview.historyFiles,
+    unreadableHistoryFiles: overview.unreadableHistoryFiles,
+    newestTimeline: overview.newestTimeline,
     unreadableBackups: overview.unreadableBackups,
   };
 }
@@ -94,6 +110,7 @@ export function formatBackups(overview: ArchiveOverview): string[] {
   for (const b of overview.backups) if (b.error) lines.push(`${b.id} ${b.status}: ${b.error}`);
   for (const b of overview.backups) if (b.unrestorable) lines.push(`${b.id} not restorable by pitr, ${b.unrestorable}`);
   for (const u of overview.unreadableBackups) lines.push(`${u.id} skipped: its backup.info cannot be used: ${u.problem}`);
+  for (const h of overview.unreadableHistoryFiles) lines.push(`${h.name} skipped: ${h.problem}`);
   for (const t of overview.timelines) lines.push(...timelineLines(t));
   // Status, error and notes come from backup.info files in the bucket: no control character reaches the terminal.
   return lines.map(terminalSafe);
@@ -128,11 +145,13 @@ function backupTable(backups: BackupSummary[]): string[] {
 
 function timelineLines(t: TimelineOverview): string[] {
   const range = t.firstArchived ? `${t.firstArchived}..${t.lastArchived}` : 'none';
-  const lines = [`timeline ${t.timeline}: WAL archived ${range} (${t.archivedSegments} segments, ${formatBytes(t.archivedBytes)})`];
+  const lines = [`${timelineTitle(t)}: WAL archived ${range} (${t.archivedSegments} segments, ${formatBytes(t.archivedBytes)})`];
   for (const w of t.windows) {
+    const onPath = w.fromTimeline === t.timeline ? '' : ` on timeline ${w.fromTimeline}`;
+    const along = t.ancestors.length > 0 ? ` on timeline ${t.timeline}'s path` : '';
     lines.push(
-      `  recoverable window: ${formatOffsetTime(w.from)} (end of backup ${w.fromBackup})`,
-      `                   to ${formatOffsetTime(w.to)} (last archived commit${w.toSegment ? `, in ${w.toSegment}` : ''}; a target must be earlier)`,
+      `  recoverable window: ${formatOffsetTime(w.from)} (end of backup ${w.fromBackup}${onPath})`,
+      `                   to ${formatOffsetTime(w.to)} (last archived commit${along}${w.toSegment ? `, in ${w.toSegment}` : ''}; a target must be earlier)`,
     );
   }
   if (t.windows.length === 0) {
@@ -146,6 +165,14 @@ function timelineLines(t: TimelineOverview): string[] {
       lines.push(`  WAL gap: missing ${span}${hole.after ? `, after ${hole.after}` : ''}; the archive resumes at ${hole.resumesAt}`);
     }
   }
+  for (const a of t.abandoned) lines.push(`  ${abandonmentMessage(a)}`);
   for (const note of t.notes) lines.push(`  note: ${note}`);
   return lines;
+}
+
+/** `timeline 3 (branched from timeline 2 at 0/5000100, which branched from timeline 1 at 0/40002B8)`. */
+function timelineTitle(t: TimelineOverview): string {
+  if (t.ancestors.length === 0) return `timeline ${t.timeline}`;
+  const steps = [...t.ancestors].reverse().map((a, i) => `${i === 0 ? 'branched' : 'which branched'} from timeline ${a.timeline} at ${a.switchLsn}`);
+  return `timeline ${t.timeline} (${steps.join(', ')})`;
 }

@@ -33,11 +33,14 @@ describe('terminal output of text from the bucket', () => {
       unreadableBackups: [{ id: '20261125T010000', problem: `line 2 is not key=value: "\u009b2J"` }],
       timelines: [],
       historyFiles: [],
+      unreadableHistoryFiles: [{ name: '00000002.history', problem: `timeline history line 1 is not "<parent timeline>...": "\u009b2J"` }],
+      newestTimeline: 1,
     };
     const lines = formatBackups(overview);
     assertClean(lines);
     assert.ok(lines.some((l) => l.startsWith('20261124T220817 FAILEDx[2J]0;owned31mFORGED')), lines.join('\n'));
     assert.ok(lines.includes('20261125T010000 skipped: its backup.info cannot be used: line 2 is not key=value: "2J"'), lines.join('\n'));
+    assert.ok(lines.includes('00000002.history skipped: timeline history line 1 is not "<parent timeline>...": "2J"'), lines.join('\n'));
   });
 
   it('pitr plan: the "not" lines of skipped backups', () => {
