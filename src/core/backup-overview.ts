@@ -9,7 +9,7 @@ import type { UtcMicros } from './timestamp';
 import type { TimelineHistoryOf } from './timeline-branches';
 import { archivedPathIndexes, backupsReaching, branchesOff, findPathHoles, pathSegmentName, segmentsAfterSwitch, timelinePath, type ReplayPath } from './timeline-reach';
 import type { WalHole } from './wal-holes';
-import { DEFAULT_SEGMENT_SIZE, isSegmentName, parseSegmentName, segmentIndex, segmentsPerLog } from './wal-names';
+import { DEFAULT_SEGMENT_SIZE, isSegmentName, parseSegmentName, segmentFromIndex, segmentIndex, segmentsPerLog } from './wal-names';
 
 export interface BackupObjectFacts {
   size: number;
@@ -253,6 +253,16 @@ export function recoverableWindows(scope: TimelineScope, lastCommits: RunCommit[
     notes.push(`WAL ${hole.firstMissing}${hole.missingSegments > 1 ? `..${hole.lastMissing}` : ''} is missing${hole.after ? ` (after ${hole.after})` : ''}: replay cannot cross it`);
   }
   if (scope.path.unknownAncestry) notes.push(scope.path.unknownAncestry);
+  const own = scope.path.spans.at(-1)!;
+  const lastOnPath = scope.segments.at(-1);
+  if (scope.path.ancestors.length > 0 && lastOnPath !== undefined && parseSegmentName(lastOnPath).timeline !== scope.timeline) {
+    // The path ends before the timeline begins: a restore to it would stop on its parent (and PostgreSQL, given the
+    // parent's copy of the switch segment, would replay the parent's abandoned WAL: research facts §10).
+    notes.push(
+      `no WAL of timeline ${scope.timeline} is archived from ${segmentFromIndex(scope.timeline, own.fromIndex, scope.segmentSize)} on, where it branched off: ` +
+        `nothing timeline ${scope.timeline} wrote can be restored, and its window ends on timeline ${parseSegmentName(lastOnPath).timeline}`,
+    );
+  }
   for (const u of scope.unreaching) notes.push(u.reason);
   if (scope.oldestBackup === null) {
     notes.push(

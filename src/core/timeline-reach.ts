@@ -59,7 +59,7 @@ export function timelinePath(timeline: number, history: TimelineHistoryOf | unde
     spans: [{ timeline, fromIndex: 0, toIndex: null }],
     unknownAncestry,
   });
-  if (!history) return own(timeline === 1 ? null : `the archive holds no ${historyName(timeline)}, so no backup on an earlier timeline can reach timeline ${timeline}`);
+  if (!history) return own(timeline === 1 ? null : `the archive holds no usable ${historyName(timeline)}, so no backup on an earlier timeline can reach timeline ${timeline}`);
   try {
     const spans = segmentTimelineSpans(timeline, history.switches, segmentSize);
     return { timeline, ancestors: history.switches.map((s) => ({ timeline: s.parentTimeline, switchLsn: s.switchLsn })), spans, unknownAncestry: null };

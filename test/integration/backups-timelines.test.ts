@@ -6,16 +6,22 @@
 // runs past the branch, and the overview must say where and from which commit timeline 2 abandoned it.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { parseWalKey, serverPrefix } from '../../src/core/s3-layout';
 import { parseOffsetTimestamp, type UtcMicros } from '../../src/core/timestamp';
+import { segmentNameForLsn } from '../../src/core/wal-names';
+import { createS3Client } from '../../src/io/s3-client';
+import { listAll } from '../../src/io/s3-listing';
 import { loadFixture, marker, utc, type Fixture } from '../support/fixture';
 import { REPO_ROOT, requireStackEnv } from '../support/stack-env';
 
 const SERVER = 'c319-failover-15';
 
-async function pitrBackups(extra: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), 'backups', '--server', SERVER, ...extra], {
+async function pitrBackups(extra: string[], server = SERVER): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), 'backups', '--server', server, ...extra], {
     env: process.env,
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -84,6 +90,61 @@ describe('pitr backups on a failover archive: windows through timeline switches,
     assert.ok(first >= marker(fixture, 'after-b1-2').committedAt && first < marker(fixture, 'after-b1-3').committedAt, `${mark.firstCommitAfter} is after-b1-2's commit`);
     assert.match(mark.firstCommitAfterSegment, /^00000001/);
     assert.equal(out.newestTimeline, 2);
+  });
+
+  /**
+   * Copies the fixture's backup.info files, WAL and history files (no tars: `pitr backups` never reads them) to a
+   * new server folder, leaving out the WAL named in `without` and writing `replace` over the WAL it names (by WAL
+   * name, whatever the compression extension); runs `check` on it, then removes the copy.
+   */
+  async function withCraftedCopy(without: string[], replace: Record<string, string>, check: (server: string) => Promise<void>): Promise<void> {
+    const s3 = createS3Client();
+    const server = `tl-overview-${randomBytes(4).toString('hex')}`;
+    const source = serverPrefix(fixture.prefix, SERVER);
+    const target = serverPrefix(fixture.prefix, server);
+    try {
+      for (const object of await listAll(s3, fixture.bucket, source)) {
+        const wal = parseWalKey(object.key);
+        if (!object.key.endsWith('/backup.info') && (wal === null || without.includes(wal.name))) continue;
+        const body = (wal && replace[wal.name]) ?? (await (await s3.send(new GetObjectCommand({ Bucket: fixture.bucket, Key: object.key }))).Body!.transformToByteArray());
+        await s3.send(new PutObjectCommand({ Bucket: fixture.bucket, Key: target + object.key.slice(source.length), Body: body }));
+      }
+      await check(server);
+    } finally {
+      const keys = (await listAll(s3, fixture.bucket, target)).map((o) => ({ Key: o.key }));
+      if (keys.length > 0) await s3.send(new DeleteObjectsCommand({ Bucket: fixture.bucket, Delete: { Objects: keys, Quiet: true } }));
+      s3.destroy();
+    }
+  }
+
+  it("ends timeline 2's window on timeline 1 and says so when only timeline 1's copy of the switch segment is archived (crafted copy)", async () => {
+    // §10's trap: PostgreSQL would replay timeline 1's copy of that segment and restore the abandoned rows.
+    const switchSegment = segmentNameForLsn(2, fixture.branch!.switchLsn, 16 * 1024 * 1024);
+    assert.ok(timeline(2).lastArchived === switchSegment, `the fixture archives timeline 2 as ${switchSegment} only (${timeline(2).lastArchived})`);
+    await withCraftedCopy([switchSegment], {}, async (server) => {
+      const t2 = JSON.parse(await pitrBackups(['--json'], server)).timelines.find((t: { timeline: number }) => t.timeline === 2);
+      // Timeline 2 archived nothing else: its path ends on timeline 1, before the switch.
+      assert.deepEqual(t2.gaps, []);
+      assert.match(t2.notes.join('\n'), new RegExp(`no WAL of timeline 2 is archived from ${switchSegment} on, where it branched off`));
+      for (const w of t2.windows) assert.ok(instant(w.to) < marker(fixture, 'tl2-1').committedAt, `${w.to} is before timeline 2's first commit`);
+      assert.ok(t2.lastCommitSegment === null || t2.lastCommitSegment.startsWith('00000001'), t2.lastCommitSegment);
+    });
+  });
+
+  it('names an unusable history file and shows its timeline without ancestry, instead of failing (crafted copy)', async () => {
+    await withCraftedCopy([], { '00000002.history': 'not a history file\n' }, async (server) => {
+      const out = JSON.parse(await pitrBackups(['--json'], server));
+      assert.deepEqual(
+        out.unreadableHistoryFiles.map((h: { name: string }) => h.name),
+        ['00000002.history'],
+      );
+      const t2 = out.timelines.find((t: { timeline: number }) => t.timeline === 2);
+      assert.equal(t2.branchedFrom, null);
+      assert.deepEqual(t2.windows, []);
+      assert.match(t2.notes.join('\n'), /the archive holds no usable 00000002\.history/);
+      const text = await pitrBackups([], server);
+      assert.match(text, /^00000002\.history skipped: timeline history file 00000002\.history .* cannot be used: /m);
+    });
   });
 
   it('says both in the human output', () => {

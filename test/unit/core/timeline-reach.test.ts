@@ -116,6 +116,19 @@ describe('core/timeline-reach', () => {
       assert.ok(verdict.notes.some((n) => n.startsWith(`WAL ${seg(2, 4)} is missing (after ${seg(1, 3)})`)), verdict.notes.join('\n'));
     });
 
+    it("says so when the path ends before the child's first segment (only the parent's copy archived)", () => {
+      const t2 = scopeOf(timelineScopes([B1], segs(1, 3, 4, 5), [H2]), 2);
+      assert.deepEqual(t2.segments, [seg(1, 3)]);
+      assert.deepEqual(t2.holes, []);
+      const verdict = recoverableWindows(t2, [commit('2026-12-01T04:48:50.000000Z', seg(1, 3))]);
+      assert.ok(
+        verdict.notes.includes(
+          `no WAL of timeline 2 is archived from ${seg(2, 4)} on, where it branched off: nothing timeline 2 wrote can be restored, and its window ends on timeline 1`,
+        ),
+        verdict.notes.join('\n'),
+      );
+    });
+
     it('a backup on timeline 1 that begins and ends in the segment holding the switch, before it, reaches timeline 2 through timeline 2\'s copy', () => {
       const early = backup('20261201T050000', 1, '0/4000028', '0/4000100', '2026-12-01T05:00:00.000000Z');
       const t2 = scopeOf(timelineScopes([early], [...segs(1, 4, 5), ...segs(2, 4, 5)], [H2]), 2);
@@ -239,7 +252,7 @@ describe('core/timeline-reach', () => {
       assert.equal(t2.oldestBackup, null);
       assert.deepEqual(t2.segments, segs(2, 4, 5));
       const verdict = recoverableWindows(t2, [commit('2026-12-01T04:49:09.000000Z', seg(2, 5))]);
-      assert.ok(verdict.notes.includes('the archive holds no 00000002.history, so no backup on an earlier timeline can reach timeline 2'), verdict.notes.join('\n'));
+      assert.ok(verdict.notes.includes('the archive holds no usable 00000002.history, so no backup on an earlier timeline can reach timeline 2'), verdict.notes.join('\n'));
       assert.ok(verdict.notes.includes('no completed backup on timeline 2: nothing on it can be restored from this bucket alone'));
     });
 
