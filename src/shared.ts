@@ -2,6 +2,7 @@
 // Imported by the workflow bundle: nothing here may touch Node builtins.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { RecoveryTarget } from './core/recovery-target';
+import type { TablespaceChoice, TablespacePlacement } from './core/tablespace-locations';
 
 export const DEFAULT_TASK_QUEUE = 'pitr';
 export const WORKFLOW_TYPE = 'restoreToPointInTime';
@@ -121,6 +122,12 @@ export interface RestoreInput {
   taskQueue: string;
   /** Allow a destination that already holds files (they are moved aside, never deleted). */
   force: boolean;
+  /**
+   * Where tablespaces are restored (--tablespace NAME=DIR, each name once). A tablespace not named here goes to
+   * <destination>.tablespaces/<name>; the folder backup.info records is used only when named here
+   * (src/core/tablespace-locations.ts). Each location gets the destination's checks.
+   */
+  tablespaces?: TablespaceChoice[];
   timings?: Partial<RestoreTimings>;
 }
 
@@ -155,6 +162,8 @@ export interface RestorePlan {
   stopLsn: string;
   /** The timeline replay follows to the target (resolved from --target-tli; PostgreSQL's default is the latest). */
   targetTimeline: number;
+  /** Where each tablespace of the backup is restored (absent or empty: the backup has none). */
+  tablespaces?: TablespacePlacement[];
   /** Per-restore working area on the worker host (barman home, downloads, journal). */
   workDir: string;
 }

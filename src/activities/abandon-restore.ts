@@ -1,13 +1,17 @@
 import { abandonDestination, type AbandonedDestination } from '../io/abandon-destination';
 import { releaseDestination } from '../io/destination-control';
 import { removeTree } from '../io/tree-operations';
+import { abandonTablespaceLocations, releaseTablespaceLocations, type TablespaceLocation } from '../io/tablespace-destinations';
 import type { RestoreInput } from '../shared';
 import { currentRun, destinationControlOf, restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
 import { reportProgress } from './progress';
 
-export type AbandonResult = AbandonedDestination;
+export type AbandonResult = AbandonedDestination & {
+  /** Each tablespace location the restore had, undone the same way (absent when it had none). */
+  tablespaces?: (AbandonedDestination & TablespaceLocation)[];
+};
 
 /**
  * After a cancelled restore: removes what this run wrote into the destination and puts back what --force
@@ -25,10 +29,13 @@ export function abandonRestoreActivity(deps: ActivityDeps) {
           const control = destinationControlOf(deps, input.destination);
           progress.update({ current: `removing what the restore wrote into ${input.destination}` });
           const result = await abandonDestination(input.destination, control, run, progress.signal);
+          progress.update({ current: "removing what the restore wrote into its tablespaces' locations" });
+          const tablespaces = await abandonTablespaceLocations(deps.workRoot, control, run, progress.signal);
           progress.update({ current: 'removing the work area' });
           await removeTree(restoreWorkDir(deps, input).root, progress.signal);
+          await releaseTablespaceLocations(deps.workRoot, control, run.restoreId);
           await releaseDestination(control, run.restoreId);
-          return result;
+          return { ...result, ...(tablespaces.length > 0 ? { tablespaces } : {}) };
         } finally {
           progress.stop();
         }
@@ -40,6 +47,8 @@ export function abandonRestoreActivity(deps: ActivityDeps) {
 export function releaseDestinationActivity(deps: ActivityDeps) {
   return async (input: RestoreInput): Promise<void> =>
     adaptFailures(async () => {
-      await releaseDestination(destinationControlOf(deps, input.destination), currentRun().restoreId);
+      const control = destinationControlOf(deps, input.destination);
+      await releaseTablespaceLocations(deps.workRoot, control, currentRun().restoreId);
+      await releaseDestination(control, currentRun().restoreId);
     });
 }

@@ -1,10 +1,12 @@
 import { assertShellSafeDestination } from '../core/destination-name';
 import { validateRestoreInput } from '../core/restore-input';
+import { placeTablespaces } from '../core/tablespace-locations';
 import { formatBytes } from '../core/report-format';
 import type { SpaceCheck } from '../core/restore-space';
 import { assessSpace } from '../io/restore-dry-run';
 import { inspectDestination } from '../io/destination';
 import { lockDestination } from '../io/destination-control';
+import { inspectTablespaceLocations, lockTablespaceLocations } from '../io/tablespace-destinations';
 import { pathExists } from '../io/path-exists';
 import { openJournal } from '../io/download-journal';
 import { planRestore } from '../io/restore-planner';
@@ -49,12 +51,17 @@ export function planRestoreActivity(deps: ActivityDeps) {
             target.kind === 'time'
               ? await planRestore(deps, { ...request, targetTime: target.utc, backupId, targetTimeline })
               : await planOtherTargetRestore(deps, { ...request, target, backupId, targetTimeline });
+          // Tablespaces go where the user chose or beside the destination, never silently to the folders backup.info
+          // records (on this host those may be a live cluster's); each location is checked and locked as a destination.
+          const tablespaces = placeTablespaces(plan.backupId, backup.info.tablespaces, input.tablespaces, input.destination);
+          await inspectTablespaceLocations(tablespaces, { workRoot: deps.workRoot, force: input.force, roots: deps.destinationRoots });
+          await lockTablespaceLocations(deps.workRoot, destinationControlOf(deps, input.destination), tablespaces, currentRun().restoreId);
           // Only before this restore has put anything on disk: a resumed one already holds part of what it needs.
           if (!input.force && !(await pathExists(layout.downloads))) {
             const { space } = await assessSpace(deps, input.bucket, backup, plan, input.destination, deps.workRoot, progress.signal);
             if (!space.enough) throw new RestoreError(FailureTypes.InsufficientSpace, describeShortage(space));
           }
-          return { ...plan, workDir: layout.root };
+          return { ...plan, ...(tablespaces.length > 0 ? { tablespaces } : {}), workDir: layout.root };
         } finally {
           progress.stop();
         }

@@ -6,6 +6,8 @@ import { stopLeftoverCommands } from '../io/leftover-commands';
 import { claimDestination } from '../io/destination';
 import { workDirLayout } from '../io/work-dir';
 import { barmanTargetArgs } from '../core/recovery-target';
+import { barmanTablespaceArgs } from '../core/tablespace-locations';
+import { claimTablespaceLocations } from '../io/tablespace-destinations';
 import { movedAsideSuffix, type RestoreInput, type RestorePlan } from '../shared';
 import { barmanSetup, currentRun, destinationControlOf, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
@@ -19,7 +21,7 @@ import { reportProgress } from './progress';
 const SAFETY_SETTINGS = "\n# added by pitr: this is a restored copy; it must not archive into the source's WAL archive\narchive_mode = 'off'\n";
 
 export function recoverWithBarmanActivity(deps: ActivityDeps) {
-  return async (input: RestoreInput, plan: RestorePlan): Promise<{ movedAside: string | null }> =>
+  return async (input: RestoreInput, plan: RestorePlan): Promise<{ movedAside: string | null; tablespacesMovedAside?: string[] }> =>
     adaptFailures(async () => {
       const layout = workDirLayout(plan.workDir);
       return withAttemptFence(deps, input, async (lost) => {
@@ -37,6 +39,16 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
             roots: deps.destinationRoots,
             movedAsideSuffix: movedAsideSuffix(plan.backupId),
           });
+          // Each tablespace location is taken like the destination: Barman then writes into directories this run made.
+          const tablespacesMovedAside = await claimTablespaceLocations(deps.workRoot, plan.tablespaces ?? [], {
+            run: currentRun(),
+            signal: progress.signal,
+            owner: deps.barmanUser,
+            force: input.force,
+            workRoot: deps.workRoot,
+            roots: deps.destinationRoots,
+            movedAsideSuffix: movedAsideSuffix(plan.backupId),
+          });
           await recover(
             await barmanSetup(deps, layout, input.server),
             {
@@ -45,13 +57,14 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
               targetArgs: barmanTargetArgs(input.target),
               targetTimeline: input.targetTimeline ?? plan.timeline,
               targetAction: input.targetAction,
+              tablespaceArgs: barmanTablespaceArgs(plan.tablespaces ?? []),
             },
             progress.signal,
           );
           await appendSafetySettings(input.destination);
           // Barman copies the source's data directory mode (0750 is common): PostgreSQL wants 0700 or 0750, privacy 0700.
           await chmod(input.destination, 0o700);
-          return { movedAside };
+          return { movedAside, ...(tablespacesMovedAside.length > 0 ? { tablespacesMovedAside } : {}) };
         } finally {
           progress.stop();
         }

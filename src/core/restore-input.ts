@@ -6,6 +6,7 @@
 import { FailureTypes, RestoreError, type RestoreInput, type RestoreTimings } from '../shared';
 import { isUtcMicros } from './timestamp';
 import { InvalidServerNameError, assertValidServerName, isBackupId } from './s3-layout';
+import { tablespaceChoicesProblems } from './tablespace-locations';
 import { parseTargetLsn, parseTargetName, parseTargetXid, TARGET_ACTIONS, TARGET_KINDS, type TargetKind } from './recovery-target';
 
 const FIELDS: readonly (keyof RestoreInput)[] = [
@@ -19,6 +20,7 @@ const FIELDS: readonly (keyof RestoreInput)[] = [
   'destination',
   'taskQueue',
   'force',
+  'tablespaces',
   'timings',
 ];
 const TIMINGS: readonly (keyof RestoreTimings)[] = ['retryInitialMs', 'retryMaximumMs', 'heartbeatTimeoutMs'];
@@ -71,6 +73,7 @@ export function restoreInputProblems(input: unknown): string[] {
   if (present('timings')) {
     const t = o.timings;
     if (typeof t !== 'object' || t === null || Array.isArray(t)) {
+  if (present('tablespaces')) problems.push(...tablespaceChoicesProblems(o.tablespaces, o.destination));
       problems.push(`timings is ${describe(t)}; expected an object with any of ${TIMINGS.join(', ')} (milliseconds)`);
     } else {
       for (const [key, value] of Object.entries(t as Record<string, unknown>)) {

@@ -139,6 +139,11 @@ export interface RecoverRequest {
   targetArgs: string[];
   targetTimeline: number;
   targetAction?: 'pause' | 'promote' | 'shutdown';
+  /**
+   * `--tablespace NAME:DIR` for every tablespace of the backup (core/tablespace-locations): without a rule Barman
+   * writes a tablespace to the folder backup.info records, on this host.
+   */
+  tablespaceArgs?: string[];
 }
 
 export async function recover(setup: BarmanSetup, request: RecoverRequest, signal?: AbortSignal): Promise<string> {
@@ -148,6 +153,7 @@ export async function recover(setup: BarmanSetup, request: RecoverRequest, signa
     ...request.targetArgs,
     '--target-tli', String(request.targetTimeline),
     ...(request.targetAction ? ['--target-action', request.targetAction] : []),
+    ...(request.tablespaceArgs ?? []),
     setup.server, request.backupId, request.destination,
   ];
   const result = await runCommand(setup.barmanBin, args, { signal, allowFailure: true });

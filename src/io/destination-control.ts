@@ -17,12 +17,14 @@ export interface DestinationControl {
   trashFile: string;
   /** The lease of the attempt that may write for this restore (io/attempt-fence). */
   attemptFile: string;
+  /** Where the restore into this destination puts its tablespaces, each one a destination of its own (io/tablespace-destinations). */
+  tablespacesFile: string;
 }
 
 /** One folder per destination path, so that two restores into one destination meet whatever their server names. */
 export function destinationControl(workRoot: string, destination: string): DestinationControl {
   const dir = join(workRoot, 'destinations', createHash('sha256').update(destination).digest('hex').slice(0, 24));
-  return { dir, lockFile: join(dir, 'lock'), claimFile: join(dir, 'claim'), trashFile: join(dir, 'trash'), attemptFile: join(dir, 'attempt') };
+  return { dir, lockFile: join(dir, 'lock'), claimFile: join(dir, 'claim'), trashFile: join(dir, 'trash'), attemptFile: join(dir, 'attempt'), tablespacesFile: join(dir, 'tablespaces') };
 }
 
 /** The identity of the directory at `path`, or null when nothing is there or it is not a directory (a link included). */

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { UtcMicros } from '../../src/core/timestamp';
@@ -102,7 +102,7 @@ describe('tablespaces land only where the user chose: a location derived from th
   async function tablespaceRows(result: RestoreResult): Promise<{ labels: string[]; touched: string[] }> {
     const [labels, touched] = await queryRestoredCluster(result.destination, result.plan.pgVersion, [
       `select label from ${ts1.table} where label not like 'seed-%' order by label`,
-      `select coalesce(touched_by, 'none') || '=' || count(*) from ${ts1.table} where label like 'seed-%' group by 1 order by 1`,
+      `select t || '=' || n from (select coalesce(touched_by, 'none') t, count(*) n from ${ts1.table} where label like 'seed-%' group by 1) s order by 1`,
     ]);
     return { labels: labels === '' ? [] : labels.split('\n'), touched: touched.split('\n') };
   }
@@ -129,5 +129,51 @@ describe('tablespaces land only where the user chose: a location derived from th
       labels: ['after-b1-1', 'after-b1-2'],
       touched: ['after-b1-1=333', 'after-b1-2=334', 'none=333'],
     });
+  });
+
+  it('restores ts1 into the folder named with --tablespace ts1=DIR', async () => {
+    const target: UtcMicros = between(marker(fixture, 'after-b1-2'), marker(fixture, 'after-b1-3'));
+    const location = harness.newDestination();
+    const result: RestoreResult = await (await harness.start(harness.inputFor(target, undefined, { tablespaces: [{ name: 'ts1', location }] }))).result();
+    assert.equal(result.verify.state, 'paused');
+    assert.deepEqual(result.plan.tablespaces, [{ name: 'ts1', oid: ts1.oid, location, source: 'named', original: ts1.location }]);
+    assert.equal(await pgTblspcLink(result), location);
+    assert.deepEqual(await tablespaceRows(result), {
+      labels: ['after-b1-1', 'after-b1-2'],
+      touched: ['after-b1-1=333', 'after-b1-2=334', 'none=333'],
+    });
+    // Nothing went to the default location either.
+    assert.equal(await lstat(`${result.destination}.tablespaces`).then(() => true, () => false), false);
+  });
+
+  it('refuses a named location that is not empty, naming the tablespace, and changes nothing there', async () => {
+    const location = harness.newDestination();
+    await mkdir(location, { recursive: true });
+    await writeFile(join(location, 'keep-me'), 'a file of the user\'s\n');
+    const before = await checksumTree(location);
+    const target: UtcMicros = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
+    const { type, message } = await harness.expectFailure(harness.inputFor(target, undefined, { tablespaces: [{ name: 'ts1', location }] }));
+    assert.equal(type, 'DestinationNotEmpty', message);
+    assert.ok(message.startsWith(`tablespace ts1 (oid ${ts1.oid}) goes to ${location} (named with --tablespace): destination ${location} is not empty`), message);
+    assert.ok(message.includes('--force'), message);
+    assert.deepEqual(await checksumTree(location), before);
+  });
+
+  it('with --force moves a non-empty named location aside (never deletes it) and restores into it', async () => {
+    const location = harness.newDestination();
+    await mkdir(location, { recursive: true });
+    await writeFile(join(location, 'keep-me'), 'a file of the user\'s\n');
+    const target: UtcMicros = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
+    const result: RestoreResult = await (await harness.start(harness.inputFor(target, undefined, { force: true, tablespaces: [{ name: 'ts1', location }] }))).result();
+    assert.equal(await pgTblspcLink(result), location);
+    assert.equal(await readFile(join(`${location}.before-pitr-${result.plan.backupId}`, 'keep-me'), 'utf8'), 'a file of the user\'s\n');
+    assert.deepEqual((await tablespaceRows(result)).labels, ['after-b1-1']);
+  });
+
+  it('refuses a tablespace name the backup does not have, naming the backup\'s tablespaces', async () => {
+    const target: UtcMicros = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
+    const { type, message } = await harness.expectFailure(harness.inputFor(target, undefined, { tablespaces: [{ name: 'ts2', location: harness.newDestination() }] }));
+    assert.equal(type, 'InvalidInput', message);
+    assert.ok(message.startsWith(`--tablespace names "ts2", which backup ${fixture.backups[0]!.id} does not have: its tablespaces are "ts1". `), message);
   });
 });
