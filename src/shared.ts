@@ -59,6 +59,11 @@ export const FailureTypes = {
   CorruptArchive: 'CorruptArchive',
   BarmanFailed: 'BarmanFailed',
   RecoveryFailed: 'RecoveryFailed',
+  /**
+   * Replay did not stop where the plan says: PostgreSQL paused for another reason (a setting lower than on the
+   * source), ran out of WAL before the target, or stopped at another record (src/core/recovery-stop.ts).
+   */
+  RecoveryStoppedShort: 'RecoveryStoppedShort',
   ToolMissing: 'ToolMissing',
   InsufficientSpace: 'InsufficientSpace',
   /** The bucket is in another region than the worker's S3 client uses (301 PermanentRedirect, AuthorizationHeaderMalformed). */
@@ -187,7 +192,14 @@ export interface OverriddenSetting {
 export interface VerifyResult {
   state: 'paused' | 'promoted' | 'shutdown';
   lastReplayedCommit: string | null;
+  /** The timeline the restored cluster is on: the one replay stopped on, or the new one a promotion started. */
   timeline: number;
+  /**
+   * Where replay stopped, proven against the plan: PostgreSQL's "recovery stopping ..." line of this run (in words),
+   * pg_last_wal_replay_lsn() (null after a shutdown at the target), and the timeline of the WAL it stopped in.
+   * Absent in results of workers before this field.
+   */
+  stoppedAt?: { lsn: string | null; timeline: number; description: string };
   /**
    * Settings of the backup's own configuration that would load code, run commands or reach outside the copy
    * (shared_preload_libraries, primary_conninfo, ...), overridden while verify ran PostgreSQL; the restored

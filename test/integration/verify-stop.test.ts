@@ -1,0 +1,84 @@
+// Verify proves where replay stopped (issue 11, item 5), on the real stack. The c319-tblspc-15 fixture's source
+// raised max_connections (ALTER SYSTEM, restart) after its only backup, then committed after-raise-1 and -2
+// (scripts/make-fixture.sh --shape tablespace; the json's parameterRaise). The restored configuration keeps the
+// backup's lower value, so replay meets the source's parameter-change record before a target after after-raise-1
+// and pauses there: xlogrecovery.c RecoveryRequiresIntParameter, "hot standby is not possible because of
+// insufficient parameter settings", then "recovery has paused" (verify's PostgreSQL runs with hot_standby on,
+// which is what makes it a pause and not a FATAL). Before this check, verify took that pause for the target
+// and reported the restore a success, short of the target by after-raise-1.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseLsn } from '../../src/core/wal-names';
+import type { RestoreResult } from '../../src/shared';
+import { between, loadFixture, marker, type Fixture } from '../support/fixture';
+import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
+import { queryRestoredMarkers } from '../support/restored-cluster';
+import { STACK_DIR } from '../support/stack-env';
+
+const SERVER = 'c319-tblspc-15';
+
+/** The lock scripts/make-fixture.sh takes, held while the suite runs: no fixture build replaces the server folder meanwhile. */
+async function holdFixtureLock(): Promise<ChildProcess> {
+  const lockFile = join(STACK_DIR, 'run', 'fixture.lock');
+  await mkdir(join(STACK_DIR, 'run'), { recursive: true });
+  const child = spawn('flock', ['-w', '900', lockFile, 'sh', '-c', 'echo locked; cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`flock ${lockFile} exited ${code} before taking the lock`)));
+    child.stdout!.once('data', () => resolve());
+  });
+  return child;
+}
+
+describe('verify proves where replay stopped: a pause short of the target is a failure', function () {
+  this.timeout(600_000);
+  let harness: RestoreHarness;
+  let fixture: Fixture;
+  let lock: ChildProcess | undefined;
+
+  before(async () => {
+    lock = await holdFixtureLock();
+    fixture = loadFixture(SERVER);
+    assert.ok(fixture.parameterRaise, `${SERVER}.json records the parameter raised on the source after the backup`);
+    harness = await openRestoreHarness({ server: SERVER });
+  });
+
+  after(async () => {
+    await harness?.close();
+    lock?.stdin?.end();
+  });
+
+  it('fails a restore past the raise as RecoveryStoppedShort, quoting "insufficient parameter settings" and the planned stop', async () => {
+    const raise = fixture.parameterRaise!;
+    const target = between(marker(fixture, raise.beforeMarker), marker(fixture, 'after-raise-2'));
+    const { type, message } = await harness.expectFailure(harness.inputFor(target));
+    console.log(`      refusal: ${type}: ${message}`);
+    assert.equal(type, 'RecoveryStoppedShort', message);
+    for (const part of [
+      'PostgreSQL paused replay at ',
+      `(XLOG/PARAMETER_CHANGE) before reaching ${target}, because a setting of the restored configuration is lower than on the source`,
+      'hot standby is not possible because of insufficient parameter settings',
+      `${raise.setting} = ${raise.from} is a lower setting than on the primary server, where its value was ${raise.to}`,
+      'the plan expected replay to stop before the commit at ',
+      `the first commit after the target ${target}`,
+      'postgresql.auto.conf',
+    ]) {
+      assert.ok(message.includes(part), `the message names "${part}": ${message}`);
+    }
+  });
+
+  it('proves a stop before the raise: before the first commit after the target, on timeline 1, at or before the planned LSN', async () => {
+    const raise = fixture.parameterRaise!;
+    const target = between(marker(fixture, 'after-b1-2'), marker(fixture, raise.afterMarker));
+    const result: RestoreResult = await (await harness.start(harness.inputFor(target))).result();
+    const { stoppedAt } = result.verify;
+    assert.ok(stoppedAt, 'the result says where replay stopped');
+    assert.match(stoppedAt.description, new RegExp(`^before commit of transaction \\d+ \\(${result.plan.firstCommitAfterTarget!.replace(/\./g, '\\.')}\\)$`));
+    assert.equal(stoppedAt.timeline, 1);
+    assert.equal(result.verify.timeline, 1);
+    assert.ok(stoppedAt.lsn !== null && parseLsn(stoppedAt.lsn) <= parseLsn(result.plan.stopLsn), `replay at ${stoppedAt.lsn}, the planned stop at ${result.plan.stopLsn}`);
+    assert.deepEqual(await queryRestoredMarkers(result.destination, result.plan.pgVersion), ['after-b1-1', 'after-b1-2', 'before-b1-1']);
+  });
+});
