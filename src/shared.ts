@@ -48,8 +48,6 @@ export const FailureTypes = {
   BackupNotFound: 'BackupNotFound',
   UnsupportedBackup: 'UnsupportedBackup',
   TargetUnreachable: 'TargetUnreachable',
-  /** A later timeline branched off the backup's before the target, and no --target-tli said which to restore. */
-  TimelineAmbiguous: 'TimelineAmbiguous',
   WalGap: 'WalGap',
   DestinationNotEmpty: 'DestinationNotEmpty',
   InvalidDestination: 'InvalidDestination',
@@ -115,8 +113,11 @@ export interface RestoreInput {
   prefix: string;
   /** Where recovery stops: a time (normalised, with the text given), an LSN, a transaction id, a restore point name, or immediate (src/core/recovery-target.ts). */
   target: RecoveryTarget;
-  /** Timeline to recover along (default: the backup's own). */
-  targetTimeline?: number;
+  /**
+   * The timeline to recover along: a number, 'current' (the backup's own) or 'latest' (the default, like
+   * PostgreSQL's recovery_target_timeline): the plan resolves it to a number and a path of switches.
+   */
+  targetTimeline?: number | 'current' | 'latest';
   /** What PostgreSQL does at the target (default: pause, so a person can look before promoting). */
   targetAction?: TargetAction;
   /** Use this backup instead of choosing one (required for xid and restore point targets). */
@@ -167,10 +168,31 @@ export interface RestorePlan {
   stopLsn: string;
   /** The timeline replay follows to the target (resolved from --target-tli; PostgreSQL's default is the latest). */
   targetTimeline: number;
+  /** The target timeline's ancestry, as its history file lists it (empty for timeline 1): the path the WAL follows. */
+  timelineSwitches: { parentTimeline: number; switchLsn: string; reason: string }[];
+  /** Histories of the archive this restore does not include although the target lies after they parted from it. */
+  abandoned?: AbandonedHistoryNote[];
   /** Where each tablespace of the backup is restored (absent or empty: the backup has none). */
   tablespaces?: TablespacePlacement[];
   /** Per-restore working area on the worker host (barman home, downloads, journal). */
   workDir: string;
+}
+
+/**
+ * A history replay to the target leaves out: the timeline the path left at a switch (`left`), or a timeline that
+ * branched off the path and is not followed (`not-followed`). See src/core/timeline-path.ts.
+ */
+export interface AbandonedHistoryNote {
+  kind: 'left' | 'not-followed';
+  /** The timeline whose WAL after `switchLsn` is not restored. */
+  timeline: number;
+  /** The timeline followed instead (left), or the path's timeline it branched from (not-followed). */
+  otherTimeline: number;
+  switchLsn: string;
+  /** Its first commit after the switch, when the archived WAL shows one. */
+  firstCommitAfter: string | null;
+  /** One sentence: what is not restored, and the --target-tli that would restore it. */
+  note: string;
 }
 
 export interface TransferResult {

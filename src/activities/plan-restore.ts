@@ -11,7 +11,6 @@ import { pathExists } from '../io/path-exists';
 import { openJournal } from '../io/download-journal';
 import { planRestore } from '../io/restore-planner';
 import { assertBarmanTools, detectBarman } from '../io/barman';
-import { planOtherTargetRestore } from '../io/target-planner';
 import { makeWorkArea, reclaimWorkArea } from '../io/work-dir';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
 import { currentRun, destinationControlOf, restoreWorkDir, type ActivityDeps } from './deps';
@@ -46,11 +45,7 @@ export function planRestoreActivity(deps: ActivityDeps) {
             onProgress: (current: string, filesDone: number) => progress.update({ current, filesDone }),
           };
           const { target, backupId, targetTimeline } = input;
-          // A time is placed by the commits around it; the other targets by their own WAL position (target-planner.ts).
-          const { plan, backup } =
-            target.kind === 'time'
-              ? await planRestore(deps, { ...request, targetTime: target.utc, backupId, targetTimeline })
-              : await planOtherTargetRestore(deps, { ...request, target, backupId, targetTimeline });
+          const { plan, backup } = await planRestore(deps, { ...request, target, backupId, targetTimeline });
           // Tablespaces go where the user chose or beside the destination, never silently to the folders backup.info
           // records (on this host those may be a live cluster's); each location is checked and locked as a destination.
           const tablespaces = placeTablespaces(plan.backupId, backup.info.tablespaces, input.tablespaces, input.destination);

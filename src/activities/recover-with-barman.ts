@@ -55,7 +55,8 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
               backupId: plan.backupId,
               destination: input.destination,
               targetArgs: barmanTargetArgs(input.target),
-              targetTimeline: input.targetTimeline ?? plan.timeline,
+              // Always the number the plan resolved: a history file archived since cannot change the path under way.
+              targetTimeline: plan.targetTimeline,
               targetAction: input.targetAction,
               tablespaceArgs: barmanTablespaceArgs(plan.tablespaces ?? []),
             },

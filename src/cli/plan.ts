@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { parseTargetTime, parseTargetTimeline } from '../core/recovery-target';
 import { formatOffsetTime, isoOffsetTime, withOffsetTimes } from '../core/report-format';
+import { describeTimelinePath } from '../core/timeline-path';
 import type { AreaNeed, AreaCheck } from '../core/restore-space';
 import type { UtcMicros } from '../core/timestamp';
 import { classifyS3Error, createS3Client } from '../io/s3-client';
@@ -15,7 +16,7 @@ import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
 import { UsageError } from './usage-error';
 import { destinationArgument } from './destination-argument';
 
-export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME --dest DIR [--backup-id ID] [--target-tli N] [--bucket B] [--prefix P] [--json]
+export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME --dest DIR [--backup-id ID] [--target-tli N|current|latest] [--bucket B] [--prefix P] [--json]
       dry run of a restore: backup and why, WAL range, bytes to fetch, disk needed vs free, reachability.
       Runs here, not on the worker: it needs S3 credentials and pg_waldump of the backup's PostgreSQL
       version (PITR_PG_BIN_DIR_<major> or PITR_PG_BIN_DIR), and measures free space on this host (run it on the Barman host).
@@ -139,6 +140,11 @@ export function planJson(header: PlanHeader, outcome: DryRunOutcome): object {
       firstCommitAfterTarget: time(plan.firstCommitAfterTarget),
       lastCommitBeforeTarget: time(plan.lastCommitBeforeTarget),
     },
+    timeline: {
+      target: plan.targetTimeline,
+      switches: plan.timelineSwitches.map((s) => ({ parentTimeline: s.parentTimeline, switchLsn: s.switchLsn })),
+      abandoned: (plan.abandoned ?? []).map((a) => ({ ...a, firstCommitAfter: time(a.firstCommitAfter as UtcMicros | null) })),
+    },
     download: { baseObjects: plan.baseObjects, baseBytes: plan.baseBytes, walObjects: plan.walSegments + plan.historyFiles, walBytes: plan.walBytes, totalBytes: plan.baseBytes + plan.walBytes },
     baseSize: {
       extractedBytes: baseSize.bytes,
@@ -191,6 +197,8 @@ function formatReachable(outcome: ReachableDryRun): string[] {
     `${label('  why')}${withOffsetTimes(plan.backupReason)}`,
     ...outcome.skipped.map((s) => `${label('  not')}${s.backupId}: ${withOffsetTimes(s.why)}`),
     `${label('WAL')}${plan.beginWal}..${plan.endWal}: ${plan.walSegments} segment${plan.walSegments === 1 ? '' : 's'} of ${formatBytes(plan.segmentSize)}${plan.historyFiles ? `, ${plan.historyFiles} history file${plan.historyFiles === 1 ? '' : 's'}` : ''}`,
+    `${label('timeline')}${describeTimelinePath(plan)}`,
+    ...(plan.abandoned ?? []).map((a) => `${label('  abandoned')}${withOffsetTimes(a.note)}`),
     `${label('  stops at')}${plan.firstCommitAfterTarget ? `the first commit after the target, ${formatOffsetTime(plan.firstCommitAfterTarget)}` : (plan.targetReached ?? '?')}${plan.lastCommitBeforeTarget ? ` (last commit before it: ${formatOffsetTime(plan.lastCommitBeforeTarget)})` : ''}`,
     `${label('download')}${formatBytes(plan.baseBytes + plan.walBytes)}: base backup ${formatBytes(plan.baseBytes)} (${outcome.tarObjects} tar${outcome.tarObjects === 1 ? '' : 's'} + backup.info) + WAL ${formatBytes(plan.walBytes)} (${plan.walSegments + plan.historyFiles} objects)`,
     `${label('extracted')}base backup ${formatBytes(baseSize.bytes)} (${baseSize.method})`,

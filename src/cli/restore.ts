@@ -1,6 +1,7 @@
 // `pitr restore`: starts a restore to a recovery target (a time, an LSN, a transaction id, a restore point, or immediate), optionally following it to the end.
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import { parseArgs } from 'node:util';
+import { describeTimelinePath } from '../core/timeline-path';
 import { describeTarget, parseRecoveryTarget, parseTargetAction, parseTargetTimeline, type TargetKind } from '../core/recovery-target';
 import { toDate } from '../core/timestamp';
 import { loadProjectSettings, settingsEnvironment } from '../settings';
@@ -12,7 +13,7 @@ import { UsageError } from './usage-error';
 import { destinationArgument } from './destination-argument';
 import { terminalSafe, terminalSafeJson, terminalSafeMessage } from '../core/untrusted-text';
 
-export const RESTORE_USAGE = `pitr restore --server NAME TARGET --dest DIR [--backup-id ID] [--target-tli N] [--target-action pause|promote|shutdown]
+export const RESTORE_USAGE = `pitr restore --server NAME TARGET --dest DIR [--backup-id ID] [--target-tli N|current|latest] [--target-action pause|promote|shutdown]
                [--bucket B] [--prefix P] [--task-queue Q] [--force] [--wait] [--json]
   TARGET is one of --target-time TIME, --target-lsn LSN, --target-xid XID, --target-name NAME, --target-immediate
   TIME needs an explicit UTC offset: "2022-09-07 06:32:06.397252+00" or 2022-09-07T06:32:06.397252+02:00
@@ -141,6 +142,8 @@ export function describeResult(result: RestoreResult): string {
     `  backup ${plan.backupId} (ended ${plan.backupEndTime}): ${plan.backupReason}`,
     `  WAL ${plan.beginWal}..${plan.endWal}: ${plan.walSegments} segments, ${formatBytes(plan.walBytes)} (read while planning or fetched after); barman registered ${result.walFilesRegistered}`,
     `  base backup: ${plan.baseObjects} objects, ${formatBytes(plan.baseBytes)}, ${formatBytes(result.base.bytesFetched)} fetched by this run`,
+    `  timeline: ${describeTimelinePath(plan)}`,
+    ...(plan.abandoned ?? []).map((a) => `  not restored: ${a.note}`),
     `  PostgreSQL ${verify.state} at the target; last replayed commit ${verify.lastReplayedCommit ?? 'none after the backup'}`,
     ...overriddenSettingsLine(verify.overriddenSettings ?? []),
     `  data directory ready: ${result.destination}`,

@@ -118,9 +118,12 @@ export function parseTargetAction(text: string): TargetAction {
   return text as TargetAction;
 }
 
-export function parseTargetTimeline(text: string): number {
+/** --target-tli: a timeline number, `current` (the backup's own) or `latest` (PostgreSQL's default). */
+export function parseTargetTimeline(text: string): number | 'current' | 'latest' {
+  const word = text.trim().toLowerCase();
+  if (word === 'current' || word === 'latest') return word;
   if (!/^[1-9][0-9]{0,9}$/.test(text.trim()) || Number(text) > 0xffffffff) {
-    throw new InvalidTargetError(text, `target timeline "${text}" is not a timeline number, e.g. 2`);
+    throw new InvalidTargetError(text, `target timeline "${text}" is not a timeline number (e.g. 2), current or latest`);
   }
   return Number(text);
 }

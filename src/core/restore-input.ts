@@ -59,7 +59,11 @@ export function restoreInputProblems(input: unknown): string[] {
   }
   if (present('targetTimeline')) {
     const tli = o.targetTimeline;
-    need('targetTimeline', typeof tli === 'number' && Number.isInteger(tli) && tli >= 1 && tli <= 0xffffffff, 'a timeline number, a whole number from 1 to 4294967295');
+    need(
+      'targetTimeline',
+      tli === 'latest' || tli === 'current' || (typeof tli === 'number' && Number.isInteger(tli) && tli >= 1 && tli <= 0xffffffff),
+      'a timeline number (a whole number from 1 to 4294967295), "current" or "latest" (the default)',
+    );
   }
   if (present('targetAction')) {
     need('targetAction', typeof o.targetAction === 'string' && (TARGET_ACTIONS as readonly string[]).includes(o.targetAction), `one of ${TARGET_ACTIONS.map((a) => `"${a}"`).join(', ')}`);
@@ -69,11 +73,11 @@ export function restoreInputProblems(input: unknown): string[] {
   need('destination', typeof o.destination === 'string' && isAbsoluteNormalised(o.destination), 'an absolute, normalised path (starting with "/", no "." or ".." component, no "//", no trailing "/"), e.g. "/var/lib/postgresql/restored"');
   need('taskQueue', typeof o.taskQueue === 'string' && o.taskQueue.trim() !== '', "the task queue of the Barman host's worker, a non-empty string");
   need('force', typeof o.force === 'boolean', 'true or false');
+  if (present('tablespaces')) problems.push(...tablespaceChoicesProblems(o.tablespaces, o.destination));
 
   if (present('timings')) {
     const t = o.timings;
     if (typeof t !== 'object' || t === null || Array.isArray(t)) {
-  if (present('tablespaces')) problems.push(...tablespaceChoicesProblems(o.tablespaces, o.destination));
       problems.push(`timings is ${describe(t)}; expected an object with any of ${TIMINGS.join(', ')} (milliseconds)`);
     } else {
       for (const [key, value] of Object.entries(t as Record<string, unknown>)) {

@@ -11,7 +11,8 @@ import type { CatalogedBackup } from './backup-catalog';
 import { estimateBaseBackupSize, type BaseSizeEstimate } from './base-size-estimate';
 import { inspectDestination, type DestinationState } from './destination';
 import { volumeOf } from './free-space';
-import { planRestore, UnreachableTargetError, type PlannedRestore, type PlannerDeps } from './restore-planner';
+import { planRestore, type PlannedRestore, type PlannerDeps } from './restore-planner';
+import { UnreachableTargetError } from './target-end';
 import { withThrowAwayWorkDir } from './throwaway-work-dir';
 
 export interface DryRunRequest {
@@ -21,8 +22,8 @@ export interface DryRunRequest {
   targetTime: UtcMicros;
   /** The backup named with --backup-id, if any. */
   backupId?: string;
-  /** The timeline named with --target-tli, if any (without it, a target after a later timeline's branch is refused). */
-  targetTimeline?: number;
+  /** --target-tli: a number, current or latest (the default). */
+  targetTimeline?: number | 'current' | 'latest';
   /** Absolute, normalised path of the data directory the restore would create. */
   destination: string;
   /** The worker's work area root (PITR_BARMAN_HOME): where the restore would stage the backup and WAL. */
@@ -52,7 +53,7 @@ export interface ReachableDryRun {
 
 export interface UnreachableDryRun {
   reachable: false;
-  /** TargetUnreachable, WalGap, BackupNotFound or TimelineAmbiguous. */
+  /** TargetUnreachable, WalGap or BackupNotFound. */
   type: string;
   message: string;
   /** The last commit on the archived WAL (of the backup the target needs): a target must be earlier. */
@@ -74,7 +75,7 @@ export async function dryRunRestore(deps: PlannerDeps, request: DryRunRequest): 
         server: request.server,
         bucket: request.bucket,
         prefix: request.prefix,
-        targetTime: request.targetTime,
+        target: { kind: 'time', utc: request.targetTime, given: request.targetTime },
         backupId: request.backupId,
         targetTimeline: request.targetTimeline,
         layout,
@@ -148,7 +149,7 @@ function asUnreachable(err: unknown): UnreachableDryRun | null {
       earliestReachableTarget: null,
     };
   }
-  if (err instanceof RestoreError && (err.type === FailureTypes.WalGap || err.type === FailureTypes.TimelineAmbiguous)) {
+  if (err instanceof RestoreError && (err.type === FailureTypes.WalGap || err.type === FailureTypes.TargetUnreachable)) {
     return { reachable: false, type: err.type, message: err.message, lastArchivedCommit: null, latestReachableTarget: null, earliestReachableTarget: null };
   }
   return null;

@@ -4,14 +4,26 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { selectBackupForTime, type SkippedBackup } from '../core/backup-selection';
+import type { BackupInfo } from '../core/backup-info';
+import { NoBackupForOtherTargetError, NoBackupForTargetError, selectBackupForOtherTarget, selectBackupForTime, type SkippedBackup } from '../core/backup-selection';
+import type { RecoveryTarget } from '../core/recovery-target';
 import { assertValidServerName, baseBackupsPrefix, basePartGaps, walsPrefix } from '../core/s3-layout';
-import type { UtcMicros } from '../core/timestamp';
-import { findFirstCommitAfter } from '../core/commit-search';
-import { firstScanIndex, walChainFrom } from '../core/wal-plan';
-import { isHistoryFileName, walHashDir } from '../core/wal-names';
+import {
+  backupsOnPath,
+  DEFAULT_TIMELINE_CHOICE,
+  describeTimelineChoice,
+  pathForBackupTimeline,
+  pathSpans,
+  pathTimelines,
+  resolveTimelinePath,
+  TimelinePathError,
+  type TimelineChoice,
+  type TimelinePath,
+} from '../core/timeline-path';
+import { TimelineMismatchError, walChainFrom } from '../core/wal-plan';
+import { historyFileTimeline, isHistoryFileName, walHashDir } from '../core/wal-names';
 import { MAX_HISTORY_FILE_BYTES, oversizeProblem } from '../core/untrusted-text';
-import { FailureTypes, RestoreError, type FailureType, type RestorePlan } from '../shared';
+import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
 import { listBackupCatalog, listBackupsWithoutInfo, type BackupCatalog, type CatalogedBackup, type UnreadableBackup } from './backup-catalog';
 import { CorruptCompressedFileError, decompressFile } from './decompress';
 import { fileCompression } from './file-compression';
@@ -19,10 +31,10 @@ import { downloadObjects } from './s3-download';
 import type { DownloadJournal } from './download-journal';
 import { CorruptWalError, readTransactionRecords, readWalRecords, type TransactionRecord } from './pg-waldump';
 import type { WalRecord } from '../core/wal-records';
-import { fromDate } from './time-conversion';
+import { abandonedAlongPath, findTargetEnd } from './target-end';
+import { readTimelineHistories } from './timeline-histories';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
 import { walPath, type WorkDirLayout } from './work-dir';
-import { refuseAmbiguousTimeline } from './timeline-branches';
 
 export interface DownloadSettings {
   concurrency: number;
@@ -42,11 +54,11 @@ export interface PlanRequest {
   server: string;
   bucket: string;
   prefix: string;
-  targetTime: UtcMicros;
-  /** The backup the user named (--backup-id); otherwise the newest that fits is chosen. */
+  target: RecoveryTarget;
+  /** The backup the user named (--backup-id); otherwise the newest that fits the target and the timeline is chosen. */
   backupId?: string;
-  /** The timeline the user named (--target-tli); without it a target after a later timeline's branch is refused. */
-  targetTimeline?: number;
+  /** --target-tli: a number, current (the backup's) or latest (the default, PostgreSQL's). */
+  targetTimeline?: TimelineChoice;
   layout: WorkDirLayout;
   journal: DownloadJournal;
   signal?: AbortSignal;
@@ -57,49 +69,44 @@ export interface PlannedRestore {
   plan: Omit<RestorePlan, 'workDir'>;
   backup: CatalogedBackup;
   /**
-   * Backups not chosen because they are not DONE or end after the target, newest first, then those whose
-   * backup.info cannot be used (for `pitr plan`).
+   * Backups not chosen (not DONE, ending after the target, not on the way to the target timeline), newest first,
+   * then those whose backup.info cannot be used (for `pitr plan`).
    */
   skipped?: SkippedBackup[];
 }
 
-/** The archive holds no commit after the target: the refusal, with the last commit that can be reached. */
-export class UnreachableTargetError extends RestoreError {
-  constructor(
-    type: FailureType,
-    message: string,
-    /** The last archived commit on the chosen backup's unbroken WAL; null when there is none after the backup. */
-    readonly lastCommit: UtcMicros | null,
-  ) {
-    super(type, message);
-  }
-}
-
+/**
+ * The one planning flow of every restore, for `pitr plan`, the restore's plan step and (through the plan it
+ * records) the WAL step: list the backups and the archive, resolve the timeline path, choose a backup on it,
+ * chain the WAL along it, find where replay reaches the target, and say what the path leaves behind.
+ */
 export async function planRestore(deps: PlannerDeps, request: PlanRequest): Promise<PlannedRestore> {
-  const { server, bucket, prefix, targetTime } = request;
+  const { server, bucket, prefix, target } = request;
   const { backups, unreadable } = await listServerBackups(deps, request);
-  const selection = selectBackupForTime(
-    backups.map((b) => b.info),
-    targetTime,
-    request.backupId,
-  );
+  const archive = await listWalArchive(deps.s3, bucket, prefix, server, request.signal);
+  const histories = await readTimelineHistories(deps.s3, request, archive.histories);
+  const choice = request.targetTimeline ?? DEFAULT_TIMELINE_CHOICE;
+  const requested = timelinePlanStep(() => resolveTimelinePath(choice, histories));
+  const { onPath, offPath } = requested ? backupsOnPath(backups.map((b) => b.info), requested) : { onPath: backups.map((b) => b.info), offPath: [] };
+  const named = offPath.find((o) => o.backupId === request.backupId);
+  if (named) {
+    throw new RestoreError(FailureTypes.TargetUnreachable, `backup ${named.backupId} cannot be restored along ${describeTimelineChoice(choice)} (${requested!.timeline}): ${named.why.replace(/^not on the way to timeline \d+: /, '')}; name another backup, or another --target-tli`);
+  }
+  const selection = withOffPathNote(offPath, () => selectBackup(onPath, target, request.backupId));
   const backup = backups.find((b) => b.info.backupId === selection.chosen.backupId) as CatalogedBackup;
   const info = backup.info;
-  if (!info.beginWal || !info.endWal || info.timeline === null || info.pgVersion === null || !info.endTime) {
-    throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has an incomplete backup.info (begin_wal, end_wal, timeline, version and end_time are required)`);
+  if (!info.beginWal || !info.endWal || !info.endXlog || info.timeline === null || info.pgVersion === null || !info.endTime) {
+    throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has an incomplete backup.info (begin_wal, end_wal, end_xlog, timeline, version and end_time are required)`);
   }
   deps.pgBinDir(info.pgVersion); // a missing PostgreSQL major is refused here, before anything is fetched
   if (!backup.objects.some((o) => o.kind === 'data')) {
     throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has no data.tar* object in s3://${bucket}/${baseBackupsPrefix(prefix, server)}${info.backupId}/`);
   }
-
   assertCompleteParts(backup, bucket, prefix, server);
 
-  const archive = await listWalArchive(deps.s3, bucket, prefix, server, request.signal);
-  const timelineSegments = archive.segments.filter((s) => s.name.startsWith(info.beginWal!.slice(0, 8)));
-  const { chain, gapAfter } = walChainFrom(timelineSegments, info.beginWal, info.segmentSize);
-  const chainReachesBackupEnd = chain.some((s) => s.name === info.endWal);
-  if (!chainReachesBackupEnd) {
+  const path = requested ?? pathForBackupTimeline(info.timeline);
+  const { chain, gapAfter } = timelinePlanStep(() => walChainFrom(archive.segments, info.beginWal!, info.segmentSize, pathSpans(path, info.segmentSize)));
+  if (!chain.some((s) => s.name === info.endWal)) {
     throw new RestoreError(
       FailureTypes.WalGap,
       `the WAL archive under s3://${bucket}/${walsPrefix(prefix, server)} lacks segments backup ${info.backupId} needs to become consistent (${info.beginWal} to ${info.endWal}); ` +
@@ -107,48 +114,65 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
     );
   }
 
-  const commitsRead = new Map<number, TransactionRecord[]>();
-  const scan = await findFirstCommitAfter(chain.length, firstScanIndex(chain, targetTime, deps.scanSkewMarginMicros), targetTime, async (index) => {
-    const records = await readSegmentRecords(deps, request, chain[index], info.pgVersion!);
-    request.onProgress?.(`read ${chain[index].name}`, index + 1);
-    const commits = records.filter((r) => r.kind === 'COMMIT');
-    commitsRead.set(index, commits);
-    return commits.map((r) => r.time);
-  });
-  if (!scan.reachable) {
-    const lastCommit = scan.lastCommit;
-    const where = gapAfter ? `the archive has a gap after segment ${gapAfter}, and ` : '';
-    // Someone who typed tomorrow's date should hear that first.
-    const now = fromDate(new Date());
-    const future = targetTime > now ? `it is in the future (the worker's clock reads ${now}), and ` : '';
-    throw new UnreachableTargetError(
-      gapAfter ? FailureTypes.WalGap : FailureTypes.TargetUnreachable,
-      `target ${targetTime} cannot be reached from backup ${info.backupId}: ${future}${where}no commit later than the target was found in the archived WAL (scanned up to ${chain.at(-1)!.name}). ` +
-        (lastCommit
-          ? `The last archived commit is at ${lastCommit}: choose a target before it (replay stops at the first commit after the target), or archive more WAL (pg_switch_wal() on the source) and retry.`
-          : `No commit was found after the backup at all; archive more WAL and retry.`),
-      lastCommit,
-    );
-  }
-
-  const stopLsn = commitsRead.get(scan.index)!.find((r) => r.time === scan.firstCommitAfterTarget)!.lsn;
-  await refuseAmbiguousTimeline(deps.s3, request, archive.histories, {
-    target: `target ${targetTime}`,
-    backupId: info.backupId,
-    backupTimeline: info.timeline,
-    backupStartLsn: info.beginXlog ?? '0/0',
-    stopLsn,
-    stopDescription: `the first commit after it, at ${stopLsn}`,
-  });
-
+  const end = await findTargetEnd(deps, request, { target, info, chain, gapAfter, path });
+  const abandoned = await abandonedAlongPath(deps, request, { path, histories, archive: archive.segments, info, stopLsn: end.stopLsn });
   const plan = {
-    ...planFacts(backup, selection.reason, chain.slice(0, scan.index + 1), historiesUpTo(archive.histories, info.timeline)),
-    firstCommitAfterTarget: scan.firstCommitAfterTarget,
-    stopLsn,
-    targetTimeline: request.targetTimeline ?? info.timeline,
-    lastCommitBeforeTarget: scan.lastCommitBeforeTarget ?? undefined,
+    ...planFacts(backup, selection.reason, chain.slice(0, end.index + 1), historiesOnPath(archive.histories, path)),
+    ...end.facts,
+    stopLsn: end.stopLsn,
+    targetTimeline: path.timeline,
+    timelineSwitches: path.switches,
+    ...(abandoned.length > 0 ? { abandoned } : {}),
   };
-  return { plan, backup, skipped: [...selection.skipped, ...unreadableSkipped(unreadable)] };
+  return { plan, backup, skipped: [...selection.skipped, ...offPath, ...unreadableSkipped(unreadable)] };
+}
+
+/**
+ * The WAL the plan chose, from a fresh listing of the archive, for the WAL step: the chain from beginWal along
+ * the plan's timeline path up to endWal, and the path's history files; the same functions the plan used, so
+ * the two cannot disagree. Refuses when the archive no longer holds it.
+ */
+export function plannedWal(archive: { segments: ArchivedWalObject[]; histories: ArchivedWalObject[] }, plan: Pick<RestorePlan, 'beginWal' | 'endWal' | 'segmentSize' | 'targetTimeline' | 'timelineSwitches'>): ArchivedWalObject[] {
+  const path: TimelinePath = { timeline: plan.targetTimeline, switches: plan.timelineSwitches };
+  const { chain } = timelinePlanStep(() => walChainFrom(archive.segments, plan.beginWal, plan.segmentSize, pathSpans(path, plan.segmentSize)));
+  const endIndex = chain.findIndex((s) => s.name === plan.endWal);
+  if (endIndex < 0) {
+    throw new RestoreError(FailureTypes.WalGap, `WAL segment ${plan.endWal} planned for this restore is no longer in the archive (or the chain from ${plan.beginWal} broke)`);
+  }
+  const histories = historiesOnPath(archive.histories, path);
+  const missing = pathTimelines(path).filter((t) => t > 1 && !histories.some((h) => historyFileTimeline(h.name) === t));
+  if (missing.length > 0) {
+    throw new RestoreError(FailureTypes.WalGap, `the history file of timeline ${missing.join(', ')} planned for this restore is no longer in the archive`);
+  }
+  return [...chain.slice(0, endIndex + 1), ...histories];
+}
+
+/** The backup for a time (newest ending before it) or for another target (target-planner's rules), among `candidates`. */
+function selectBackup(candidates: BackupInfo[], target: RecoveryTarget, backupId: string | undefined): { chosen: BackupInfo; reason: string; skipped: SkippedBackup[] } {
+  if (target.kind === 'time') return selectBackupForTime(candidates, target.utc, backupId);
+  return { ...selectBackupForOtherTarget(candidates, target, backupId), skipped: [] };
+}
+
+/** A refusal for want of a backup also names the backups left out because they are not on the timeline path. */
+function withOffPathNote<T>(offPath: readonly SkippedBackup[], choose: () => T): T {
+  try {
+    return choose();
+  } catch (err) {
+    if (offPath.length > 0 && err instanceof Error && (err instanceof NoBackupForTargetError || err instanceof NoBackupForOtherTargetError)) {
+      err.message = `${err.message.replace(/\.$/, '')}; left out: ${offPath.map((o) => `${o.backupId} (${o.why})`).join('; ')}`;
+    }
+    throw err;
+  }
+}
+
+/** Timeline and path problems found by core (no history file, a backup off the path) become the restore's refusals. */
+function timelinePlanStep<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    if (err instanceof TimelinePathError || err instanceof TimelineMismatchError) throw new RestoreError(FailureTypes.TargetUnreachable, err.message);
+    throw err;
+  }
 }
 
 /**
@@ -210,7 +234,7 @@ export function unreadableSkipped(unreadable: readonly UnreadableBackup[]): Skip
 }
 
 /** What every plan records, from the chosen backup and the WAL it needs (segments in order, history files). */
-export function planFacts(backup: CatalogedBackup, backupReason: string, needed: ArchivedWalObject[], histories: ArchivedWalObject[]): Omit<PlannedRestore['plan'], 'stopLsn' | 'targetTimeline'> {
+export function planFacts(backup: CatalogedBackup, backupReason: string, needed: ArchivedWalObject[], histories: ArchivedWalObject[]): Omit<PlannedRestore['plan'], 'stopLsn' | 'targetTimeline' | 'timelineSwitches'> {
   const info = backup.info;
   return {
     backupId: info.backupId,
@@ -230,11 +254,14 @@ export function planFacts(backup: CatalogedBackup, backupReason: string, needed:
 }
 
 /**
- * History files of the backup's timeline and its ancestors: PostgreSQL reads them while replaying (and Barman
- * while recovering), whole. One larger than MAX_HISTORY_FILE_BYTES is refused here, before it is fetched.
+ * The history files of the path's timelines after the first (timeline 1 has none): PostgreSQL reads the target
+ * timeline's while replaying, and Barman copies every history file it catalogues. Those of other timelines are
+ * left out, so nothing staged leads replay anywhere else. One larger than MAX_HISTORY_FILE_BYTES is refused
+ * here, before it is fetched.
  */
-export function historiesUpTo(histories: ArchivedWalObject[], timeline: number): ArchivedWalObject[] {
-  const needed = histories.filter((h) => isHistoryFileName(h.name) && parseInt(h.name.slice(0, 8), 16) <= timeline);
+export function historiesOnPath(histories: ArchivedWalObject[], path: TimelinePath): ArchivedWalObject[] {
+  const on = new Set(pathTimelines(path));
+  const needed = histories.filter((h) => isHistoryFileName(h.name) && on.has(historyFileTimeline(h.name)));
   for (const h of needed) {
     const problem = oversizeProblem(h.size, MAX_HISTORY_FILE_BYTES, 'a timeline history file');
     if (problem) {

@@ -82,7 +82,7 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
         { label: 'target of no known kind', change: (i) => (i.target = { kind: 'latest' }), says: /target kind is "latest"; expected one of "time", "lsn", "xid", "name", "immediate"/ },
         { label: 'force not a boolean', change: (i) => (i.force = 'no'), says: /force is "no"; expected true or false/ },
         { label: 'misspelt field', change: (i) => (i.targetActon = 'promote'), says: /unknown field "targetActon"/ },
-        { label: 'timeline as a string', change: (i) => (i.targetTimeline = '2'), says: /targetTimeline is "2"; expected a timeline number, a whole number from 1 to 4294967295/ },
+        { label: 'timeline as a string', change: (i) => (i.targetTimeline = '2'), says: /targetTimeline is "2"; expected a timeline number \(a whole number from 1 to 4294967295\), "current" or "latest"/ },
         { label: 'relative destination', change: (i) => (i.destination = `pitr-relative-${randomBytes(3).toString('hex')}`), says: /destination is "pitr-relative-[0-9a-f]+"; expected an absolute, normalised path/ },
       ];
       for (const { label, change, says } of cases) {

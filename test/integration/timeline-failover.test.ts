@@ -1,8 +1,9 @@
-// Timelines after a failover (issue 11, first safety step), on the real stack: the c319-failover-15 fixture
-// holds one backup on timeline 1 and, in the same server folder, timeline 2 of a point-in-time copy promoted
-// between after-b1-1 and after-b1-2 (scripts/make-fixture.sh --shape failover). A target after the branch
-// exists on both timelines: PostgreSQL's default (recovery_target_timeline = latest) would give timeline 2's
-// rows; a restore that silently gives timeline 1's abandoned rows (after-b1-2, -3) is what this suite rules out.
+// Timelines after a failover (issue 11), on the real stack: the c319-failover-15 fixture holds one backup on
+// timeline 1 and, in the same server folder, timeline 2 of a point-in-time copy promoted between after-b1-1 and
+// after-b1-2 (scripts/make-fixture.sh --shape failover); timeline 1 went on writing after the branch
+// (after-b1-2..4). A target after the branch exists on both timelines: like PostgreSQL (recovery_target_timeline
+// = latest) the restore follows timeline 2 from the timeline-1 backup and says what timeline 1 wrote after the
+// switch is not restored; --target-tli 1 restores timeline 1's history instead, and says timeline 2 is not followed.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,7 +19,7 @@ import { REPO_ROOT } from '../support/stack-env';
 
 const SERVER = 'c319-failover-15';
 
-describe('timelines after a failover: a target after the branch is never restored on the abandoned timeline silently', function () {
+describe('timelines after a failover: the restore follows the history PostgreSQL would, and says what it leaves out', function () {
   this.timeout(600_000);
   let harness: RestoreHarness;
   let fixture: Fixture;
@@ -36,73 +37,84 @@ describe('timelines after a failover: a target after the branch is never restore
 
   /** A time between tl2-1 and tl2-2: after the branch, so both timelines hold a history up to it. */
   const afterBranch = (): UtcMicros => between(marker(fixture, 'tl2-1'), marker(fixture, 'tl2-2'));
+  const onTimeline2 = () => ['after-b1-1', 'before-b1-1', 'tl2-1'];
+  const onTimeline1 = () => ['after-b1-1', 'after-b1-2', 'after-b1-3', 'before-b1-1'];
 
-  it('refuses a target after the branch without --target-tli, naming both timelines, the switch LSN and --target-tli 1', async () => {
-    const { type, message } = await harness.expectFailure(harness.inputFor(afterBranch()));
-    console.log(`      refusal: ${type}: ${message}`);
-    assert.equal(type, 'TimelineAmbiguous', message);
-    const backupId = fixture.backups[0]!.id;
-    for (const part of [
-      `backup ${backupId} is on timeline 1`,
-      `timeline 2 (switched at ${fixture.branch!.switchLsn})`,
-      'recovery_target_timeline = latest',
-      'would follow the newest timeline, 2',
-      'following a timeline switch is not supported yet',
-      '--target-tli 1',
-    ]) {
-      assert.ok(message.includes(part), `the message names "${part}": ${message}`);
-    }
+  it('by default restores a timeline-2 target from the timeline-1 backup, without the rows timeline 1 wrote after the switch', async () => {
+    const result: RestoreResult = await (await harness.start(harness.inputFor(afterBranch()))).result();
+    assert.equal(result.plan.timeline, 1, 'the only backup is on timeline 1');
+    assert.equal(result.plan.targetTimeline, 2);
+    assert.deepEqual(result.plan.timelineSwitches.map((s) => [s.parentTimeline, s.switchLsn]), [[1, fixture.branch!.switchLsn]]);
+    assert.equal(result.plan.historyFiles, 1, '00000002.history is staged');
+    assert.match(result.plan.endWal, /^00000002/, 'the WAL after the switch comes from timeline 2');
+    assert.equal(result.verify.timeline, 2);
+    assert.deepEqual(await queryRestoredMarkers(result.destination, result.plan.pgVersion), onTimeline2());
+    const [abandoned, ...more] = result.plan.abandoned ?? [];
+    assert.deepEqual(more, []);
+    assert.equal(abandoned?.kind, 'left');
+    assert.equal(abandoned?.timeline, 1);
+    assert.equal(abandoned?.switchLsn, fixture.branch!.switchLsn);
+    // Timeline 1's first commit after the switch is after-b1-2's (or an earlier background one, never before after-b1-1's).
+    const first = abandoned!.firstCommitAfter!;
+    assert.ok(first > marker(fixture, 'after-b1-1').committedAt && first < marker(fixture, 'after-b1-3').committedAt, `timeline 1's first commit after the switch: ${first}`);
+    assert.ok(abandoned!.note.includes('pass --target-tli 1'), abandoned!.note);
   });
 
-  it('refuses an LSN target after the switch the same way (the other targets\' planner)', async () => {
-    // Segment 5 of timeline 1 is archived whole and begins after the switch (0/40002F0, in segment 4).
-    const input = harness.inputFor('' as UtcMicros, undefined, { target: { kind: 'lsn', lsn: '0/5000000' } });
-    const { type, message } = await harness.expectFailure(input);
-    assert.equal(type, 'TimelineAmbiguous', message);
-    assert.ok(message.startsWith('target LSN 0/5000000 is ambiguous: '), message);
-    assert.ok(message.includes(`timeline 2 (switched at ${fixture.branch!.switchLsn})`), message);
-    assert.ok(message.includes('(the target LSN itself on timeline 1)'), message);
-  });
-
-  it('with --target-tli 1 restores the same target on timeline 1, the rows timeline 2 abandoned included', async () => {
+  it('with --target-tli 1 restores the same target on timeline 1, the rows timeline 2 abandoned included, and says timeline 2 is not followed', async () => {
     const result: RestoreResult = await (await harness.start(harness.inputFor(afterBranch(), undefined, { targetTimeline: 1 }))).result();
-    assert.equal(result.plan.timeline, 1);
+    assert.equal(result.plan.targetTimeline, 1);
+    assert.equal(result.plan.historyFiles, 0, 'no history file that could lead replay to timeline 2 is staged');
     assert.equal(result.verify.timeline, 1);
-    assert.deepEqual(await queryRestoredMarkers(result.destination, result.plan.pgVersion), ['after-b1-1', 'after-b1-2', 'after-b1-3', 'before-b1-1']);
+    assert.deepEqual(await queryRestoredMarkers(result.destination, result.plan.pgVersion), onTimeline1());
+    assert.deepEqual(result.plan.abandoned?.map((a) => [a.kind, a.timeline, a.switchLsn]), [['not-followed', 2, fixture.branch!.switchLsn]]);
+    assert.ok(result.plan.abandoned![0]!.note.includes('pass --target-tli 2'), result.plan.abandoned![0]!.note);
   });
 
-  it('pitr plan shows the same refusal (exit 3, TimelineAmbiguous), and plans timeline 1 with --target-tli 1', async () => {
+  it('an xid target on timeline 2 (tl2-1) is found by reading WAL along the path, from the timeline-1 backup', async () => {
+    const tl2 = marker(fixture, 'tl2-1');
+    const input = harness.inputFor('' as UtcMicros, undefined, { target: { kind: 'xid', xid: tl2.xid! }, backupId: fixture.backups[0]!.id });
+    const result: RestoreResult = await (await harness.start(input)).result();
+    assert.equal(result.plan.targetTimeline, 2);
+    assert.equal(result.verify.timeline, 2);
+    assert.deepEqual(await queryRestoredMarkers(result.destination, result.plan.pgVersion), onTimeline2());
+  });
+
+  it('refuses a timeline the archive has no history file of, naming those it has', async () => {
+    const { type, message } = await harness.expectFailure(harness.inputFor(afterBranch(), undefined, { targetTimeline: 3 }));
+    assert.equal(type, 'TargetUnreachable', message);
+    assert.match(message, /timeline 3 has no history file \(00000003\.history\) in the archive.*timelines 2\b.*latest \(2\)/);
+  });
+
+  it('pitr plan shows the timeline followed and what is abandoned, for latest, current and 1', async () => {
     const scratch = await mkdtemp(join(tmpdir(), 'pitr-timeline-plan-'));
-    const plan = (extra: string[]) =>
-      promisify(execFile)(
+    const plan = async (extra: string[]) => {
+      const { stdout } = await promisify(execFile)(
         process.execPath,
         [join(REPO_ROOT, 'bin', 'pitr.js'), 'plan', '--server', SERVER, '--target-time', afterBranch(), '--dest', join(scratch, 'never'), '--json', ...extra],
         { env: { ...process.env, TMPDIR: scratch } },
-      ).then(
-        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-        (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
       );
+      return JSON.parse(stdout);
+    };
     try {
-      const refused = await plan([]);
-      assert.equal(refused.code, 3, refused.stderr + refused.stdout);
-      const out = JSON.parse(refused.stdout);
-      assert.equal(out.reachable, false);
-      assert.equal(out.type, 'TimelineAmbiguous');
-      assert.match(out.message, /branched off timeline 1 before replay reaches the target/);
-      assert.ok(out.message.includes('--target-tli 1'), out.message);
-
-      const chosen = await plan(['--target-tli', '1']);
-      assert.equal(chosen.code, 0, chosen.stderr + chosen.stdout);
-      assert.equal(JSON.parse(chosen.stdout).reachable, true);
+      const latest = await plan([]);
+      assert.equal(latest.reachable, true);
+      assert.equal(latest.timeline.target, 2);
+      assert.deepEqual(latest.timeline.abandoned.map((a: { kind: string; timeline: number }) => [a.kind, a.timeline]), [['left', 1]]);
+      for (const tli of ['1', 'current']) {
+        const one = await plan(['--target-tli', tli]);
+        assert.equal(one.timeline.target, 1, tli);
+        assert.deepEqual(one.timeline.abandoned.map((a: { kind: string; timeline: number }) => [a.kind, a.timeline]), [['not-followed', 2]], tli);
+      }
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
   });
 
-  it('restores a target before the switch point as before: no timeline is ambiguous there', async () => {
+  it('restores a target before the switch point with nothing abandoned: the histories had not parted yet', async () => {
     const target = between({ label: 'backup end', committedAt: utc(fixture.backups[0]!.endTime) }, marker(fixture, 'after-b1-1'));
     const result: RestoreResult = await (await harness.start(harness.inputFor(target))).result();
     assert.equal(result.verify.state, 'paused');
+    assert.equal(result.plan.abandoned, undefined);
     assert.deepEqual(await queryRestoredMarkers(result.destination, result.plan.pgVersion), ['before-b1-1']);
   });
 });

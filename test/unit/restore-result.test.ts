@@ -12,6 +12,7 @@ describe("pitr restore's result", () => {
       backupEndTime: '2026-12-01T01:02:55Z',
       timeline: 1,
       targetTimeline: 1,
+      timelineSwitches: [],
       stopLsn: '0/6000150',
       pgVersion: 15,
       segmentSize: 16 * 1024 * 1024,

@@ -46,7 +46,7 @@ describe('terminal output of text from the bucket', () => {
   it('pitr plan: the "not" lines of skipped backups', () => {
     const outcome = {
       reachable: true,
-      plan: { backupId: '20261124T220817', backupEndTime: '2026-11-24T21:56:01.261324Z', timeline: 1, pgVersion: 15, backupReason: 'newest', beginWal: 'A', endWal: 'B', walSegments: 1, segmentSize: 16777216, historyFiles: 0, walBytes: 1, baseBytes: 1 },
+      plan: { backupId: '20261124T220817', backupEndTime: '2026-11-24T21:56:01.261324Z', timeline: 1, targetTimeline: 1, timelineSwitches: [], pgVersion: 15, backupReason: 'newest', beginWal: 'A', endWal: 'B', walSegments: 1, segmentSize: 16777216, historyFiles: 0, walBytes: 1, baseBytes: 1 },
       skipped: [{ backupId: '20261125T010000', why: `status ${HOSTILE}` }],
       tarObjects: 1,
       tarBytes: 1,

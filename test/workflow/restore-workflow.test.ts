@@ -19,6 +19,7 @@ const plan: RestorePlan = {
   backupEndTime: '2026-11-24T22:08:20.000000Z',
   timeline: 1,
   targetTimeline: 1,
+  timelineSwitches: [],
   stopLsn: '0/6000150',
   pgVersion: 15,
   segmentSize: 16777216,

@@ -144,7 +144,9 @@ describe('core/recovery-target', () => {
       assert.equal(parseTargetAction('promote'), 'promote');
       assert.throws(() => parseTargetAction('resume'), /not one of pause, promote, shutdown/);
       assert.equal(parseTargetTimeline('2'), 2);
-      assert.throws(() => parseTargetTimeline('latest'), /not a timeline number/);
+      assert.equal(parseTargetTimeline('latest'), 'latest');
+      assert.equal(parseTargetTimeline('Current'), 'current');
+      assert.throws(() => parseTargetTimeline('newest'), /target timeline "newest" is not a timeline number \(e\.g\. 2\), current or latest/);
     });
 
     it('refuses with the one error type the CLI reports as a usage error', () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { parseBackupInfo } from '../../../src/core/backup-info';
 import type { BackupObject, CatalogedBackup } from '../../../src/io/backup-catalog';
-import { assertCompleteParts, historiesUpTo, listServerBackups, unreadableSkipped } from '../../../src/io/restore-planner';
+import { assertCompleteParts, historiesOnPath, listServerBackups, unreadableSkipped } from '../../../src/io/restore-planner';
 import type { ArchivedWalObject } from '../../../src/io/wal-archive';
 import { useTestBucket } from '../../support/s3-test-bucket';
 
@@ -71,21 +71,25 @@ describe('restore-planner', function () {
     });
   });
 
-  describe('historiesUpTo', () => {
+  describe('historiesOnPath', () => {
     const history = (name: string, size: number): ArchivedWalObject => ({ name, key: `pg/wals/${name}`, size, etag: 'e', lastModified: null, compression: 'none' });
 
-    it('takes the history files of the timeline and its ancestors', () => {
+    const sw = (parentTimeline: number, switchLsn: string) => ({ parentTimeline, switchLsn, reason: '' });
+
+    it("takes the history files of the path's timelines only: not a later one, not a sibling branch", () => {
       const all = [history('00000002.history', 42), history('00000003.history', 84), history('00000004.history', 99)];
+      // Timeline 4 branched off timeline 1 (a sibling of 2 and 3): its history file would lead replay elsewhere.
       assert.deepEqual(
-        historiesUpTo(all, 3).map((h) => h.name),
+        historiesOnPath(all, { timeline: 3, switches: [sw(1, '0/4000000'), sw(2, '0/6000000')] }).map((h) => h.name),
         ['00000002.history', '00000003.history'],
       );
+      assert.deepEqual(historiesOnPath(all, { timeline: 1, switches: [] }), []);
     });
 
     it('refuses one larger than a history file can be (1 MiB: one short line per timeline switch)', () => {
       const all = [history('00000002.history', 42), history('00000003.history', 50 * 1024 * 1024)];
       assert.throws(
-        () => historiesUpTo(all, 3),
+        () => historiesOnPath(all, { timeline: 3, switches: [sw(1, '0/4000000'), sw(2, '0/6000000')] }),
         (err: unknown) => {
           assert.equal((err as { type?: string }).type, 'CorruptArchive');
           assert.equal(
@@ -96,7 +100,7 @@ describe('restore-planner', function () {
           return true;
         },
       );
-      assert.equal(historiesUpTo(all, 2).length, 1, 'a later timeline\'s history file is not needed, whatever its size');
+      assert.equal(historiesOnPath(all, { timeline: 2, switches: [sw(1, '0/4000000')] }).length, 1, 'a later timeline\'s history file is not needed, whatever its size');
     });
   });
 

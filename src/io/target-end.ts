@@ -1,0 +1,193 @@
+// Where replay reaches each kind of target on the planned WAL chain, found by reading WAL (pg_waldump), never by
+// S3 LastModified: a time stops before the first commit after it, an LSN at itself, an xid at its end record, a
+// restore point at its record, immediate at the end of the backup. Also what the timeline path leaves behind
+// (core/timeline-path.ts), with the first commit the abandoned side wrote after the switch.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BackupInfo } from '../core/backup-info';
+import { findFirstCommitAfter } from '../core/commit-search';
+import { describeTarget, type RecoveryTarget } from '../core/recovery-target';
+import { abandonedHistories, describeAbandoned, describePath, pathSpans, type TimelinePath } from '../core/timeline-path';
+import { spanForIndex } from '../core/timeline-history';
+import type { TimelineHistoryOf } from '../core/timeline-branches';
+import type { UtcMicros } from '../core/timestamp';
+import { firstScanIndex } from '../core/wal-plan';
+import { isSegmentName, parseLsn, parseSegmentName, segmentFromIndex, segmentIndex } from '../core/wal-names';
+import { findRestorePoint, findTransactionEnd, type WalRecord } from '../core/wal-records';
+import { FailureTypes, RestoreError, type AbandonedHistoryNote, type FailureType, type RestorePlan } from '../shared';
+import { readSegmentRecords, readSegmentWalRecords, type PlannerDeps, type PlanRequest } from './restore-planner';
+import { fromDate } from './time-conversion';
+import type { ArchivedWalObject } from './wal-archive';
+
+/** The archive holds no commit after the target: the refusal, with the last commit that can be reached. */
+export class UnreachableTargetError extends RestoreError {
+  constructor(
+    type: FailureType,
+    message: string,
+    /** The last archived commit on the chosen backup's unbroken WAL; null when there is none after the backup. */
+    readonly lastCommit: UtcMicros | null,
+  ) {
+    super(type, message);
+  }
+}
+
+export interface TargetEnd {
+  /** Index in the chain of the last segment replay needs. */
+  index: number;
+  /** The record where replay decides it has reached the target. */
+  stopLsn: string;
+  facts: Pick<RestorePlan, 'firstCommitAfterTarget' | 'lastCommitBeforeTarget' | 'targetReached'>;
+}
+
+export interface ChainFacts {
+  target: RecoveryTarget;
+  /** The chosen backup; begin_wal, end_wal, end_xlog, version and timeline are known to be set. */
+  info: BackupInfo;
+  chain: ArchivedWalObject[];
+  gapAfter: string | null;
+  path: TimelinePath;
+}
+
+export async function findTargetEnd(deps: PlannerDeps, request: PlanRequest, facts: ChainFacts): Promise<TargetEnd> {
+  const { target, info, chain, path } = facts;
+  const indexOf = (name: string) => chain.findIndex((s) => s.name === name);
+  const lastArchived = chain.at(-1)?.name ?? 'nothing';
+  const along = path.switches.length > 0 ? ` along ${describePath(path)}` : '';
+  switch (target.kind) {
+    case 'time':
+      return findTimeEnd(deps, request, facts, target.utc, along);
+    case 'immediate':
+      return { index: indexOf(info.endWal!), stopLsn: info.endXlog!, facts: { targetReached: `consistency at ${info.endXlog}` } };
+    case 'lsn': {
+      if (parseLsn(target.lsn) < parseLsn(info.endXlog!)) {
+        throw new RestoreError(FailureTypes.TargetUnreachable, `LSN ${target.lsn} is before the end of backup ${info.backupId} (${info.endXlog}), where the restored cluster first becomes consistent`);
+      }
+      // The chain's n-th segment sits at position begin + n, whatever timeline the path reads it from.
+      const index = Math.floor(parseLsn(target.lsn) / info.segmentSize) - segmentIndex(info.beginWal!, info.segmentSize);
+      if (index >= chain.length) {
+        const position = index + segmentIndex(info.beginWal!, info.segmentSize);
+        const segment = segmentFromIndex(spanForIndex(pathSpans(path, info.segmentSize), position)!.timeline, position, info.segmentSize);
+        throw new RestoreError(
+          FailureTypes.TargetUnreachable,
+          `LSN ${target.lsn} is in segment ${segment}, which is not in the archived WAL of timeline ${path.timeline} after backup ${info.backupId}${along} (it holds up to ${lastArchived}); archive more WAL and retry`,
+        );
+      }
+      return { index, stopLsn: target.lsn, facts: { targetReached: `LSN ${target.lsn}` } };
+    }
+    case 'xid':
+    case 'name': {
+      const found = await scanFor(deps, request, chain, info.pgVersion!, (records) =>
+        target.kind === 'xid' ? findTransactionEnd(records, target.xid) : findRestorePoint(records, target.name),
+      );
+      if (!found) {
+        throw new RestoreError(
+          FailureTypes.TargetUnreachable,
+          `${describeTarget(target)} was not found in the archived WAL from backup ${info.backupId} on (${info.beginWal} to ${lastArchived}${along}); ` +
+            (target.kind === 'xid' ? 'check the transaction id, and that it ended after this backup' : 'check the name, and that it was created after this backup'),
+        );
+      }
+      return { index: found.index, stopLsn: found.record.lsn, facts: { targetReached: `${describeTarget(target)} at ${found.record.lsn}` } };
+    }
+    default: {
+      const unchecked: never = target;
+      throw new RestoreError(FailureTypes.InvalidTarget, `the restore has no recovery target (${JSON.stringify(unchecked)})`);
+    }
+  }
+}
+
+async function findTimeEnd(deps: PlannerDeps, request: PlanRequest, facts: ChainFacts, targetTime: UtcMicros, along: string): Promise<TargetEnd> {
+  const { info, chain, gapAfter } = facts;
+  const commitsRead = new Map<number, { time: UtcMicros; lsn: string }[]>();
+  const scan = await findFirstCommitAfter(chain.length, firstScanIndex(chain, targetTime, deps.scanSkewMarginMicros), targetTime, async (index) => {
+    const records = await readSegmentRecords(deps, request, chain[index]!, info.pgVersion!);
+    request.onProgress?.(`read ${chain[index]!.name}`, index + 1);
+    const commits = records.filter((r) => r.kind === 'COMMIT');
+    commitsRead.set(index, commits);
+    return commits.map((r) => r.time);
+  });
+  if (!scan.reachable) {
+    const lastCommit = scan.lastCommit;
+    const where = gapAfter ? `the archive has a gap after segment ${gapAfter}, and ` : '';
+    // Someone who typed tomorrow's date should hear that first.
+    const now = fromDate(new Date());
+    const future = targetTime > now ? `it is in the future (the worker's clock reads ${now}), and ` : '';
+    throw new UnreachableTargetError(
+      gapAfter ? FailureTypes.WalGap : FailureTypes.TargetUnreachable,
+      `target ${targetTime} cannot be reached from backup ${info.backupId}${along}: ${future}${where}no commit later than the target was found in the archived WAL (scanned up to ${chain.at(-1)?.name ?? 'nothing'}). ` +
+        (lastCommit
+          ? `The last archived commit is at ${lastCommit}: choose a target before it (replay stops at the first commit after the target), or archive more WAL (pg_switch_wal() on the source) and retry.`
+          : `No commit was found after the backup at all; archive more WAL and retry.`),
+      lastCommit,
+    );
+  }
+  const stopLsn = commitsRead.get(scan.index)!.find((r) => r.time === scan.firstCommitAfterTarget)!.lsn;
+  return {
+    index: scan.index,
+    stopLsn,
+    facts: { firstCommitAfterTarget: scan.firstCommitAfterTarget, lastCommitBeforeTarget: scan.lastCommitBeforeTarget ?? undefined },
+  };
+}
+
+async function scanFor(
+  deps: PlannerDeps,
+  request: PlanRequest,
+  chain: ArchivedWalObject[],
+  pgMajor: number,
+  match: (records: WalRecord[]) => WalRecord | undefined,
+): Promise<{ index: number; record: WalRecord } | null> {
+  for (let index = 0; index < chain.length; index++) {
+    const record = match(await readSegmentWalRecords(deps, request, chain[index]!, pgMajor));
+    request.onProgress?.(`scanned ${chain[index]!.name}`, index + 1);
+    if (record) return { index, record };
+  }
+  return null;
+}
+
+/** How many segments of an abandoned timeline are read, from its switch on, looking for its first later commit. */
+const ABANDONED_SCAN_SEGMENTS = 4;
+
+/**
+ * What the path leaves behind between the backup's start and the stop (core/timeline-path.ts), each with the
+ * first commit the abandoned side wrote after the switch. Its segments are read in a scratch folder of their
+ * own, never where the restore's WAL is staged. A side whose archived WAL holds no commit after the switch
+ * lost nothing committed and is not reported; when the segments read hold none but more follow, it is reported
+ * without a time.
+ */
+export async function abandonedAlongPath(
+  deps: PlannerDeps,
+  request: PlanRequest,
+  facts: { path: TimelinePath; histories: readonly TimelineHistoryOf[]; archive: readonly ArchivedWalObject[]; info: BackupInfo; stopLsn: string },
+): Promise<AbandonedHistoryNote[]> {
+  const { info } = facts;
+  const size = info.segmentSize;
+  const segmentsOf = new Map<string, ArchivedWalObject>();
+  for (const s of facts.archive) if (isSegmentName(s.name) && !segmentsOf.has(s.name)) segmentsOf.set(s.name, s);
+  const lastIndexOf = (timeline: number) =>
+    Math.max(-1, ...[...segmentsOf.keys()].filter((n) => parseSegmentName(n).timeline === timeline).map((n) => segmentIndex(n, size)));
+  const wroteAfter = (timeline: number, switchLsn: string) => lastIndexOf(timeline) >= Math.floor(parseLsn(switchLsn) / size);
+  const candidates = abandonedHistories(facts.path, facts.histories, info.beginXlog ?? info.beginWal!, facts.stopLsn, wroteAfter);
+  if (candidates.length === 0) return [];
+
+  const scratchHome = join(request.layout.scratch, 'abandoned-timelines');
+  const reading = { ...request, layout: { ...request.layout, barmanHome: scratchHome } };
+  const notes: AbandonedHistoryNote[] = [];
+  try {
+    for (const a of candidates) {
+      const from = Math.floor(parseLsn(a.switchLsn) / size);
+      let firstCommitAfter: string | null = null;
+      let read = 0;
+      for (let index = from; index <= lastIndexOf(a.timeline) && read < ABANDONED_SCAN_SEGMENTS && firstCommitAfter === null; index++, read++) {
+        const wal = segmentsOf.get(segmentFromIndex(a.timeline, index, size));
+        if (!wal) break;
+        const commits = (await readSegmentRecords(deps, reading, wal, info.pgVersion!)).filter((r) => r.kind === 'COMMIT' && parseLsn(r.lsn) >= parseLsn(a.switchLsn));
+        firstCommitAfter = commits[0]?.time ?? null;
+      }
+      const moreUnread = from + read <= lastIndexOf(a.timeline);
+      if (firstCommitAfter === null && !moreUnread) continue;
+      notes.push({ ...a, firstCommitAfter, note: describeAbandoned(a, firstCommitAfter) });
+    }
+  } finally {
+    await rm(scratchHome, { recursive: true, force: true });
+  }
+  return notes;
+}
