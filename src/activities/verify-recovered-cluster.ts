@@ -1,7 +1,8 @@
-import { startPostgres, stopPostgres, waitForRecoveryEnd } from '../io/postgres-instance';
+import { proveRecoveryStop, readRecoveryLog } from '../core/recovery-stop';
+import { readRecoveryLogs, startPostgres, stopPostgres, waitForRecoveryEnd } from '../io/postgres-instance';
 import { handOverTree } from '../io/tree-operations';
 import { makeWorkArea, workDirLayout } from '../io/work-dir';
-import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan, type VerifyResult } from '../shared';
+import type { RestoreInput, RestorePlan, VerifyResult } from '../shared';
 import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
@@ -9,9 +10,10 @@ import { reportProgress } from './progress';
 import { finishRestore } from './finish-restore';
 
 /**
- * The last step, verify then finish: starts PostgreSQL privately on the result, waits for replay to end at
- * the target, stops it again; then frees the work area and the destination's claim (finishRestore). A retry
- * after the finish starts over here and finds nothing left to free.
+ * The last step, verify then finish: starts PostgreSQL privately on the result, waits for replay to end, proves
+ * from this start's log and the replay position that it ended where the plan says (src/core/recovery-stop.ts:
+ * a pause for another reason is RecoveryStoppedShort), stops it again; then frees the work area and the
+ * destination's claim (finishRestore). A retry after the finish starts over here and finds nothing left to free.
  */
 export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<VerifyResult> =>
@@ -31,21 +33,35 @@ export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
         });
         let result: VerifyResult;
         try {
-          const state = await waitForRecoveryEnd(instance, {
+          const end = await waitForRecoveryEnd(instance, {
             ...deps.verify,
             signal: progress.signal,
             onPoll: (s) => progress.update({ current: s?.lastReplayedCommit ? `replayed to ${s.lastReplayedCommit}` : 'starting' }),
           });
-          const { target } = input;
-          if (target.kind === 'time' && state.lastReplayedCommit !== null && state.lastReplayedCommit > target.utc) {
-            throw new RestoreError(FailureTypes.RecoveryFailed, `recovery replayed a commit at ${state.lastReplayedCommit}, later than the target ${target.utc}`);
-          }
-          const outcome = state.pauseState === 'shutdown' ? 'shutdown' : state.inRecovery ? 'paused' : 'promoted';
-          const expected = input.targetAction === 'promote' ? 'promoted' : input.targetAction === 'shutdown' ? 'shutdown' : 'paused';
-          if (outcome !== expected) {
-            throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL ended recovery ${outcome}, but the target action asked for ${expected}; see ${layout.verifyLog}`);
-          }
-          result = { state: outcome, lastReplayedCommit: state.lastReplayedCommit, timeline: state.timeline, overriddenSettings: instance.overriddenSettings };
+          const state = end.outcome === 'exited' ? null : end.state;
+          const logs = await readRecoveryLogs(instance);
+          const stop = proveRecoveryStop({
+            target: input.target,
+            targetAction: input.targetAction ?? 'pause',
+            plan,
+            observed: {
+              outcome: end.outcome,
+              replayLsn: state?.replayLsn ?? null,
+              lastReplayedCommit: state?.lastReplayedCommit ?? null,
+              checkpointTimeline: state?.timeline ?? null,
+            },
+            thisRun: readRecoveryLog(logs.thisRun),
+            earlier: readRecoveryLog(logs.earlier),
+            dataDir: input.destination,
+            logFile: layout.verifyLog,
+          });
+          result = {
+            state: stop.state,
+            lastReplayedCommit: state?.lastReplayedCommit ?? null,
+            timeline: stop.promotedTo ?? stop.timeline,
+            stoppedAt: { lsn: stop.lsn, timeline: stop.timeline, description: stop.description },
+            overriddenSettings: instance.overriddenSettings,
+          };
         } finally {
           await stopPostgres(instance);
           progress.stop();

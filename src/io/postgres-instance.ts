@@ -4,7 +4,7 @@
 // target, the server was promoted, or the postmaster died.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { chown, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { chown, lstat, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -20,6 +20,8 @@ export interface PostgresInstance {
   port: number;
   socketDir: string;
   logFile: string;
+  /** Size of the log file before this start: what this start wrote begins there (the file is appended to by every attempt). */
+  logStart: number;
   /** Settings of the data directory's own configuration this server runs without (SAFETY_OVERRIDES). */
   overriddenSettings: OverriddenSetting[];
 }
@@ -28,8 +30,17 @@ export interface RecoveryState {
   inRecovery: boolean;
   pauseState: string | null;
   lastReplayedCommit: string | null;
+  /** pg_last_wal_replay_lsn(): the end of the last record replayed (it stays there after a promotion). */
+  replayLsn: string | null;
+  /** The last checkpoint's (or restartpoint's) timeline: not always the one replay is on. */
   timeline: number;
 }
+
+/**
+ * How the server ended recovery: paused, or promoted (not in recovery: promoted at the target, or never in recovery),
+ * as asked by SQL; or exited (a shutdown at the target, or death: the log tells).
+ */
+export type RecoveryEnd = { outcome: 'paused' | 'promoted'; state: RecoveryState } | { outcome: 'exited' };
 
 export async function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -49,10 +60,11 @@ export async function startPostgres(options: { pgBinDir: string; dataDir: string
   const socketDir = await mkdtemp(join(tmpdir(), 'pitr-pg-'));
   const { uid, gid } = await userIds(options.user);
   await chown(socketDir, uid, gid);
-  const instance: PostgresInstance = { ...options, port, socketDir, overriddenSettings: [] };
+  const instance: PostgresInstance = { ...options, port, socketDir, logStart: 0, overriddenSettings: [] };
   try {
-    const overrides = safetyOverrides(options.dataDir, await postgresMajor(options.pgBinDir));
-    instance.overriddenSettings = await settingsOverridden(instance, overrides);
+    const overrides = [...safetyOverrides(options.dataDir, await postgresMajor(options.pgBinDir)), ...RECOVERY_REPORTING];
+    instance.overriddenSettings = (await settingsOverridden(instance, overrides)).filter((s) => !inEnglishAlready(s));
+    instance.logStart = await lstat(options.logFile).then((s) => (s.isFile() ? s.size : 0), () => 0);
     await spawnPostmaster(instance, uid, gid, overrides);
   } catch (err) {
     await rm(socketDir, { recursive: true, force: true });
@@ -91,6 +103,24 @@ function safetyOverrides(dataDir: string, major: number): { name: string; value:
   ];
   if (major < 15) overrides.push({ name: 'stats_temp_directory', value: 'pg_stat_tmp' });
   return overrides;
+}
+
+/**
+ * What verify needs to see where replay stopped, whatever the backup's configuration says: hot standby, to ask the
+ * paused server by SQL (with it off, PostgreSQL turns a pause at the target into a shutdown, and a setting lower
+ * than on the source into a FATAL instead of a pause: xlogrecovery.c RecoveryRequiresIntParameter); LOG lines
+ * in the log ("recovery stopping ...", which a log_min_messages of fatal or panic would drop); and PostgreSQL's
+ * own English texts, which src/core/recovery-stop.ts reads (lc_messages translates them).
+ */
+const RECOVERY_REPORTING = [
+  { name: 'hot_standby', value: 'on' },
+  { name: 'log_min_messages', value: 'warning' },
+  { name: 'lc_messages', value: 'C' },
+];
+
+/** An lc_messages that already gives English texts (C, POSIX, en_*): not worth reporting as overridden. */
+function inEnglishAlready(setting: OverriddenSetting): boolean {
+  return setting.name === 'lc_messages' && /^(C|POSIX|en_[A-Za-z]+)?([.@].*)?$/.test(setting.configured ?? '');
 }
 
 /** Of `overrides`, those the data directory's configuration sets otherwise, with its value (`postgres -C`, which reads the files as the server would). */
@@ -209,14 +239,16 @@ export async function queryPostgres(instance: PostgresInstance, sql: string, sig
 const RECOVERY_STATE_SQL = `select pg_is_in_recovery(),
   case when pg_is_in_recovery() then pg_get_wal_replay_pause_state() end,
   to_char(pg_last_xact_replay_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-  (select timeline_id from pg_control_checkpoint())`;
+  (select timeline_id from pg_control_checkpoint()),
+  pg_last_wal_replay_lsn()`;
 
 export async function readRecoveryState(instance: PostgresInstance, signal?: AbortSignal): Promise<RecoveryState> {
-  const [inRecovery, pauseState, lastCommit, timeline] = (await queryPostgres(instance, RECOVERY_STATE_SQL, signal)).split('|');
+  const [inRecovery, pauseState, lastCommit, timeline, replayLsn] = (await queryPostgres(instance, RECOVERY_STATE_SQL, signal)).split('|');
   return {
     inRecovery: inRecovery === 't',
     pauseState: pauseState || null,
     lastReplayedCommit: lastCommit || null,
+    replayLsn: replayLsn || null,
     timeline: Number(timeline),
   };
 }
@@ -227,13 +259,13 @@ export async function isPostmasterRunning(instance: PostgresInstance): Promise<b
 }
 
 /**
- * Polls until recovery reached its end: paused at the target, or promoted. Throws RecoveryFailed
- * with the server's own FATAL lines when the postmaster dies first.
+ * Polls until recovery reached its end: paused (at the target or not: the log tells, src/core/recovery-stop.ts),
+ * promoted, or the postmaster exited (shut down at the target, or died).
  */
 export async function waitForRecoveryEnd(
   instance: PostgresInstance,
   options: { pollMs: number; timeoutMs: number; signal?: AbortSignal; onPoll?(state: RecoveryState | null): void },
-): Promise<RecoveryState> {
+): Promise<RecoveryEnd> {
   const deadline = Date.now() + options.timeoutMs;
   // `pg_ctl -W start` returns before the postmaster has written postmaster.pid (or even opened its log):
   // "not running" right after the start means "not yet". Dead is not running at several polls in a row.
@@ -247,14 +279,10 @@ export async function waitForRecoveryEnd(
       // not accepting connections yet (or any more): the postmaster check below tells which
     }
     options.onPoll?.(state);
-    if (state && (!state.inRecovery || state.pauseState === 'paused')) return state;
+    if (state && !state.inRecovery) return { outcome: 'promoted', state };
+    if (state?.pauseState === 'paused') return { outcome: 'paused', state };
     notRunning = !state && !(await isPostmasterRunning(instance)) ? notRunning + 1 : 0;
-    if (notRunning >= 3) {
-      const log = await readTextNoFollow(instance.logFile);
-      // recovery_target_action = shutdown: stopping at the target is the success.
-      if (/shutdown at recovery target/.test(log)) return { inRecovery: true, pauseState: 'shutdown', lastReplayedCommit: null, timeline: 0 };
-      throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL stopped during recovery: ${await fatalLines(instance.logFile)}`);
-    }
+    if (notRunning >= 3) return { outcome: 'exited' };
     await new Promise((resolve) => setTimeout(resolve, options.pollMs));
   }
   throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL did not finish recovery within ${Math.round(options.timeoutMs / 1000)} s; log: ${instance.logFile}`);
@@ -265,6 +293,37 @@ export async function stopPostgres(instance: PostgresInstance): Promise<void> {
     await runCommand(join(instance.pgBinDir, 'pg_ctl'), ['-D', instance.dataDir, '-m', 'fast', '-w', 'stop'], { asUser: instance.user });
   }
   await rm(instance.socketDir, { recursive: true, force: true });
+}
+
+/** Log text a check reads at most, from each end: the stop line and the WAL files restored last are near the end. */
+const MAX_LOG_READ = 8 * 1024 * 1024;
+
+/**
+ * The log this start of `instance` wrote (from logStart on), and what earlier starts wrote before it, each at
+ * most MAX_LOG_READ (their ends). Read without following a link: the file sits in a tree the user owns.
+ */
+export async function readRecoveryLogs(instance: PostgresInstance): Promise<{ thisRun: string; earlier: string }> {
+  let handle;
+  try {
+    handle = await open(instance.logFile, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return { thisRun: '', earlier: '' };
+  }
+  try {
+    const { size } = await handle.stat();
+    const start = Math.min(instance.logStart, size);
+    const read = async (from: number, to: number) => {
+      const begin = Math.max(from, to - MAX_LOG_READ);
+      const buffer = Buffer.alloc(to - begin);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, begin);
+      const text = buffer.subarray(0, bytesRead).toString('utf8');
+      // A cut start is a partial line: drop it.
+      return begin > from ? text.slice(text.indexOf('\n') + 1) : text;
+    };
+    return { thisRun: await read(start, size), earlier: await read(0, start) };
+  } finally {
+    await handle.close();
+  }
 }
 
 async function fatalLines(logFile: string): Promise<string> {

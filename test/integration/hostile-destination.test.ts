@@ -105,8 +105,8 @@ describe('names a shell would interpret (real stack)', function () {
     await rename(plain, dataDir);
     const instance = await startPostgres({ pgBinDir: bin, dataDir, user: settings.barmanUser, logFile: join(parent, 'postgres.log') });
     try {
-      const state = await waitForRecoveryEnd(instance, { pollMs: 200, timeoutMs: 60_000 });
-      assert.equal(state.inRecovery, false);
+      const end = await waitForRecoveryEnd(instance, { pollMs: 200, timeoutMs: 60_000 });
+      assert.equal(end.outcome, 'promoted', 'a cluster that is not in recovery');
       assert.equal(await queryPostgres(instance, 'show data_directory'), dataDir);
     } finally {
       await stopPostgres(instance);

@@ -46,6 +46,9 @@ describe("verify's PostgreSQL ignores what the backup's configuration would load
         log_directory: collectorDir,
         log_destination: 'syslog',
         external_pid_file: pidFile,
+        // What verify needs to see where replay stopped: hot standby (to ask the paused server), LOG lines, English texts.
+        hot_standby: 'off',
+        log_min_messages: 'panic',
       };
       const lines = Object.entries(backupConfiguration).map(([name, value]) => `${name} = '${value}'`);
       await appendFile(join(dataDir, 'postgresql.conf'), `\n# as on the production server\n${lines.join('\n')}\n`);
@@ -67,6 +70,9 @@ describe("verify's PostgreSQL ignores what the backup's configuration would load
         assert.equal(await effective('logging_collector'), 'off');
         assert.equal(await effective('log_destination'), 'stderr');
         assert.equal(await effective('external_pid_file'), '');
+        assert.equal(await effective('hot_standby'), 'on');
+        assert.equal(await effective('log_min_messages'), 'warning');
+        assert.equal(await effective('lc_messages'), 'C');
         assert.ok(!existsSync(pidFile), 'the external pid file of the backup was written');
         assert.ok(!existsSync(collectorDir), "the backup's log collector ran");
         const reported = Object.fromEntries((instance.overriddenSettings ?? []).map((s) => [s.name, s.configured]));
