@@ -6,7 +6,7 @@ import type { SpaceCheck } from '../core/restore-space';
 import { assessSpace } from '../io/restore-dry-run';
 import { inspectDestination } from '../io/destination';
 import { lockDestination } from '../io/destination-control';
-import { inspectTablespaceLocations, lockTablespaceLocations } from '../io/tablespace-destinations';
+import { assertTablespaceSpace, inspectTablespaceLocations, lockTablespaceLocations, tablespaceSpace } from '../io/tablespace-destinations';
 import { pathExists } from '../io/path-exists';
 import { openJournal } from '../io/download-journal';
 import { planRestore } from '../io/restore-planner';
@@ -55,6 +55,7 @@ export function planRestoreActivity(deps: ActivityDeps) {
           if (!input.force && !(await pathExists(layout.downloads))) {
             const { space } = await assessSpace(deps, input.bucket, backup, plan, input.destination, deps.workRoot, progress.signal);
             if (!space.enough) throw new RestoreError(FailureTypes.InsufficientSpace, describeShortage(space));
+            assertTablespaceSpace(await tablespaceSpace(deps.s3, input.bucket, backup, tablespaces, input.destination, progress.signal));
           }
           return { ...plan, ...(tablespaces.length > 0 ? { tablespaces } : {}), workDir: layout.root };
         } finally {

@@ -13,10 +13,12 @@ import type { PlannerDeps } from '../io/restore-planner';
 import { loadWorkerSettings, pgBinDir, settingsEnvironment, type WorkerSettings } from '../settings';
 import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
+import { FailureTypes, RestoreError } from '../shared';
 import { UsageError } from './usage-error';
 import { destinationArgument } from './destination-argument';
+import { tablespaceArguments } from './tablespace-argument';
 
-export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME --dest DIR [--backup-id ID] [--target-tli N|current|latest] [--bucket B] [--prefix P] [--json]
+export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME --dest DIR [--backup-id ID] [--target-tli N|current|latest] [--tablespace NAME=DIR]... [--bucket B] [--prefix P] [--json]
       dry run of a restore: backup and why, WAL range, bytes to fetch, disk needed vs free, reachability.
       Runs here, not on the worker: it needs S3 credentials and pg_waldump of the backup's PostgreSQL
       version (PITR_PG_BIN_DIR_<major> or PITR_PG_BIN_DIR), and measures free space on this host (run it on the Barman host).
@@ -65,6 +67,7 @@ export async function runPlan(argv: string[]): Promise<number> {
       'backup-id': { type: 'string' },
       'target-tli': { type: 'string' },
       dest: { type: 'string' },
+      tablespace: { type: 'string', multiple: true },
       bucket: { type: 'string' },
       prefix: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -81,16 +84,21 @@ export async function runPlan(argv: string[]): Promise<number> {
   const prefix = values.prefix ?? settings.prefix;
   const targetTime = parseTargetTime(targetInput).utc;
   const targetTimeline = values['target-tli'] ? parseTargetTimeline(values['target-tli']) : undefined;
+  const tablespaces = tablespaceArguments(values.tablespace, destination);
 
   const deps = localPlannerDeps(settings);
   try {
     const outcome = await withInterrupt((signal) =>
-      dryRunRestore(deps, { server, bucket, prefix, targetTime, backupId: values['backup-id'], targetTimeline, destination, barmanHome: settings.workRoot, destinationRoots: settings.destinationRoots, signal }),
-    );
+      dryRunRestore(deps, { server, bucket, prefix, targetTime, backupId: values['backup-id'], targetTimeline, destination, tablespaces, barmanHome: settings.workRoot, destinationRoots: settings.destinationRoots, signal }),
+    ).catch((err: unknown) => {
+      // A --tablespace name the chosen backup lacks is a bad usage here, as a bad --dest is.
+      if (err instanceof RestoreError && err.type === FailureTypes.InvalidInput) throw new UsageError(err.message);
+      throw err;
+    });
     const header = { server, bucket, prefix, targetTime, destination };
     console.log(values.json ? terminalSafeJson(JSON.stringify(planJson(header, outcome), null, 2)) : formatPlan(header, outcome).join('\n'));
     if (!outcome.reachable) return EXIT_UNREACHABLE;
-    return outcome.space.enough ? 0 : EXIT_SPACE_SHORT;
+    return outcome.space.enough && (outcome.tablespaces ?? []).every((t) => t.space.enough) ? 0 : EXIT_SPACE_SHORT;
   } finally {
     deps.s3.destroy();
   }
@@ -162,6 +170,16 @@ export function planJson(header: PlanHeader, outcome: DryRunOutcome): object {
     },
     destinationState: outcome.destinationState,
     destinationProblem: outcome.destinationProblem,
+    tablespaces: (outcome.tablespaces ?? []).map((t) => ({
+      name: t.name,
+      oid: t.oid,
+      location: t.location,
+      source: t.source,
+      recordedLocation: t.original,
+      state: t.state,
+      problem: t.problem,
+      space: { requiredBytes: t.space.requiredBytes, freeBytes: t.space.freeBytes, measuredAt: t.space.measuredAt, onDestinationFilesystem: t.space.onDestinationFilesystem, enough: t.space.enough },
+    })),
   };
 }
 
@@ -215,6 +233,10 @@ function formatReachable(outcome: ReachableDryRun): string[] {
   }
   lines.push(
     `${label('destination')}${outcome.destinationProblem ?? (outcome.destinationState === 'absent' ? 'absent: the restore creates it' : 'empty: the restore fills it')}`,
+    ...(outcome.tablespaces ?? []).flatMap((t) => [
+      `${label('tablespace')}${terminalSafe(t.name)} (oid ${t.oid}) -> ${t.location} (${t.source === 'default' ? 'default: beside the data directory' : 'named with --tablespace'}; the backup recorded ${terminalSafe(t.original)})`,
+      `${label('')}  ${t.problem ?? (t.state === 'absent' ? 'absent: the restore creates it' : 'empty: the restore fills it')}; needs ${formatBytes(t.space.requiredBytes)}${t.space.onDestinationFilesystem ? ', counted with the destination (same filesystem)' : `, ${formatBytes(t.space.freeBytes)} free at ${t.space.measuredAt}${t.space.enough ? '' : ', NOT ENOUGH'}`}`,
+    ]),
     `${label('reachable')}yes: the archive holds a commit after the target${plan.firstCommitAfterTarget ? ` (${formatOffsetTime(plan.firstCommitAfterTarget)})` : ''}`,
   );
   return lines;

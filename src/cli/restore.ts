@@ -11,13 +11,16 @@ import { followRestore } from './follow';
 import { formatBytes } from '../core/report-format';
 import { UsageError } from './usage-error';
 import { destinationArgument } from './destination-argument';
+import { tablespaceArguments } from './tablespace-argument';
 import { terminalSafe, terminalSafeJson, terminalSafeMessage } from '../core/untrusted-text';
 
 export const RESTORE_USAGE = `pitr restore --server NAME TARGET --dest DIR [--backup-id ID] [--target-tli N|current|latest] [--target-action pause|promote|shutdown]
-               [--bucket B] [--prefix P] [--task-queue Q] [--force] [--wait] [--json]
+               [--tablespace NAME=DIR]... [--bucket B] [--prefix P] [--task-queue Q] [--force] [--wait] [--json]
   TARGET is one of --target-time TIME, --target-lsn LSN, --target-xid XID, --target-name NAME, --target-immediate
   TIME needs an explicit UTC offset: "2022-09-07 06:32:06.397252+00" or 2022-09-07T06:32:06.397252+02:00
-  --target-xid and --target-name need --backup-id (backup.info cannot tell which backup precedes them)`;
+  --target-xid and --target-name need --backup-id (backup.info cannot tell which backup precedes them)
+  --tablespace NAME=DIR restores tablespace NAME into DIR (repeatable); one not named goes beside the data directory,
+  to <dest>.tablespaces/NAME: the folder the backup recorded is used only when named`;
 
 export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): { input: RestoreInput; wait: boolean; json: boolean } {
   const { values } = parseArgs({
@@ -37,6 +40,7 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
       prefix: { type: 'string' },
       'task-queue': { type: 'string' },
       force: { type: 'boolean', default: false },
+      tablespace: { type: 'string', multiple: true },
       wait: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -54,6 +58,7 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
   if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
   const value = values[flag];
   const target = parseRecoveryTarget(flag.slice('target-'.length) as TargetKind, typeof value === 'string' ? value : '');
+  const tablespaces = tablespaceArguments(values.tablespace, destination);
   return {
     input: {
       server,
@@ -66,6 +71,7 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
       destination,
       taskQueue: values['task-queue'] ?? settings.taskQueue,
       force: values.force ?? false,
+      ...(tablespaces.length > 0 ? { tablespaces } : {}),
     },
     wait: values.wait ?? false,
     json: values.json ?? false,
@@ -92,6 +98,7 @@ export async function startRestore(client: Client, input: RestoreInput) {
         `**Target** ${describeTarget(input.target)}${input.target.kind === 'time' ? ` (given as \`${input.target.given}\`)` : ''}` +
           `${input.backupId ? `, from backup ${input.backupId}` : ''}${input.targetTimeline ? `, timeline ${input.targetTimeline}` : ''}, then ${input.targetAction ?? 'pause'}`,
         `**Destination** ${input.destination}`,
+        ...(input.tablespaces?.length ? [`**Tablespaces** ${input.tablespaces.map((t) => `${t.name} → ${t.location}`).join(', ')} (the others beside the destination)`] : []),
         `**Task queue** ${input.taskQueue}${input.force ? ' (force)' : ''}`,
       ].join('\n\n'),
     });
@@ -144,6 +151,7 @@ export function describeResult(result: RestoreResult): string {
     `  base backup: ${plan.baseObjects} objects, ${formatBytes(plan.baseBytes)}, ${formatBytes(result.base.bytesFetched)} fetched by this run`,
     `  timeline: ${describeTimelinePath(plan)}`,
     ...(plan.abandoned ?? []).map((a) => `  not restored: ${a.note}`),
+    ...(plan.tablespaces ?? []).map((t) => `  tablespace ${terminalSafe(t.name)} (oid ${t.oid}): ${t.location}${t.source === 'default' ? ' (beside the data directory; --tablespace NAME=DIR chooses another)' : ''}`),
     `  PostgreSQL ${verify.state} at the target; last replayed commit ${verify.lastReplayedCommit ?? 'none after the backup'}`,
     ...overriddenSettingsLine(verify.overriddenSettings ?? []),
     `  data directory ready: ${result.destination}`,

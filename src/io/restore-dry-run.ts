@@ -14,6 +14,8 @@ import { volumeOf } from './free-space';
 import { planRestore, type PlannedRestore, type PlannerDeps } from './restore-planner';
 import { UnreachableTargetError } from './target-end';
 import { withThrowAwayWorkDir } from './throwaway-work-dir';
+import { placeTablespaces, type TablespaceChoice } from '../core/tablespace-locations';
+import { dryRunTablespaceChecks, type TablespaceLocationCheck } from './tablespace-destinations';
 
 export interface DryRunRequest {
   server: string;
@@ -26,6 +28,8 @@ export interface DryRunRequest {
   targetTimeline?: number | 'current' | 'latest';
   /** Absolute, normalised path of the data directory the restore would create. */
   destination: string;
+  /** --tablespace NAME=DIR choices; the other tablespaces go beside the destination (core/tablespace-locations). */
+  tablespaces?: TablespaceChoice[];
   /** The worker's work area root (PITR_BARMAN_HOME): where the restore would stage the backup and WAL. */
   barmanHome: string;
   /** PITR_DESTINATION_ROOTS of the worker settings. */
@@ -49,6 +53,8 @@ export interface ReachableDryRun {
   destinationState: DestinationState | null;
   /** Why a restore into the destination would be refused as it is (null: it would not). */
   destinationProblem: string | null;
+  /** Where each tablespace of the backup would go, and the checks a restore makes there (empty or absent: it has none). */
+  tablespaces?: TablespaceLocationCheck[];
 }
 
 export interface UnreachableDryRun {
@@ -90,6 +96,9 @@ export async function dryRunRestore(deps: PlannerDeps, request: DryRunRequest): 
     }
     const { plan, backup, skipped } = planned;
     const { tarBytes, baseSize, needs, space } = await assessSpace(deps, request.bucket, backup, plan, request.destination, request.barmanHome, request.signal);
+    // Where the restore would put each tablespace, and what it would find there (a name the backup lacks is refused here too).
+    const placements = placeTablespaces(plan.backupId, backup.info.tablespaces, request.tablespaces, request.destination);
+    const tablespaces = await dryRunTablespaceChecks(deps.s3, request.bucket, backup, placements, request.destination, { workRoot: request.barmanHome, roots: request.destinationRoots }, request.signal);
     return {
       reachable: true,
       plan,
@@ -101,6 +110,7 @@ export async function dryRunRestore(deps: PlannerDeps, request: DryRunRequest): 
       space,
       destinationState,
       destinationProblem,
+      tablespaces,
     };
   }, request.scratchParent);
 }

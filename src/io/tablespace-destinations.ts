@@ -6,11 +6,16 @@
 // writes it, and undone by a cancel. The restore's data directory keeps a record of where its tablespaces
 // go, in its own control folder, so that the steps that only know the destination (cancel, release) find
 // them.
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { RestoreRun } from '../core/destination-claim';
+import { formatBytes } from '../core/report-format';
 import type { TablespacePlacement } from '../core/tablespace-locations';
-import { RestoreError } from '../shared';
+import { FailureTypes, RestoreError } from '../shared';
+import type { CatalogedBackup } from './backup-catalog';
+import { estimateBaseBackupSize } from './base-size-estimate';
 import { abandonDestination, type AbandonedDestination } from './abandon-destination';
 import { claimDestination, inspectDestination, type DestinationCheckOptions, type DestinationState } from './destination';
+import { volumeOf } from './free-space';
 import { destinationControl, dropRecord, lockDestination, readRecord, releaseDestination, writeRecord, type DestinationControl } from './destination-control';
 
 export type TablespaceLocation = Pick<TablespacePlacement, 'name' | 'location'>;
@@ -114,4 +119,98 @@ export async function recordedTablespaceLocations(control: DestinationControl): 
   } catch {
     return [];
   }
+}
+
+/** Disk a tablespace location needs and has. */
+export interface TablespaceSpace {
+  name: string;
+  location: string;
+  /** The tablespace's size once extracted, estimated from its tars as the base backup's is. */
+  requiredBytes: number;
+  freeBytes: number;
+  measuredAt: string;
+  /**
+   * On the destination's filesystem: the destination's need (the whole base backup, tablespaces included)
+   * already counts it, so it is not counted twice.
+   */
+  onDestinationFilesystem: boolean;
+  enough: boolean;
+}
+
+/** The space each tablespace location needs against what is free where it would be created. */
+export async function tablespaceSpace(
+  s3: S3Client,
+  bucket: string,
+  backup: Pick<CatalogedBackup, 'objects'>,
+  placements: readonly TablespacePlacement[],
+  destination: string,
+  signal?: AbortSignal,
+): Promise<TablespaceSpace[]> {
+  if (placements.length === 0) return [];
+  const destinationVolume = await volumeOf(destination);
+  const result: TablespaceSpace[] = [];
+  for (const placement of placements) {
+    const objects = backup.objects.filter((o) => o.kind === 'tablespace' && o.tablespaceOid === placement.oid);
+    const [size, volume] = await Promise.all([estimateBaseBackupSize(s3, bucket, objects, signal), volumeOf(placement.location)]);
+    const shared = volume.device === destinationVolume.device;
+    result.push({
+      name: placement.name,
+      location: placement.location,
+      requiredBytes: size.bytes,
+      freeBytes: volume.freeBytes,
+      measuredAt: volume.measuredAt,
+      onDestinationFilesystem: shared,
+      enough: shared || size.bytes <= volume.freeBytes,
+    });
+  }
+  return result;
+}
+
+/** A non-retryable InsufficientSpace naming every tablespace location that lacks space; nothing when all fit. */
+export function assertTablespaceSpace(space: readonly TablespaceSpace[]): void {
+  const short = space.filter((s) => !s.enough);
+  if (short.length === 0) return;
+  throw new RestoreError(
+    FailureTypes.InsufficientSpace,
+    `not enough disk space for this restore's tablespaces: ${short
+      .map((s) => `tablespace ${s.name} at ${s.location} needs ${formatBytes(s.requiredBytes)}, ${formatBytes(s.freeBytes)} free at ${s.measuredAt}`)
+      .join('; ')}. Free space there, or choose another folder with --tablespace NAME=DIR, and start again; --force skips this check`,
+  );
+}
+
+/** A tablespace location as `pitr plan` reports it: where, why there, and whether a restore would accept it as it is. */
+export interface TablespaceLocationCheck extends TablespacePlacement {
+  state: DestinationState | null;
+  /** Why a restore would refuse the location as it is (null: it would not). */
+  problem: string | null;
+  space: TablespaceSpace;
+}
+
+/** The plan step's checks on each location, read-only, for `pitr plan`: a non-empty location is reported, not refused. */
+export async function dryRunTablespaceChecks(
+  s3: S3Client,
+  bucket: string,
+  backup: Pick<CatalogedBackup, 'objects'>,
+  placements: readonly TablespacePlacement[],
+  destination: string,
+  options: Omit<DestinationCheckOptions, 'force'>,
+  signal?: AbortSignal,
+): Promise<TablespaceLocationCheck[]> {
+  const space = await tablespaceSpace(s3, bucket, backup, placements, destination, signal);
+  const checks: TablespaceLocationCheck[] = [];
+  for (const [i, placement] of placements.entries()) {
+    let state: DestinationState | null = null;
+    let problem: string | null = null;
+    try {
+      state = (await inspectTablespaceLocations([placement], { ...options, force: true }))[0]!;
+      if (state === 'not-empty') {
+        problem = `tablespace ${placement.name} goes to ${placement.location}, which is not empty: a restore refuses it unless run with --force, which moves it aside (never deletes it)`;
+      }
+    } catch (err) {
+      if (!(err instanceof RestoreError)) throw err;
+      problem = err.message;
+    }
+    checks.push({ ...placement, state, problem, space: space[i]! });
+  }
+  return checks;
 }

@@ -16,7 +16,7 @@ import type { RestoreResult } from '../../src/shared';
 import { between, loadFixture, marker, type Fixture, type FixtureTablespace } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { queryRestoredCluster } from '../support/restored-cluster';
-import { STACK_DIR } from '../support/stack-env';
+import { REPO_ROOT, STACK_DIR } from '../support/stack-env';
 
 const SERVER = 'c319-tblspc-15';
 const run = promisify(execFile);
@@ -175,5 +175,38 @@ describe('tablespaces land only where the user chose: a location derived from th
     const { type, message } = await harness.expectFailure(harness.inputFor(target, undefined, { tablespaces: [{ name: 'ts2', location: harness.newDestination() }] }));
     assert.equal(type, 'InvalidInput', message);
     assert.ok(message.startsWith(`--tablespace names "ts2", which backup ${fixture.backups[0]!.id} does not have: its tablespaces are "ts1". `), message);
+  });
+
+  it('pitr plan shows where each tablespace would go and what a restore would find there; an unknown name is bad usage', async () => {
+    const target = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
+    const dest = harness.newDestination();
+    const plan = (extra: string[]) =>
+      run(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), 'plan', '--server', SERVER, '--target-time', target, '--dest', dest, '--json', ...extra]).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+      );
+    const byDefault = await plan([]);
+    assert.equal(byDefault.code, 0, byDefault.stderr + byDefault.stdout);
+    const [t] = JSON.parse(byDefault.stdout).tablespaces;
+    assert.deepEqual(
+      { name: t.name, oid: t.oid, location: t.location, source: t.source, recordedLocation: t.recordedLocation, state: t.state, problem: t.problem },
+      { name: 'ts1', oid: ts1.oid, location: `${dest}.tablespaces/ts1`, source: 'default', recordedLocation: ts1.location, state: 'absent', problem: null },
+    );
+    assert.ok(t.space.requiredBytes > 0, JSON.stringify(t.space));
+
+    const full = harness.newDestination();
+    await mkdir(full, { recursive: true });
+    await writeFile(join(full, 'keep-me'), 'x');
+    const named = await plan(['--tablespace', `ts1=${full}`]);
+    assert.equal(named.code, 0, named.stderr + named.stdout);
+    const [n] = JSON.parse(named.stdout).tablespaces;
+    assert.equal(n.location, full);
+    assert.equal(n.source, 'named');
+    assert.equal(n.state, 'not-empty');
+    assert.match(n.problem, /which is not empty: a restore refuses it unless run with --force/);
+
+    const unknown = await plan(['--tablespace', 'nope=/srv/nope']);
+    assert.equal(unknown.code, 2, unknown.stderr + unknown.stdout);
+    assert.match(unknown.stderr, /--tablespace names "nope", which backup \S+ does not have: its tablespaces are "ts1"/);
   });
 });
