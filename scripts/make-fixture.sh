@@ -24,7 +24,8 @@
 #                              then a point-in-time copy (barman-cloud-restore, barman-cloud-wal-restore as
 #                              restore_command) recovered to a time between after-b1-1 and after-b1-2 and promoted:
 #                              timeline 2, archiving into the same server folder (00000002.history, its segments).
-#                              Markers tl2-1, tl2-2 on timeline 2; then after-b1-4 on the original's timeline 1.
+#                              Markers tl2-1, tl2-2 on timeline 2; then, on the original's timeline 1, an idle
+#                              stretch (three segments with WAL but no commit) and after-b1-4.
 #                              The fixture json gives each marker its timelines and the branch (switch LSN).
 #                              tablespace: like small, but the source has a tablespace ts1 in $SOURCE_DIR/tablespaces/ts1
 #                              (owned by postgres) holding table ts_rows: 1000 seed rows before the backup, and with
@@ -109,8 +110,11 @@ FIXTURE_OUT="$FIXTURES_DIR/$server.json"
 FIXTURE_LOG_DIR="$LOG_DIR/fixtures/$server"
 mkdir -p "$LOG_DIR/fixtures"
 params_json="$LOG_DIR/fixtures/$server.params.json"
-printf '{"barmanCloudVersion": "%s", "baseCompression": "%s", "walCompression": "%s", "pgMajor": %s, "shape": "%s"}\n' \
-  "$barman" "$base_comp" "$wal_comp" "$pg_major" "$shape" >"$params_json"
+# The script's own digest is a parameter too: a fixture built by another version of this script (other shapes,
+# other markers) is built again rather than reused from an earlier run's .stack.
+script_digest=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)
+printf '{"barmanCloudVersion": "%s", "baseCompression": "%s", "walCompression": "%s", "pgMajor": %s, "shape": "%s", "builtByScript": "%s"}\n' \
+  "$barman" "$base_comp" "$wal_comp" "$pg_major" "$shape" "$script_digest" >"$params_json"
 case_text="server $server: barman-cloud $barman, base $base_comp, WAL $wal_comp, PostgreSQL $pg_major, shape $shape"
 
 # link_default: .stack/fixture.json -> fixtures/pg.json (for readers of the old single-fixture path).
@@ -308,8 +312,14 @@ EOF
   done
   copy_seg=$(psql_copy "select pg_walfile_name(pg_switch_wal())")
   wait_archived "$copy_seg" psql_copy "$COPY_DATA"
+  # An idle stretch on timeline 1: three segments that hold WAL but no commit (non-transactional logical
+  # messages, each segment switched), so the first commit after a target in it lies several segments later.
+  for i in 1 2 3; do
+    psql_source "select pg_logical_emit_message(false, 'pitr-idle', 'segment $i without a commit')" >/dev/null
+    switch_wal >/dev/null
+  done
   # The original goes on writing on timeline 1 after the branch: a commit after every timeline-2 marker (the
-  # archiving of the copy's segment just waited for lies between them).
+  # archiving of the copy's segment just waited for lies between them), after the idle stretch.
   marker after-b1-4
   restore_point_name=""
   last_seg=$(switch_wal)

@@ -70,6 +70,17 @@ describe('timelines after a failover: the restore follows the history PostgreSQL
     assert.ok(result.plan.abandoned![0]!.note.includes('pass --target-tli 2'), result.plan.abandoned![0]!.note);
   });
 
+  it('a target in an idle stretch (three segments with WAL but no commit) is found several segments on, and replay stops before after-b1-4', async () => {
+    const target = between(marker(fixture, 'tl2-2'), marker(fixture, 'after-b1-4'));
+    const result: RestoreResult = await (await harness.start(harness.inputFor(target, undefined, { targetTimeline: 1 }))).result();
+    const after4 = marker(fixture, 'after-b1-4').committedAt;
+    assert.ok(result.plan.firstCommitAfterTarget! >= after4, `the first commit after the target is after-b1-4's (${after4}), not ${result.plan.firstCommitAfterTarget}`);
+    assert.ok(result.plan.lastCommitBeforeTarget! < marker(fixture, 'tl2-1').committedAt, `the last commit before it is timeline 1's, before the idle stretch: ${result.plan.lastCommitBeforeTarget}`);
+    // backup segment, the switch segment, after-b1-3's, three idle ones, after-b1-4's
+    assert.ok(result.plan.walSegments >= 6, `WAL up to after-b1-4's segment, across the idle stretch: ${result.plan.beginWal}..${result.plan.endWal}`);
+    assert.deepEqual(await queryRestoredMarkers(result.destination, result.plan.pgVersion), onTimeline1());
+  });
+
   it('an xid target on timeline 2 (tl2-1) is found by reading WAL along the path, from the timeline-1 backup', async () => {
     const tl2 = marker(fixture, 'tl2-1');
     const input = harness.inputFor('' as UtcMicros, undefined, { target: { kind: 'xid', xid: tl2.xid! }, backupId: fixture.backups[0]!.id });
