@@ -8,15 +8,20 @@
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { UtcMicros } from '../../src/core/timestamp';
+import { readRestoreStatus } from '../../src/cli/restore-status';
+import { loadWorkerSettings } from '../../src/settings';
 import type { RestoreResult } from '../../src/shared';
 import { between, loadFixture, marker, type Fixture, type FixtureTablespace } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { queryRestoredCluster } from '../support/restored-cluster';
-import { REPO_ROOT, STACK_DIR } from '../support/stack-env';
+import { REPO_ROOT, requireStackEnv, STACK_DIR } from '../support/stack-env';
+import { waitFor } from '../support/workflow-history';
 
 const SERVER = 'c319-tblspc-15';
 const run = promisify(execFile);
@@ -208,5 +213,43 @@ describe('tablespaces land only where the user chose: a location derived from th
     const unknown = await plan(['--tablespace', 'nope=/srv/nope']);
     assert.equal(unknown.code, 2, unknown.stderr + unknown.stdout);
     assert.match(unknown.stderr, /--tablespace names "nope", which backup \S+ does not have: its tablespaces are "ts1"/);
+  });
+
+  it('a cancel during barman recover removes what the restore wrote into the tablespace folders and puts back what --force moved aside', async () => {
+    // The stack's Barman behind a wrapper whose recover starts 60 s late: a window in which every folder is taken.
+    const tools = await mkdtemp(join(tmpdir(), 'pitr-tblspc-tools-'));
+    const wrapper = join(tools, 'barman');
+    const realBarman = loadWorkerSettings(requireStackEnv().env).barmanBin;
+    await writeFile(
+      wrapper,
+      [
+        '#!/bin/bash',
+        `if [[ " $* " == *" recover "* ]]; then trap 'kill $child 2>/dev/null; exit 143' TERM INT; sleep 60 & child=$!; wait $child; fi`,
+        `exec ${JSON.stringify(realBarman)} "$@"`,
+        '',
+      ].join('\n'),
+    );
+    await chmod(wrapper, 0o755);
+    const slow = await openRestoreHarness({ server: SERVER, settings: { barmanBin: wrapper } });
+    try {
+      const location = slow.newDestination();
+      await mkdir(location, { recursive: true });
+      await writeFile(join(location, 'keep-me'), 'mine');
+      const target: UtcMicros = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
+      const input = slow.inputFor(target, undefined, { force: true, tablespaces: [{ name: 'ts1', location }] });
+      const handle = await slow.start(input);
+      await waitFor('the restore to take the tablespace folder', 120_000, async () => (await readRestoreStatus(handle)).phase === 'Recover' && (await readdir(location).catch(() => ['?'])).length === 0);
+      assert.equal(await readFile(join(`${location}.before-pitr-${fixture.backups[0]!.id}`, 'keep-me'), 'utf8'), 'mine', '--force moved the folder aside');
+      await handle.cancel();
+      await assert.rejects(handle.result());
+      await waitFor('the cancel to finish', 60_000, async () => (await handle.describe()).status.name === 'CANCELLED');
+      assert.deepEqual(await readdir(location), ['keep-me'], 'the folder holds exactly what it held before');
+      assert.equal(await readFile(join(location, 'keep-me'), 'utf8'), 'mine');
+      assert.equal(existsSync(`${location}.before-pitr-${fixture.backups[0]!.id}`), false);
+      assert.equal(existsSync(input.destination), false, 'the data directory the restore made is removed');
+    } finally {
+      await slow.close();
+      await rm(tools, { recursive: true, force: true });
+    }
   });
 });
