@@ -5,11 +5,10 @@
 // readTimeLineHistory); replay from a backup on timeline P can follow timeline N only when P is one of those
 // ancestors (or N itself) and the backup is consistent before P ended ("requested timeline N is not a child of
 // this server's history", xlogrecovery.c). Measured facts: docs/barman-pitr-facts.md §10.
-import type { BackupInfo } from './backup-info';
 import type { SkippedBackup } from './backup-selection';
 import type { TimelineHistoryOf } from './timeline-branches';
 import { segmentTimelineSpans, type TimelineSpan, type TimelineSwitch } from './timeline-history';
-import { formatLsn, parseLsn } from './wal-names';
+import { formatLsn, parseLsn, segmentIndex } from './wal-names';
 import type { RestorePlan } from '../shared';
 
 /** What the user asked for: a timeline number, the backup's own (current), or the newest in the archive (latest). */
@@ -76,33 +75,62 @@ export function pathSpans(path: TimelinePath, segmentSize: number): TimelineSpan
   return segmentTimelineSpans(path.timeline, path.switches, segmentSize);
 }
 
+/** What the path rules need of a backup (BackupInfo has it): its timeline and where its WAL begins and ends. */
+export interface PathBackup {
+  backupId: string;
+  timeline: number | null;
+  beginWal: string | null;
+  endWal: string | null;
+  beginXlog: string | null;
+  endXlog: string | null;
+}
+
 /**
- * Why a backup cannot start the path, or null when it can: its timeline must be on the path, and it must be
- * consistent (end_xlog) no later than where the path leaves its timeline.
+ * Why a backup cannot start the path, or null when it can. Its timeline must be on the path; on an ancestor
+ * it must begin before the path leaves that timeline (else PostgreSQL: "requested timeline N is not a child of
+ * this server's history", the checkpoint must lie on the backup's timeline in N's history) and end there too:
+ * it becomes consistent only at its XLOG_BACKUP_END record, in the ancestor's WAL, which the path no longer
+ * reads after the switch ("WAL ends before end of online backup"). Without end_xlog the whole end_wal segment
+ * is assumed, so a backup is never taken to end before a switch it may have passed. `subject` names the backup.
  */
-export function offPathReason(backup: Pick<BackupInfo, 'timeline' | 'endXlog' | 'beginXlog'>, path: TimelinePath): string | null {
-  if (backup.timeline === null) return 'its backup.info records no timeline';
+export function offPathReason(backup: PathBackup, path: TimelinePath, segmentSize: number, subject = 'it'): string | null {
+  if (backup.timeline === null) return `${subject} has no timeline in its backup.info`;
   const on = pathTimelines(path);
   if (!on.includes(backup.timeline)) {
-    return `it is on timeline ${backup.timeline}, which is not on the history of timeline ${path.timeline} (${describePath(path)})`;
+    return `${subject} is on timeline ${backup.timeline}, which is not on the history of timeline ${path.timeline} (${describePath(path)})`;
   }
   const leaves = pathLeaves(path, backup.timeline);
-  const end = backup.endXlog ?? backup.beginXlog;
-  if (leaves !== null && end !== null && parseLsn(end) > parseLsn(leaves)) {
-    return `it is on timeline ${backup.timeline} and ends at ${end}, after timeline ${nextOnPath(path, backup.timeline)} branched off it at ${leaves}: replay from it cannot follow timeline ${path.timeline}`;
+  if (leaves === null) return null;
+  const next = nextOnPath(path, backup.timeline);
+  const start = backupStartLsn(backup, segmentSize);
+  if (start !== null && start >= parseLsn(leaves)) {
+    return `${subject} is on timeline ${backup.timeline} and begins at ${formatLsn(start)}, at or after timeline ${next} branched off it at ${leaves}: it cannot reach timeline ${path.timeline} (PostgreSQL: not a child of the backup's history)`;
+  }
+  const end = backupEndLsn(backup, segmentSize);
+  if (end === null || end > parseLsn(leaves)) {
+    return `${subject} is on timeline ${backup.timeline} and ends at ${end === null ? 'an unknown LSN' : formatLsn(end)}, after timeline ${next} branched off it at ${leaves}: replay on timeline ${path.timeline} never reaches its end`;
   }
   return null;
 }
 
+/** begin_xlog, else the start of begin_wal: where the backup's replay starts. */
+function backupStartLsn(backup: PathBackup, segmentSize: number): number | null {
+  if (backup.beginXlog) return parseLsn(backup.beginXlog);
+  return backup.beginWal ? segmentIndex(backup.beginWal, segmentSize) * segmentSize : null;
+}
+
+/** end_xlog, else the end of end_wal (barman-cloud writes end_xlog for every completed backup). */
+function backupEndLsn(backup: PathBackup, segmentSize: number): number | null {
+  if (backup.endXlog) return parseLsn(backup.endXlog);
+  return backup.endWal ? (segmentIndex(backup.endWal, segmentSize) + 1) * segmentSize : null;
+}
+
 /** Splits backups into those that can start the path and the others, each with the reason (for the plan's "not" lines). */
-export function backupsOnPath<B extends Pick<BackupInfo, 'backupId' | 'timeline' | 'endXlog' | 'beginXlog'>>(
-  backups: readonly B[],
-  path: TimelinePath,
-): { onPath: B[]; offPath: SkippedBackup[] } {
+export function backupsOnPath<B extends PathBackup & { segmentSize: number }>(backups: readonly B[], path: TimelinePath): { onPath: B[]; offPath: SkippedBackup[] } {
   const onPath: B[] = [];
   const offPath: SkippedBackup[] = [];
   for (const b of backups) {
-    const why = offPathReason(b, path);
+    const why = offPathReason(b, path, b.segmentSize);
     if (why) offPath.push({ backupId: b.backupId, why: `not on the way to timeline ${path.timeline}: ${why}` });
     else onPath.push(b);
   }

@@ -14,11 +14,12 @@
 // - Without an explicit recovery_target_timeline, PostgreSQL follows the newest timeline (`latest`), so the
 //   commits a parent wrote after a child branched off are restored only when the parent is named.
 import { formatOffsetTime } from './report-format';
+import { offPathReason, pathTimelines, type TimelinePath } from './timeline-path';
 import type { TimelineHistoryOf } from './timeline-branches';
 import { segmentTimelineSpans, spanForIndex, type TimelineSpan, type TimelineSwitch } from './timeline-history';
 import type { UtcMicros } from './timestamp';
 import type { WalHole } from './wal-holes';
-import { formatLsn, parseLsn, segmentFromIndex, segmentIndex } from './wal-names';
+import { parseLsn, segmentFromIndex, segmentIndex } from './wal-names';
 
 /** What this module needs of a backup: its timeline, where its WAL starts and ends, and when it ended. */
 export interface ReachBackup {
@@ -99,34 +100,13 @@ export interface BackupReach<B extends ReachBackup = ReachBackup> {
 export function backupsReaching<B extends ReachBackup>(path: ReplayPath, backups: readonly B[], segmentSize: number): BackupReach<B> {
   const reachable: B[] = [];
   const unreaching: UnreachingBackup<B>[] = [];
+  // The planner's rule (core/timeline-path.ts), on this path's ancestry.
+  const asPath: TimelinePath = { timeline: path.timeline, switches: path.ancestors.map((a) => ({ parentTimeline: a.timeline, switchLsn: a.switchLsn, reason: '' })) };
   for (const backup of backups) {
-    if (backup.timeline === path.timeline) {
-      reachable.push(backup);
-      continue;
-    }
-    const left = path.ancestors.find((a) => a.timeline === backup.timeline);
-    if (!left) continue;
-    const switchLsn = parseLsn(left.switchLsn);
-    const next = path.ancestors[path.ancestors.indexOf(left) + 1]?.timeline ?? path.timeline;
-    const start = backupStartLsn(backup, segmentSize);
-    const end = backupEndLsn(backup, segmentSize);
-    if (start >= switchLsn) {
-      unreaching.push({
-        backup,
-        reason:
-          `backup ${backup.backupId} on timeline ${backup.timeline} begins at ${formatLsn(start)}, at or after timeline ${next} branched off it at ${left.switchLsn}: ` +
-          `it cannot reach timeline ${path.timeline} (PostgreSQL: not a child of the backup's history)`,
-      });
-    } else if (end === null || end > switchLsn) {
-      unreaching.push({
-        backup,
-        reason:
-          `backup ${backup.backupId} on timeline ${backup.timeline} ends at ${end === null ? 'an unknown LSN' : formatLsn(end)}, after timeline ${next} branched off it at ${left.switchLsn}: ` +
-          `replay on timeline ${path.timeline} never reaches its end, so it cannot restore timeline ${path.timeline}`,
-      });
-    } else {
-      reachable.push(backup);
-    }
+    if (backup.timeline === null || !pathTimelines(asPath).includes(backup.timeline)) continue;
+    const reason = offPathReason(backup, asPath, segmentSize, `backup ${backup.backupId}`);
+    if (reason === null) reachable.push(backup);
+    else unreaching.push({ backup, reason });
   }
   return { reachable: reachable.sort(byEnd), unreaching };
 }
@@ -134,22 +114,6 @@ export function backupsReaching<B extends ReachBackup>(path: ReplayPath, backups
 function byEnd(a: ReachBackup, b: ReachBackup): number {
   if (a.endTime !== b.endTime) return a.endTime === null ? 1 : b.endTime === null ? -1 : a.endTime < b.endTime ? -1 : 1;
   return a.backupId < b.backupId ? -1 : a.backupId > b.backupId ? 1 : 0;
-}
-
-/** begin_xlog, else the start of begin_wal: where the backup's replay starts. */
-function backupStartLsn(backup: ReachBackup, segmentSize: number): number {
-  if (backup.beginXlog) return parseLsn(backup.beginXlog);
-  return segmentIndex(backup.beginWal!, segmentSize) * segmentSize;
-}
-
-/**
- * end_xlog, else the end of end_wal (barman-cloud writes end_xlog for every completed backup; without it the
- * whole last segment is assumed, so a backup is never counted as ending before a switch it may have passed).
- */
-function backupEndLsn(backup: ReachBackup, segmentSize: number): number | null {
-  if (backup.endXlog) return parseLsn(backup.endXlog);
-  if (backup.endWal) return (segmentIndex(backup.endWal, segmentSize) + 1) * segmentSize;
-  return null;
 }
 
 /**

@@ -23,7 +23,7 @@ const TL3 = history(3, '1\t0/40002F0\tbefore 2026-12-01 04:32:17.841728+00\n2\t0
 /** Timeline 4 left timeline 1 at 0/5000100, after timeline 2 had branched off it (a sibling of 2). */
 const TL4 = history(4, '1\t0/5000100\tno recovery target specified\n');
 
-const backup = (backupId: string, timeline: number, beginXlog: string, endXlog: string) => ({ backupId, timeline, beginXlog, endXlog });
+const backup = (backupId: string, timeline: number, beginXlog: string, endXlog: string) => ({ backupId, timeline, beginXlog, endXlog, beginWal: null, endWal: null, segmentSize: SEG });
 const seg = (timeline: number, index: number) => ({ name: segmentFromIndex(timeline, index, SEG), key: `k/${timeline}/${index}`, size: SEG, lastModified: null });
 
 describe('core/timeline-path', () => {
@@ -55,21 +55,25 @@ describe('core/timeline-path', () => {
     const path3: TimelinePath = { timeline: 3, switches: TL3.switches };
 
     it('takes a backup on an ancestor that ends before the path leaves it, and on the target timeline itself', () => {
-      assert.equal(offPathReason(backup('b1', 1, '0/2000028', '0/2000138'), path3), null);
-      assert.equal(offPathReason(backup('b2', 2, '0/5000028', '0/5000138'), path3), null);
-      assert.equal(offPathReason(backup('b3', 3, '0/7000028', '0/7000138'), path3), null);
+      assert.equal(offPathReason(backup('b1', 1, '0/2000028', '0/2000138'), path3, SEG), null);
+      assert.equal(offPathReason(backup('b2', 2, '0/5000028', '0/5000138'), path3, SEG), null);
+      assert.equal(offPathReason(backup('b3', 3, '0/7000028', '0/7000138'), path3, SEG), null);
     });
 
     it('leaves out a backup that ends after the path left its timeline, and one on a sibling timeline, saying why', () => {
       const { onPath, offPath } = backupsOnPath([backup('late1', 1, '0/4800028', '0/4800138'), backup('sib', 4, '0/6000028', '0/6000138'), backup('ok', 1, '0/2000028', '0/2000138')], path3);
       assert.deepEqual(onPath.map((b) => b.backupId), ['ok']);
       assert.deepEqual(offPath.map((b) => b.backupId), ['late1', 'sib']);
-      assert.match(offPath[0]!.why, /ends at 0\/4800138, after timeline 2 branched off it at 0\/40002F0/);
+      assert.match(offPath[0]!.why, /begins at 0\/4800028, at or after timeline 2 branched off it at 0\/40002F0/);
       assert.match(offPath[1]!.why, /on timeline 4, which is not on the history of timeline 3 \(timeline 1 until 0\/40002F0, timeline 2 until 0\/6000A00, then timeline 3\)/);
     });
 
+    it('leaves out a backup that begins before the switch but ends after it: replay on the new timeline never reaches its end', () => {
+      assert.match(offPathReason(backup('straddle', 1, '0/4000028', '0/4000400'), { timeline: 2, switches: TL2.switches }, SEG)!, /ends at 0\/4000400, after timeline 2 branched off it at 0\/40002F0: replay on timeline 2 never reaches its end/);
+    });
+
     it('a backup that starts in the segment where its timeline ended is on the path when it ends before the switch', () => {
-      assert.equal(offPathReason(backup('edge', 1, '0/4000028', '0/40002F0'), { timeline: 2, switches: TL2.switches }), null);
+      assert.equal(offPathReason(backup('edge', 1, '0/4000028', '0/40002F0'), { timeline: 2, switches: TL2.switches }, SEG), null);
     });
   });
 

@@ -170,7 +170,7 @@ describe('core/timeline-reach', () => {
         t3.unreaching.map((u) => u.backupId),
         [lateOnTwo.backupId],
       );
-      assert.match(t3.unreaching[0]!.reason, /begins at 0\/7000028, at or after timeline 3 branched off it at 0\/6000100: it cannot reach timeline 3/);
+      assert.match(t3.unreaching[0]!.reason, /and begins at 0\/7000028, at or after timeline 3 branched off it at 0\/6000100: it cannot reach timeline 3/);
       // On timeline 2 itself it counts.
       assert.equal(scopeOf(scopes, 2).unreaching.length, 0);
       assert.deepEqual(
@@ -207,7 +207,7 @@ describe('core/timeline-reach', () => {
       assert.equal(t2.oldestBackup, null);
       const verdict = recoverableWindows(t2, [commit('2026-12-01T04:49:09.000000Z', seg(2, 5))]);
       assert.deepEqual(verdict.windows, []);
-      assert.ok(verdict.notes.some((n) => n.includes(`backup ${late.backupId} on timeline 1 begins at 0/6000028, at or after timeline 2 branched off it at 0/40002B8`)), verdict.notes.join('\n'));
+      assert.ok(verdict.notes.some((n) => n.includes(`backup ${late.backupId} is on timeline 1 and begins at 0/6000028, at or after timeline 2 branched off it at 0/40002B8`)), verdict.notes.join('\n'));
       assert.ok(verdict.notes.some((n) => n.startsWith('no completed backup on timeline 2, nor one on timeline 1 ending before 0/40002B8')), verdict.notes.join('\n'));
     });
 
