@@ -82,3 +82,41 @@ describe('verify proves where replay stopped: a pause short of the target is a f
     assert.deepEqual(await queryRestoredMarkers(result.destination, result.plan.pgVersion), ['after-b1-1', 'after-b1-2', 'before-b1-1']);
   });
 });
+
+describe('verify reports the timeline replay stopped on (c319-failover-15: timeline 2 branched off timeline 1)', function () {
+  this.timeout(600_000);
+  let harness: RestoreHarness;
+  let fixture: Fixture;
+  let lock: ChildProcess | undefined;
+
+  before(async () => {
+    lock = await holdFixtureLock();
+    fixture = loadFixture('c319-failover-15');
+    harness = await openRestoreHarness({ server: fixture.server });
+  });
+
+  after(async () => {
+    await harness?.close();
+    lock?.stdin?.end();
+  });
+
+  it('a target on timeline 2 from the timeline-1 backup stops in timeline-2 WAL, and pausing keeps the cluster there', async () => {
+    const target = between(marker(fixture, 'tl2-1'), marker(fixture, 'tl2-2'));
+    const result: RestoreResult = await (await harness.start(harness.inputFor(target))).result();
+    assert.equal(result.plan.timeline, 1, 'the backup is on timeline 1');
+    assert.equal(result.plan.targetTimeline, 2);
+    assert.equal(result.verify.stoppedAt?.timeline, 2, JSON.stringify(result.verify));
+    assert.equal(result.verify.timeline, 2);
+    assert.match(result.verify.stoppedAt?.description ?? '', /^before commit of transaction \d+ \(/);
+  });
+
+  it('promoted at a timeline-1 target with --target-tli 1: replay stopped on timeline 1, the cluster is on the new timeline', async () => {
+    const target = between(marker(fixture, 'after-b1-2'), marker(fixture, 'after-b1-3'));
+    const result: RestoreResult = await (await harness.start(harness.inputFor(target, undefined, { targetTimeline: 1, targetAction: 'promote' }))).result();
+    assert.equal(result.verify.state, 'promoted');
+    assert.equal(result.verify.stoppedAt?.timeline, 1, JSON.stringify(result.verify));
+    // The next timeline PostgreSQL finds free among the history files it can restore (here 2: only the path's
+    // history files are staged, so the archive's own timeline 2 is not seen).
+    assert.ok(result.verify.timeline > 1, JSON.stringify(result.verify));
+  });
+});
