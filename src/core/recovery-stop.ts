@@ -162,8 +162,11 @@ export interface ObservedRecoveryEnd {
   checkpointTimeline: number | null;
 }
 
-/** The plan's facts the check needs. */
-export type PlannedStop = Pick<RestorePlan, 'stopLsn' | 'endWal' | 'targetTimeline' | 'firstCommitAfterTarget'>;
+/**
+ * The plan's facts the check needs. stopLsn and targetTimeline may be missing from the plan of a restore planned
+ * by a worker before them (a restore resumed across an upgrade): the checks that need them are left out then.
+ */
+export type PlannedStop = Pick<RestorePlan, 'endWal' | 'firstCommitAfterTarget'> & Partial<Pick<RestorePlan, 'stopLsn' | 'targetTimeline'>>;
 
 /** Where replay stopped, once proven. */
 export interface ProvenStop {
@@ -245,8 +248,8 @@ export function proveRecoveryStop(request: StopCheckRequest): ProvenStop {
   if (mismatch) {
     throw short(`PostgreSQL stopped elsewhere: it said ${quoteLog(stop.line)}, ${mismatch}`, 'The plan and the WAL PostgreSQL replayed disagree: report this with the plan (pitr plan) and the log.');
   }
-  if (observed.replayLsn !== null) {
-    const problem = replayPositionProblem(target, plan, observed.replayLsn);
+  if (observed.replayLsn !== null && plan.stopLsn !== undefined) {
+    const problem = replayPositionProblem(target, { stopLsn: plan.stopLsn }, observed.replayLsn);
     if (problem) throw short(`PostgreSQL said ${quoteLog(stop.line)}, but ${problem}`, 'Report this with the plan (pitr plan) and the log.');
   }
   if (target.kind === 'time' && observed.lastReplayedCommit !== null && observed.lastReplayedCommit > target.utc) {
@@ -262,7 +265,7 @@ export function proveRecoveryStop(request: StopCheckRequest): ProvenStop {
   if (readTimeline !== undefined && readTimeline !== expectedTimeline) {
     throw short(
       `PostgreSQL read the WAL where it stopped from timeline ${readTimeline} (segment ${readTimeline.toString(16).toUpperCase().padStart(8, '0')}${position}), ` +
-        `but the plan follows timeline ${plan.targetTimeline} and holds that position on timeline ${expectedTimeline} (${plan.endWal})`,
+        `but the plan follows timeline ${plan.targetTimeline ?? expectedTimeline} and holds that position on timeline ${expectedTimeline} (${plan.endWal})`,
       'A history file the plan did not expect reached the restore: report this with the plan (pitr plan) and the log.',
     );
   }
@@ -282,17 +285,18 @@ export function proveRecoveryStop(request: StopCheckRequest): ProvenStop {
 
 /** Where the plan says replay stops, in words. */
 export function expectedStop(target: RecoveryTarget, plan: PlannedStop): string {
+  const at = plan.stopLsn ?? 'an unrecorded LSN';
   switch (target.kind) {
     case 'time':
-      return `before the commit at ${plan.stopLsn}${plan.firstCommitAfterTarget ? ` (${plan.firstCommitAfterTarget})` : ''}, the first commit after the target ${target.utc}`;
+      return `before the commit at ${at}${plan.firstCommitAfterTarget ? ` (${plan.firstCommitAfterTarget})` : ''}, the first commit after the target ${target.utc}`;
     case 'xid':
-      return `after the end of transaction ${target.xid} (its record at ${plan.stopLsn})`;
+      return `after the end of transaction ${target.xid} (its record at ${at})`;
     case 'name':
-      return `at restore point ${excerpt(target.name, 80)} (its record at ${plan.stopLsn})`;
+      return `at restore point ${excerpt(target.name, 80)} (its record at ${at})`;
     case 'lsn':
       return `after the record at WAL location ${target.lsn}`;
     case 'immediate':
-      return `after reaching consistency at the end of the backup (${plan.stopLsn})`;
+      return `after reaching consistency at the end of the backup (${at})`;
     default: {
       const unchecked: never = target;
       void unchecked;
@@ -340,7 +344,7 @@ export function stopMismatch(target: RecoveryTarget, plan: PlannedStop, point: S
  * a stop before the record at stopLsn (time targets) leaves it at or before that record's start; a stop after it
  * (xid, name, lsn) past its start; consistency at or past the backup's end.
  */
-export function replayPositionProblem(target: RecoveryTarget, plan: PlannedStop, replayLsn: string): string | null {
+export function replayPositionProblem(target: RecoveryTarget, plan: Required<Pick<PlannedStop, 'stopLsn'>>, replayLsn: string): string | null {
   const replay = parseLsn(replayLsn);
   const stop = parseLsn(plan.stopLsn);
   switch (target.kind) {
