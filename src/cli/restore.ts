@@ -5,7 +5,7 @@ import { describeTimelinePath } from '../core/timeline-path';
 import { describeTarget, parseRecoveryTarget, parseTargetAction, parseTargetTimeline, type TargetKind } from '../core/recovery-target';
 import { toDate } from '../core/timestamp';
 import { loadProjectSettings, settingsEnvironment } from '../settings';
-import { restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type OverriddenSetting, type RestoreInput, type RestoreResult } from '../shared';
+import { restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type OverriddenSetting, type RestoreInput, type RestoreResult, type VerifyResult } from '../shared';
 import { connectClient, workflowUiLink } from './connect';
 import { followRestore } from './follow';
 import { formatBytes } from '../core/report-format';
@@ -152,10 +152,20 @@ export function describeResult(result: RestoreResult): string {
     `  timeline: ${describeTimelinePath(plan)}`,
     ...(plan.abandoned ?? []).map((a) => `  not restored: ${a.note}`),
     ...(plan.tablespaces ?? []).map((t) => `  tablespace ${terminalSafe(t.name)} (oid ${t.oid}): ${t.location}${t.source === 'default' ? ' (beside the data directory; --tablespace NAME=DIR chooses another)' : ''}`),
-    `  PostgreSQL ${verify.state} at the target; last replayed commit ${verify.lastReplayedCommit ?? 'none after the backup'}`,
+    `  PostgreSQL ${verify.state} at the target${stopWords(verify)}; last replayed commit ${verify.lastReplayedCommit ?? 'none after the backup'}`,
     ...overriddenSettingsLine(verify.overriddenSettings ?? []),
     `  data directory ready: ${result.destination}`,
   ].join('\n');
+}
+
+/** Where verify proved replay stopped (absent in results of workers before it), and the timeline a promotion started. */
+function stopWords(verify: VerifyResult): string {
+  const stop = verify.stoppedAt;
+  if (!stop) return '';
+  // The description quotes a restore point name from PostgreSQL's log, escaped: still kept off the terminal's controls.
+  const at = stop.lsn ? ` at ${stop.lsn}` : '';
+  const now = verify.timeline !== stop.timeline ? `; now on timeline ${verify.timeline}` : '';
+  return ` (replay stopped ${terminalSafe(stop.description)}${at}, on timeline ${stop.timeline}${now})`;
 }
 
 /** Settings of the backup's configuration verify ran without: the restored files keep them, for whoever starts the copy next. */

@@ -50,6 +50,14 @@ describe("pitr restore's result", () => {
     );
   });
 
+  it('says where replay stopped, on which timeline, and the timeline a promotion started', () => {
+    const paused = describeResult({ ...result, verify: { ...result.verify, stoppedAt: { lsn: '0/6000150', timeline: 1, description: 'before commit of transaction 752 (2026-12-01T01:03:15.123456Z)' } } });
+    assert.match(paused, /\n {2}PostgreSQL paused at the target \(replay stopped before commit of transaction 752 \(2026-12-01T01:03:15\.123456Z\) at 0\/6000150, on timeline 1\); last replayed commit 2026-12-01T01:03:14\.000000Z\n/);
+    const promoted = describeResult({ ...result, verify: { state: 'promoted', lastReplayedCommit: null, timeline: 2, stoppedAt: { lsn: '0/6000150', timeline: 1, description: 'after reaching consistency' } } });
+    assert.match(promoted, /PostgreSQL promoted at the target \(replay stopped after reaching consistency at 0\/6000150, on timeline 1; now on timeline 2\)/);
+    assert.match(describeResult(result), /PostgreSQL paused at the target; last replayed commit/, 'a result of a worker before stoppedAt');
+  });
+
   it('says nothing of them when there were none, or the worker did not report them', () => {
     assert.doesNotMatch(describeResult({ ...result, verify: { ...result.verify, overriddenSettings: [] } }), /without these settings/);
     assert.doesNotMatch(describeResult(result), /without these settings/);
