@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toActivityFailure } from '../../../src/activities/failures';
 import { DiskFullError } from '../../../src/io/disk-full';
-import { FailureTypes } from '../../../src/shared';
+import { FailureTypes, RestoreError } from '../../../src/shared';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -29,6 +29,14 @@ describe('toActivityFailure', () => {
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a RecoveryStoppedShort from verify (core/recovery-stop) is non-retryable, with its type and message', () => {
+    const failure = toActivityFailure(new RestoreError(FailureTypes.RecoveryStoppedShort, 'PostgreSQL paused replay at 0/50000A0 (XLOG/PARAMETER_CHANGE) before reaching ...'));
+    assert.ok(failure instanceof ApplicationFailure, String(failure));
+    assert.equal(failure.type, 'RecoveryStoppedShort');
+    assert.equal(failure.nonRetryable, true);
+    assert.match(failure.message, /^PostgreSQL paused replay at 0\/50000A0/);
   });
 
   it('EACCES (a real one: executing a file without an x bit, refused even to root) is a non-retryable PermissionDenied naming the path', async () => {
