@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { RestoreRun } from '../core/destination-claim';
 import { detectBarman, type BarmanSetup } from '../io/barman';
 import { destinationControl, type DestinationControl } from '../io/destination-control';
-import type { DownloadSettings } from '../io/restore-planner';
+import type { DownloadSettings } from '../io/wal-segments';
 import { workDirLayout, workDirName, type WorkDirLayout } from '../io/work-dir';
 import { findBackup, type CatalogedBackup } from '../io/backup-catalog';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from '../shared';

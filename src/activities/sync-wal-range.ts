@@ -1,5 +1,6 @@
 import { openJournal } from '../io/download-journal';
-import { downloadWal, plannedWal } from '../io/restore-planner';
+import { plannedWal } from '../io/restore-planner';
+import { downloadWal } from '../io/wal-segments';
 import { listWalArchive } from '../io/wal-archive';
 import { reclaimWorkArea, workDirLayout } from '../io/work-dir';
 import { type RestoreInput, type RestorePlan, type TransferResult } from '../shared';

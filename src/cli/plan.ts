@@ -9,7 +9,7 @@ import type { AreaNeed, AreaCheck } from '../core/restore-space';
 import type { UtcMicros } from '../core/timestamp';
 import { classifyS3Error, createS3Client } from '../io/s3-client';
 import { dryRunRestore, type DryRunOutcome, type ReachableDryRun, type UnreachableDryRun } from '../io/restore-dry-run';
-import type { PlannerDeps } from '../io/restore-planner';
+import type { PlannerDeps } from '../io/wal-segments';
 import { loadWorkerSettings, pgBinDir, settingsEnvironment, type WorkerSettings } from '../settings';
 import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';

@@ -22,7 +22,7 @@ import type { UtcMicros } from '../core/timestamp';
 import type { WalHole } from '../core/wal-holes';
 import { FailureTypes, RestoreError } from '../shared';
 import { listBackupCatalog } from './backup-catalog';
-import { readSegmentRecords, type PlannerDeps } from './restore-planner';
+import { readSegmentRecords, type PlannerDeps } from './wal-segments';
 import type { ThrowAwayWorkDir } from './throwaway-work-dir';
 import { readTimelineHistories } from './timeline-histories';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';

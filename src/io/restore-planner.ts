@@ -1,9 +1,6 @@
 // Decides, before any base backup byte is copied, which backup a restore uses and which WAL it
 // needs, and refuses a target the archive cannot reach. The WAL end is found by reading WAL
 // (pg_waldump) for the first commit after the target, never by S3 LastModified.
-import type { S3Client } from '@aws-sdk/client-s3';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { BackupInfo } from '../core/backup-info';
 import { NoBackupForOtherTargetError, NoBackupForTargetError, selectBackupForOtherTarget, selectBackupForTime, type SkippedBackup } from '../core/backup-selection';
 import type { RecoveryTarget } from '../core/recovery-target';
@@ -21,34 +18,16 @@ import {
   type TimelinePath,
 } from '../core/timeline-path';
 import { TimelineMismatchError, walChainFrom } from '../core/wal-plan';
-import { historyFileTimeline, isHistoryFileName, walHashDir } from '../core/wal-names';
+import { historyFileTimeline, isHistoryFileName } from '../core/wal-names';
 import { MAX_HISTORY_FILE_BYTES, oversizeProblem } from '../core/untrusted-text';
 import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
 import { listBackupCatalog, listBackupsWithoutInfo, type BackupCatalog, type CatalogedBackup, type UnreadableBackup } from './backup-catalog';
-import { CorruptCompressedFileError, decompressFile } from './decompress';
-import { fileCompression } from './file-compression';
-import { downloadObjects } from './s3-download';
 import type { DownloadJournal } from './download-journal';
-import { CorruptWalError, readTransactionRecords, readWalRecords, type TransactionRecord } from './pg-waldump';
-import type { WalRecord } from '../core/wal-records';
 import { abandonedAlongPath, findTargetEnd } from './target-end';
 import { readTimelineHistories } from './timeline-histories';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
-import { walPath, type WorkDirLayout } from './work-dir';
-
-export interface DownloadSettings {
-  concurrency: number;
-  partSize: number;
-  partConcurrency: number;
-}
-
-export interface PlannerDeps {
-  s3: S3Client;
-  pgBinDir(pgMajor: number): string;
-  download: DownloadSettings;
-  /** How much earlier than the target an archived segment may have been uploaded and still hold a later commit (clock skew). */
-  scanSkewMarginMicros: number;
-}
+import type { WorkDirLayout } from './work-dir';
+import type { PlannerDeps } from './wal-segments';
 
 export interface PlanRequest {
   server: string;
@@ -273,75 +252,4 @@ export function historiesOnPath(histories: ArchivedWalObject[], path: TimelinePa
     }
   }
   return needed;
-}
-
-/** The local file an archived WAL object is downloaded to: Barman's layout, extension stripped. */
-export function localWalPath(layout: WorkDirLayout, server: string, wal: ArchivedWalObject): string {
-  return walPath(layout, server, isHistoryFileName(wal.name) ? null : walHashDir(wal.name), wal.name);
-}
-
-export async function downloadWal(
-  deps: PlannerDeps,
-  request: Pick<PlanRequest, 'bucket' | 'server' | 'layout' | 'journal' | 'signal'>,
-  wals: ArchivedWalObject[],
-  onProgress?: DownloadProgressListener,
-) {
-  return downloadObjects(
-    deps.s3,
-    request.bucket,
-    wals.map((w) => ({ key: w.key, size: w.size, etag: w.etag, localPath: localWalPath(request.layout, request.server, w) })),
-    { journal: request.journal, ...deps.download, signal: request.signal, onProgress },
-  );
-}
-
-type DownloadProgressListener = NonNullable<Parameters<typeof downloadObjects>[3]['onProgress']>;
-
-type SegmentReadRequest = Pick<PlanRequest, 'bucket' | 'server' | 'layout' | 'journal' | 'signal'>;
-
-
-/** Downloads one archived segment (through the journal), decompresses it into scratch and reads its transaction records. */
-export function readSegmentRecords(deps: PlannerDeps, request: SegmentReadRequest, wal: ArchivedWalObject, pgMajor: number): Promise<TransactionRecord[]> {
-  return readSegment(deps, request, wal, pgMajor, readTransactionRecords);
-}
-
-/** The same, for every record of the segment. */
-export function readSegmentWalRecords(deps: PlannerDeps, request: SegmentReadRequest, wal: ArchivedWalObject, pgMajor: number): Promise<WalRecord[]> {
-  return readSegment(deps, request, wal, pgMajor, readWalRecords);
-}
-
-async function readSegment<T>(
-  deps: PlannerDeps,
-  request: SegmentReadRequest,
-  wal: ArchivedWalObject,
-  pgMajor: number,
-  read: (pgBinDir: string, file: string, signal?: AbortSignal) => Promise<T>,
-): Promise<T> {
-  await downloadWal(deps, request, [wal]);
-  await mkdir(request.layout.scratch, { recursive: true });
-  // pg_waldump wants the bare 24-character name on an uncompressed file.
-  const plain = join(request.layout.scratch, wal.name);
-  try {
-    // What is on disk, not the key's extension: a resumed restore may find it decompressed by the stage step.
-    const local = localWalPath(request.layout, request.server, wal);
-    await decompressFile(local, plain, await fileCompression(local), request.signal);
-    return await read(deps.pgBinDir(pgMajor), plain, request.signal);
-  } catch (err) {
-    if (err instanceof CorruptCompressedFileError || err instanceof CorruptWalError) throw damagedWal(request.bucket, wal, err.detail);
-    throw err;
-  } finally {
-    await rm(plain, { force: true });
-  }
-}
-
-/**
- * A WAL segment that must be read is damaged in the archive. Its download matched the listing (size and
- * ETag), so fetching it again cannot help.
- */
-function damagedWal(bucket: string, wal: ArchivedWalObject, detail: string): RestoreError {
-  return new RestoreError(
-    FailureTypes.CorruptArchive,
-    `WAL segment ${wal.name} (s3://${bucket}/${wal.key}) is damaged: ${detail}. Replay cannot pass through it: ` +
-      'if the source server still has this segment in pg_wal, archive it again (barman-cloud-wal-archive); otherwise only targets ' +
-      'before the commits it holds can be reached.',
-  );
 }

@@ -15,7 +15,7 @@ import { firstScanIndex } from '../core/wal-plan';
 import { isSegmentName, parseLsn, parseSegmentName, segmentFromIndex, segmentIndex } from '../core/wal-names';
 import { findRestorePoint, findTransactionEnd, type WalRecord } from '../core/wal-records';
 import { FailureTypes, RestoreError, type AbandonedHistoryNote, type FailureType, type RestorePlan } from '../shared';
-import { readSegmentRecords, readSegmentWalRecords, type PlannerDeps, type PlanRequest } from './restore-planner';
+import { readSegmentRecords, readSegmentWalRecords, type PlannerDeps, type SegmentReadRequest } from './wal-segments';
 import { fromDate } from './time-conversion';
 import type { ArchivedWalObject } from './wal-archive';
 
@@ -29,6 +29,11 @@ export class UnreachableTargetError extends RestoreError {
   ) {
     super(type, message);
   }
+}
+
+/** Where segments are read (the planner's request), and who hears of each one read. */
+export interface EndSearchRequest extends SegmentReadRequest {
+  onProgress?(message: string, segmentsScanned: number): void;
 }
 
 export interface TargetEnd {
@@ -48,7 +53,7 @@ export interface ChainFacts {
   path: TimelinePath;
 }
 
-export async function findTargetEnd(deps: PlannerDeps, request: PlanRequest, facts: ChainFacts): Promise<TargetEnd> {
+export async function findTargetEnd(deps: PlannerDeps, request: EndSearchRequest, facts: ChainFacts): Promise<TargetEnd> {
   const { target, info, chain, path } = facts;
   const indexOf = (name: string) => chain.findIndex((s) => s.name === name);
   const lastArchived = chain.at(-1)?.name ?? 'nothing';
@@ -95,7 +100,7 @@ export async function findTargetEnd(deps: PlannerDeps, request: PlanRequest, fac
   }
 }
 
-async function findTimeEnd(deps: PlannerDeps, request: PlanRequest, facts: ChainFacts, targetTime: UtcMicros, along: string): Promise<TargetEnd> {
+async function findTimeEnd(deps: PlannerDeps, request: EndSearchRequest, facts: ChainFacts, targetTime: UtcMicros, along: string): Promise<TargetEnd> {
   const { info, chain, gapAfter } = facts;
   const commitsRead = new Map<number, { time: UtcMicros; lsn: string }[]>();
   const scan = await findFirstCommitAfter(chain.length, firstScanIndex(chain, targetTime, deps.scanSkewMarginMicros), targetTime, async (index) => {
@@ -130,7 +135,7 @@ async function findTimeEnd(deps: PlannerDeps, request: PlanRequest, facts: Chain
 
 async function scanFor(
   deps: PlannerDeps,
-  request: PlanRequest,
+  request: EndSearchRequest,
   chain: ArchivedWalObject[],
   pgMajor: number,
   match: (records: WalRecord[]) => WalRecord | undefined,
@@ -155,7 +160,7 @@ const ABANDONED_SCAN_SEGMENTS = 4;
  */
 export async function abandonedAlongPath(
   deps: PlannerDeps,
-  request: PlanRequest,
+  request: EndSearchRequest,
   facts: { path: TimelinePath; histories: readonly TimelineHistoryOf[]; archive: readonly ArchivedWalObject[]; info: BackupInfo; stopLsn: string },
 ): Promise<AbandonedHistoryNote[]> {
   const { info } = facts;
