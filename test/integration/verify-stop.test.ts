@@ -120,3 +120,36 @@ describe('verify reports the timeline replay stopped on (c319-failover-15: timel
     assert.ok(result.verify.timeline > 1, JSON.stringify(result.verify));
   });
 });
+
+describe('verify proves the stop on PostgreSQL 17 too (c319-gz-lz4-17)', function () {
+  this.timeout(600_000);
+  let harness: RestoreHarness;
+  let fixture: Fixture;
+  let lock: ChildProcess | undefined;
+
+  before(async () => {
+    lock = await holdFixtureLock();
+    fixture = loadFixture('c319-gz-lz4-17');
+    assert.equal(fixture.pgMajor, 17);
+    harness = await openRestoreHarness({ server: fixture.server });
+  });
+
+  after(async () => {
+    await harness?.close();
+    lock?.stdin?.end();
+  });
+
+  it('a transaction id target: paused after its commit, replay past the planned record', async () => {
+    const target = fixture.markers[2]!;
+    const result: RestoreResult = await (await harness.start(harness.inputFor('', undefined, { target: { kind: 'xid', xid: target.xid! }, backupId: fixture.backups[0]!.id }))).result();
+    const { stoppedAt } = result.verify;
+    assert.match(stoppedAt?.description ?? '', new RegExp(`^after commit of transaction ${target.xid} \\(`), JSON.stringify(result.verify));
+    assert.ok(stoppedAt?.lsn && parseLsn(stoppedAt.lsn) > parseLsn(result.plan.stopLsn), `replay at ${stoppedAt?.lsn}, the transaction's end record at ${result.plan.stopLsn}`);
+  });
+
+  it('immediate with --target-action shutdown: the stop is proven from the log alone (nothing to ask a stopped server)', async () => {
+    const result: RestoreResult = await (await harness.start(harness.inputFor('', undefined, { target: { kind: 'immediate' }, targetAction: 'shutdown' }))).result();
+    assert.equal(result.verify.state, 'shutdown');
+    assert.deepEqual(result.verify.stoppedAt, { lsn: null, timeline: 1, description: 'after reaching consistency' });
+  });
+});
