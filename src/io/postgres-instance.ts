@@ -1,7 +1,8 @@
 // A PostgreSQL server started privately on a restored data directory: own port, own socket
 // directory, loopback only, so it can never collide with (or be reached as) the production server.
-// A started server proves nothing about recovery: we poll until replay is paused at the
-// target, the server was promoted, or the postmaster died.
+// A started server proves nothing about recovery: we poll until replay is paused, the server was
+// promoted, or the postmaster exited, and hand over what this start wrote to its log; whether that
+// is the target is for src/core/recovery-stop.ts to prove.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { chown, lstat, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
