@@ -3,7 +3,8 @@
 # alternating run by run (a b c d a b c d ...):
 #   (a) manual  the seed's manual procedure with the research fixes (bench/manual-restore.sh)
 #   (b) cloud   barman-cloud-restore + barman-cloud-wal-restore as restore_command (bench/cloud-restore.sh)
-#   (c) pitr    `pitr restore --wait` through the workflow, one worker started before the runs
+#   (c) pitr    `pitr restore --wait --json` through the workflow, one worker started before the runs (its result read
+#               from the JSON)
 #   (d) floor   the one-pass floor: GET | gunzip | tar x of the base backup, no WAL (bench/floor.sh)
 # (a)-(c) restore to the same target into a fresh directory and end in the same state: PostgreSQL
 # started on the result, replay paused at the target, marker rows checked by SQL, stopped.
@@ -221,15 +222,18 @@ run_floor() {
   record floor "$r" "$dir" "$rc" "{\"left_bytes\": $(left_bytes "$dir/data")}"
 }
 
-# wait_restore CLI_PID LOG: wait for a pitr run's CLI and return its status. When the worker exits meanwhile
-# (killed from outside), stop the CLI, terminate the run's workflow (no worker would ever finish it) and die.
+# wait_restore CLI_PID LOG PITR_ARGS...: wait for a pitr run's CLI and return its status. When the worker exits
+# meanwhile (killed from outside), stop the CLI, terminate the run's workflow (no worker would ever finish it) and
+# die. The CLI stopped that way printed nothing, so the workflow id comes from the snapshot's own code
+# (bench/pitr-restore-id.js: the id `pitr restore PITR_ARGS...` starts its workflow under).
 wait_restore() {
   local cli=$1 log=$2 id
+  shift 2
   while kill -0 "$cli" 2>/dev/null; do
     if ! kill -0 "$worker_pid" 2>/dev/null; then
       kill -TERM "$cli" 2>/dev/null || true
       wait "$cli" 2>/dev/null || true
-      id=$(sed -n 's/^restore started: //p' "$log")
+      id=$(node "$BENCH_DIR/pitr-restore-id.js" "$@" 2>>"$log") || id=""
       if [[ -n $id ]]; then
         "$(temporal_bin)" workflow terminate --workflow-id "$id" --reason "bench: the worker exited during the run" >/dev/null 2>&1 \
           || warn "could not terminate workflow $id"
@@ -242,24 +246,37 @@ wait_restore() {
   wait "$cli"
 }
 
+# cli_json_field FILE KEY: KEY of the JSON document `pitr restore --json` printed into FILE ({id, status, result}
+# or {id, status, error}), empty when the CLI printed none (it was stopped, or failed before starting the workflow).
+cli_json_field() {
+  "$SYS_PYTHON" - "$1" "$2" <<'PY'
+import json, sys
+try:
+    print(json.load(open(sys.argv[1])).get(sys.argv[2]) or "")
+except (OSError, ValueError):
+    pass
+PY
+}
+
 run_pitr() {
   local r=$1 dir="$RUNS_DIR/pitr-$1" rc=0 w0 h0 c0 cw0 hwm id extra cli
-  local dest="$dir/data"
+  local dest="$dir/data" cli_json="$dir/cli.json"
+  # --json: the result is read from the CLI's JSON (stdout, into cli.json), not from its human summary
+  local -a pitr_args=(restore --server "$BENCH_SERVER" --target-time "$TARGET" --dest "$dest" --task-queue "$QUEUE" --wait --json)
   w0=$(io_field "$worker_pid" write_bytes); cw0=$(io_field "$worker_pid" cancelled_write_bytes)
   h0=$(io_field "$helper_pid" write_bytes); c0=$(io_field "$helper_pid" cancelled_write_bytes)
   echo 5 >"/proc/$worker_pid/clear_refs"          # reset the worker's peak RSS (VmHWM) for this run
   PITR_TASK_QUEUE=$QUEUE "$SYS_PYTHON" "$BENCH_DIR/iotree.py" --json "$dir/io.json" -- \
-    node "$BENCH_DIR/pitr-cli.js" restore --server "$BENCH_SERVER" --target-time "$TARGET" --dest "$dest" --task-queue "$QUEUE" --wait \
-    >"$dir/log" 2>&1 &
+    node "$BENCH_DIR/pitr-cli.js" "${pitr_args[@]}" >"$cli_json" 2>"$dir/log" &
   cli=$!
-  wait_restore "$cli" "$dir/log" || rc=$?
+  wait_restore "$cli" "$dir/log" "${pitr_args[@]}" || rc=$?
   # the verify step's PostgreSQL is re-parented to the worker's iotree; let it be reaped before reading
   for _ in $(seq 100); do
     [[ -z $(pgrep -P "$helper_pid" | grep -vx "$worker_pid") ]] && break
     sleep 0.1
   done
   hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$worker_pid/status")
-  id=$(sed -n 's/^restore started: //p' "$dir/log")
+  id=$(cli_json_field "$cli_json" id)
   local history='{}'
   if [[ -n $id ]]; then
     history=$(node "$BENCH_DIR/pitr-history.js" "$id" 2>>"$dir/log") || history='{}'
@@ -269,16 +286,20 @@ run_pitr() {
     # PostgreSQL, waited for the pause at the target and stopped it, inside the timed run).
     if ! (restored_verify "$dest" "$dir/check-postgres.log") >>"$dir/log" 2>&1; then rc=3; log_tail "$dir/log" 10; fi
   else
+    log_tail "$cli_json" 5   # {id, status: FAILED, error}: why the restore failed
     log_tail "$dir/log" 15
   fi
   extra=$("$SYS_PYTHON" - "$history" "$(io_field "$worker_pid" write_bytes)" "$w0" "$(io_field "$helper_pid" write_bytes)" "$h0" \
       "$(io_field "$worker_pid" cancelled_write_bytes)" "$cw0" "$(io_field "$helper_pid" cancelled_write_bytes)" "$c0" \
-      "$hwm" "$(left_bytes "$dest" "$PITR_HOME")" "$dir/log" <<'PY'
-import json, re, sys
+      "$hwm" "$(left_bytes "$dest" "$PITR_HOME")" "$cli_json" <<'PY'
+import json, sys
 h = json.loads(sys.argv[1] or "{}")
 w1, w0, h1, h0, cw1, cw0, ch1, ch0, hwm, left = map(int, sys.argv[2:12])
-# the CLI's result lines: "  WAL <begin>..<end>: N segments, ... barman registered M"
-wal = re.search(r"^  WAL \S+: (\d+) segments.*barman registered (\d+)", open(sys.argv[12]).read(), re.M)
+# the restore's result as the CLI's --json gives it (RestoreResult); none when the run failed or was stopped
+try:
+    result = json.load(open(sys.argv[12])).get("result") or {}
+except (OSError, ValueError):
+    result = {}
 # syncAndExtractBaseBackup and stageAndRebuildXlogdb are the fused steps (workflow patch 'fused-steps');
 # the others of the first line are those of older code (--src of an earlier commit).
 names = {"planRestore": "plan", "syncAndExtractBaseBackup": "download_and_extract", "syncWalRange": "download_wal",
@@ -293,7 +314,7 @@ for a in h.get("activities", []):
 print(json.dumps({"worker_write_bytes": (w1 - w0) + (h1 - h0), "worker_cancelled_write_bytes": (cw1 - cw0) + (ch1 - ch0),
                   "worker_hwm_kb": hwm, "events": h.get("events"), "event_types": h.get("eventTypes", {}), "workflow_s": h.get("workflow_s"),
                   "activity_phases": phases, "activities": h.get("activities", []), "left_bytes": left,
-                  "wal_segments": int(wal.group(1)) if wal else None, "wal_registered": int(wal.group(2)) if wal else None}))
+                  "wal_segments": (result.get("plan") or {}).get("walSegments"), "wal_registered": result.get("walFilesRegistered")}))
 PY
 )
   # the CLI itself writes nothing: bytes written are the worker's (and the PostgreSQL it started)
