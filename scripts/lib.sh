@@ -321,7 +321,7 @@ s3_url() {
 #                                  FILE has the fields of the PARAMS_JSON object with the same values)
 #   write-fixture BUCKET PREFIX SERVER MARKERS_JSON OUT POINTS_JSON PARAMS_JSON NBACKUPS [EXTRA_JSON]
 #                                  write a fixture json (the PARAMS_JSON and EXTRA_JSON objects' fields added;
-#                                  exactly NBACKUPS backups, all DONE); print ids and targets
+#                                  exactly NBACKUPS backups, all DONE); print its backups and markers
 #   ls BUCKET PREFIX               print key and size of every object under PREFIX
 s3_tool() {
   "$SYS_PYTHON" - "$@" <<'PY'
@@ -440,23 +440,15 @@ try:
         print("backups:")
         for b in found:
             print("  %s  begin %s  end %s  WAL %s..%s" % (b["id"], b["beginTime"], b["endTime"], b["beginWal"], b["endWal"]))
-        print("usable targets (midpoints between consecutive markers; restore from the newest backup ending before):")
-        parse = datetime.datetime.fromisoformat
-        ends = [(parse(b["endTime"]), b["id"]) for b in found]
-        picks = []
-        for a, b in zip(markers, markers[1:]):
-            mid = parse(a["committedAt"]) + (parse(b["committedAt"]) - parse(a["committedAt"])) / 2
-            usable = [bid for end, bid in ends if end <= mid]
-            if usable:
-                picks.append((mid, a["label"], b["label"], usable[-1]))
-        # a few representative ones: first after backup 1, middle of backup 2's window, after backup 2, last
-        by_first = {p[1]: p for p in picks}
-        during = [p for p in picks if p[1].startswith("during-b2-")]
-        wanted = [by_first.get("after-b1-1"), during[len(during) // 2] if during else None,
-                  by_first.get("after-b2-1"), by_first.get("after-b2-3")]
-        chosen = [p for p in wanted if p] if len(found) > 1 else picks
-        for mid, a, b, bid in chosen:
-            print("  %s  between %-12s and %-12s -> backup %s" % (mid.isoformat(timespec="microseconds"), a, b, bid))
+        # Markers and backups only: which backup a target restores from is the project's rule (core/backup-selection),
+        # shown by `pitr plan`; a copy of it here would let a fixture's summary (and whoever trusts it) disagree.
+        print("markers:")
+        for m in markers:
+            on = "  timelines %s" % ", ".join(map(str, m["timelines"])) if "timelines" in m else ""
+            print("  %-14s %s  xid %s%s" % (m["label"], m["committedAt"], m.get("xid"), on))
+        for rp in fixture["restorePoints"]:
+            print("restore point %s at %s" % (rp["name"], rp["lsn"]))
+        print("the backup a target restores from: node bin/pitr.js plan --server %s --target-time TIME --dest DIR" % server)
     elif op == "ls":
         bucket, prefix = args
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
