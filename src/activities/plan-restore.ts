@@ -1,8 +1,7 @@
 import { assertShellSafeDestination } from '../core/destination-name';
 import { validateRestoreInput } from '../core/restore-input';
 import { placeTablespaces } from '../core/tablespace-locations';
-import { formatBytes } from '../core/report-format';
-import type { SpaceCheck } from '../core/restore-space';
+import { describeShortage } from '../core/restore-space';
 import { assessSpace } from '../io/restore-dry-run';
 import { inspectDestination } from '../io/destination';
 import { lockDestination } from '../io/destination-control';
@@ -64,13 +63,4 @@ export function planRestoreActivity(deps: ActivityDeps) {
       });
     });
   };
-}
-
-function describeShortage(space: SpaceCheck): string {
-  const area = (name: string, a: SpaceCheck['destination']) => `${name} ${a.path} needs ${formatBytes(a.requiredBytes)}, ${formatBytes(a.freeBytes)} free at ${a.measuredAt}`;
-  const shared = space.sharedFilesystem ? `; both are on one filesystem, so ${formatBytes(space.requiredOnSharedBytes!)} must fit there` : '';
-  return (
-    `not enough disk space for this restore: ${area('the destination', space.destination)}; ${area("the worker's Barman work area", space.barmanHome)}${shared}. ` +
-    'Free space (or choose another destination) and start again; --force skips this check (the restore then stops with a disk-full message where space runs out)'
-  );
 }

@@ -18,6 +18,29 @@ export interface Tablespace {
   location: string;
 }
 
+/**
+ * The backup.info fields a restore plan needs that this one lacks (barman-cloud-backup writes them all for a
+ * completed backup): where its WAL begins and ends, its timeline, PostgreSQL version and end time.
+ */
+export function missingPlanFields(info: BackupInfo): string[] {
+  const fields: [string, unknown][] = [
+    ['begin_wal', info.beginWal],
+    ['end_wal', info.endWal],
+    ['end_xlog', info.endXlog],
+    ['timeline', info.timeline],
+    ['version', info.pgVersion],
+    ['end_time', info.endTime],
+  ];
+  return fields.filter(([, value]) => value === null || value === undefined || value === '').map(([name]) => name);
+}
+
+/** A backup.info with every field a restore plan needs. */
+export type PlannableBackupInfo = BackupInfo & { beginWal: string; endWal: string; endXlog: string; timeline: number; pgVersion: number; endTime: UtcMicros };
+
+export function isPlannable(info: BackupInfo): info is PlannableBackupInfo {
+  return missingPlanFields(info).length === 0;
+}
+
 export interface BackupInfo {
   backupId: string;
   /** `DONE` for a usable backup; also `FAILED`, `STARTED`, `WAITING_FOR_WALS`, … */

@@ -71,3 +71,28 @@ function lastCommitAtOrBefore(cache: Map<number, UtcMicros[]>, index: number, ta
   }
   return best;
 }
+
+export interface UnreachableTimeFacts {
+  target: UtcMicros;
+  backupId: string;
+  /** e.g. ` along timeline 1 until 0/40002F0, then timeline 2` ('' on one timeline). */
+  along: string;
+  /** The worker's clock: a target in the future is said first. */
+  now: UtcMicros;
+  /** The last segment before a hole in the archive, when there is one. */
+  gapAfter: string | null;
+  lastScanned: string | null;
+  lastCommit: UtcMicros | null;
+}
+
+/** Why no commit after a time target was found, and what the user can do: an earlier target, or more WAL. */
+export function unreachableTimeMessage(f: UnreachableTimeFacts): string {
+  const future = f.target > f.now ? `it is in the future (the worker's clock reads ${f.now}), and ` : '';
+  const where = f.gapAfter ? `the archive has a gap after segment ${f.gapAfter}, and ` : '';
+  return (
+    `target ${f.target} cannot be reached from backup ${f.backupId}${f.along}: ${future}${where}no commit later than the target was found in the archived WAL (scanned up to ${f.lastScanned ?? 'nothing'}). ` +
+    (f.lastCommit
+      ? `The last archived commit is at ${f.lastCommit}: choose a target before it (replay stops at the first commit after the target), or archive more WAL (pg_switch_wal() on the source) and retry.`
+      : 'No commit was found after the backup at all; archive more WAL and retry.')
+  );
+}

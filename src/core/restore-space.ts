@@ -4,6 +4,7 @@
 //  - the destination: barman recover copies the base backup there, and the WAL replay needs into
 //    <dest>/barman_wal, decompressed (whole segments).
 // When both are on one filesystem, their sum must fit its free space.
+import { formatBytes } from './report-format';
 
 export interface SpaceInputs {
   /** Tar objects of the backup as stored (compressed). */
@@ -94,4 +95,14 @@ export function checkSpace(needs: SpaceNeeds, destination: Volume, barmanHome: V
     requiredOnSharedBytes: shared ? sum : null,
     enough: shared ? sum <= Math.min(destination.freeBytes, barmanHome.freeBytes) : dest.fits && home.fits,
   };
+}
+
+/** The plan step's refusal when the space check fails: each area, what it needs and what is free, and the way out. */
+export function describeShortage(space: SpaceCheck): string {
+  const area = (name: string, a: SpaceCheck['destination']) => `${name} ${a.path} needs ${formatBytes(a.requiredBytes)}, ${formatBytes(a.freeBytes)} free at ${a.measuredAt}`;
+  const shared = space.sharedFilesystem ? `; both are on one filesystem, so ${formatBytes(space.requiredOnSharedBytes!)} must fit there` : '';
+  return (
+    `not enough disk space for this restore: ${area('the destination', space.destination)}; ${area("the worker's Barman work area", space.barmanHome)}${shared}. ` +
+    'Free space (or choose another destination) and start again; --force skips this check (the restore then stops with a disk-full message where space runs out)'
+  );
 }

@@ -103,6 +103,11 @@ export function toBarmanTime(t: UtcMicros): string {
 }
 
 /** A JS Date, truncated to the millisecond (for Temporal Datetime search attributes). */
+/** A JS Date (millisecond precision) as the project's UTC microsecond string. */
+export function fromDate(date: Date): UtcMicros {
+  return fromEpochMicros(date.getTime() * 1000);
+}
+
 export function toDate(t: UtcMicros): Date {
   const { epochSeconds, micros } = mustSplit(t);
   return new Date(epochSeconds * 1000 + Math.floor(micros / 1000));

@@ -1,12 +1,13 @@
 // Decides, before any base backup byte is copied, which backup a restore uses and which WAL it
 // needs, and refuses a target the archive cannot reach. The WAL end is found by reading WAL
 // (pg_waldump) for the first commit after the target, never by S3 LastModified.
-import type { BackupInfo } from '../core/backup-info';
+import { isPlannable, missingPlanFields, type BackupInfo, type PlannableBackupInfo } from '../core/backup-info';
 import { NoBackupForOtherTargetError, NoBackupForTargetError, selectBackupForOtherTarget, selectBackupForTime, type SkippedBackup } from '../core/backup-selection';
 import type { RecoveryTarget } from '../core/recovery-target';
 import { assertValidServerName, baseBackupsPrefix, basePartGaps, walsPrefix } from '../core/s3-layout';
 import {
   backupsOnPath,
+  offPathReason,
   DEFAULT_TIMELINE_CHOICE,
   describeTimelineChoice,
   pathForBackupTimeline,
@@ -67,15 +68,16 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
   const choice = request.targetTimeline ?? DEFAULT_TIMELINE_CHOICE;
   const requested = timelinePlanStep(() => resolveTimelinePath(choice, histories));
   const { onPath, offPath } = requested ? backupsOnPath(backups.map((b) => b.info), requested) : { onPath: backups.map((b) => b.info), offPath: [] };
-  const named = offPath.find((o) => o.backupId === request.backupId);
-  if (named) {
-    throw new RestoreError(FailureTypes.TargetUnreachable, `backup ${named.backupId} cannot be restored along ${describeTimelineChoice(choice)} (${requested!.timeline}): ${named.why.replace(/^not on the way to timeline \d+: /, '')}; name another backup, or another --target-tli`);
+  const named = requested && backups.find((b) => b.info.backupId === request.backupId)?.info;
+  const namedOffPath = named && offPathReason(named, requested, named.segmentSize);
+  if (namedOffPath) {
+    throw new RestoreError(FailureTypes.TargetUnreachable, `backup ${named.backupId} cannot be restored along ${describeTimelineChoice(choice)} (${requested.timeline}): ${namedOffPath}; name another backup, or another --target-tli`);
   }
   const selection = withOffPathNote(offPath, () => selectBackup(onPath, target, request.backupId));
   const backup = backups.find((b) => b.info.backupId === selection.chosen.backupId) as CatalogedBackup;
   const info = backup.info;
-  if (!info.beginWal || !info.endWal || !info.endXlog || info.timeline === null || info.pgVersion === null || !info.endTime) {
-    throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has an incomplete backup.info (begin_wal, end_wal, end_xlog, timeline, version and end_time are required)`);
+  if (!isPlannable(info)) {
+    throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has an incomplete backup.info: it lacks ${missingPlanFields(info).join(', ')}, which barman-cloud-backup writes for every completed backup (begin_wal, end_wal, end_xlog, timeline, version and end_time are required)`);
   }
   deps.pgBinDir(info.pgVersion); // a missing PostgreSQL major is refused here, before anything is fetched
   if (!backup.objects.some((o) => o.kind === 'data')) {
@@ -84,7 +86,7 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
   assertCompleteParts(backup, bucket, prefix, server);
 
   const path = requested ?? pathForBackupTimeline(info.timeline);
-  const { chain, gapAfter } = timelinePlanStep(() => walChainFrom(archive.segments, info.beginWal!, info.segmentSize, pathSpans(path, info.segmentSize)));
+  const { chain, gapAfter } = timelinePlanStep(() => walChainFrom(archive.segments, info.beginWal, info.segmentSize, pathSpans(path, info.segmentSize)));
   if (!chain.some((s) => s.name === info.endWal)) {
     throw new RestoreError(
       FailureTypes.WalGap,
@@ -96,7 +98,7 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
   const end = await findTargetEnd(deps, request, { target, info, chain, gapAfter, path });
   const abandoned = await abandonedAlongPath(deps, request, { path, histories, archive: archive.segments, info, stopLsn: end.stopLsn });
   const plan = {
-    ...planFacts(backup, selection.reason, chain.slice(0, end.index + 1), historiesOnPath(archive.histories, path)),
+    ...planFacts(backup, info, selection.reason, chain.slice(0, end.index + 1), historiesOnPath(archive.histories, path)),
     ...end.facts,
     stopLsn: end.stopLsn,
     targetTimeline: path.timeline,
@@ -213,16 +215,15 @@ export function unreadableSkipped(unreadable: readonly UnreadableBackup[]): Skip
 }
 
 /** What every plan records, from the chosen backup and the WAL it needs (segments in order, history files). */
-export function planFacts(backup: CatalogedBackup, backupReason: string, needed: ArchivedWalObject[], histories: ArchivedWalObject[]): Omit<PlannedRestore['plan'], 'stopLsn' | 'targetTimeline' | 'timelineSwitches'> {
-  const info = backup.info;
+export function planFacts(backup: CatalogedBackup, info: PlannableBackupInfo, backupReason: string, needed: ArchivedWalObject[], histories: ArchivedWalObject[]): Omit<PlannedRestore['plan'], 'stopLsn' | 'targetTimeline' | 'timelineSwitches'> {
   return {
     backupId: info.backupId,
     backupReason,
-    backupEndTime: info.endTime!,
-    timeline: info.timeline!,
-    pgVersion: info.pgVersion!,
+    backupEndTime: info.endTime,
+    timeline: info.timeline,
+    pgVersion: info.pgVersion,
     segmentSize: info.segmentSize,
-    beginWal: info.beginWal!,
+    beginWal: info.beginWal,
     endWal: needed.at(-1)!.name,
     walSegments: needed.length,
     walBytes: [...needed, ...histories].reduce((sum, w) => sum + w.size, 0),

@@ -4,19 +4,18 @@
 // (core/timeline-path.ts), with the first commit the abandoned side wrote after the switch.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BackupInfo } from '../core/backup-info';
-import { findFirstCommitAfter } from '../core/commit-search';
+import type { PlannableBackupInfo } from '../core/backup-info';
+import { findFirstCommitAfter, unreachableTimeMessage } from '../core/commit-search';
 import { describeTarget, type RecoveryTarget } from '../core/recovery-target';
 import { abandonedHistories, describeAbandoned, describePath, pathSpans, type TimelinePath } from '../core/timeline-path';
 import { spanForIndex } from '../core/timeline-history';
 import type { TimelineHistoryOf } from '../core/timeline-branches';
-import type { UtcMicros } from '../core/timestamp';
+import { fromDate, type UtcMicros } from '../core/timestamp';
 import { firstScanIndex } from '../core/wal-plan';
 import { isSegmentName, parseLsn, parseSegmentName, segmentFromIndex, segmentIndex } from '../core/wal-names';
 import { findRestorePoint, findTransactionEnd, type WalRecord } from '../core/wal-records';
 import { FailureTypes, RestoreError, type AbandonedHistoryNote, type FailureType, type RestorePlan } from '../shared';
 import { readSegmentRecords, readSegmentWalRecords, type PlannerDeps, type SegmentReadRequest } from './wal-segments';
-import { fromDate } from './time-conversion';
 import type { ArchivedWalObject } from './wal-archive';
 
 /** The archive holds no commit after the target: the refusal, with the last commit that can be reached. */
@@ -46,8 +45,8 @@ export interface TargetEnd {
 
 export interface ChainFacts {
   target: RecoveryTarget;
-  /** The chosen backup; begin_wal, end_wal, end_xlog, version and timeline are known to be set. */
-  info: BackupInfo;
+  /** The chosen backup. */
+  info: PlannableBackupInfo;
   chain: ArchivedWalObject[];
   gapAfter: string | null;
   path: TimelinePath;
@@ -62,15 +61,15 @@ export async function findTargetEnd(deps: PlannerDeps, request: EndSearchRequest
     case 'time':
       return findTimeEnd(deps, request, facts, target.utc, along);
     case 'immediate':
-      return { index: indexOf(info.endWal!), stopLsn: info.endXlog!, facts: { targetReached: `consistency at ${info.endXlog}` } };
+      return { index: indexOf(info.endWal), stopLsn: info.endXlog, facts: { targetReached: `consistency at ${info.endXlog}` } };
     case 'lsn': {
-      if (parseLsn(target.lsn) < parseLsn(info.endXlog!)) {
+      if (parseLsn(target.lsn) < parseLsn(info.endXlog)) {
         throw new RestoreError(FailureTypes.TargetUnreachable, `LSN ${target.lsn} is before the end of backup ${info.backupId} (${info.endXlog}), where the restored cluster first becomes consistent`);
       }
       // The chain's n-th segment sits at position begin + n, whatever timeline the path reads it from.
-      const index = Math.floor(parseLsn(target.lsn) / info.segmentSize) - segmentIndex(info.beginWal!, info.segmentSize);
+      const index = Math.floor(parseLsn(target.lsn) / info.segmentSize) - segmentIndex(info.beginWal, info.segmentSize);
       if (index >= chain.length) {
-        const position = index + segmentIndex(info.beginWal!, info.segmentSize);
+        const position = index + segmentIndex(info.beginWal, info.segmentSize);
         const segment = segmentFromIndex(spanForIndex(pathSpans(path, info.segmentSize), position)!.timeline, position, info.segmentSize);
         throw new RestoreError(
           FailureTypes.TargetUnreachable,
@@ -81,7 +80,7 @@ export async function findTargetEnd(deps: PlannerDeps, request: EndSearchRequest
     }
     case 'xid':
     case 'name': {
-      const found = await scanFor(deps, request, chain, info.pgVersion!, (records) =>
+      const found = await scanFor(deps, request, chain, info.pgVersion, (records) =>
         target.kind === 'xid' ? findTransactionEnd(records, target.xid) : findRestorePoint(records, target.name),
       );
       if (!found) {
@@ -104,26 +103,23 @@ async function findTimeEnd(deps: PlannerDeps, request: EndSearchRequest, facts: 
   const { info, chain, gapAfter } = facts;
   const commitsRead = new Map<number, { time: UtcMicros; lsn: string }[]>();
   const scan = await findFirstCommitAfter(chain.length, firstScanIndex(chain, targetTime, deps.scanSkewMarginMicros), targetTime, async (index) => {
-    const records = await readSegmentRecords(deps, request, chain[index]!, info.pgVersion!);
+    const records = await readSegmentRecords(deps, request, chain[index]!, info.pgVersion);
     request.onProgress?.(`read ${chain[index]!.name}`, index + 1);
     const commits = records.filter((r) => r.kind === 'COMMIT');
     commitsRead.set(index, commits);
     return commits.map((r) => r.time);
   });
   if (!scan.reachable) {
-    const lastCommit = scan.lastCommit;
-    const where = gapAfter ? `the archive has a gap after segment ${gapAfter}, and ` : '';
-    // Someone who typed tomorrow's date should hear that first.
-    const now = fromDate(new Date());
-    const future = targetTime > now ? `it is in the future (the worker's clock reads ${now}), and ` : '';
-    throw new UnreachableTargetError(
-      gapAfter ? FailureTypes.WalGap : FailureTypes.TargetUnreachable,
-      `target ${targetTime} cannot be reached from backup ${info.backupId}${along}: ${future}${where}no commit later than the target was found in the archived WAL (scanned up to ${chain.at(-1)?.name ?? 'nothing'}). ` +
-        (lastCommit
-          ? `The last archived commit is at ${lastCommit}: choose a target before it (replay stops at the first commit after the target), or archive more WAL (pg_switch_wal() on the source) and retry.`
-          : `No commit was found after the backup at all; archive more WAL and retry.`),
-      lastCommit,
-    );
+    const message = unreachableTimeMessage({
+      target: targetTime,
+      backupId: info.backupId,
+      along,
+      now: fromDate(new Date()),
+      gapAfter,
+      lastScanned: chain.at(-1)?.name ?? null,
+      lastCommit: scan.lastCommit,
+    });
+    throw new UnreachableTargetError(gapAfter ? FailureTypes.WalGap : FailureTypes.TargetUnreachable, message, scan.lastCommit);
   }
   const stopLsn = commitsRead.get(scan.index)!.find((r) => r.time === scan.firstCommitAfterTarget)!.lsn;
   return {
@@ -161,7 +157,7 @@ const ABANDONED_SCAN_SEGMENTS = 4;
 export async function abandonedAlongPath(
   deps: PlannerDeps,
   request: EndSearchRequest,
-  facts: { path: TimelinePath; histories: readonly TimelineHistoryOf[]; archive: readonly ArchivedWalObject[]; info: BackupInfo; stopLsn: string },
+  facts: { path: TimelinePath; histories: readonly TimelineHistoryOf[]; archive: readonly ArchivedWalObject[]; info: PlannableBackupInfo; stopLsn: string },
 ): Promise<AbandonedHistoryNote[]> {
   const { info } = facts;
   const size = info.segmentSize;
@@ -170,7 +166,7 @@ export async function abandonedAlongPath(
   const lastIndexOf = (timeline: number) =>
     Math.max(-1, ...[...segmentsOf.keys()].filter((n) => parseSegmentName(n).timeline === timeline).map((n) => segmentIndex(n, size)));
   const wroteAfter = (timeline: number, switchLsn: string) => lastIndexOf(timeline) >= Math.floor(parseLsn(switchLsn) / size);
-  const candidates = abandonedHistories(facts.path, facts.histories, info.beginXlog ?? info.beginWal!, facts.stopLsn, wroteAfter);
+  const candidates = abandonedHistories(facts.path, facts.histories, info.beginXlog ?? info.beginWal, facts.stopLsn, wroteAfter);
   if (candidates.length === 0) return [];
 
   const scratchHome = join(request.layout.scratch, 'abandoned-timelines');
@@ -184,7 +180,7 @@ export async function abandonedAlongPath(
       for (let index = from; index <= lastIndexOf(a.timeline) && read < ABANDONED_SCAN_SEGMENTS && firstCommitAfter === null; index++, read++) {
         const wal = segmentsOf.get(segmentFromIndex(a.timeline, index, size));
         if (!wal) break;
-        const commits = (await readSegmentRecords(deps, reading, wal, info.pgVersion!)).filter((r) => r.kind === 'COMMIT' && parseLsn(r.lsn) >= parseLsn(a.switchLsn));
+        const commits = (await readSegmentRecords(deps, reading, wal, info.pgVersion)).filter((r) => r.kind === 'COMMIT' && parseLsn(r.lsn) >= parseLsn(a.switchLsn));
         firstCommitAfter = commits[0]?.time ?? null;
       }
       const moreUnread = from + read <= lastIndexOf(a.timeline);

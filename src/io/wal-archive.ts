@@ -1,9 +1,9 @@
 // What barman-cloud-wal-archive left under <server>/wals/: segments (with their compression) and
 // timeline history files, as listed from S3.
 import type { S3Client } from '@aws-sdk/client-s3';
+import { fromDate } from '../core/timestamp';
 import { parseWalKey, walsPrefix, type WalCompression } from '../core/s3-layout';
 import type { ArchivedWal } from '../core/wal-plan';
-import { fromDate } from './time-conversion';
 import { listAll } from './s3-listing';
 
 export interface ArchivedWalObject extends ArchivedWal {

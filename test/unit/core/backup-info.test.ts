@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { InvalidBackupInfoError, parseBackupInfo } from '../../../src/core/backup-info';
+import { InvalidBackupInfoError, isPlannable, missingPlanFields, parseBackupInfo } from '../../../src/core/backup-info';
 
 // Backup 2 of the first fixture (docs/barman-pitr-facts.md §2), every key barman-cloud-backup 3.4 writes, in its sorted order.
 const REAL_BACKUP_INFO = [
@@ -256,5 +256,13 @@ describe('core/backup-info', () => {
       assert.match(message, /\\u009b2J9+"\.\.\./, from);
     }
   });
-});
 
+  it('names the fields a restore plan needs that a backup.info lacks', () => {
+    const info = parseBackupInfo('20261124T220817', REAL_BACKUP_INFO);
+    assert.deepEqual(missingPlanFields(info), []);
+    assert.equal(isPlannable(info), true);
+    const partial = parseBackupInfo('20261124T220817', REAL_BACKUP_INFO.replace('end_xlog=0/26001D98\n', '').replace('timeline=1\n', ''));
+    assert.deepEqual(missingPlanFields(partial), ['end_xlog', 'timeline']);
+    assert.equal(isPlannable(partial), false);
+  });
+});

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { findFirstCommitAfter } from '../../../src/core/commit-search';
+import { findFirstCommitAfter, unreachableTimeMessage } from '../../../src/core/commit-search';
+import type { UtcMicros } from '../../../src/core/timestamp';
 
 /** Segments as lists of commit seconds; a time t becomes 2026-11-24T10:00:tt.000000Z. */
 function archive(segments: number[][]) {
@@ -75,5 +76,31 @@ describe('finding the first segment with a commit after the target', () => {
     assert.ok(result.reachable);
     assert.equal(result.index, 43);
     assert.ok(a.reads.every((i) => i >= 40), `read ${a.reads}`);
+  });
+});
+
+describe('unreachableTimeMessage', () => {
+  const facts = {
+    target: '2026-11-24T10:00:30.000000Z' as UtcMicros,
+    backupId: '20261124T095900',
+    along: '',
+    now: '2026-11-24T11:00:00.000000Z' as UtcMicros,
+    gapAfter: null,
+    lastScanned: '000000010000000000000007',
+    lastCommit: '2026-11-24T10:00:20.000000Z' as UtcMicros,
+  };
+
+  it('names the last archived commit as the latest target that works', () => {
+    assert.equal(
+      unreachableTimeMessage(facts),
+      'target 2026-11-24T10:00:30.000000Z cannot be reached from backup 20261124T095900: no commit later than the target was found in the archived WAL (scanned up to 000000010000000000000007). ' +
+        'The last archived commit is at 2026-11-24T10:00:20.000000Z: choose a target before it (replay stops at the first commit after the target), or archive more WAL (pg_switch_wal() on the source) and retry.',
+    );
+  });
+
+  it('says first that a target is in the future, then the gap, then the path', () => {
+    const message = unreachableTimeMessage({ ...facts, now: '2026-11-24T10:00:00.000000Z' as UtcMicros, gapAfter: '000000010000000000000005', along: ' along timeline 1 until 0/40002F0, then timeline 2', lastCommit: null });
+    assert.match(message, /^target \S+ cannot be reached from backup 20261124T095900 along timeline 1 until 0\/40002F0, then timeline 2: it is in the future \(the worker's clock reads 2026-11-24T10:00:00\.000000Z\), and the archive has a gap after segment 000000010000000000000005, and no commit/);
+    assert.match(message, /No commit was found after the backup at all; archive more WAL and retry\.$/);
   });
 });

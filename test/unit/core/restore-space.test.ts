@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { checkSpace, restoreSpaceNeeds, type Volume } from '../../../src/core/restore-space';
+import { checkSpace, describeShortage, restoreSpaceNeeds, type Volume } from '../../../src/core/restore-space';
 
 const MiB = 1024 * 1024;
 const needs = restoreSpaceNeeds({ baseTarBytes: 5 * MiB, baseBytes: 68 * MiB, walSegments: 2, segmentSize: 16 * MiB, walArchivedBytes: 32 * 1024 });
@@ -42,5 +42,13 @@ describe('core/restore-space', () => {
     assert.equal(tight.barmanHome.fits, true);
     assert.equal(tight.enough, false, 'but not both');
     assert.equal(checkSpace(needs, volume('/dest', 7, total), volume('/home', 7, total)).enough, true, 'exactly enough is enough');
+  });
+
+  it("the refusal names each area's need and free space, the shared filesystem, and --force", () => {
+    const total = needs.destination.bytes + needs.barmanHome.bytes;
+    const message = describeShortage(checkSpace(needs, volume('/dest', 7, total - 1), volume('/home', 7, total - 1)));
+    assert.match(message, /^not enough disk space for this restore: the destination \/dest needs 100\.0 MiB, [0-9.]+ MiB free at \/dest; the worker's Barman work area \/home needs 73\.0 MiB, /);
+    assert.match(message, /both are on one filesystem, so 173\.0 MiB must fit there\./);
+    assert.match(message, /--force skips this check/);
   });
 });
