@@ -16,6 +16,7 @@ import { segmentFromIndex, segmentIndex } from '../../src/core/wal-names';
 import { createS3Client } from '../../src/io/s3-client';
 import { listAll } from '../../src/io/s3-listing';
 import { addMicros, parseOffsetTimestamp, type UtcMicros } from '../../src/core/timestamp';
+import { loadWorkerSettings } from '../../src/settings';
 import type { RestoreResult } from '../../src/shared';
 import { between, loadFixture, marker, utc, type Fixture } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
@@ -224,7 +225,7 @@ describe('operator commands: backups, plan, list (real stack, pitr CLI)', functi
       assert.deepEqual(await listTree(barmanHome), [], 'nothing is written into the Barman home');
       assert.deepEqual(await listTree(planTmp), [], 'the scratch directory is removed');
       // Nor into the real Barman home, where a restore into this destination would work.
-      const workArea = restoreWorkDir({ workRoot: requireStackEnv().barmanHome }, { server: fixture.server, destination }).root;
+      const workArea = restoreWorkDir(loadWorkerSettings(), { server: fixture.server, destination }).root;
       assert.ok(!existsSync(workArea), `${workArea} is not created`);
     });
 

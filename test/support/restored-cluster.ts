@@ -10,10 +10,12 @@ import { loadWorkerSettings, pgBinDir } from '../../src/settings';
 /** Runs `sql` (each a single statement; psql's unaligned output, rows joined by newlines) on the started, restored cluster. */
 export async function queryRestoredCluster(destination: string, pgMajor: number, sql: string[]): Promise<string[]> {
   const logFile = join(tmpdir(), `pitr-check-${randomUUID()}.log`);
+  // As the worker would run it: its bin folder and its user (PITR_BARMAN_USER or the settings' default).
+  const settings = loadWorkerSettings();
   const instance = await startPostgres({
-    pgBinDir: pgBinDir(loadWorkerSettings(), pgMajor),
+    pgBinDir: pgBinDir(settings, pgMajor),
     dataDir: destination,
-    user: process.env.PITR_BARMAN_USER || 'postgres',
+    user: settings.barmanUser,
     logFile,
   });
   let ok = false;

@@ -10,7 +10,6 @@ export interface StackEnv {
   temporalAddress: string;
   namespace: string;
   bucket: string;
-  barmanHome: string;
   env: Record<string, string>;
 }
 
@@ -33,7 +32,6 @@ export function requireStackEnv(): StackEnv {
     temporalAddress: TEMPORAL_ADDRESS,
     namespace: process.env.TEMPORAL_NAMESPACE || 'default',
     bucket: PITR_BUCKET,
-    barmanHome: PITR_BARMAN_HOME,
     env: process.env as Record<string, string>,
   };
 }
