@@ -69,12 +69,12 @@ export function barmanConfigText(setup: BarmanSetup): string {
   ].join('\n');
 }
 
-function walsDirectory(setup: BarmanSetup): string {
+function walsDirectory(setup: Pick<BarmanSetup, 'barmanHome' | 'server'>): string {
   return join(setup.barmanHome, setup.server, 'wals');
 }
 
 /** Where this Barman keeps the server's WAL catalogue. */
-export function xlogdbPath(setup: BarmanSetup): string {
+export function xlogdbPath(setup: Pick<BarmanSetup, 'barmanHome' | 'server' | 'capabilities'>): string {
   return join(walsDirectory(setup), setup.capabilities.xlogdbFileName(setup.server));
 }
 

@@ -14,6 +14,7 @@ import { readRestoreStatus } from '../../src/cli/restore-status';
 import { fromEpochMicros, toEpochMicros, type UtcMicros } from '../../src/core/timestamp';
 import { nextSegmentName } from '../../src/core/wal-names';
 import { resolveTool } from '../../src/io/run-command';
+import { backupDir as barmanBackupDir, workDirLayout } from '../../src/io/work-dir';
 import { FailureTypes, restoreWorkflowId, type RestoreResult } from '../../src/shared';
 import { craftedBackups, type CraftedBackups } from '../support/bad-input-crafted-backup';
 import { runFailingRestore, workAreaOf, type FailedRestore } from '../support/bad-input-failure';
@@ -63,7 +64,8 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
   }
 
   function assertNothingDownloaded(workArea: string): void {
-    assert.ok(!existsSync(join(workArea, 'downloads')), `no base backup byte was downloaded (${workArea}/downloads)`);
+    const { downloads } = workDirLayout(workArea);
+    assert.ok(!existsSync(downloads), `no base backup byte was downloaded (${downloads})`);
   }
 
   async function pitrCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -253,7 +255,7 @@ describe('bad input: specific messages and nothing damaged (real Temporal, S3, B
       const failure = await failing(harness.inputFor(target, destination, { server }));
       assert.equal(failure.activity?.name, 'syncAndExtractBaseBackup');
       assert.ok(!existsSync(destination), 'the destination is not created');
-      const backupDir = join(failure.workArea, 'home', server, 'base', crafted.backup.id);
+      const backupDir = barmanBackupDir(workDirLayout(failure.workArea), server, crafted.backup.id);
       return { ...failure, server, destination, backupDir };
     }
 

@@ -1,5 +1,5 @@
 // Resume and cancel on the real stack, driven through the pitr CLI as a person would.
-import { movedAsideSuffix, type RestoreResult } from '../../src/shared';
+import { movedAsideSuffix, restoreWorkflowId, type RestoreResult } from '../../src/shared';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readRestoreStatus } from '../../src/cli/restore-status';
-import { detectBarman } from '../../src/io/barman';
+import { detectBarman, xlogdbPath } from '../../src/io/barman';
+import { backupDir } from '../../src/io/work-dir';
 import { runCommand } from '../../src/io/run-command';
 import { loadWorkerSettings } from '../../src/settings';
 import { between, labelsUpTo, marker } from '../support/fixture';
@@ -87,7 +88,7 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
   it('resumes a restore that failed on a broken barman once it is fixed, reusing the downloads', async () => {
     const { fixture, target, input } = await failOnBrokenBarman();
 
-    const id = `pitr:${fixture.server}:${input.destination}`;
+    const id = restoreWorkflowId(fixture.server, input.destination);
     const resumed = await pitr('resume', id, '--wait');
     assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
     assert.match(resumed.stdout, /restore resumed/);
@@ -111,20 +112,20 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
   it('a resumed restore never writes through links the Barman user planted in the work area it was handed', async () => {
     const { fixture, target, input } = await failOnBrokenBarman();
     // The failed stage step had handed the area to the Barman user, who plants links to files only root may write.
-    const workDir = harness.workArea(input).root;
+    const layout = harness.workArea(input);
     const vault = await mkdtemp(join(tmpdir(), 'pitr-victims-'));
-    const [backupId] = await readdir(join(workDir, 'home', fixture.server, 'base'));
+    const [backupId] = await readdir(join(layout.barmanHome, fixture.server, 'base'));
     const plants: Record<string, string> = {
-      [join(workDir, 'downloads.journal')]: join(vault, 'journal'),
-      [join(workDir, 'barman.conf')]: join(vault, 'config'),
-      [join(workDir, 'home', fixture.server, 'base', backupId!, 'backup.info.pitr-tmp')]: join(vault, 'backup-info'),
+      [layout.journal]: join(vault, 'journal'),
+      [layout.barmanConfig]: join(vault, 'config'),
+      [join(backupDir(layout, fixture.server, backupId!), 'backup.info.pitr-tmp')]: join(vault, 'backup-info'),
     };
     try {
       for (const [link, victim] of Object.entries(plants)) {
         await writeFile(victim, 'root only\n');
         await runCommand('ln', ['-sfn', '--', victim, link], { asUser: harness.settings.barmanUser });
       }
-      const resumed = await pitr('resume', `pitr:${fixture.server}:${input.destination}`, '--wait');
+      const resumed = await pitr('resume', restoreWorkflowId(fixture.server, input.destination), '--wait');
       assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
       for (const victim of Object.values(plants)) assert.equal(await readFile(victim, 'utf8'), 'root only\n', `root wrote through a planted link into ${victim}`);
       assert.deepEqual(await queryRestoredMarkers(input.destination, Number((await readFile(join(input.destination, 'PG_VERSION'), 'utf8')).trim())), labelsUpTo(fixture, target));
@@ -170,7 +171,7 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
     assert.equal(await readFile(join(input.destination, 'keep.txt'), 'utf8'), 'mine', 'what the user put there is intact');
 
     // The way forward the refusal names: resume with --force moves the directory aside, never deletes it.
-    const id = `pitr:${fixture.server}:${input.destination}`;
+    const id = restoreWorkflowId(fixture.server, input.destination);
     const resumed = await pitr('resume', id, '--force', '--wait');
     assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
     const result: RestoreResult = await harness.client.workflow.getHandle(id).result();
@@ -183,12 +184,14 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
     const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
     // Real barman, whose recover starts late: a window in which the destination is taken and barman runs.
     await writeFile(join(tools, 'slow'), '');
-    const { xlogdbFileName, gzipIsExternalProcess } = await detectBarman(realBarman);
+    const capabilities = await detectBarman(realBarman);
+    const { gzipIsExternalProcess } = capabilities;
     const destination = harness.newDestination();
     await mkdir(destination, { recursive: true });
     await writeFile(join(destination, 'keep.txt'), 'mine');
     const input = harness.inputFor(target, destination, { force: true });
-    const workDir = harness.workArea(input).root;
+    const layout = harness.workArea(input);
+    const workDir = layout.root;
 
     try {
       const handle = await harness.start(input);
@@ -197,7 +200,7 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
       assert.deepEqual(await readdir(destination), [], 'recover has taken the destination, moving the old content aside');
       // What barman recover was handed: every staged segment catalogued in this Barman's catalogue, for
       // in-process gunzip (before 3.16 'pygzip', see core/xlogdb; from 3.16 'gzip' is in-process).
-      const file = join(workDir, 'home', fixture.server, 'wals', xlogdbFileName(fixture.server));
+      const file = xlogdbPath({ barmanHome: layout.barmanHome, server: fixture.server, capabilities });
       const catalogue = (await readFile(file, 'utf8')).trim().split('\n');
       const segments = catalogue.filter((line) => /^[0-9A-F]{24}\t/.test(line));
       const inProcess = gzipIsExternalProcess ? 'pygzip' : 'gzip';
