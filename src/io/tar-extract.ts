@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { Unpack, type ReadEntry } from 'tar';
 import type { ExtractionLimits } from '../core/extraction-limits';
 import { EntryGuard } from '../core/tar-entry-guard';
@@ -46,6 +46,28 @@ export class ExtractionBudget {
   bytes = 0;
   entries = 0;
   constructor(readonly limits: ExtractionLimits) {}
+
+  /**
+   * Counts an entry when its header is read, before anything of it is written: what it breaks, or
+   * undefined. Its declared size counts on top of the stream read so far (which runs up to one buffer
+   * ahead of the parser, so this errs early by at most that), so a bomb stops at its header.
+   */
+  chargeEntry(declaredSize: number): string | undefined {
+    this.entries += 1;
+    if (this.entries > this.limits.maxEntries) return `holds more than ${this.limits.maxEntries} entries, the most one backup may hold`;
+    if (this.bytes + declaredSize > this.limits.maxBytes) return this.tooLarge();
+    return undefined;
+  }
+
+  /** Counts tar bytes as they reach node-tar: past the limit, extraction stops whatever the headers declare. */
+  chargeTarBytes(bytes: number): string | undefined {
+    this.bytes += bytes;
+    return this.bytes > this.limits.maxBytes ? this.tooLarge() : undefined;
+  }
+
+  private tooLarge(): string {
+    return `expands past ${formatBytes(this.limits.maxBytes)} (${this.limits.basis}), the most this backup's tarballs may hold`;
+  }
 }
 
 /** The archive expands past what its backup may hold, or holds more entries: a crafted or mismatched archive. */
@@ -155,44 +177,89 @@ export async function extractArchive(file: string, destDir: string, opts: Extrac
 
 /** extractArchive for bytes that arrive as a stream (a download in progress); the stream is destroyed on failure. */
 export async function extractStream(archive: ArchiveSource, destDir: string, opts: ExtractOptions): Promise<ExtractResult> {
-  const { signal } = opts;
-  const { stream: source, bytesTotal, name: file } = archive;
-  if (signal?.aborted) {
-    source.destroy();
-    signal.throwIfAborted();
+  if (opts.signal?.aborted) {
+    archive.stream.destroy();
+    opts.signal.throwIfAborted();
   }
   const root = resolve(destDir);
   await mkdir(root, { recursive: true });
-
   const guard = opts.guard ?? new EntryGuard(root);
-  const budget = opts.budget;
   if (guard.root !== root) {
-    source.destroy();
+    archive.stream.destroy();
     throw new Error(`extraction into ${root} was given the guard of another directory (${guard.root}): each directory needs its own`);
   }
-  let entries = 0;
-  let bytesWritten = 0;
-  let bytesRead = 0;
-  let sawEndMarker = false;
+  return new Promise<ExtractResult>((resolvePromise, rejectPromise) =>
+    new ArchiveExtraction(archive, root, guard, opts, resolvePromise, rejectPromise).start(),
+  );
+}
+
+/** What one extraction has counted so far, and its reports of it to `onProgress`. */
+class ExtractionTally {
+  entries = 0;
+  /** Bytes of regular-file content written. */
+  bytesWritten = 0;
+  /** Bytes of the archive read (compressed bytes). */
+  bytesRead = 0;
   /** The last entry accepted: where a damaged stream or a full disk showed up. */
-  let currentEntry: string | undefined;
-  let lastReport = 0;
-  const report = (force: boolean): void => {
+  currentEntry: string | undefined;
+  private lastReport = 0;
+
+  constructor(
+    private readonly bytesTotal: number,
+    private readonly onProgress: ExtractOptions['onProgress'],
+  ) {}
+
+  entryAccepted(entry: ReadEntry): void {
+    this.entries++;
+    this.currentEntry = entry.path;
+    if (isRegularFile(entry.type)) this.bytesWritten += entry.size;
+    this.report(false);
+  }
+
+  archiveRead(bytes: number): void {
+    this.bytesRead += bytes;
+    this.report(false);
+  }
+
+  /** At most every PROGRESS_INTERVAL_MS, unless forced (the final report). */
+  report(force: boolean): void {
     const now = Date.now();
-    if (!opts.onProgress || (!force && now - lastReport < PROGRESS_INTERVAL_MS)) return;
-    lastReport = now;
-    opts.onProgress({ bytesRead, bytesTotal, entries });
-  };
+    if (!this.onProgress || (!force && now - this.lastReport < PROGRESS_INTERVAL_MS)) return;
+    this.lastReport = now;
+    this.onProgress({ bytesRead: this.bytesRead, bytesTotal: this.bytesTotal, entries: this.entries });
+  }
+}
 
-  return new Promise<ExtractResult>((resolvePromise, rejectPromise) => {
-    let settled = false;
-    let child: DecompressorProcess | undefined;
-    let gunzip: ReturnType<typeof createGunzip> | undefined;
-    let unpackDone = false;
-    let childDone = true;
-    let decompressorGrace: CorruptArchiveError | undefined;
+/**
+ * One archive being extracted: the pipe from the source through its decompressor into node-tar, the checks
+ * every entry passes before it is written, and the end, which comes once. It succeeds when node-tar and the
+ * decompressor are both done and the end-of-archive marker was seen; it fails at the first problem, with
+ * every stream stopped and the writes already under way settled.
+ */
+class ArchiveExtraction {
+  private readonly tally: ExtractionTally;
+  private readonly unpack: Unpack;
+  private settled = false;
+  private unpackDone = false;
+  private sawEndMarker = false;
+  private gunzip: Gunzip | undefined;
+  /** The external decompressor (bzip2, snappy, lz4), if any. */
+  private child: DecompressorProcess | undefined;
+  private childDone = true;
+  /** A tar error held back while the decompressor says what is wrong, in its own words. */
+  private decompressorGrace: CorruptArchiveError | undefined;
+  private readonly onAbort = (): void => this.fail(this.opts.signal?.reason);
 
-    const unpack = new Unpack({
+  constructor(
+    private readonly archive: ArchiveSource,
+    private readonly root: string,
+    private readonly guard: EntryGuard,
+    private readonly opts: ExtractOptions,
+    private readonly resolvePromise: (result: ExtractResult) => void,
+    private readonly rejectPromise: (err: unknown) => void,
+  ) {
+    this.tally = new ExtractionTally(archive.bytesTotal, opts.onProgress);
+    this.unpack = new Unpack({
       cwd: root,
       strict: true,
       // Never the archive's owners: they are numbers from another host (root's, or a user's here).
@@ -200,125 +267,145 @@ export async function extractStream(archive: ArchiveSource, destDir: string, opt
       // The zip-bomb guard (default 1000:1) trips on legitimate data: gzip's ceiling is about 1030:1, so
       // it really means "not mostly zeros", and zero-filled relation segments are a normal sight in PGDATA.
       maxDecompressionRatio: Infinity,
-      filter: (_path, e) => {
-        const entry = e as ReadEntry;
-        if (settled) return false;
-        const rule = guard.check(entry);
-        if (rule) {
-          fail(new UnsafeArchiveError(file, entry.path, rule));
-          return false;
-        }
-        const overLimit = budget && budgetCheck(budget, entry);
-        if (overLimit) {
-          fail(new ArchiveLimitError(file, overLimit, entry.path));
-          return false;
-        }
-        // Only the owner's bits of the archive's mode: no setuid, setgid or sticky bit, nothing for other
-        // local users (PostgreSQL wants 0700 directories and 0600 files, and accepts nothing looser it needs).
-        if (typeof entry.mode === 'number') entry.mode &= 0o700;
-        entries++;
-        currentEntry = entry.path;
-        if (isRegularFile(entry.type)) bytesWritten += entry.size;
-        report(false);
-        return true;
-      },
+      filter: (_path, entry) => this.admit(entry as ReadEntry),
     });
+  }
 
-    const finish = (): void => {
-      if (settled || !unpackDone || !childDone) return;
-      if (!sawEndMarker) {
-        fail(new CorruptArchiveError(file, 'no end-of-archive marker: the archive is truncated', currentEntry));
-        return;
-      }
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      report(true);
-      resolvePromise({ entries, bytesWritten });
-    };
-
-    function fail(err: unknown): void {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      source.destroy();
-      gunzip?.destroy();
-      child?.kill();
-      unpack.abort(new Error('extraction stopped'));
-      // Entries accepted before the failure may still be being written: settle only once they are, so
-      // that whoever cleans up after us (a retry, a cancelled restore) finds a directory at rest.
-      void untilWritesSettle(unpack).then(() => rejectPromise(err));
-    }
-
-    const onAbort = (): void => fail(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    unpack.on('eof', () => (sawEndMarker = true));
-    unpack.on('ignoredEntry', (entry: ReadEntry) => {
+  start(): void {
+    this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.unpack.on('eof', () => (this.sawEndMarker = true));
+    this.unpack.on('ignoredEntry', (entry: ReadEntry) => {
       // Our own rejections are ignored entries too; anything else is a type node-tar would silently skip.
-      if (!settled) fail(new UnsafeArchiveError(file, entry.path, `unsupported entry type ${entry.type}`));
+      if (!this.settled) this.fail(new UnsafeArchiveError(this.archive.name, entry.path, `unsupported entry type ${entry.type}`));
     });
-    unpack.on('error', (err: Error) => {
-      if (settled) return;
-      const translated = translateTarError(file, root, err, currentEntry);
-      if (child && !childDone && translated instanceof CorruptArchiveError) {
-        // A damaged .bz2 (or .lz4, ...) first shows as a confusing tar error ("unrecognized archive"); the
-        // decompressor's own complaint says more, so give it a moment to exit, draining what it still writes.
-        decompressorGrace = translated;
-        child.stdout.unpipe();
-        child.stdout.resume();
-        setTimeout(() => fail(translated), DECOMPRESSOR_GRACE_MS).unref();
-      } else {
-        fail(translated);
-      }
+    this.unpack.on('error', (err: Error) => this.onTarError(err));
+    this.unpack.on('close', () => {
+      this.unpackDone = true;
+      this.succeedIfDone();
     });
-    unpack.on('close', () => {
-      unpackDone = true;
-      finish();
-    });
+    const source = this.archive.stream;
+    source.on('data', (chunk: Buffer) => this.tally.archiveRead(chunk.length));
+    source.on('error', (err) => this.fail(err));
+    const compression = this.opts.compression;
+    if (compression === 'gzip') this.pipeThroughGunzip();
+    else if (compression === 'none') this.pipePlain();
+    else this.pipeThroughDecompressor(compression);
+  }
 
-    source.on('data', (chunk) => {
-      bytesRead += chunk.length;
-      report(false);
-    });
-    /** Counts the tar stream as it reaches node-tar: past the budget, extraction stops whatever the headers declare. */
-    const countTarBytes = (chunk: Buffer): void => {
-      if (!budget || settled) return;
-      budget.bytes += chunk.length;
-      if (budget.bytes > budget.limits.maxBytes) fail(new ArchiveLimitError(file, tooLarge(budget), currentEntry));
-    };
-    source.on('error', (err) => fail(err));
-
-    if (opts.compression === 'gzip') {
-      gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
-      gunzip.on('error', (err) => fail(translateTarError(file, root, err, currentEntry)));
-      gunzip.on('data', countTarBytes);
-      source.pipe(gunzip).pipe(unpack as unknown as Writable);
-    } else if (opts.compression === 'none') {
-      source.on('data', countTarBytes);
-      source.pipe(unpack as unknown as Writable);
-    } else {
-      // node-tar reads neither bzip2, snappy nor lz4; their decompressor runs beside us, fed from our read
-      // stream so that progress counts compressed bytes like for the other formats.
-      try {
-        child = startDecompressor(opts.compression);
-      } catch (err) {
-        fail(err); // not installed
-        return;
-      }
-      childDone = false;
-      child.exited.then(
-        () => {
-          childDone = true;
-          if (decompressorGrace) fail(decompressorGrace);
-          else finish();
-        },
-        (err: unknown) => fail(err instanceof DecompressorFailedError ? new CorruptArchiveError(file, err.detail, currentEntry) : err),
-      );
-      source.pipe(child.stdin);
-      child.stdout.on('data', countTarBytes);
-      child.stdout.pipe(unpack as unknown as Writable);
+  /**
+   * node-tar's filter, run when an entry's header is parsed: whether to write the entry. One that breaks the
+   * guard's rules or the budget fails the extraction before anything of it is written.
+   */
+  private admit(entry: ReadEntry): boolean {
+    if (this.settled) return false;
+    const rule = this.guard.check(entry);
+    if (rule) {
+      this.fail(new UnsafeArchiveError(this.archive.name, entry.path, rule));
+      return false;
     }
-  });
+    const overLimit = this.opts.budget?.chargeEntry(entry.size ?? 0);
+    if (overLimit) {
+      this.fail(new ArchiveLimitError(this.archive.name, overLimit, entry.path));
+      return false;
+    }
+    // Only the owner's bits of the archive's mode: no setuid, setgid or sticky bit, nothing for other
+    // local users (PostgreSQL wants 0700 directories and 0600 files, and accepts nothing looser it needs).
+    if (typeof entry.mode === 'number') entry.mode &= 0o700;
+    this.tally.entryAccepted(entry);
+    return true;
+  }
+
+  /** The tar stream as it reaches node-tar, against the budget. */
+  private readonly chargeTarBytes = (chunk: Buffer): void => {
+    const budget = this.opts.budget;
+    if (!budget || this.settled) return;
+    const overLimit = budget.chargeTarBytes(chunk.length);
+    if (overLimit) this.fail(new ArchiveLimitError(this.archive.name, overLimit, this.tally.currentEntry));
+  };
+
+  private onTarError(err: Error): void {
+    if (this.settled) return;
+    const translated = translateTarError(this.archive.name, this.root, err, this.tally.currentEntry);
+    const child = this.child;
+    if (child && !this.childDone && translated instanceof CorruptArchiveError) {
+      // A damaged .bz2 (or .lz4, ...) first shows as a confusing tar error ("unrecognized archive"); the
+      // decompressor's own complaint says more, so give it a moment to exit, draining what it still writes.
+      this.decompressorGrace = translated;
+      child.stdout.unpipe();
+      child.stdout.resume();
+      setTimeout(() => this.fail(translated), DECOMPRESSOR_GRACE_MS).unref();
+    } else {
+      this.fail(translated);
+    }
+  }
+
+  private pipeThroughGunzip(): void {
+    const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
+    this.gunzip = gunzip;
+    gunzip.on('error', (err) => this.fail(translateTarError(this.archive.name, this.root, err, this.tally.currentEntry)));
+    gunzip.on('data', this.chargeTarBytes);
+    this.archive.stream.pipe(gunzip).pipe(this.unpack as unknown as Writable);
+  }
+
+  private pipePlain(): void {
+    this.archive.stream.on('data', this.chargeTarBytes);
+    this.archive.stream.pipe(this.unpack as unknown as Writable);
+  }
+
+  /**
+   * node-tar reads neither bzip2, snappy nor lz4; their decompressor runs beside us, fed from our read
+   * stream so that progress counts compressed bytes like for the other formats.
+   */
+  private pipeThroughDecompressor(codec: Exclude<Compression, 'gzip' | 'none'>): void {
+    let child: DecompressorProcess;
+    try {
+      child = startDecompressor(codec);
+    } catch (err) {
+      this.fail(err); // not installed
+      return;
+    }
+    this.child = child;
+    this.childDone = false;
+    child.exited.then(
+      () => {
+        this.childDone = true;
+        if (this.decompressorGrace) this.fail(this.decompressorGrace);
+        else this.succeedIfDone();
+      },
+      (err: unknown) =>
+        this.fail(err instanceof DecompressorFailedError ? new CorruptArchiveError(this.archive.name, err.detail, this.tally.currentEntry) : err),
+    );
+    this.archive.stream.pipe(child.stdin);
+    child.stdout.on('data', this.chargeTarBytes);
+    child.stdout.pipe(this.unpack as unknown as Writable);
+  }
+
+  /** Once node-tar and the decompressor are both done: a whole archive resolves, a truncated one fails. */
+  private succeedIfDone(): void {
+    if (this.settled || !this.unpackDone || !this.childDone) return;
+    if (!this.sawEndMarker) {
+      this.fail(new CorruptArchiveError(this.archive.name, 'no end-of-archive marker: the archive is truncated', this.tally.currentEntry));
+      return;
+    }
+    this.settled = true;
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    this.tally.report(true);
+    this.resolvePromise({ entries: this.tally.entries, bytesWritten: this.tally.bytesWritten });
+  }
+
+  /** Stops every stream and the decompressor; rejects with `err` once the writes under way are done. */
+  private fail(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    this.archive.stream.destroy();
+    this.gunzip?.destroy();
+    this.child?.kill();
+    this.unpack.abort(new Error('extraction stopped'));
+    // Entries accepted before the failure may still be being written: settle only once they are, so
+    // that whoever cleans up after us (a retry, a cancelled restore) finds a directory at rest.
+    void untilWritesSettle(this.unpack).then(() => this.rejectPromise(err));
+  }
 }
 
 /**
@@ -341,22 +428,6 @@ async function untilWritesSettle(unpack: Unpack, quietMs = 250, limitMs = 5_000)
       lastChange = Date.now();
     }
   }
-}
-
-/**
- * Counts an entry against the budget when its header is read, before anything of it is written: what it
- * breaks, or undefined. Its declared size counts on top of the stream read so far (which runs up to one
- * buffer ahead of the parser, so this errs early by at most that), so a bomb stops at its header.
- */
-function budgetCheck(budget: ExtractionBudget, entry: ReadEntry): string | undefined {
-  budget.entries += 1;
-  if (budget.entries > budget.limits.maxEntries) return `holds more than ${budget.limits.maxEntries} entries, the most one backup may hold`;
-  if (budget.bytes + (entry.size ?? 0) > budget.limits.maxBytes) return tooLarge(budget);
-  return undefined;
-}
-
-function tooLarge(budget: ExtractionBudget): string {
-  return `expands past ${formatBytes(budget.limits.maxBytes)} (${budget.limits.basis}), the most this backup's tarballs may hold`;
 }
 
 function isRegularFile(type: string): boolean {
