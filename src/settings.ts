@@ -3,11 +3,14 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDestinationRoots } from './core/destination-policy';
+import { parseServerQueues } from './core/server-queues';
 import { DEFAULT_TASK_QUEUE, FailureTypes, RestoreError } from './shared';
 import { DEFAULT_CONCURRENCY, DEFAULT_PART_CONCURRENCY, DEFAULT_PART_SIZE } from './io/s3-download';
 
 export interface ProjectSettings {
   taskQueue: string;
+  /** PITR_SERVER_QUEUES: the task queue of the Barman host serving each server, ahead of taskQueue (src/core/server-queues.ts). */
+  serverQueues: ReadonlyMap<string, string>;
   bucket: string | undefined;
   prefix: string;
 }
@@ -63,6 +66,8 @@ export function settingsEnvironment(env: Env = process.env): Env {
 export function loadProjectSettings(env: Env = process.env): ProjectSettings {
   return {
     taskQueue: env.PITR_TASK_QUEUE || DEFAULT_TASK_QUEUE,
+    // Read by workers too, so that a settings file shared by the CLI and the workers is refused alike.
+    serverQueues: parseServerQueues(env.PITR_SERVER_QUEUES),
     bucket: env.PITR_BUCKET || undefined,
     prefix: env.PITR_PREFIX ?? '',
   };

@@ -5,6 +5,7 @@ import { describeTimelinePath } from '../core/timeline-path';
 import { describeTarget, parseRecoveryTarget, parseTargetAction, parseTargetTimeline, type TargetKind } from '../core/recovery-target';
 import { toDate } from '../core/timestamp';
 import { loadProjectSettings, settingsEnvironment } from '../settings';
+import { taskQueueFor, type QueueSource } from '../core/server-queues';
 import { restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type OverriddenSetting, type RestoreInput, type RestoreResult, type VerifyResult } from '../shared';
 import { connectClient, workflowUiLink } from './connect';
 import { followRestore } from './follow';
@@ -17,12 +18,13 @@ import { terminalSafe, terminalSafeJson, terminalSafeMessage } from '../core/unt
 export const RESTORE_USAGE = `pitr restore --server NAME TARGET --dest DIR [--backup-id ID] [--target-tli N|current|latest] [--target-action pause|promote|shutdown]
                [--tablespace NAME=DIR]... [--bucket B] [--prefix P] [--task-queue Q] [--force] [--wait] [--json]
   TARGET is one of --target-time TIME, --target-lsn LSN, --target-xid XID, --target-name NAME, --target-immediate
+  --task-queue Q: the Barman host's worker; default the server's PITR_SERVER_QUEUES entry, else PITR_TASK_QUEUE
   TIME needs an explicit UTC offset: "2022-09-07 06:32:06.397252+00" or 2022-09-07T06:32:06.397252+02:00
   --target-xid and --target-name need --backup-id (backup.info cannot tell which backup precedes them)
   --tablespace NAME=DIR restores tablespace NAME into DIR (repeatable); one not named goes beside the data directory,
   to <dest>.tablespaces/NAME: the folder the backup recorded is used only when named`;
 
-export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): { input: RestoreInput; wait: boolean; json: boolean } {
+export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): { input: RestoreInput; wait: boolean; json: boolean; queueSource: QueueSource } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -59,6 +61,7 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
   const value = values[flag];
   const target = parseRecoveryTarget(flag.slice('target-'.length) as TargetKind, typeof value === 'string' ? value : '');
   const tablespaces = tablespaceArguments(values.tablespace, destination);
+  const queue = taskQueueFor(server, { explicit: values['task-queue'], serverQueues: settings.serverQueues, defaultQueue: settings.taskQueue });
   return {
     input: {
       server,
@@ -69,12 +72,13 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
       ...(values['target-action'] ? { targetAction: parseTargetAction(values['target-action']) } : {}),
       ...(values['backup-id'] ? { backupId: values['backup-id'] } : {}),
       destination,
-      taskQueue: values['task-queue'] ?? settings.taskQueue,
+      taskQueue: queue.queue,
       force: values.force ?? false,
       ...(tablespaces.length > 0 ? { tablespaces } : {}),
     },
     wait: values.wait ?? false,
     json: values.json ?? false,
+    queueSource: queue.source,
   };
 }
 
@@ -111,13 +115,14 @@ export async function startRestore(client: Client, input: RestoreInput) {
 }
 
 export async function runRestore(argv: string[]): Promise<number> {
-  const { input, wait, json } = parseRestoreArgs(argv);
+  const { input, wait, json, queueSource } = parseRestoreArgs(argv);
   const connected = await connectClient();
   try {
     const handle = await startRestore(connected.client, input);
     const link = workflowUiLink(connected.namespace, handle.workflowId, handle.firstExecutionRunId);
     if (!json) {
       console.log(`restore started: ${handle.workflowId}`);
+      console.log(`task queue: ${input.taskQueue} (from ${queueSource})`);
       console.log(`Temporal UI: ${link}`);
     }
     if (!wait) {

@@ -26,6 +26,8 @@ describe('docker-compose.yml', () => {
     assert.match(worker.build?.args?.PG_MAJOR ?? '', /^\$\{PG_MAJOR:-1[5-9]\}$/);
     assert.ok(worker.volumes?.some((v) => v.endsWith(':/var/lib/pitr')));
     assert.equal(worker.environment?.PITR_BARMAN_HOME, '/var/lib/pitr');
+    // The CLI runs in the worker's container: it takes the server-to-queue mapping from the caller's environment.
+    assert.equal(worker.environment?.PITR_SERVER_QUEUES, '${PITR_SERVER_QUEUES:-}');
     assert.match(worker.environment?.AWS_SECRET_ACCESS_KEY ?? '', /^\$\{AWS_SECRET_ACCESS_KEY/);
   });
 
