@@ -3,7 +3,8 @@
 // fixture's bucket, with data.tar.gz or a WAL object replaced. Everything uploaded is removed again.
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { baseBackupsPrefix, parseWalKey, serverPrefix, walsPrefix } from '../../src/core/s3-layout';
+import { backupInfoKey, baseBackupsPrefix, parseWalKey, serverPrefix, walHashDirPrefix, walsPrefix } from '../../src/core/s3-layout';
+import { walHashDir } from '../../src/core/wal-names';
 import { createS3Client } from '../../src/io/s3-client';
 import { listAll } from '../../src/io/s3-listing';
 import type { Fixture, FixtureBackup } from './fixture';
@@ -55,7 +56,7 @@ export function craftedBackups(fixture: Fixture, s3: S3Client = createS3Client()
   // backup.info and every WAL object of the backup's timeline from its begin_wal on (a few small segments).
   const loadSources = () =>
     (sources ??= (async () => {
-      const infoKey = `${baseBackupsPrefix(fixture.prefix, fixture.server)}${backup.id}/backup.info`;
+      const infoKey = backupInfoKey(fixture.prefix, fixture.server, backup.id);
       const info = { relativeKey: infoKey.slice(sourceRoot.length), body: await get(infoKey) };
       const wals: (SourceObject & { segment: string })[] = [];
       for (const object of await listAll(s3, fixture.bucket, walsPrefix(fixture.prefix, fixture.server))) {
@@ -91,7 +92,8 @@ export function craftedBackups(fixture: Fixture, s3: S3Client = createS3Client()
       return (realTar ??= get(`${baseBackupsPrefix(fixture.prefix, fixture.server)}${backup.id}/data.tar.gz`));
     },
     walKey(server, segment) {
-      return `${walsPrefix(fixture.prefix, server)}${segment.slice(0, 16)}/${segment}.gz`;
+      // The copies keep the fixture's gzip WAL compression.
+      return `${walHashDirPrefix(fixture.prefix, server, walHashDir(segment))}${segment}.gz`;
     },
     async remainingKeys() {
       return (await listAll(s3, fixture.bucket, runRoot)).map((o) => o.key);
