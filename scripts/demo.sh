@@ -42,7 +42,10 @@ mkdir -p "$STACK_DIR/demo"
 say ""
 say "restoring server '$SERVER_NAME' to $target into $dest"
 node bin/pitr.js restore --server "$SERVER_NAME" --target-time "$target" --dest "$dest" --wait | tee "$LOG_DIR/demo-restore.log"
-restore_id=$(sed -n 's/^restore started: //p' "$LOG_DIR/demo-restore.log")
+# The restore's id by the project's own rule (one restore per server and destination), not read back from the
+# human output above, whose wording may change.
+restore_id=$(node -e 'console.log(require(process.argv[1]).restoreWorkflowId(process.argv[2], process.argv[3]))' \
+  "$PITR_ROOT/lib/src/shared.js" "$SERVER_NAME" "$dest")
 
 # Start PostgreSQL on the result, as a DBA would, on a private port and socket.
 PG_BIN=$(pg_bindir)
