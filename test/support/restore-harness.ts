@@ -1,12 +1,14 @@
 // A worker on the real stack for integration suites: its own task queue and destinations, restores
 // started the way the CLI starts them, and cleanup of everything it made.
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { restoreWorkDir } from '../../src/activities/deps';
+import { connectClient } from '../../src/cli/connect';
 import { startRestore } from '../../src/cli/restore';
 import type { WorkDirLayout } from '../../src/io/work-dir';
 import type { UtcMicros } from '../../src/core/timestamp';
@@ -44,19 +46,20 @@ export interface HarnessOptions {
 }
 
 export async function openRestoreHarness(options: HarnessOptions = {}): Promise<RestoreHarness> {
-  const stack = requireStackEnv();
+  requireStackEnv(); // the stack's TEMPORAL_* and S3 settings into process.env, where the project reads them
   const fixture = loadFixture(options.server);
   const taskQueue = `it-${randomUUID()}`;
   const destinationsRoot = join(REPO_ROOT, '.stack', 'restored', taskQueue);
   const settings: WorkerSettings = { ...loadWorkerSettings(process.env), taskQueue, ...options.settings };
-  const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection, namespace: stack.namespace });
+  // Connected as pitr and the worker connect (TEMPORAL_* settings, profiles, TLS): the same server and namespace.
+  const connected = await connectClient();
+  const { client } = connected;
   let nativeConnection: NativeConnection | undefined;
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   if (options.inProcessWorker !== false) {
-    nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
-    worker = await createWorker(settings, nativeConnection, stack.namespace, options.s3Env);
+    nativeConnection = await NativeConnection.connect(loadClientConnectConfig().connectionOptions);
+    worker = await createWorker(settings, nativeConnection, connected.namespace, options.s3Env);
     workerRun = worker.run();
   }
 
@@ -102,7 +105,7 @@ export async function openRestoreHarness(options: HarnessOptions = {}): Promise<
       worker?.shutdown();
       await workerRun;
       await nativeConnection?.close();
-      await connection.close();
+      await connected.close();
       await rm(destinationsRoot, { recursive: true, force: true });
       for (const area of workAreas) await rm(area, { recursive: true, force: true });
     },
