@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { recordedEvents } from '../../../src/cli/restore-history';
+import { recordedEvents, summarise } from '../../../src/cli/restore-history';
 import { endedRestoreReport, formatEndedReport } from '../../../src/cli/restore-report';
 import { restoreRecord } from '../../../src/core/restore-record';
 import type { RestoreStatus } from '../../../src/cli/restore-status';
@@ -68,5 +68,19 @@ describe('ended restores from recorded histories', () => {
     const text = formatEndedReport(await endedRestoreReport(statusOf('CANCELLED', 'Cancel'), record, { localHost: 'elsewhere' }));
     assert.match(text, /cancelled after \d+\.\d s/);
     assert.match(text, /pitr resume would reuse: the cancel removed the work area/);
+  });
+});
+
+describe('failure summaries from the history', () => {
+  it("skips wrappers to the activity's own typed failure", () => {
+    const failure = { message: 'Activity task failed', activityFailureInfo: {}, cause: { message: 'disk full at /x', applicationFailureInfo: { type: 'InsufficientSpace' } } };
+    assert.deepEqual(summarise(failure), { type: 'InsufficientSpace', message: 'disk full at /x' });
+  });
+
+  it('names a timeout and a cancellation, and keeps the message of a failure without a type', () => {
+    assert.deepEqual(summarise({ message: 'activity Heartbeat timeout', timeoutFailureInfo: {} }), { type: 'Timeout', message: 'activity Heartbeat timeout' });
+    assert.deepEqual(summarise({ message: '', canceledFailureInfo: {} }), { type: 'Cancelled', message: 'cancelled' });
+    assert.deepEqual(summarise({ message: 'something odd' }), { type: null, message: 'something odd' });
+    assert.deepEqual(summarise(undefined), { type: null, message: 'no failure recorded' });
   });
 });
