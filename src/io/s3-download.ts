@@ -221,77 +221,24 @@ async function fetchWhole(ctx: Context, item: DownloadItem, part: string): Promi
  * provided the object is still the same version (ETag) and was cut the same way (partSize).
  */
 async function fetchRanged(ctx: Context, item: DownloadItem, part: string): Promise<void> {
-  const sidecar = `${part}.json`;
   const chunks = Math.ceil(item.size / ctx.partSize);
-  const previous = await readSidecar(sidecar);
-  const resumable =
-    previous !== undefined &&
-    previous.etag === item.etag &&
-    previous.size === item.size &&
-    previous.partSize === ctx.partSize &&
-    (await sizeOf(part)) === item.size;
-
-  let fh: FileHandle;
-  let state: PartState;
-  if (resumable) {
-    fh = await open(part, 'r+');
-    state = { ...previous, done: previous.done.filter((i) => Number.isInteger(i) && i >= 0 && i < chunks) };
-  } else {
-    await rm(sidecar, { force: true });
-    fh = await open(part, 'w+');
-    state = { etag: item.etag, size: item.size, partSize: ctx.partSize, done: [] };
-  }
-  const done = new Set(state.done);
+  const { fh, record } = await openPart(ctx, item, part, chunks);
   let encrypted = false;
   const md5 = etagIsMd5(item.etag) ? createHash('md5') : undefined;
-  const reader =
-    md5 || item.tee ? new InOrderReader(fh, done, chunks, (i) => [i * ctx.partSize, chunkEnd(ctx, item, i)], md5, item.tee) : undefined;
+  const reader = md5 || item.tee ? new InOrderReader(fh, record.done, chunks, (i) => chunkBounds(ctx, item, i), md5, item.tee) : undefined;
   try {
-    if (!resumable) {
-      await fh.truncate(item.size);
-      await writeSidecar(sidecar, state);
+    for (const i of record.done) {
+      const [start, end] = chunkBounds(ctx, item, i);
+      ctx.progress.add(end - start, item.key);
     }
-    for (const i of done) ctx.progress.add(chunkEnd(ctx, item, i) - i * ctx.partSize, item.key);
     reader?.advance();
-
-    let sidecarWrites = Promise.resolve();
-    const todo = Array.from({ length: chunks }, (_, i) => i).filter((i) => !done.has(i));
+    const todo = Array.from({ length: chunks }, (_, i) => i).filter((i) => !record.done.has(i));
     await runPool(todo, ctx.partConcurrency, ctx.signal, async (i) => {
-      const start = i * ctx.partSize;
-      const end = chunkEnd(ctx, item, i);
-      const res = await ctx.s3.send(
-        new GetObjectCommand({
-          Bucket: ctx.bucket,
-          Key: item.key,
-          Range: `bytes=${start}-${end - 1}`,
-          IfMatch: quote(item.etag),
-        }),
-        { abortSignal: ctx.signal },
-      );
-      encrypted ||= isServerEncrypted(res);
-      let pos = start;
-      for await (const buf of res.Body as Readable as AsyncIterable<Buffer>) {
-        ctx.signal?.throwIfAborted();
-        if (pos + buf.length > end) {
-          throw new DownloadIntegrityError(`s3://${ctx.bucket}/${item.key}: range ${start}-${end - 1} returned too many bytes`);
-        }
-        await writeAt(fh, buf, pos);
-        pos += buf.length;
-        ctx.bytesFetched += buf.length;
-        ctx.progress.add(buf.length, item.key);
-      }
-      if (pos !== end) {
-        throw new DownloadIntegrityError(
-          `s3://${ctx.bucket}/${item.key}: range ${start}-${end - 1} ended after ${pos - start} of ${end - start} bytes`,
-        );
-      }
-      await fh.datasync();
-      done.add(i);
+      if (await fetchChunk(ctx, item, fh, i)) encrypted = true;
+      record.add(i);
       reader?.advance();
-      sidecarWrites = sidecarWrites.then(() => writeSidecar(sidecar, { ...state, done: [...done].sort((a, b) => a - b) }));
-      await sidecarWrites;
+      await record.save();
     });
-
     const size = (await fh.stat()).size;
     await reader?.finish();
     await verify(ctx, item, part, size, encrypted ? undefined : md5);
@@ -302,8 +249,99 @@ async function fetchRanged(ctx: Context, item: DownloadItem, part: string): Prom
   }
 }
 
-function chunkEnd(ctx: Context, item: DownloadItem, i: number): number {
-  return Math.min(item.size, (i + 1) * ctx.partSize);
+/**
+ * Opens `.part` for a ranged download: to resume, when its sidecar describes this object version cut into
+ * chunks of this size and the file has the object's size; otherwise afresh, at full size, with an empty sidecar.
+ */
+async function openPart(ctx: Context, item: DownloadItem, part: string, chunks: number): Promise<{ fh: FileHandle; record: ChunkRecord }> {
+  const sidecar = `${part}.json`;
+  const previous = await readSidecar(sidecar);
+  const resumable =
+    previous !== undefined &&
+    previous.etag === item.etag &&
+    previous.size === item.size &&
+    previous.partSize === ctx.partSize &&
+    (await sizeOf(part)) === item.size;
+  if (resumable) {
+    const fh = await open(part, 'r+');
+    return { fh, record: new ChunkRecord(sidecar, { ...previous, done: previous.done.filter((i) => Number.isInteger(i) && i >= 0 && i < chunks) }) };
+  }
+  await rm(sidecar, { force: true });
+  const fh = await open(part, 'w+');
+  const record = new ChunkRecord(sidecar, { etag: item.etag, size: item.size, partSize: ctx.partSize, done: [] });
+  try {
+    await fh.truncate(item.size);
+    await record.save();
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  return { fh, record };
+}
+
+/**
+ * One chunk's ranged GET, written at its offset and fsync'd; it must be exactly the chunk's length. Whether
+ * the server encrypted it (then the ETag is no MD5 of the data).
+ */
+async function fetchChunk(ctx: Context, item: DownloadItem, fh: FileHandle, i: number): Promise<boolean> {
+  const [start, end] = chunkBounds(ctx, item, i);
+  const res = await ctx.s3.send(
+    new GetObjectCommand({
+      Bucket: ctx.bucket,
+      Key: item.key,
+      Range: `bytes=${start}-${end - 1}`,
+      IfMatch: quote(item.etag),
+    }),
+    { abortSignal: ctx.signal },
+  );
+  let pos = start;
+  for await (const buf of res.Body as Readable as AsyncIterable<Buffer>) {
+    ctx.signal?.throwIfAborted();
+    if (pos + buf.length > end) {
+      throw new DownloadIntegrityError(`s3://${ctx.bucket}/${item.key}: range ${start}-${end - 1} returned too many bytes`);
+    }
+    await writeAt(fh, buf, pos);
+    pos += buf.length;
+    ctx.bytesFetched += buf.length;
+    ctx.progress.add(buf.length, item.key);
+  }
+  if (pos !== end) {
+    throw new DownloadIntegrityError(`s3://${ctx.bucket}/${item.key}: range ${start}-${end - 1} ended after ${pos - start} of ${end - start} bytes`);
+  }
+  await fh.datasync();
+  return isServerEncrypted(res);
+}
+
+/** Chunk `i`'s first byte and the byte past its last. */
+function chunkBounds(ctx: Context, item: DownloadItem, i: number): [number, number] {
+  return [i * ctx.partSize, Math.min(item.size, (i + 1) * ctx.partSize)];
+}
+
+/**
+ * The chunks of a ranged download that are on disk, and its sidecar listing them. Chunks complete in any
+ * order; the sidecar is rewritten one write at a time, each listing every chunk done by then.
+ */
+class ChunkRecord {
+  readonly done: Set<number>;
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly sidecar: string,
+    private readonly state: PartState,
+  ) {
+    this.done = new Set(state.done);
+  }
+
+  /** Call once the chunk is fsync'd. */
+  add(chunk: number): void {
+    this.done.add(chunk);
+  }
+
+  /** Writes the sidecar after the writes before it: resolves once it lists every chunk added so far. */
+  async save(): Promise<void> {
+    this.writes = this.writes.then(() => writeSidecar(this.sidecar, { ...this.state, done: [...this.done].sort((a, b) => a - b) }));
+    await this.writes;
+  }
 }
 
 /** Size and (when it is an MD5) ETag; a mismatch removes the part and throws (see `mismatch`). */
