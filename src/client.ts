@@ -6,6 +6,7 @@ import { PLAN_USAGE, runPlan } from './cli/plan';
 import { runRestore, RESTORE_USAGE } from './cli/restore';
 import { runResume } from './cli/resume';
 import { runStatus } from './cli/status';
+import { InvalidTargetError } from './core/recovery-target';
 import { UsageError } from './cli/usage-error';
 import { terminalSafeMessage } from './core/untrusted-text';
 
@@ -40,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await run(rest);
   } catch (err) {
-    if (err instanceof UsageError || (err as { type?: string }).type === 'InvalidTarget' || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || err instanceof InvalidTargetError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`pitr: ${terminalSafeMessage((err as Error).message)}`);
       return 2;
     }

@@ -1,5 +1,5 @@
 // backup.info as written by barman-cloud-backup: `key=value` lines (docs/barman-pitr-facts.md §2), read the way Barman reads them.
-import { FailureTypes } from '../shared';
+import { FailureTypes, RestoreError } from '../shared';
 import { parsePythonLiteral, PythonLiteralError } from './python-literal';
 import { excerpt } from './untrusted-text';
 import { parseOffsetTimestamp, type UtcMicros } from './timestamp';
@@ -81,8 +81,7 @@ export interface BackupInfo {
   recordedSize?: number | null;
 }
 
-export class InvalidBackupInfoError extends Error {
-  readonly type = FailureTypes.CorruptArchive;
+export class InvalidBackupInfoError extends RestoreError {
   constructor(
     readonly backupId: string,
     /** What is wrong, quoting at most a short excerpt of the file. */
@@ -90,6 +89,7 @@ export class InvalidBackupInfoError extends Error {
   ) {
     // Only a backup asked for by id fails so: listing skips it with a note (backup-catalog), so pitr chooses among the others.
     super(
+      FailureTypes.CorruptArchive,
       `backup.info of backup ${backupId} cannot be used: ${detail}. Restore from another backup: name another with --backup-id, ` +
         'or leave --backup-id out and pitr chooses among the usable ones',
     );

@@ -3,7 +3,7 @@
 // target exactly at end_time is allowed. Ordering is by end_time: backup ids are the backup host's local
 // start time and say nothing reliable about when a backup became usable. For the other targets, see
 // selectBackupForOtherTarget.
-import { FailureTypes } from '../shared';
+import { FailureTypes, RestoreError } from '../shared';
 import type { BackupInfo } from './backup-info';
 import { unrestorableKind } from './backup-kind';
 import { describeTarget, InvalidTargetError, type OtherTarget } from './recovery-target';
@@ -23,24 +23,22 @@ export interface BackupChoice {
   skipped: SkippedBackup[];
 }
 
-export class NoBackupForTargetError extends Error {
-  readonly type = FailureTypes.BackupNotFound;
+export class NoBackupForTargetError extends RestoreError {
   constructor(
     readonly target: UtcMicros,
     /** The oldest completed backup's end time; null when there is no completed backup. */
     readonly earliestReachable: UtcMicros | null,
     message: string,
   ) {
-    super(message);
+    super(FailureTypes.BackupNotFound, message);
     this.name = 'NoBackupForTargetError';
   }
 }
 
 /** A backup named with --backup-id that cannot be restored from here: what it is and what would restore it. */
-export class UnsupportedBackupError extends Error {
-  readonly type = FailureTypes.UnsupportedBackup;
+export class UnsupportedBackupError extends RestoreError {
   constructor(message: string) {
-    super(message);
+    super(FailureTypes.UnsupportedBackup, message);
     this.name = 'UnsupportedBackupError';
   }
 }
@@ -130,8 +128,10 @@ export interface OtherTargetChoice {
   reason: string;
 }
 
-export class NoBackupForOtherTargetError extends Error {
-  readonly type = FailureTypes.BackupNotFound;
+export class NoBackupForOtherTargetError extends RestoreError {
+  constructor(message: string) {
+    super(FailureTypes.BackupNotFound, message);
+  }
   override name = 'NoBackupForOtherTargetError';
 }
 

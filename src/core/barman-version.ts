@@ -10,7 +10,7 @@
 // - 3.14 runs `file --brief` on every WAL file while rebuilding the catalogue (encryption.py).
 // - Before 3.16 the catalogue's `gzip` names one `gzip -d` process per segment; `pygzip` decompresses in
 //   Barman's own process. From 3.16 `gzip` is the in-process one and `pygzip` is deprecated.
-import { FailureTypes } from '../shared';
+import { FailureTypes, RestoreError } from '../shared';
 
 export interface BarmanVersion {
   major: number;
@@ -21,10 +21,9 @@ export interface BarmanVersion {
 /** The oldest Barman this project restores with (Debian 12's); older ones are refused, not guessed at. */
 export const OLDEST_SUPPORTED_BARMAN: BarmanVersion = { major: 3, minor: 4, patch: 0 };
 
-export class UnsupportedBarmanError extends Error {
-  readonly type = FailureTypes.ToolMissing;
+export class UnsupportedBarmanError extends RestoreError {
   constructor(message: string) {
-    super(message);
+    super(FailureTypes.ToolMissing, message);
     this.name = 'UnsupportedBarmanError';
   }
 }

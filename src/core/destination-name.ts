@@ -4,7 +4,7 @@
 // the configuration, a space splits the command, and `$(...)` or backticks would run as the postgres
 // user. So only characters that neither a shell nor PostgreSQL (`%` escapes in restore_command) treat
 // specially pass: letters and digits of any script, and . _ - + , @ = : /
-import { FailureTypes } from '../shared';
+import { FailureTypes, RestoreError } from '../shared';
 
 const ALLOWED = /^[\p{L}\p{N}._\-+,@=:/]$/u;
 
@@ -21,13 +21,13 @@ const NAMES: Record<string, string> = {
   '%': '% (percent)',
 };
 
-export class UnsafeDestinationNameError extends Error {
-  readonly type = FailureTypes.InvalidDestination;
+export class UnsafeDestinationNameError extends RestoreError {
   constructor(
     readonly destination: string,
     readonly characters: string[],
   ) {
     super(
+      FailureTypes.InvalidDestination,
       `destination ${JSON.stringify(destination)} contains ${characters.join(', ')}: Barman writes the destination into restore_command, ` +
         'which PostgreSQL runs through a shell, so such a name would break the recovery or run a command. ' +
         'Use letters, digits and . _ - + , @ = : / only, e.g. /var/lib/postgresql/restored-2026-11-24',

@@ -31,13 +31,12 @@ export type TargetKind = RecoveryTarget['kind'];
 export const TARGET_KINDS: readonly TargetKind[] = ['time', 'lsn', 'xid', 'name', 'immediate'];
 export const TARGET_ACTIONS: readonly TargetAction[] = ['pause', 'promote', 'shutdown'];
 
-export class InvalidTargetError extends Error {
-  readonly type = FailureTypes.InvalidTarget;
+export class InvalidTargetError extends RestoreError {
   constructor(
     readonly input: string,
     message: string,
   ) {
-    super(message);
+    super(FailureTypes.InvalidTarget, message);
     this.name = 'InvalidTargetError';
   }
 }

@@ -2,7 +2,7 @@
 //   [PREFIX/]SERVER/base/BACKUP_ID/backup.info, data.tar[.gz|.bz2|.snappy|.lz4], data_0001.tar…, <oid>.tar…
 //   [PREFIX/]SERVER/wals/<first 16 chars>/<segment or .backup file>[.gz|.bz2|.xz|.snappy|.zst|.lz4]
 //   [PREFIX/]SERVER/wals/<timeline>.history[.ext]
-import { FailureTypes } from '../shared';
+import { FailureTypes, RestoreError } from '../shared';
 import { isBackupHistoryFileName, isHistoryFileName, isSegmentName, walHashDir } from './wal-names';
 
 export type WalCompression = 'gzip' | 'bzip2' | 'snappy' | 'xz' | 'zstd' | 'lz4' | 'none';
@@ -47,10 +47,10 @@ const HASH_DIR = /^[0-9A-F]{16}$/;
 const BACKUP_ID = /^\d{8}T\d{6}$/;
 const BASE_TAR = new RegExp(`^(data|[1-9]\\d*)(?:_(\\d{4,}))?\\.tar(?:\\.(${[...BASE_EXTENSIONS.keys()].join('|')}))?$`);
 
-export class InvalidServerNameError extends Error {
-  readonly type = FailureTypes.InvalidInput;
+export class InvalidServerNameError extends RestoreError {
   constructor(readonly server: string) {
     super(
+      FailureTypes.InvalidInput,
       `server name ${JSON.stringify(server)} is not valid: use the barman-cloud server folder name, made of ` +
         `letters, digits, ".", "_" and "-" (not empty, not "." or "..", not starting with "-", no "/")`,
     );

@@ -9,7 +9,7 @@ import type { SkippedBackup } from './backup-selection';
 import type { TimelineHistoryOf } from './timeline-branches';
 import { segmentTimelineSpans, type TimelineSpan, type TimelineSwitch } from './timeline-history';
 import { formatLsn, parseLsn, segmentIndex } from './wal-names';
-import type { RestorePlan } from '../shared';
+import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
 
 /** What the user asked for: a timeline number, the backup's own (current), or the newest in the archive (latest). */
 export type TimelineChoice = number | 'current' | 'latest';
@@ -23,8 +23,11 @@ export interface TimelinePath {
   switches: TimelineSwitch[];
 }
 
-export class TimelinePathError extends Error {
-  override name = 'TimelinePathError';
+/** The way to the target timeline is unknown, or the backup is not on it. */
+export class TimelinePathError extends RestoreError {
+  constructor(message: string) {
+    super(FailureTypes.TargetUnreachable, message);
+  }
 }
 
 export function describeTimelineChoice(choice: TimelineChoice): string {

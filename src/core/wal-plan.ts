@@ -1,6 +1,6 @@
 // The pure part of choosing the WAL to fetch: the unbroken run of archived segments from the backup's begin_wal,
 // and where in it scanning for the first commit after the target can start.
-import { FailureTypes } from '../shared';
+import { FailureTypes, RestoreError } from '../shared';
 import { spanForIndex, type TimelineSpan } from './timeline-history';
 import { toEpochMicros, type UtcMicros } from './timestamp';
 import { isSegmentName, parseSegmentName, segmentFromIndex, segmentIndex, segmentsPerLog } from './wal-names';
@@ -23,10 +23,9 @@ export interface WalChain<T extends ArchivedWal = ArchivedWal> {
 }
 
 /** The backup's WAL cannot lead to the requested timeline. */
-export class TimelineMismatchError extends Error {
-  readonly type = FailureTypes.TargetUnreachable;
+export class TimelineMismatchError extends RestoreError {
   constructor(message: string) {
-    super(message);
+    super(FailureTypes.TargetUnreachable, message);
     this.name = 'TimelineMismatchError';
   }
 }

@@ -8,6 +8,7 @@ import { createGunzip } from 'node:zlib';
 import type { WalCompression } from '../core/s3-layout';
 import { asDiskFull } from './disk-full';
 import { DecompressorFailedError, startDecompressor, type DecompressorOptions, type ExternalCodec } from './external-decompressor';
+import { FailureTypes, RestoreError } from '../shared';
 
 /**
  * Read and inflate in 1 MiB pieces, not the streams' 64 KiB and zlib's 16 KiB defaults: a 16 MiB segment
@@ -63,14 +64,13 @@ async function decompressExternally(source: string, target: string, codec: Exter
 }
 
 /** A compressed file whose data does not decompress: damaged or not what its name says. */
-export class CorruptCompressedFileError extends Error {
-  readonly type = 'CorruptArchive';
+export class CorruptCompressedFileError extends RestoreError {
   constructor(
     readonly file: string,
     readonly compression: WalCompression,
     readonly detail: string,
   ) {
-    super(`${file} is not valid ${compression} data (${detail})`);
+    super(FailureTypes.CorruptArchive, `${file} is not valid ${compression} data (${detail})`);
     this.name = 'CorruptCompressedFileError';
   }
 }

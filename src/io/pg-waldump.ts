@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseTransactionRecords } from '../core/waldump-output';
 import { parseWalRecords, type WalRecord } from '../core/wal-records';
 import { runCommand } from './run-command';
+import { FailureTypes, RestoreError } from '../shared';
 
 export type TransactionRecord = ReturnType<typeof parseTransactionRecords>[number];
 
@@ -35,8 +36,7 @@ async function waldumpOutput(pgBinDir: string, args: string[], signal?: AbortSig
   return result.stdout;
 }
 
-export class CorruptWalError extends Error {
-  readonly type = 'CorruptArchive';
+export class CorruptWalError extends RestoreError {
   /** pg_waldump's complaint, its last lines on one line. */
   readonly detail: string;
   constructor(
@@ -44,7 +44,7 @@ export class CorruptWalError extends Error {
     detail: string,
   ) {
     const brief = detail.split('\n').slice(-3).join(' ');
-    super(`WAL segment ${file} could not be read by pg_waldump: ${brief}`);
+    super(FailureTypes.CorruptArchive, `WAL segment ${file} could not be read by pg_waldump: ${brief}`);
     this.name = 'CorruptWalError';
     this.detail = brief;
   }

@@ -14,11 +14,10 @@ import {
   pathSpans,
   pathTimelines,
   resolveTimelinePath,
-  TimelinePathError,
   type TimelineChoice,
   type TimelinePath,
 } from '../core/timeline-path';
-import { TimelineMismatchError, walChainFrom } from '../core/wal-plan';
+import { walChainFrom } from '../core/wal-plan';
 import { historyFileTimeline, isHistoryFileName } from '../core/wal-names';
 import { MAX_HISTORY_FILE_BYTES, oversizeProblem } from '../core/untrusted-text';
 import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
@@ -66,7 +65,7 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
   const archive = await listWalArchive(deps.s3, bucket, prefix, server, request.signal);
   const histories = await readTimelineHistories(deps.s3, request, archive.histories);
   const choice = request.targetTimeline ?? DEFAULT_TIMELINE_CHOICE;
-  const requested = timelinePlanStep(() => resolveTimelinePath(choice, histories));
+  const requested = resolveTimelinePath(choice, histories);
   const { onPath, offPath } = requested ? backupsOnPath(backups.map((b) => b.info), requested) : { onPath: backups.map((b) => b.info), offPath: [] };
   const named = requested && backups.find((b) => b.info.backupId === request.backupId)?.info;
   const namedOffPath = named && offPathReason(named, requested, named.segmentSize);
@@ -86,7 +85,7 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
   assertCompleteParts(backup, bucket, prefix, server);
 
   const path = requested ?? pathForBackupTimeline(info.timeline);
-  const { chain, gapAfter } = timelinePlanStep(() => walChainFrom(archive.segments, info.beginWal, info.segmentSize, pathSpans(path, info.segmentSize)));
+  const { chain, gapAfter } = walChainFrom(archive.segments, info.beginWal, info.segmentSize, pathSpans(path, info.segmentSize));
   if (!chain.some((s) => s.name === info.endWal)) {
     throw new RestoreError(
       FailureTypes.WalGap,
@@ -115,7 +114,7 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
  */
 export function plannedWal(archive: { segments: ArchivedWalObject[]; histories: ArchivedWalObject[] }, plan: Pick<RestorePlan, 'beginWal' | 'endWal' | 'segmentSize' | 'targetTimeline' | 'timelineSwitches'>): ArchivedWalObject[] {
   const path: TimelinePath = { timeline: plan.targetTimeline, switches: plan.timelineSwitches };
-  const { chain } = timelinePlanStep(() => walChainFrom(archive.segments, plan.beginWal, plan.segmentSize, pathSpans(path, plan.segmentSize)));
+  const { chain } = walChainFrom(archive.segments, plan.beginWal, plan.segmentSize, pathSpans(path, plan.segmentSize));
   const endIndex = chain.findIndex((s) => s.name === plan.endWal);
   if (endIndex < 0) {
     throw new RestoreError(FailureTypes.WalGap, `WAL segment ${plan.endWal} planned for this restore is no longer in the archive (or the chain from ${plan.beginWal} broke)`);
@@ -142,16 +141,6 @@ function withOffPathNote<T>(offPath: readonly SkippedBackup[], choose: () => T):
     if (offPath.length > 0 && err instanceof Error && (err instanceof NoBackupForTargetError || err instanceof NoBackupForOtherTargetError)) {
       err.message = `${err.message.replace(/\.$/, '')}; left out: ${offPath.map((o) => `${o.backupId} (${o.why})`).join('; ')}`;
     }
-    throw err;
-  }
-}
-
-/** Timeline and path problems found by core (no history file, a backup off the path) become the restore's refusals. */
-function timelinePlanStep<T>(step: () => T): T {
-  try {
-    return step();
-  } catch (err) {
-    if (err instanceof TimelinePathError || err instanceof TimelineMismatchError) throw new RestoreError(FailureTypes.TargetUnreachable, err.message);
     throw err;
   }
 }

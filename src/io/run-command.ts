@@ -5,6 +5,7 @@ import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { signalGroup } from './processes';
+import { FailureTypes, RestoreError } from '../shared';
 
 export interface CommandResult {
   exitCode: number;
@@ -41,8 +42,7 @@ export interface ToolMissingDetail {
   reason?: string;
 }
 
-export class ToolMissingError extends Error {
-  readonly type = 'ToolMissing';
+export class ToolMissingError extends RestoreError {
   constructor(
     readonly tool: string,
     /** The PATH searched, for a bare tool name. */
@@ -53,6 +53,7 @@ export class ToolMissingError extends Error {
       detail.reason ?? (path === undefined ? `${tool} does not exist or is not executable` : `no executable ${tool} in any directory of its PATH (${path})`);
     const install = detail.install === undefined ? '' : `${detail.install}; `;
     super(
+      FailureTypes.ToolMissing,
       `${tool} was not found on this worker host: ${where}. Install it (${install}scripts/bootstrap.sh installs every tool the worker needs), ` +
         "or put its directory on the worker's PATH (or fix the configured path), then resume the restore",
     );
