@@ -24,7 +24,7 @@ import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
 import { listBackupCatalog, listBackupsWithoutInfo, type BackupCatalog, type CatalogedBackup, type UnreadableBackup } from './backup-catalog';
 import type { DownloadJournal } from './download-journal';
 import { abandonedAlongPath, findTargetEnd } from './target-end';
-import { readTimelineHistories } from './timeline-histories';
+import { readTimelineHistories, unusableHistoryFile } from './timeline-histories';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
 import type { WorkDirLayout } from './work-dir';
 import type { PlannerDeps } from './wal-segments';
@@ -97,7 +97,7 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
   const end = await findTargetEnd(deps, request, { target, info, chain, gapAfter, path });
   const abandoned = await abandonedAlongPath(deps, request, { path, histories, archive: archive.segments, info, stopLsn: end.stopLsn });
   const plan = {
-    ...planFacts(backup, info, selection.reason, chain.slice(0, end.index + 1), historiesOnPath(archive.histories, path)),
+    ...planFacts(backup, info, selection.reason, chain.slice(0, end.index + 1), historiesToStage(archive.histories)),
     ...end.facts,
     stopLsn: end.stopLsn,
     targetTimeline: path.timeline,
@@ -119,7 +119,7 @@ export function plannedWal(archive: { segments: ArchivedWalObject[]; histories: 
   if (endIndex < 0) {
     throw new RestoreError(FailureTypes.WalGap, `WAL segment ${plan.endWal} planned for this restore is no longer in the archive (or the chain from ${plan.beginWal} broke)`);
   }
-  const histories = historiesOnPath(archive.histories, path);
+  const histories = historiesToStage(archive.histories);
   const missing = pathTimelines(path).filter((t) => t > 1 && !histories.some((h) => historyFileTimeline(h.name) === t));
   if (missing.length > 0) {
     throw new RestoreError(FailureTypes.WalGap, `the history file of timeline ${missing.join(', ')} planned for this restore is no longer in the archive`);
@@ -223,23 +223,18 @@ export function planFacts(backup: CatalogedBackup, info: PlannableBackupInfo, ba
 }
 
 /**
- * The history files of the path's timelines after the first (timeline 1 has none): PostgreSQL reads the target
- * timeline's while replaying, and Barman copies every history file it catalogues. Those of other timelines are
- * left out, so nothing staged leads replay anywhere else. One larger than MAX_HISTORY_FILE_BYTES is refused
- * here, before it is fetched.
+ * Every timeline history file of the archive. Replay follows only the path: Barman is handed the resolved timeline
+ * number, and PostgreSQL then reads that timeline's history alone (recovery_target_timeline = N, no probing). But at
+ * a promotion PostgreSQL takes the timeline after the newest history file restore_command finds (findNewestTimeLine,
+ * xlogrecovery.c): with only the path's files staged, a restore of timeline 1 promoted into timeline 2, a number the
+ * archive already holds, and would have archived into it. One larger than MAX_HISTORY_FILE_BYTES is refused here,
+ * before it is fetched; the WAL step checks that the path's own are among them (plannedWal).
  */
-export function historiesOnPath(histories: ArchivedWalObject[], path: TimelinePath): ArchivedWalObject[] {
-  const on = new Set(pathTimelines(path));
-  const needed = histories.filter((h) => isHistoryFileName(h.name) && on.has(historyFileTimeline(h.name)));
-  for (const h of needed) {
+export function historiesToStage(histories: ArchivedWalObject[]): ArchivedWalObject[] {
+  const all = histories.filter((h) => isHistoryFileName(h.name));
+  for (const h of all) {
     const problem = oversizeProblem(h.size, MAX_HISTORY_FILE_BYTES, 'a timeline history file');
-    if (problem) {
-      throw new RestoreError(
-        FailureTypes.CorruptArchive,
-        `timeline history file ${h.name} (${h.key}) cannot be used: ${problem}; PostgreSQL writes one short line per timeline switch into it, ` +
-          'so this is not a file PostgreSQL wrote: check the object in the bucket, or restore to a target on an earlier timeline',
-      );
-    }
+    if (problem) throw unusableHistoryFile(h, problem);
   }
-  return needed;
+  return all;
 }

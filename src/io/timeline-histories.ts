@@ -30,14 +30,21 @@ export async function readTimelineHistories(s3: S3Client, request: HistoryReadRe
   return parsed.sort((a, b) => a.timeline - b.timeline);
 }
 
+/**
+ * The refusal of a history file that cannot be what PostgreSQL wrote. Every one is staged (a promotion must see them
+ * all to choose an unused timeline), so one such file stops every restore of the server until it is dealt with.
+ */
+export function unusableHistoryFile(h: Pick<ArchivedWalObject, 'name' | 'key'>, problem: string): RestoreError {
+  return new RestoreError(
+    FailureTypes.CorruptArchive,
+    `timeline history file ${h.name} (${h.key}) cannot be used: ${problem}; PostgreSQL writes one short line per timeline switch into it, ` +
+      'so this is not a file PostgreSQL wrote: check the object in the bucket (a restore stages every history file, and this one would mislead PostgreSQL)',
+  );
+}
+
 /** The text of one archived history file, compressed or not, never more than MAX_HISTORY_FILE_BYTES either way. */
 async function readHistoryText(s3: S3Client, request: HistoryReadRequest, h: ArchivedWalObject): Promise<string> {
-  const refuse = (problem: string) =>
-    new RestoreError(
-      FailureTypes.CorruptArchive,
-      `timeline history file ${h.name} (${h.key}) cannot be used: ${problem}; PostgreSQL writes one short line per timeline switch into it, ` +
-        'so this is not a file PostgreSQL wrote: check the object in the bucket, or pass --target-tli to restore a timeline without it',
-    );
+  const refuse = (problem: string) => unusableHistoryFile(h, problem);
   const listed = oversizeProblem(h.size, MAX_HISTORY_FILE_BYTES, 'a timeline history file');
   if (listed) throw refuse(listed);
   let bytes: Buffer;

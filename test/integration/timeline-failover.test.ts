@@ -63,11 +63,20 @@ describe('timelines after a failover: the restore follows the history PostgreSQL
   it('with --target-tli 1 restores the same target on timeline 1, the rows timeline 2 abandoned included, and says timeline 2 is not followed', async () => {
     const result: RestoreResult = await (await harness.start(harness.inputFor(afterBranch(), undefined, { targetTimeline: 1 }))).result();
     assert.equal(result.plan.targetTimeline, 1);
-    assert.equal(result.plan.historyFiles, 0, 'no history file that could lead replay to timeline 2 is staged');
+    assert.equal(result.plan.historyFiles, 1, '00000002.history is staged too (for a promotion to choose an unused timeline); Barman is handed timeline 1');
     assert.equal(result.verify.timeline, 1);
     assert.deepEqual(await queryRestoredMarkers(result.destination, result.plan.pgVersion), onTimeline1());
     assert.deepEqual(result.plan.abandoned?.map((a) => [a.kind, a.timeline, a.switchLsn]), [['not-followed', 2, fixture.branch!.switchLsn]]);
     assert.ok(result.plan.abandoned![0]!.note.includes('pass --target-tli 2'), result.plan.abandoned![0]!.note);
+  });
+
+  it('promoting a timeline-1 restore starts timeline 3, not 2, which the archive already holds: every history file is staged', async () => {
+    const result: RestoreResult = await (await harness.start(harness.inputFor(afterBranch(), undefined, { targetTimeline: 1, targetAction: 'promote' }))).result();
+    assert.equal(result.verify.state, 'promoted');
+    // PostgreSQL picks the next timeline after the newest history file restore_command finds (findNewestTimeLine):
+    // with only the path's staged it took 2, and its archiving would have collided with the failover's timeline 2.
+    assert.equal(result.verify.timeline, 3);
+    assert.deepEqual(await queryRestoredMarkers(result.destination, result.plan.pgVersion), onTimeline1());
   });
 
   it('a target in an idle stretch (three segments with WAL but no commit) is found several segments on, and replay stops before after-b1-4', async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { parseBackupInfo } from '../../../src/core/backup-info';
 import type { BackupObject, CatalogedBackup } from '../../../src/io/backup-catalog';
-import { assertCompleteParts, historiesOnPath, listServerBackups, unreadableSkipped } from '../../../src/io/restore-planner';
+import { assertCompleteParts, historiesToStage, listServerBackups, unreadableSkipped } from '../../../src/io/restore-planner';
 import type { ArchivedWalObject } from '../../../src/io/wal-archive';
 import { useTestBucket } from '../../support/s3-test-bucket';
 
@@ -71,38 +71,31 @@ describe('restore-planner', function () {
     });
   });
 
-  describe('historiesOnPath', () => {
+  describe('historiesToStage', () => {
     const history = (name: string, size: number): ArchivedWalObject => ({ name, key: `pg/wals/${name}`, size, etag: 'e', lastModified: null, compression: 'none' });
 
-    const sw = (parentTimeline: number, switchLsn: string) => ({ parentTimeline, switchLsn, reason: '' });
-
-    it("takes the history files of the path's timelines only: not a later one, not a sibling branch", () => {
+    it('takes every history file of the archive, whatever the path: a promotion must see them all to choose an unused timeline', () => {
       const all = [history('00000002.history', 42), history('00000003.history', 84), history('00000004.history', 99)];
-      // Timeline 4 branched off timeline 1 (a sibling of 2 and 3): its history file would lead replay elsewhere.
-      assert.deepEqual(
-        historiesOnPath(all, { timeline: 3, switches: [sw(1, '0/4000000'), sw(2, '0/6000000')] }).map((h) => h.name),
-        ['00000002.history', '00000003.history'],
-      );
-      assert.deepEqual(historiesOnPath(all, { timeline: 1, switches: [] }), []);
+      assert.deepEqual(historiesToStage(all).map((h) => h.name), ['00000002.history', '00000003.history', '00000004.history']);
     });
 
     it('refuses one larger than a history file can be (1 MiB: one short line per timeline switch)', () => {
       const all = [history('00000002.history', 42), history('00000003.history', 50 * 1024 * 1024)];
       assert.throws(
-        () => historiesOnPath(all, { timeline: 3, switches: [sw(1, '0/4000000'), sw(2, '0/6000000')] }),
+        () => historiesToStage(all),
         (err: unknown) => {
           assert.equal((err as { type?: string }).type, 'CorruptArchive');
           assert.equal(
             (err as Error).message,
             'timeline history file 00000003.history (pg/wals/00000003.history) cannot be used: it is 50.0 MiB, more than the 1.0 MiB a timeline history file can be, so it is not read; ' +
-              'PostgreSQL writes one short line per timeline switch into it, so this is not a file PostgreSQL wrote: check the object in the bucket, or restore to a target on an earlier timeline',
+              'PostgreSQL writes one short line per timeline switch into it, so this is not a file PostgreSQL wrote: check the object in the bucket (a restore stages every history file, and this one would mislead PostgreSQL)',
           );
           return true;
         },
       );
-      assert.equal(historiesOnPath(all, { timeline: 2, switches: [sw(1, '0/4000000')] }).length, 1, 'a later timeline\'s history file is not needed, whatever its size');
     });
   });
+
 
   describe('assertCompleteParts', () => {
     const backup = (names: string[]): CatalogedBackup => ({
