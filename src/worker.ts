@@ -3,7 +3,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { createS3Client } from './io/s3-client';
-import { loadWorkerSettings, pgBinDir, settingsEnvironment, type WorkerSettings } from './settings';
+import { loadWorkerSettings, planningSettings, settingsEnvironment, type WorkerSettings } from './settings';
 import { freshWorkflowBundle, WORKFLOWS_PATH } from './workflow-bundle';
 
 /** What the activities get from this host's settings (also used by tests that run a step directly). */
@@ -14,9 +14,7 @@ export function activityDeps(settings: WorkerSettings, s3Env: Record<string, str
     destinationRoots: settings.destinationRoots,
     barmanUser: settings.barmanUser,
     barmanBin: settings.barmanBin,
-    pgBinDir: (major) => pgBinDir(settings, major),
-    download: { concurrency: settings.downloadConcurrency, partSize: settings.partSizeBytes, partConcurrency: settings.partConcurrency },
-    scanSkewMarginMicros: 5 * 60 * 1_000_000,
+    ...planningSettings(settings),
     verify: { pollMs: 250, timeoutMs: settings.verifyTimeoutMs },
     heartbeatIntervalMs: 5_000,
   };

@@ -11,7 +11,7 @@ import type { UtcMicros } from '../core/timestamp';
 import { inspectArchive, type ArchiveOverview, type TimelineOverview } from '../io/archive-overview';
 import { withThrowAwayWorkDir } from '../io/throwaway-work-dir';
 import { loadWorkerSettings, settingsEnvironment } from '../settings';
-import { localPlannerDeps, withInterrupt } from './plan';
+import { localPlannerDeps, withInterrupt } from './in-process';
 import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
 import { abandonmentMessage } from '../core/timeline-reach';

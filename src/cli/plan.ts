@@ -7,10 +7,9 @@ import { formatOffsetTime, isoOffsetTime, withOffsetTimes } from '../core/report
 import { describeTimelinePath } from '../core/timeline-path';
 import type { AreaNeed, AreaCheck } from '../core/restore-space';
 import type { UtcMicros } from '../core/timestamp';
-import { classifyS3Error, createS3Client } from '../io/s3-client';
 import { dryRunRestore, type DryRunOutcome, type ReachableDryRun, type UnreachableDryRun } from '../io/restore-dry-run';
-import type { PlannerDeps } from '../io/wal-segments';
-import { loadWorkerSettings, pgBinDir, settingsEnvironment, type WorkerSettings } from '../settings';
+import { loadWorkerSettings, settingsEnvironment } from '../settings';
+import { localPlannerDeps, withInterrupt } from './in-process';
 import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
 import { FailureTypes, RestoreError } from '../shared';
@@ -26,37 +25,6 @@ export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME --dest DIR
 
 export const EXIT_UNREACHABLE = 3;
 export const EXIT_SPACE_SHORT = 4;
-
-/** How much earlier than the target a segment may be archived and still hold a later commit (the worker's margin). */
-const SCAN_SKEW_MARGIN_MICROS = 5 * 60 * 1_000_000;
-
-/** The planner's dependencies in this process, as the worker builds them. */
-export function localPlannerDeps(settings: WorkerSettings): PlannerDeps {
-  return {
-    s3: createS3Client(),
-    pgBinDir: (major) => pgBinDir(settings, major),
-    download: { concurrency: settings.downloadConcurrency, partSize: settings.partSizeBytes, partConcurrency: settings.partConcurrency },
-    scanSkewMarginMicros: SCAN_SKEW_MARGIN_MICROS,
-  };
-}
-
-/** Runs `body` with a signal that Ctrl-C aborts, so that scratch space is removed on the way out; S3 errors explained. */
-export async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return await body(controller.signal);
-  } catch (err) {
-    // S3 errors carry request details no terminal needs: say what failed and what to check instead.
-    if ((err as { $metadata?: unknown })?.$metadata !== undefined) throw new Error(classifyS3Error(err).message);
-    throw err;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
 
 export async function runPlan(argv: string[]): Promise<number> {
   const { values } = parseArgs({
