@@ -2,6 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { openJournal } from '../io/download-journal';
+import type { BackupObject, CatalogedBackup } from '../io/backup-catalog';
 import { downloadObjects, etagIsMd5, type DownloadItem } from '../io/s3-download';
 import { extractionLimits } from '../core/extraction-limits';
 import { EntryGuard } from '../core/tar-entry-guard';
@@ -19,7 +20,7 @@ import {
 import { plannedBackup, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
-import { reportProgress } from './progress';
+import { reportProgress, type ProgressReporter } from './progress';
 
 /** What the download may run ahead of an extraction in memory; the rest waits on disk. */
 const TEE_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -40,66 +41,121 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
         await reclaimWorkArea(layout);
         const backup = await plannedBackup(deps, input, plan);
         const targets = await targetsToExtract(extractionTargets(layout, input.server, plan.backupId, backup.objects));
+        const tarballs = teeTarballs(layout, plan.backupId, targets);
         const progress = reportProgress('SyncBase', deps.heartbeatIntervalMs, lost);
-        // A failed download stops the extraction (its tee is destroyed). A failed extraction is the archive's
-        // fault only once the download is verified, since bytes damaged in transit look the same to gunzip:
-        // the download finishes and checks the MD5 ETag first, unless there is no MD5 to check (multipart).
-        const stop = new AbortController();
-        const signal = AbortSignal.any([progress.signal, stop.signal]);
-        const streams = targets.flatMap((target) => target.objects.map((object) => ({ target, object, tee: new PassThrough({ highWaterMark: TEE_BUFFER_BYTES }) })));
-        const tarballs: DownloadItem[] = streams.map(({ object, tee }) => ({ key: object.key, size: object.size, etag: object.etag, localPath: downloadPath(layout, plan.backupId, object), tee }));
-        const items = [backupInfoDownload(layout, plan.backupId, backup), ...tarballs];
-        let entries = 0;
         try {
-          const download = downloadObjects(deps.s3, input.bucket, items, {
-            journal: await openJournal(layout.journal),
-            ...deps.download,
-            signal,
-            onProgress: (p) => progress.update({ ...p, current: `${p.current ?? ''} (${entries} files extracted)` }),
-          });
-          // In download order, one tarball at a time: a later tarball's read-back waits on disk meanwhile. The
-          // parts of one directory (data.tar, data_0001.tar, ...) come in part order and share its guard.
-          const guards = new Map(targets.map((target) => [target, new EntryGuard(target.partialDir)]));
-          // What the whole backup may expand to, from its backup.info (a crafted archive stops there, not at a full disk).
-          const budget = new ExtractionBudget(extractionLimits(backup.info.recordedSize ?? null, backup.objects));
-          const extraction = (async () => {
-            for (const { target, object, tee } of streams) {
-              const before = entries;
-              const result = await extractStream({ stream: tee, bytesTotal: object.size, name: `s3://${input.bucket}/${object.key}` }, target.partialDir, {
-                compression: object.compression,
-                signal,
-                guard: guards.get(target),
-                budget,
-                onProgress: (p) => (entries = before + p.entries),
-              });
-              entries = before + result.entries;
-            }
-          })();
-          extraction.catch((err: unknown) => {
-            // Tarballs after the failed one will not be read: their downloads go on without a tee.
-            for (const { tee } of streams) tee.destroy();
-            if (!streams.every(({ object }) => etagIsMd5(object.etag))) stop.abort(err);
-          });
-          const [downloaded, extracted] = await Promise.allSettled([download, extraction]);
-          // A failed attempt leaves no half-extracted data behind (this restore's own folders; the retry would
-          // start them over anyway): it is readable data, and it holds disk a full disk needs back.
-          if (downloaded.status === 'rejected' || extracted.status === 'rejected') await removePartialExtractions(targets);
-          if (extracted.status === 'rejected') {
-            const cause: unknown = extracted.reason;
-            // A download that failed on its own is the cause; one stopped because of this failure rejects with it.
-            if (downloaded.status === 'rejected' && downloaded.reason !== cause) throw downloaded.reason;
-            if (cause instanceof CorruptArchiveError) await secondOpinion(layout, tarballs, cause);
-            throw cause;
-          }
-          if (downloaded.status === 'rejected') throw downloaded.reason;
-          for (const target of targets) await publishExtraction(target);
-          return downloaded.value;
+          return await downloadWhileExtracting({ deps, bucket: input.bucket, backupId: plan.backupId, layout, backup, targets, tarballs, progress });
         } finally {
-          for (const { tee } of streams) tee.destroy();
+          for (const { tee } of tarballs) tee.destroy();
           progress.stop();
         }
       });
     });
+}
+
+/** A tarball of the backup: where it is extracted, its download, and the stream from the one to the other. */
+interface TeedTarball {
+  target: ExtractionTarget;
+  /** The target's guard: the parts of one directory (data.tar, data_0001.tar, ...) share it, in part order. */
+  guard: EntryGuard;
+  object: BackupObject;
+  download: DownloadItem;
+  tee: PassThrough;
+}
+
+/** What one attempt of the step works on. */
+interface Attempt {
+  deps: ActivityDeps;
+  bucket: string;
+  backupId: string;
+  layout: WorkDirLayout;
+  backup: CatalogedBackup;
+  /** The directories still to extract (those published by an earlier attempt are not). */
+  targets: readonly ExtractionTarget[];
+  /** Their tarballs, in download order. */
+  tarballs: readonly TeedTarball[];
+  progress: ProgressReporter;
+}
+
+function teeTarballs(layout: WorkDirLayout, backupId: string, targets: readonly ExtractionTarget[]): TeedTarball[] {
+  return targets.flatMap((target) => {
+    const guard = new EntryGuard(target.partialDir);
+    return target.objects.map((object) => {
+      const tee = new PassThrough({ highWaterMark: TEE_BUFFER_BYTES });
+      const download = { key: object.key, size: object.size, etag: object.etag, localPath: downloadPath(layout, backupId, object), tee };
+      return { target, guard, object, download, tee };
+    });
+  });
+}
+
+/** The download of backup.info and the tarballs, and the extraction fed by it; resolves once both are over. */
+async function downloadWhileExtracting(attempt: Attempt): Promise<TransferResult> {
+  const { deps, bucket, backupId, layout, backup, tarballs, progress } = attempt;
+  // A failed download stops the extraction (its tee is destroyed); a failed extraction stops the download
+  // only when the download cannot prove the bytes good (see stopDownloadIfUnverifiable).
+  const stop = new AbortController();
+  const signal = AbortSignal.any([progress.signal, stop.signal]);
+  const extracted = { entries: 0 };
+  const download = downloadObjects(deps.s3, bucket, [backupInfoDownload(layout, backupId, backup), ...tarballs.map((t) => t.download)], {
+    journal: await openJournal(layout.journal),
+    ...deps.download,
+    signal,
+    onProgress: (p) => progress.update({ ...p, current: `${p.current ?? ''} (${extracted.entries} files extracted)` }),
+  });
+  // What the whole backup may expand to, from its backup.info (a crafted archive stops there, not at a full disk).
+  const budget = new ExtractionBudget(extractionLimits(backup.info.recordedSize ?? null, backup.objects));
+  const extraction = extractInDownloadOrder(attempt, budget, signal, extracted);
+  extraction.catch((err: unknown) => stopDownloadIfUnverifiable(tarballs, stop, err));
+  const [downloaded, extractedAll] = await Promise.allSettled([download, extraction]);
+  return concludeAttempt(attempt, downloaded, extractedAll);
+}
+
+/**
+ * One tarball at a time, in download order: a later tarball's read-back waits on disk meanwhile. `extracted`
+ * counts the entries written so far, for the download's progress.
+ */
+async function extractInDownloadOrder(attempt: Attempt, budget: ExtractionBudget, signal: AbortSignal, extracted: { entries: number }): Promise<void> {
+  for (const { target, guard, object, tee } of attempt.tarballs) {
+    const before = extracted.entries;
+    const result = await extractStream({ stream: tee, bytesTotal: object.size, name: `s3://${attempt.bucket}/${object.key}` }, target.partialDir, {
+      compression: object.compression,
+      signal,
+      guard,
+      budget,
+      onProgress: (p) => (extracted.entries = before + p.entries),
+    });
+    extracted.entries = before + result.entries;
+  }
+}
+
+/**
+ * After a failed extraction the tarballs after it will not be read: their downloads go on without a tee.
+ * A failed extraction is the archive's fault only once the download is verified, since bytes damaged in
+ * transit look the same to gunzip: the download finishes and checks the MD5 ETags first, unless there is
+ * no MD5 to check (multipart uploads), and then it stops.
+ */
+function stopDownloadIfUnverifiable(tarballs: readonly TeedTarball[], stop: AbortController, err: unknown): void {
+  for (const { tee } of tarballs) tee.destroy();
+  if (!tarballs.every(({ object }) => etagIsMd5(object.etag))) stop.abort(err);
+}
+
+/**
+ * Both over: publishes the extracted directories, or throws the failure that is the cause. A failed attempt
+ * leaves no half-extracted data behind (this restore's own folders; the retry would start them over
+ * anyway): it is readable data, and it holds disk a full disk needs back.
+ */
+async function concludeAttempt(attempt: Attempt, downloaded: PromiseSettledResult<TransferResult>, extracted: PromiseSettledResult<void>): Promise<TransferResult> {
+  if (downloaded.status === 'rejected' || extracted.status === 'rejected') await removePartialExtractions(attempt.targets);
+  if (extracted.status === 'rejected') {
+    const cause: unknown = extracted.reason;
+    // A download that failed on its own is the cause; one stopped because of this failure rejects with it.
+    if (downloaded.status === 'rejected' && downloaded.reason !== cause) throw downloaded.reason;
+    if (cause instanceof CorruptArchiveError) await secondOpinion(attempt.layout, attempt.tarballs.map((t) => t.download), cause);
+    throw cause;
+  }
+  if (downloaded.status === 'rejected') throw downloaded.reason;
+  for (const target of attempt.targets) await publishExtraction(target);
+  return downloaded.value;
 }
 
 async function removePartialExtractions(targets: readonly ExtractionTarget[]): Promise<void> {
