@@ -28,9 +28,9 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
         const progress = reportProgress('Recover', deps.heartbeatIntervalMs, lost);
         try {
           // A worker killed during an earlier attempt left its barman (and rsync) running: they would write beside this one.
-        await stopLeftoverCommands(layout.barmanConfig);
-        const movedAside = await claimDestination(input.destination, {
-            control: destinationControlOf(deps, input.destination),
+          await stopLeftoverCommands(layout.barmanConfig);
+          // The destination, then each tablespace location, is taken the same way: Barman then writes into directories this run made.
+          const claim = {
             run: currentRun(),
             signal: progress.signal,
             owner: deps.barmanUser,
@@ -38,17 +38,9 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
             workRoot: deps.workRoot,
             roots: deps.destinationRoots,
             movedAsideSuffix: movedAsideSuffix(plan.backupId),
-          });
-          // Each tablespace location is taken like the destination: Barman then writes into directories this run made.
-          const tablespacesMovedAside = await claimTablespaceLocations(deps.workRoot, plan.tablespaces ?? [], {
-            run: currentRun(),
-            signal: progress.signal,
-            owner: deps.barmanUser,
-            force: input.force,
-            workRoot: deps.workRoot,
-            roots: deps.destinationRoots,
-            movedAsideSuffix: movedAsideSuffix(plan.backupId),
-          });
+          };
+          const movedAside = await claimDestination(input.destination, { ...claim, control: destinationControlOf(deps, input.destination) });
+          const tablespacesMovedAside = await claimTablespaceLocations(deps.workRoot, plan.tablespaces ?? [], claim);
           await recover(
             await barmanSetup(deps, layout, input.server),
             {

@@ -14,21 +14,15 @@
 // - Without an explicit recovery_target_timeline, PostgreSQL follows the newest timeline (`latest`), so the
 //   commits a parent wrote after a child branched off are restored only when the parent is named.
 import { formatOffsetTime } from './report-format';
-import { offPathReason, pathTimelines, type TimelinePath } from './timeline-path';
+import { offPathReason, pathTimelines, type PathBackup, type TimelinePath } from './timeline-path';
 import type { TimelineHistoryOf } from './timeline-branches';
 import { segmentTimelineSpans, spanForIndex, type TimelineSpan, type TimelineSwitch } from './timeline-history';
 import type { UtcMicros } from './timestamp';
-import type { WalHole } from './wal-holes';
+import { holesAmong, type WalHole } from './wal-holes';
 import { parseLsn, segmentFromIndex, segmentIndex } from './wal-names';
 
-/** What this module needs of a backup: its timeline, where its WAL starts and ends, and when it ended. */
-export interface ReachBackup {
-  backupId: string;
-  timeline: number | null;
-  beginWal: string | null;
-  endWal: string | null;
-  beginXlog: string | null;
-  endXlog: string | null;
+/** What this module needs of a backup: what the path rules need (core/timeline-path.ts), and when it ended. */
+export interface ReachBackup extends PathBackup {
   endTime: UtcMicros | null;
 }
 
@@ -121,24 +115,7 @@ function byEnd(a: ReachBackup, b: ReachBackup): number {
  * missing position is named on the timeline the path reads it from.
  */
 export function findPathHoles(path: ReplayPath, presentIndexes: readonly number[], fromIndex: number, segmentSize: number): WalHole[] {
-  const name = (index: number) => pathSegmentName(path, index, segmentSize);
-  const holes: WalHole[] = [];
-  let expected = fromIndex;
-  let previous: number | null = null;
-  for (const index of [...new Set(presentIndexes)].filter((i) => i >= fromIndex).sort((a, b) => a - b)) {
-    if (index > expected) {
-      holes.push({
-        after: previous === null ? null : name(previous),
-        firstMissing: name(expected),
-        lastMissing: name(index - 1),
-        missingSegments: index - expected,
-        resumesAt: name(index),
-      });
-    }
-    previous = index;
-    expected = index + 1;
-  }
-  return holes;
+  return holesAmong(presentIndexes, fromIndex, (index) => pathSegmentName(path, index, segmentSize));
 }
 
 /**
