@@ -3,15 +3,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
-import { FailureTypes, NON_RETRYABLE_FAILURE_TYPES } from '../shared';
+import { FailureTypes, RestoreError } from '../shared';
 import { classifyS3Error } from '../io/s3-client';
 
 export function toActivityFailure(err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
-  const type = (err as { type?: unknown })?.type;
-  if (typeof type === 'string' && NON_RETRYABLE_FAILURE_TYPES.includes(type)) {
-    return ApplicationFailure.nonRetryable((err as Error).message, type);
-  }
+  // Every failure retrying cannot fix is a RestoreError with its type (shared.ts); everything else is retried.
+  if (err instanceof RestoreError) return ApplicationFailure.nonRetryable(err.message, err.type);
   if ((err as { $metadata?: unknown })?.$metadata !== undefined) {
     const s3 = classifyS3Error(err);
     if (!s3.retryable) return ApplicationFailure.nonRetryable(s3.message, s3.type ?? 'AccessDenied');

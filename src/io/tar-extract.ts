@@ -11,6 +11,7 @@ import { formatBytes } from '../core/report-format';
 import type { BaseBackupCompression } from '../core/s3-layout';
 import { asDiskFull } from './disk-full';
 import { DecompressorFailedError, startDecompressor, type DecompressorProcess } from './external-decompressor';
+import { FailureTypes, RestoreError } from '../shared';
 
 export type Compression = BaseBackupCompression;
 
@@ -71,8 +72,7 @@ export class ExtractionBudget {
 }
 
 /** The archive expands past what its backup may hold, or holds more entries: a crafted or mismatched archive. */
-export class ArchiveLimitError extends Error {
-  readonly type = 'UnsafeArchive';
+export class ArchiveLimitError extends RestoreError {
   constructor(
     readonly file: string,
     detail: string,
@@ -80,6 +80,7 @@ export class ArchiveLimitError extends Error {
     readonly entry?: string,
   ) {
     super(
+      FailureTypes.UnsafeArchive,
       `archive ${file} ${detail}${entry === undefined ? '' : `; extraction stopped at entry ${JSON.stringify(entry)}, before writing it`}. ` +
         "A backup's tarballs hold its database's files and little more, so this archive, or its backup.info, is not what " +
         'barman-cloud wrote for this backup: restore from another backup (a target that another backup covers), and find out what wrote these objects',
@@ -95,14 +96,14 @@ export interface ExtractResult {
 }
 
 /** The archive holds an entry that would write outside the destination, or something that is not data. */
-export class UnsafeArchiveError extends Error {
-  readonly type = 'UnsafeArchive';
+export class UnsafeArchiveError extends RestoreError {
   constructor(
     readonly file: string,
     readonly entry: string,
     readonly rule: string,
   ) {
     super(
+      FailureTypes.UnsafeArchive,
       `unsafe archive ${file}: entry ${JSON.stringify(entry)}: ${rule}; extraction stopped before writing it, and nothing was ` +
         'written outside the staging directory. barman-cloud never writes such entries: find out where this backup came from, ' +
         'and restore from another one (a target that another backup covers)',
@@ -115,8 +116,7 @@ export class UnsafeArchiveError extends Error {
  * The archive is truncated or damaged. Extracting it again cannot help, nor can downloading it again once
  * the download matched the size and checksum the bucket lists: the object itself is bad.
  */
-export class CorruptArchiveError extends Error {
-  readonly type = 'CorruptArchive';
+export class CorruptArchiveError extends RestoreError {
   constructor(
     readonly file: string,
     detail: string,
@@ -124,6 +124,7 @@ export class CorruptArchiveError extends Error {
     readonly entry?: string,
   ) {
     super(
+      FailureTypes.CorruptArchive,
       `corrupt archive ${file}: ${detail}${entry === undefined ? '' : ` (while extracting entry ${JSON.stringify(entry)})`}; ` +
         'the archive is truncated or damaged, so this backup cannot be restored as it is: check the object in the bucket, ' +
         'or restore from another backup (a target that another backup covers)',
