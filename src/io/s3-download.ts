@@ -12,6 +12,7 @@ import { asDiskFull } from './disk-full';
 import { runPool } from './run-pool';
 import type { DownloadJournal } from './download-journal';
 import { withS3Context } from './s3-client';
+import { unquoteEtag } from './s3-listing';
 
 /** Objects in parallel; measured in bench/transfer-sweep.md (see settings.ts). */
 export const DEFAULT_CONCURRENCY = 16;
@@ -117,7 +118,7 @@ export async function downloadObjects(
   let objectsSkipped = 0;
   try {
     await runPool(items, concurrency, opts.signal, async (raw) => {
-      const item = { ...raw, etag: unquote(raw.etag) };
+      const item = { ...raw, etag: unquoteEtag(raw.etag) };
       if (await ctx.journal.isComplete(item)) {
         objectsSkipped++;
         ctx.progress.fileDone(item.size, item.key);
@@ -545,9 +546,6 @@ function isServerEncrypted(res: GetObjectCommandOutput): boolean {
   return Boolean(res.SSECustomerAlgorithm) || (res.ServerSideEncryption ?? '').startsWith('aws:kms');
 }
 
-function unquote(etag: string): string {
-  return etag.replace(/^"(.*)"$/, '$1');
-}
 
 function quote(etag: string): string {
   return `"${etag}"`;
