@@ -303,7 +303,7 @@ except (OSError, ValueError):
 # syncAndExtractBaseBackup and stageAndRebuildXlogdb are the fused steps (workflow patch 'fused-steps');
 # the others of the first line are those of older code (--src of an earlier commit).
 names = {"planRestore": "plan", "syncAndExtractBaseBackup": "download_and_extract", "syncWalRange": "download_wal",
-         "stageAndRebuildXlogdb": "stage_and_rebuild_xlogdb", "recoverWithBarman": "recover", "verifyRecoveredCluster": "verify",
+         "stageAndRebuildXlogdb": "stage_and_rebuild_xlogdb", "recoverWithBarman": "recover", "verifyAndFinishRestore": "verify",
          "syncBaseBackup": "download_base", "extractBaseBackup": "extract", "stageInBarmanHome": "stage", "rebuildXlogdb": "rebuild_xlogdb",
          "releaseWorkDir": "cleanup"}
 phases = {}

@@ -5,7 +5,7 @@ import type { RestoreInput, RestorePlan } from '../shared';
 import { currentRun, destinationControlOf, type ActivityDeps } from './deps';
 
 /**
- * The restore is verified, so it is done (the end of verifyRecoveredCluster): the staged backup and WAL are no
+ * The restore is verified, so it is done (the end of verifyAndFinishRestore): the staged backup and WAL are no
  * longer needed and their disk is freed, then the run's locks and claims on the destination and its tablespaces' locations go. The Barman user
  * owns parts of the work area, so it goes through removeTree (never following a link it could have planted).
  */

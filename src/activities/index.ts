@@ -5,7 +5,7 @@ import { stageAndRebuildXlogdbActivity } from './rebuild-xlogdb';
 import { recoverWithBarmanActivity } from './recover-with-barman';
 import { syncAndExtractBaseBackupActivity } from './sync-and-extract-base-backup';
 import { syncWalRangeActivity } from './sync-wal-range';
-import { verifyRecoveredClusterActivity } from './verify-recovered-cluster';
+import { verifyAndFinishRestoreActivity } from './verify-and-finish-restore';
 
 export type { ActivityDeps } from './deps';
 
@@ -16,7 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     syncWalRange: syncWalRangeActivity(deps),
     stageAndRebuildXlogdb: stageAndRebuildXlogdbActivity(deps),
     recoverWithBarman: recoverWithBarmanActivity(deps),
-    verifyRecoveredCluster: verifyRecoveredClusterActivity(deps),
+    verifyAndFinishRestore: verifyAndFinishRestoreActivity(deps),
     abandonRestore: abandonRestoreActivity(deps),
     releaseDestination: releaseDestinationActivity(deps),
   };

@@ -157,7 +157,7 @@ export interface ResumeReuse {
   note: string;
 }
 
-const RESTORE_STEPS = ['planRestore', 'syncAndExtractBaseBackup', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyRecoveredCluster'];
+const RESTORE_STEPS = ['planRestore', 'syncAndExtractBaseBackup', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyAndFinishRestore'];
 
 export function resumeReuse(record: RestoreRecord): ResumeReuse {
   if (record.outcome === 'completed' || record.outcome === 'running') {

@@ -120,7 +120,7 @@ async function restoreSteps(input: RestoreInput, plan: RestorePlan, enter: Enter
   );
   await steps.recoverWithBarman.executeWithOptions(enter('Recover', `barman recover to ${describeTarget(input.target)} into ${input.destination}`), [input, plan]);
   // Verify is the last step: once the result is proved it also frees the work area and the destination's claim.
-  const verify = await steps.verifyRecoveredCluster.executeWithOptions(
+  const verify = await steps.verifyAndFinishRestore.executeWithOptions(
     enter('Verify', `starting PostgreSQL privately until replay reaches the target (then ${input.targetAction ?? 'pause'}), then freeing the work area`),
     [input, plan],
   );

@@ -22,7 +22,7 @@ function pitr(...args: string[]) {
   );
 }
 
-const STEPS = ['planRestore', 'syncAndExtractBaseBackup', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyRecoveredCluster'];
+const STEPS = ['planRestore', 'syncAndExtractBaseBackup', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyAndFinishRestore'];
 
 describe('pitr status of an ended restore (real stack, pitr CLI)', function () {
   this.timeout(300_000);

@@ -72,7 +72,7 @@ describe('worker killed with SIGKILL during verify, then restarted: the postmast
       let postmaster: number | undefined;
       await waitFor('verify to start PostgreSQL on the destination', 180_000, async () => (postmaster = postmasterOf(destination)?.pid) !== undefined, 20);
       worker.pause();
-      assert.equal(await pendingActivity(handle), 'verifyRecoveredCluster');
+      assert.equal(await pendingActivity(handle), 'verifyAndFinishRestore');
       await worker.kill('SIGKILL');
       await new Promise((resolve) => setTimeout(resolve, 500));
       if (postmasterOf(destination)?.pid !== postmaster) {
@@ -96,7 +96,7 @@ describe('worker killed with SIGKILL during verify, then restarted: the postmast
     assert.equal(description.runId, runId, 'the run started before the kill is the one that completed');
     assert.equal(result.verify.state, 'paused');
     assert.ok(seconds < VERIFY_TIMEOUT_S, `the retried verify took ${seconds} s: it waited beside the old postmaster`);
-    assert.ok((await activityAttempt(handle, 'verifyRecoveredCluster')) >= 2, 'verify was retried on the new worker');
+    assert.ok((await activityAttempt(handle, 'verifyAndFinishRestore')) >= 2, 'verify was retried on the new worker');
     assert.deepEqual(await queryRestoredMarkers(destination, result.plan.pgVersion), labelsUpTo(fixture, target));
     const strays = await killStrayProcesses([destination, result.plan.workDir]);
     assert.deepEqual(strays, [], 'no process of the killed worker (its postmaster included) is left on the restore');

@@ -33,7 +33,7 @@ describe('replay of recorded restore histories', function () {
       assert.equal(events.at(-1)?.eventType, end, `${file} records a restore that ended that way`);
       const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
       if (cleanup) assert.equal(scheduled.at(-1), cleanup, `${file} covers the clean-up step ${cleanup}`);
-      else assert.equal(scheduled.at(-1), 'verifyRecoveredCluster', `${file} runs every step`);
+      else assert.equal(scheduled.at(-1), 'verifyAndFinishRestore', `${file} runs every step`);
     }
   });
 

@@ -57,7 +57,7 @@ function mockActivities(calls: Calls, overrides: Partial<Record<keyof RestoreAct
     stageAndRebuildXlogdb: async () => ({ walFiles: 11 }),
     syncWalRange: async () => transfer,
     recoverWithBarman: async () => ({ movedAside: null }),
-    verifyRecoveredCluster: async () => ({ state: 'paused', lastReplayedCommit: '2026-11-24T22:08:45.000000Z', timeline: 1 }),
+    verifyAndFinishRestore: async () => ({ state: 'paused', lastReplayedCommit: '2026-11-24T22:08:45.000000Z', timeline: 1 }),
     abandonRestore: async () => ({ destinationCleared: true, movedBack: null }),
     releaseDestination: async () => undefined,
   };
@@ -99,7 +99,7 @@ describe('restoreToPointInTime workflow (real dev server, mocked activities)', f
     const calls: Calls = [];
     let verifyArgs: unknown[] = [];
     const activities = mockActivities(calls, {
-      verifyRecoveredCluster: async (...args: unknown[]) => {
+      verifyAndFinishRestore: async (...args: unknown[]) => {
         verifyArgs = args;
         return { state: 'paused', lastReplayedCommit: '2026-11-24T22:08:45.000000Z', timeline: 1 };
       },
@@ -113,7 +113,7 @@ describe('restoreToPointInTime workflow (real dev server, mocked activities)', f
         .map((e) => defaultPayloadConverter.fromPayload<string>(e.userMetadata!.summary!));
       return { result, summaries, phase: description.typedSearchAttributes.get(SearchAttributes.phase), backupId: description.typedSearchAttributes.get(SearchAttributes.backupId) };
     });
-    assert.deepEqual(calls, ['planRestore', 'syncAndExtractBaseBackup', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyRecoveredCluster']);
+    assert.deepEqual(calls, ['planRestore', 'syncAndExtractBaseBackup', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyAndFinishRestore']);
     // Verify is the last step and frees the work area itself (finishRestore): no flag asks for it, no step follows it.
     assert.equal(verifyArgs.length, 2, 'verify gets the input and the plan, and no option');
     assert.deepEqual(verifyArgs[1], plan);
@@ -145,7 +145,7 @@ describe('restoreToPointInTime workflow (real dev server, mocked activities)', f
 
   it(`gives up on a step other than a transfer after ${STEP_MAXIMUM_ATTEMPTS} attempts; transfers retry beyond that`, async function () {
     this.timeout(120_000);
-    const failingSteps = ['planRestore', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyRecoveredCluster'] as const;
+    const failingSteps = ['planRestore', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyAndFinishRestore'] as const;
     // One restore per step, side by side: the step named in the restore's destination always fails, retryably.
     const attemptsOf: Record<string, number> = {};
     const failIfNamed = (step: string) => async (input: RestoreInput) => {

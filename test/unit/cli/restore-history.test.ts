@@ -14,7 +14,7 @@ function recorded(kind: string) {
   return restoreRecord(recordedEvents(historyFromJSON(JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'replay', 'histories', `restore-${kind}.json`), 'utf8')))));
 }
 
-const STEPS = ['planRestore', 'syncAndExtractBaseBackup', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyRecoveredCluster'];
+const STEPS = ['planRestore', 'syncAndExtractBaseBackup', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyAndFinishRestore'];
 
 function statusOf(status: string, phase: string): RestoreStatus {
   return { id: 'pitr:pg:/srv/pg', runId: 'r', status, phase, backupId: null, progress: null, attempt: null, lastFailure: null };

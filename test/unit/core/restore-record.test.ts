@@ -53,7 +53,7 @@ describe('restore record (from history events)', () => {
     const reuse = resumeReuse(restoreRecord(failedOnWal()));
     assert.deepEqual(reuse.baseBackup, { backupId: plan.backupId, objects: 3, bytes: 1000 });
     assert.equal(reuse.wal, undefined);
-    assert.deepEqual(reuse.runsAgain, ['planRestore', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyRecoveredCluster']);
+    assert.deepEqual(reuse.runsAgain, ['planRestore', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyAndFinishRestore']);
     assert.equal(reuse.reusesWork, true);
   });
 

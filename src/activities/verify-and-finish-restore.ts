@@ -15,7 +15,7 @@ import { finishRestore } from './finish-restore';
  * a pause for another reason is RecoveryStoppedShort), stops it again; then frees the work area and the
  * destination's claim (finishRestore). A retry after the finish starts over here and finds nothing left to free.
  */
-export function verifyRecoveredClusterActivity(deps: ActivityDeps) {
+export function verifyAndFinishRestoreActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<VerifyResult> =>
     adaptFailures(async () => {
       return withAttemptFence(deps, input, async (lost) => {
