@@ -1,7 +1,7 @@
 // One line of progress for a terminal: phase, a bar, bytes (or files), rate and ETA. Pure: the
 // caller keeps the previous sample to compute the rate.
-import type { ProgressDetails } from '../shared';
-import { formatBytes } from '../core/report-format';
+import type { ProgressDetails, RestorePhase } from '../shared';
+import { formatBytes, formatDuration } from '../core/report-format';
 import { terminalSafe } from '../core/untrusted-text';
 
 export interface ProgressSample {
@@ -15,13 +15,11 @@ export function progressFraction(p: ProgressDetails): { done: number; total: num
   return null;
 }
 
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
+/**
+ * Phases whose current sentence carries their own rate and ETA: replay's, measured by the worker over its polls of
+ * PostgreSQL, where this line sees only heartbeats, a few seconds apart at best (src/core/replay-progress.ts).
+ */
+const RATE_IN_CURRENT: ReadonlySet<RestorePhase> = new Set(['Verify']);
 
 export function progressLine(p: ProgressDetails, previous: ProgressSample | null, nowMs: number, width = 24): string {
   const fraction = progressFraction(p);
@@ -31,7 +29,9 @@ export function progressLine(p: ProgressDetails, previous: ProgressSample | null
   const filled = Math.round(ratio * width);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
   const show = (n: number) => (fraction.unit === 'bytes' ? formatBytes(n) : `${n} files`);
-  const parts = [`${p.phase.padEnd(13)} ${bar} ${(ratio * 100).toFixed(0).padStart(3)}%`, `${show(fraction.done)}/${show(fraction.total)}`];
+  const head = `${p.phase.padEnd(13)} ${bar} ${(ratio * 100).toFixed(0).padStart(3)}%`;
+  if (RATE_IN_CURRENT.has(p.phase) && p.current) return terminalSafe(`${head}  ${p.current}`);
+  const parts = [head, `${show(fraction.done)}/${show(fraction.total)}`];
   if (previous && nowMs > previous.atMs && fraction.done >= previous.done) {
     const rate = ((fraction.done - previous.done) * 1000) / (nowMs - previous.atMs);
     if (rate > 0) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { formatDuration, progressLine } from '../../src/cli/progress-line';
+import { progressLine } from '../../src/cli/progress-line';
+import { formatDuration } from '../../src/core/report-format';
 
 describe('progress line', () => {
   const base = { phase: 'SyncBase' as const, bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0 };
@@ -12,6 +13,12 @@ describe('progress line', () => {
   it('falls back to files, then to the phase and current item', () => {
     assert.match(progressLine({ ...base, phase: 'Stage', filesDone: 5, filesTotal: 10 }, null, 0, 4), /^Stage +\[##\.\.\] +50% +5 files\/10 files$/);
     assert.equal(progressLine({ ...base, phase: 'Verify', current: 'replayed to 2026-11-24T23:00:40Z' }, null, 0), 'Verify: replayed to 2026-11-24T23:00:40Z');
+  });
+
+  it('shows replay with the bar and its own sentence, which carries the rate the worker measured', () => {
+    const current = 'replayed to 0/5500000, 5.0 MiB to go to 0/5A00000, 2.0 MiB/s, about 3s left';
+    const line = progressLine({ ...base, phase: 'Verify', bytesDone: 5 * 1024 * 1024, bytesTotal: 10 * 1024 * 1024, current }, { atMs: 0, done: 0 }, 5000, 8);
+    assert.equal(line, `Verify        [####....]  50%  ${current}`);
   });
 
   it('gives no rate when nothing moved or time did not pass', () => {
