@@ -1,4 +1,5 @@
 import { proveRecoveryStop, readRecoveryLog } from '../core/recovery-stop';
+import { replayEndOfPlan, replayProgressDetails, withSample, type ReplaySample } from '../core/replay-progress';
 import { readRecoveryLogs, startPostgres, stopPostgres, waitForRecoveryEnd } from '../io/postgres-instance';
 import { handOverTree } from '../io/tree-operations';
 import { makeWorkArea, workDirLayout } from '../io/work-dir';
@@ -32,11 +33,17 @@ export function verifyAndFinishRestoreActivity(deps: ActivityDeps) {
           signal: progress.signal,
         });
         let result: VerifyResult;
+        // How far replay is from the plan's stop, from the polls that wait for its end (pitr status, the UI).
+        const replayEnd = replayEndOfPlan(plan);
+        let samples: ReplaySample[] = [];
         try {
           const end = await waitForRecoveryEnd(instance, {
             ...deps.verify,
             signal: progress.signal,
-            onPoll: (s) => progress.update({ current: s?.lastReplayedCommit ? `replayed to ${s.lastReplayedCommit}` : 'starting' }),
+            onPoll: (s) => {
+              if (s?.replayLsn) samples = withSample(samples, { atMs: Date.now(), replayLsn: s.replayLsn, lastReplayedCommit: s.lastReplayedCommit });
+              progress.update(replayProgressDetails(replayEnd, samples) ?? { current: 'starting PostgreSQL' });
+            },
           });
           const state = end.outcome === 'exited' ? null : end.state;
           const logs = await readRecoveryLogs(instance);

@@ -47,9 +47,14 @@ export const REPLAY_RATE_WINDOW_MS = 30_000;
 
 /**
  * The end of a restore's replay as its plan has it: from the start of the backup's first WAL segment (its
- * checkpoint's redo point lies in it) to the plan's stop record, and for a time target the commit time it ends at.
+ * checkpoint's redo point lies in it) to the plan's stop record, and for a time target the commit time it ends at;
+ * null when the plan has no stop record.
  */
-export function replayEndOfPlan(plan: Pick<RestorePlan, 'beginWal' | 'segmentSize' | 'stopLsn' | 'firstCommitAfterTarget' | 'lastCommitBeforeTarget'>): ReplayEnd {
+export function replayEndOfPlan(
+  plan: Pick<RestorePlan, 'beginWal' | 'segmentSize' | 'firstCommitAfterTarget' | 'lastCommitBeforeTarget'> & Partial<Pick<RestorePlan, 'stopLsn'>>,
+): ReplayEnd | null {
+  // A restore planned by a worker before stopLsn (resumed across an upgrade) has no end to count down to.
+  if (!plan.stopLsn) return null;
   const endCommit = plan.lastCommitBeforeTarget ?? plan.firstCommitAfterTarget;
   return {
     startLsn: formatLsn(segmentIndex(plan.beginWal, plan.segmentSize) * plan.segmentSize),
@@ -104,7 +109,7 @@ export function replayProgress(end: ReplayEnd, samples: readonly ReplaySample[])
  * 06:34:10.000000+00:00), 1.2 MiB and 3s of commits to go to 0/5000410, 3.1 MiB/s, about 1s left`.
  */
 export function describeReplayProgress(progress: ReplayProgress, end: ReplayEnd): string {
-  const at = `replayed to ${progress.replayLsn}${progress.lastReplayedCommit ? ` (last commit ${formatOffsetTime(progress.lastReplayedCommit)})` : ''}`;
+  const at = describePosition(progress);
   if (progress.reached) return `${at}, at the stop record ${end.stopLsn}`;
   const timeToGo = progress.commitTimeToGoMicros !== null ? ` and ${formatDuration(progress.commitTimeToGoMicros / 1e6)} of commits` : '';
   const parts = [at, `${formatBytes(progress.bytesToGo)}${timeToGo} to go to ${end.stopLsn}`];
@@ -114,8 +119,18 @@ export function describeReplayProgress(progress: ReplayProgress, end: ReplayEnd)
   return parts.join(', ');
 }
 
-/** A replay's part of a step's heartbeat details: WAL replayed of the way from start to stop, and the sentence. */
-export function replayProgressDetails(end: ReplayEnd, samples: readonly ReplaySample[]): { bytesDone: number; bytesTotal: number; current: string } | null {
-  const progress = replayProgress(end, samples);
-  return progress && { bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal, current: describeReplayProgress(progress, end) };
+/**
+ * A replay's part of a step's heartbeat details: WAL replayed of the way from start to stop, and the sentence; without
+ * an end, only where replay is. Null before the first sample.
+ */
+export function replayProgressDetails(end: ReplayEnd | null, samples: readonly ReplaySample[]): { bytesDone: number; bytesTotal: number; current: string } | null {
+  const last = samples[samples.length - 1];
+  if (!last) return null;
+  if (!end) return { bytesDone: 0, bytesTotal: 0, current: describePosition(last) };
+  const progress = replayProgress(end, samples)!;
+  return { bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal, current: describeReplayProgress(progress, end) };
+}
+
+function describePosition(at: Pick<ReplaySample, 'replayLsn' | 'lastReplayedCommit'>): string {
+  return `replayed to ${at.replayLsn}${at.lastReplayedCommit ? ` (last commit ${formatOffsetTime(at.lastReplayedCommit)})` : ''}`;
 }
