@@ -123,7 +123,7 @@ export function pgBinDir(settings: Pick<WorkerSettings, 'pgBinDirPattern' | 'pgB
 /**
  * What planning needs of this host's settings, besides an S3 client: the PostgreSQL binaries, the download
  * parallelism, and how much earlier than a target a segment may be archived and still hold a later commit (clock
- * skew between the database host and the object store). The worker and the CLI's in-process planning share it.
+ * skew between the database host and the object store). Used by the worker, for restores and for `pitr plan` and `pitr backups`.
  */
 export function planningSettings(settings: WorkerSettings): Omit<PlannerDeps, 's3'> {
   return {

@@ -1,6 +1,8 @@
 import { abandonRestoreActivity, releaseDestinationActivity } from './abandon-restore';
 import type { ActivityDeps } from './deps';
+import { describeArchiveActivity } from './describe-archive';
 import { planRestoreActivity } from './plan-restore';
+import { previewRestoreActivity } from './preview-restore';
 import { stageAndRebuildXlogdbActivity } from './rebuild-xlogdb';
 import { recoverWithBarmanActivity } from './recover-with-barman';
 import { syncAndExtractBaseBackupActivity } from './sync-and-extract-base-backup';
@@ -19,7 +21,14 @@ export function createActivities(deps: ActivityDeps) {
     verifyAndFinishRestore: verifyAndFinishRestoreActivity(deps),
     abandonRestore: abandonRestoreActivity(deps),
     releaseDestination: releaseDestinationActivity(deps),
+    // The read-only queries of `pitr plan` and `pitr backups` (workflows/archive-queries.ts).
+    previewRestore: previewRestoreActivity(deps),
+    describeArchive: describeArchiveActivity(deps),
   };
 }
 
-export type RestoreActivities = ReturnType<typeof createActivities>;
+type AllActivities = ReturnType<typeof createActivities>;
+/** The activities of `pitr plan` and `pitr backups` (workflows/archive-queries.ts). */
+export type ArchiveQueryActivities = Pick<AllActivities, 'previewRestore' | 'describeArchive'>;
+/** The steps of a restore (workflows/restore.ts). */
+export type RestoreActivities = Omit<AllActivities, keyof ArchiveQueryActivities>;

@@ -2,25 +2,24 @@
 // range, timeline, size and compression of the tar objects) and, per timeline, where it branched off its
 // parent, the recoverable window (end of the oldest completed backup reaching it, on it or on an ancestor
 // before the switch, to the last commit read from the archived WAL along its path), any hole in that WAL,
-// and where a later timeline abandoned it. Runs in this process, like `pitr plan`: S3 credentials and
-// pg_waldump are needed here.
+// and where a later timeline abandoned it. Answered by the worker of the server's Barman host (through
+// Temporal), which reads the archive with its S3 credentials and pg_waldump: this process needs only Temporal.
 import { parseArgs } from 'node:util';
 import type { BackupSummary } from '../core/backup-overview';
 import { formatOffsetTime, formatTable, isoOffsetTime } from '../core/report-format';
 import type { UtcMicros } from '../core/timestamp';
-import { inspectArchive, type ArchiveOverview, type TimelineOverview } from '../io/archive-overview';
-import { withThrowAwayWorkDir } from '../io/throwaway-work-dir';
-import { loadWorkerSettings, settingsEnvironment } from '../settings';
-import { localPlannerDeps, withInterrupt } from './in-process';
+import type { ArchiveOverview, TimelineOverview } from '../io/archive-overview';
+import { PitrClient } from '../pitr-client';
+import { noWorkerNote, withInterrupt } from './interrupt';
 import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
 import { abandonmentMessage } from '../core/timeline-reach';
 import { UsageError } from './usage-error';
 
-export const BACKUPS_USAGE = `pitr backups --server NAME [--bucket B] [--prefix P] [--json]
+export const BACKUPS_USAGE = `pitr backups --server NAME [--bucket B] [--prefix P] [--task-queue Q] [--json]
       the backups in the bucket and, per timeline, the recoverable window (also through timeline
       switches from backups on earlier timelines), any gap in the WAL, and where a later timeline
-      abandoned it (reads the archived WAL here with pg_waldump: needs S3 credentials and PostgreSQL tools)`;
+      abandoned it (the worker of the server's Barman host reads the archived WAL: this machine needs only Temporal)`;
 
 export async function runBackups(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -29,22 +28,20 @@ export async function runBackups(argv: string[]): Promise<number> {
       server: { type: 'string' },
       bucket: { type: 'string' },
       prefix: { type: 'string' },
+      'task-queue': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
   });
-  const settings = loadWorkerSettings(settingsEnvironment());
   if (!values.server) throw new UsageError(`--server is required\nusage: ${BACKUPS_USAGE}`);
-  const bucket = values.bucket ?? settings.bucket;
-  if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
-  const location = { server: values.server, bucket, prefix: values.prefix ?? settings.prefix };
-  const deps = localPlannerDeps(settings);
+  const location = { server: values.server, bucket: values.bucket, prefix: values.prefix, taskQueue: values['task-queue'] };
+  const client = await PitrClient.connect();
   try {
-    const overview = await withInterrupt((signal) => withThrowAwayWorkDir((area) => inspectArchive(deps, location, area, signal)));
+    const overview = await withInterrupt((signal) => client.backups(location, { signal, onNoWorker: noWorkerNote }));
     console.log(values.json ? terminalSafeJson(JSON.stringify(backupsJson(overview), null, 2)) : formatBackups(overview).join('\n'));
     return 0;
   } finally {
-    deps.s3.destroy();
+    await client.close();
   }
 }
 

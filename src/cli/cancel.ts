@@ -2,7 +2,7 @@
 // processes are killed), then the restore removes its staging area and its own partial output;
 // anything that was in the destination before is never deleted.
 import { parseArgs } from 'node:util';
-import { connectClient } from './connect';
+import { PitrClient } from '../pitr-client';
 import { UsageError } from './usage-error';
 
 export async function runCancel(argv: string[]): Promise<number> {
@@ -12,22 +12,14 @@ export async function runCancel(argv: string[]): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length !== 1) throw new UsageError('usage: pitr cancel RESTORE_ID [--wait] [--json]');
-  const connected = await connectClient();
+  const client = await PitrClient.connect();
   try {
-    const handle = connected.client.workflow.getHandle(positionals[0]);
-    const current = (await handle.describe()).status.name;
-    if (current !== 'RUNNING') throw new UsageError(`restore ${positionals[0]} is ${current.toLowerCase()}, not running; nothing to cancel`);
-    await handle.cancel();
-    if (!values.json) console.log(`cancellation requested: ${handle.workflowId}`);
-    let status = 'CANCEL_REQUESTED';
-    if (values.wait) {
-      await handle.result().catch(() => undefined);
-      status = (await handle.describe()).status.name;
-      if (!values.json) console.log(`restore ${handle.workflowId} is ${status.toLowerCase()}; staging cleaned up`);
-    }
-    if (values.json) console.log(JSON.stringify({ id: handle.workflowId, status }));
+    const onRequested = values.json ? undefined : (id: string) => console.log(`cancellation requested: ${id}`);
+    const { id, status } = await client.cancel(positionals[0]!, { wait: values.wait, onRequested });
+    if (values.json) console.log(JSON.stringify({ id, status }));
+    else if (values.wait) console.log(`restore ${id} is ${status.toLowerCase()}; staging cleaned up`);
     return 0;
   } finally {
-    await connected.close();
+    await client.close();
   }
 }

@@ -1,31 +1,18 @@
 // `pitr list`: restores from Temporal visibility, newest first: id, status, server, target, backup,
 // phase, start and close times (from the search attributes every restore carries).
-import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { formatOffsetDate, formatTable, isoOffsetDate } from '../core/report-format';
 import { InvalidServerNameError } from '../core/s3-layout';
 import { isRestoreStatusFilter, RESTORE_STATUS_FILTERS, restoreListQuery, type RestoreListFilter } from '../core/visibility-query';
-import { SearchAttributes } from '../shared';
-import { connectClient } from './connect';
+import { PitrClient, type ListedRestore } from '../pitr-client';
 import { UsageError } from './usage-error';
+
+export { listedRestore, type ListedRestore } from '../pitr-client';
 
 const STATUSES = Object.keys(RESTORE_STATUS_FILTERS).join('|');
 export const LIST_USAGE = `pitr list [--status ${STATUSES}] [--server NAME] [--limit N] [--json]
       restores known to Temporal, newest first (default limit 20)`;
 const DEFAULT_LIMIT = 20;
-
-export interface ListedRestore {
-  id: string;
-  runId: string;
-  status: string;
-  server: string | null;
-  targetTime: Date | null;
-  backupId: string | null;
-  phase: string | null;
-  destination: string | null;
-  startTime: Date;
-  closeTime: Date | null;
-}
 
 export function parseListArgs(argv: string[]): { filter: RestoreListFilter; limit: number; json: boolean } {
   const { values } = parseArgs({
@@ -60,39 +47,18 @@ export function parseListArgs(argv: string[]): { filter: RestoreListFilter; limi
 
 export async function runList(argv: string[]): Promise<number> {
   const { filter, limit, json } = parseListArgs(argv);
-  const query = restoreListQuery(filter);
-  const connected = await connectClient();
+  const client = await PitrClient.connect();
   try {
-    const restores: ListedRestore[] = [];
-    // Visibility's own order puts running executions first, then by close time: collect, then sort by start.
-    for await (const info of connected.client.workflow.list({ query })) restores.push(listedRestore(info));
-    restores.sort((a, b) => b.startTime.getTime() - a.startTime.getTime() || (a.id < b.id ? -1 : 1));
-    const shown = restores.slice(0, limit);
+    const { query, total, restores } = await client.list(filter, limit);
     if (json) {
-      console.log(JSON.stringify({ query, total: restores.length, restores: shown.map(restoreJson) }, null, 2));
+      console.log(JSON.stringify({ query, total, restores: restores.map(restoreJson) }, null, 2));
     } else {
-      console.log(formatRestoreList(shown, restores.length).join('\n'));
+      console.log(formatRestoreList(restores, total).join('\n'));
     }
     return 0;
   } finally {
-    await connected.close();
+    await client.close();
   }
-}
-
-export function listedRestore(info: WorkflowExecutionInfo): ListedRestore {
-  const attributes = info.typedSearchAttributes;
-  return {
-    id: info.workflowId,
-    runId: info.runId,
-    status: info.status.name,
-    server: attributes.get(SearchAttributes.server) ?? null,
-    targetTime: attributes.get(SearchAttributes.targetTime) ?? null,
-    backupId: attributes.get(SearchAttributes.backupId) ?? null,
-    phase: attributes.get(SearchAttributes.phase) ?? null,
-    destination: attributes.get(SearchAttributes.destination) ?? null,
-    startTime: info.startTime,
-    closeTime: info.closeTime ?? null,
-  };
 }
 
 function restoreJson(r: ListedRestore): object {

@@ -1,15 +1,17 @@
-// `pitr plan`: a dry run of a restore, in this process: which backup and why (and why not the newer
-// ones), the WAL range, what would be downloaded, the disk space needed against what is free, and
-// whether the target is reachable at all. Nothing is copied into the destination nor the Barman home.
+// `pitr plan`: a dry run of a restore, on the worker of the target's Barman host (through Temporal): which backup
+// and why (and why not the newer ones), the WAL range, what would be downloaded, whether the target is reachable at
+// all and, with --dest, the disk space needed against what is free there and the destination's state. Nothing is
+// copied into the destination nor the Barman home. This process needs only Temporal: the worker has the S3
+// credentials, pg_waldump and the disk.
 import { parseArgs } from 'node:util';
 import { parseTargetTime, parseTargetTimeline } from '../core/recovery-target';
 import { formatOffsetTime, isoOffsetTime, withOffsetTimes } from '../core/report-format';
 import { describeTimelinePath } from '../core/timeline-path';
-import type { AreaNeed, AreaCheck } from '../core/restore-space';
+import type { AreaNeed, AreaCheck, SpaceCheck, SpaceNeeds } from '../core/restore-space';
 import type { UtcMicros } from '../core/timestamp';
-import { dryRunRestore, type DryRunOutcome, type ReachableDryRun, type UnreachableDryRun } from '../io/restore-dry-run';
-import { loadWorkerSettings, settingsEnvironment } from '../settings';
-import { localPlannerDeps, withInterrupt } from './in-process';
+import type { DryRunOutcome, ReachableDryRun, UnreachableDryRun } from '../io/restore-dry-run';
+import { PitrClient } from '../pitr-client';
+import { noWorkerNote, withInterrupt } from './interrupt';
 import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
 import { FailureTypes, RestoreError } from '../shared';
@@ -17,11 +19,10 @@ import { UsageError } from './usage-error';
 import { destinationArgument } from './destination-argument';
 import { tablespaceArguments } from './tablespace-argument';
 
-export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME --dest DIR [--backup-id ID] [--target-tli N|current|latest] [--tablespace NAME=DIR]... [--bucket B] [--prefix P] [--json]
-      dry run of a restore: backup and why, WAL range, bytes to fetch, disk needed vs free, reachability.
-      Runs here, not on the worker: it needs S3 credentials and pg_waldump of the backup's PostgreSQL
-      version (PITR_PG_BIN_DIR_<major> or PITR_PG_BIN_DIR), and measures free space on this host (run it on the Barman host).
-      Exit status: 0 ready, 3 target not reachable, 4 not enough disk space`;
+export const PLAN_USAGE = `pitr plan --server NAME --target-time TIME [--dest DIR] [--backup-id ID] [--target-tli N|current|latest] [--tablespace NAME=DIR]... [--bucket B] [--prefix P] [--task-queue Q] [--json]
+      dry run of a restore: backup and why, WAL range, bytes to fetch, reachability; with --dest, disk needed vs free there.
+      Runs on the worker of the server's Barman host (--task-queue Q, else its PITR_SERVER_QUEUES entry, else PITR_TASK_QUEUE):
+      this machine needs only Temporal. Exit status: 0 ready, 3 target not reachable, 4 not enough disk space`;
 
 export const EXIT_UNREACHABLE = 3;
 export const EXIT_SPACE_SHORT = 4;
@@ -38,37 +39,45 @@ export async function runPlan(argv: string[]): Promise<number> {
       tablespace: { type: 'string', multiple: true },
       bucket: { type: 'string' },
       prefix: { type: 'string' },
+      'task-queue': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
   });
-  const env = settingsEnvironment();
-  const settings = loadWorkerSettings(env);
   const server = required(values.server, '--server');
   const targetInput = required(values['target-time'], '--target-time');
-  const destination = destinationArgument(required(values.dest, '--dest'));
-  const bucket = values.bucket ?? settings.bucket;
-  if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
-  const prefix = values.prefix ?? settings.prefix;
+  const destination = values.dest === undefined ? undefined : destinationArgument(values.dest);
+  if (destination === undefined && values.tablespace?.length) throw new UsageError(`--tablespace needs --dest (the other tablespaces go beside it)\nusage: ${PLAN_USAGE}`);
   const targetTime = parseTargetTime(targetInput).utc;
   const targetTimeline = values['target-tli'] ? parseTargetTimeline(values['target-tli']) : undefined;
-  const tablespaces = tablespaceArguments(values.tablespace, destination);
+  const tablespaces = destination === undefined ? [] : tablespaceArguments(values.tablespace, destination);
 
-  const deps = localPlannerDeps(settings);
+  const client = await PitrClient.connect();
   try {
-    const outcome = await withInterrupt((signal) =>
-      dryRunRestore(deps, { server, bucket, prefix, targetTime, backupId: values['backup-id'], targetTimeline, destination, tablespaces, barmanHome: settings.workRoot, destinationRoots: settings.destinationRoots, signal }),
-    ).catch((err: unknown) => {
+    const request = {
+      server,
+      bucket: values.bucket,
+      prefix: values.prefix,
+      taskQueue: values['task-queue'],
+      targetTime,
+      backupId: values['backup-id'],
+      targetTimeline,
+      destination,
+      tablespaces,
+    };
+    const outcome = await withInterrupt((signal) => client.plan(request, { signal, onNoWorker: noWorkerNote })).catch((err: unknown) => {
       // A --tablespace name the chosen backup lacks is a bad usage here, as a bad --dest is.
       if (err instanceof RestoreError && err.type === FailureTypes.InvalidInput) throw new UsageError(err.message);
       throw err;
     });
-    const header = { server, bucket, prefix, targetTime, destination };
+    const bucket = values.bucket ?? client.settings.bucket!;
+    const header = { server, bucket, prefix: values.prefix ?? client.settings.prefix, targetTime, destination };
     console.log(values.json ? terminalSafeJson(JSON.stringify(planJson(header, outcome), null, 2)) : formatPlan(header, outcome).join('\n'));
     if (!outcome.reachable) return EXIT_UNREACHABLE;
-    return outcome.space.enough && (outcome.tablespaces ?? []).every((t) => t.space.enough) ? 0 : EXIT_SPACE_SHORT;
+    const spaceShort = (outcome.space && !outcome.space.enough) || (outcome.tablespaces ?? []).some((t) => !t.space.enough);
+    return spaceShort ? EXIT_SPACE_SHORT : 0;
   } finally {
-    deps.s3.destroy();
+    await client.close();
   }
 }
 
@@ -77,7 +86,8 @@ interface PlanHeader {
   bucket: string;
   prefix: string;
   targetTime: UtcMicros;
-  destination: string;
+  /** None: the plan was asked without --dest, and has no disk or destination section. */
+  destination?: string;
 }
 
 export function planJson(header: PlanHeader, outcome: DryRunOutcome): object {
@@ -86,7 +96,7 @@ export function planJson(header: PlanHeader, outcome: DryRunOutcome): object {
     bucket: header.bucket,
     prefix: header.prefix,
     targetTime: isoOffsetTime(header.targetTime),
-    destination: header.destination,
+    ...(header.destination !== undefined ? { destination: header.destination } : {}),
     reachable: outcome.reachable,
   };
   const time = (t: UtcMicros | null | undefined) => (t ? isoOffsetTime(t) : null);
@@ -100,8 +110,7 @@ export function planJson(header: PlanHeader, outcome: DryRunOutcome): object {
       earliestReachableTarget: time(outcome.earliestReachableTarget),
     };
   }
-  const { plan, baseSize, space, needs } = outcome;
-  const area = (check: AreaCheck, need: AreaNeed) => ({ ...check, parts: need.parts });
+  const { plan, baseSize } = outcome;
   return {
     ...common,
     backup: { id: plan.backupId, endTime: time(plan.backupEndTime), timeline: plan.timeline, pgVersion: plan.pgVersion, reason: plan.backupReason },
@@ -129,6 +138,14 @@ export function planJson(header: PlanHeader, outcome: DryRunOutcome): object {
       method: baseSize.method,
       objects: baseSize.objects.map((o) => ({ key: o.key, compression: o.compression, storedBytes: o.storedBytes, extractedBytes: o.extractedBytes, method: o.method, lowerBound: o.lowerBound })),
     },
+    ...(outcome.space && outcome.needs ? destinationJson(outcome, outcome.space, outcome.needs) : {}),
+  };
+}
+
+/** The disk and destination sections: only for a plan asked with --dest. */
+function destinationJson(outcome: ReachableDryRun, space: SpaceCheck, needs: SpaceNeeds): object {
+  const area = (check: AreaCheck, need: AreaNeed) => ({ ...check, parts: need.parts });
+  return {
     space: {
       destination: area(space.destination, needs.destination),
       barmanHome: area(space.barmanHome, needs.barmanHome),
@@ -136,8 +153,8 @@ export function planJson(header: PlanHeader, outcome: DryRunOutcome): object {
       requiredOnSharedBytes: space.requiredOnSharedBytes,
       enough: space.enough,
     },
-    destinationState: outcome.destinationState,
-    destinationProblem: outcome.destinationProblem,
+    destinationState: outcome.destinationState ?? null,
+    destinationProblem: outcome.destinationProblem ?? null,
     tablespaces: (outcome.tablespaces ?? []).map((t) => ({
       name: t.name,
       oid: t.oid,
@@ -154,7 +171,7 @@ export function planJson(header: PlanHeader, outcome: DryRunOutcome): object {
 export function formatPlan(header: PlanHeader, outcome: DryRunOutcome): string[] {
   const lines = [
     `plan: restore ${header.server} (s3://${header.bucket}/${header.prefix ? `${header.prefix.replace(/^\/+|\/+$/g, '')}/` : ''}${header.server}/) to ${formatOffsetTime(header.targetTime)}`,
-    `      into ${header.destination} (dry run: nothing was copied)`,
+    `      ${header.destination !== undefined ? `into ${header.destination} ` : ''}(dry run: nothing was copied${header.destination === undefined ? '; no --dest, so no disk or destination checks' : ''})`,
     '',
   ];
   // Why a backup was skipped, and a refusal's message, quote backup.info values from the bucket: no control
@@ -175,10 +192,8 @@ function formatUnreachable(outcome: UnreachableDryRun): string[] {
 }
 
 function formatReachable(outcome: ReachableDryRun): string[] {
-  const { plan, baseSize, space, needs } = outcome;
-  const label = (name: string) => name.padEnd(13);
-  const parts = (need: AreaNeed) => need.parts.map((p) => `${p.label} ${formatBytes(p.bytes)}`).join(' + ');
-  const lines = [
+  const { plan, baseSize } = outcome;
+  return [
     `${label('backup')}${plan.backupId}, ended ${formatOffsetTime(plan.backupEndTime)} (timeline ${plan.timeline}, PostgreSQL ${plan.pgVersion})`,
     `${label('  why')}${withOffsetTimes(plan.backupReason)}`,
     ...outcome.skipped.map((s) => `${label('  not')}${s.backupId}: ${withOffsetTimes(s.why)}`),
@@ -188,6 +203,17 @@ function formatReachable(outcome: ReachableDryRun): string[] {
     `${label('  stops at')}${plan.firstCommitAfterTarget ? `the first commit after the target, ${formatOffsetTime(plan.firstCommitAfterTarget)}` : (plan.targetReached ?? '?')}${plan.lastCommitBeforeTarget ? ` (last commit before it: ${formatOffsetTime(plan.lastCommitBeforeTarget)})` : ''}`,
     `${label('download')}${formatBytes(plan.baseBytes + plan.walBytes)}: base backup ${formatBytes(plan.baseBytes)} (${outcome.tarObjects} tar${outcome.tarObjects === 1 ? '' : 's'} + backup.info) + WAL ${formatBytes(plan.walBytes)} (${plan.walSegments + plan.historyFiles} objects)`,
     `${label('extracted')}base backup ${formatBytes(baseSize.bytes)} (${baseSize.method})`,
+    ...(outcome.space && outcome.needs ? destinationLines(outcome, outcome.space, outcome.needs) : []),
+    `${label('reachable')}yes: the archive holds a commit after the target${plan.firstCommitAfterTarget ? ` (${formatOffsetTime(plan.firstCommitAfterTarget)})` : ''}`,
+  ];
+}
+
+const label = (name: string) => name.padEnd(13);
+
+/** The disk and destination lines: only for a plan asked with --dest. */
+function destinationLines(outcome: ReachableDryRun, space: SpaceCheck, needs: SpaceNeeds): string[] {
+  const parts = (need: AreaNeed) => need.parts.map((p) => `${p.label} ${formatBytes(p.bytes)}`).join(' + ');
+  const lines = [
     `${label('disk')}destination ${space.destination.path} (${freeText(space.destination)}): needs ${formatBytes(needs.destination.bytes)}`,
     `${label('')}  ${parts(needs.destination)}`,
     `${label('')}Barman home ${space.barmanHome.path} (${freeText(space.barmanHome)}): needs ${formatBytes(needs.barmanHome.bytes)}`,
@@ -205,7 +231,6 @@ function formatReachable(outcome: ReachableDryRun): string[] {
       `${label('tablespace')}${terminalSafe(t.name)} (oid ${t.oid}) -> ${t.location} (${t.source === 'default' ? 'default: beside the data directory' : 'named with --tablespace'}; the backup recorded ${terminalSafe(t.original)})`,
       `${label('')}  ${t.problem ?? (t.state === 'absent' ? 'absent: the restore creates it' : 'empty: the restore fills it')}; needs ${formatBytes(t.space.requiredBytes)}${t.space.onDestinationFilesystem ? ', counted with the destination (same filesystem)' : `, ${formatBytes(t.space.freeBytes)} free at ${t.space.measuredAt}${t.space.enough ? '' : ', NOT ENOUGH'}`}`,
     ]),
-    `${label('reachable')}yes: the archive holds a commit after the target${plan.firstCommitAfterTarget ? ` (${formatOffsetTime(plan.firstCommitAfterTarget)})` : ''}`,
   );
   return lines;
 }

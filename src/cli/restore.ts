@@ -1,12 +1,12 @@
 // `pitr restore`: starts a restore to a recovery target (a time, an LSN, a transaction id, a restore point, or immediate), optionally following it to the end.
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { describeTimelinePath } from '../core/timeline-path';
-import { describeTarget, parseRecoveryTarget, parseTargetAction, parseTargetTimeline, type TargetKind } from '../core/recovery-target';
-import { toDate } from '../core/timestamp';
+import { parseRecoveryTarget, parseTargetAction, parseTargetTimeline, type TargetKind } from '../core/recovery-target';
 import { loadProjectSettings, settingsEnvironment } from '../settings';
 import { taskQueueFor, type QueueSource } from '../core/server-queues';
-import { restoreWorkflowId, SearchAttributes, WORKFLOW_TYPE, type OverriddenSetting, type RestoreInput, type RestoreResult, type VerifyResult } from '../shared';
+import { startRestore } from '../pitr-client';
+import { type OverriddenSetting, type RestoreInput, type RestoreResult, type VerifyResult } from '../shared';
 import { connectClient, workflowUiLink } from './connect';
 import { followRestore } from './follow';
 import { formatBytes } from '../core/report-format';
@@ -82,37 +82,8 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
   };
 }
 
-export async function startRestore(client: Client, input: RestoreInput) {
-  const workflowId = restoreWorkflowId(input.server, input.destination);
-  try {
-    return await client.workflow.start(WORKFLOW_TYPE, {
-      taskQueue: input.taskQueue,
-      workflowId,
-      args: [input],
-      workflowIdConflictPolicy: 'FAIL',
-      typedSearchAttributes: [
-        { key: SearchAttributes.server, value: input.server },
-        { key: SearchAttributes.destination, value: input.destination },
-        ...(input.target.kind === 'time' ? [{ key: SearchAttributes.targetTime, value: toDate(input.target.utc) }] : []),
-        { key: SearchAttributes.phase, value: 'Plan' },
-      ],
-      staticSummary: `Restore ${input.server} to ${describeTarget(input.target)} into ${input.destination}`.slice(0, 200),
-      staticDetails: [
-        `**Server** ${input.server} (s3://${input.bucket}/${input.prefix})`,
-        `**Target** ${describeTarget(input.target)}${input.target.kind === 'time' ? ` (given as \`${input.target.given}\`)` : ''}` +
-          `${input.backupId ? `, from backup ${input.backupId}` : ''}${input.targetTimeline ? `, timeline ${input.targetTimeline}` : ''}, then ${input.targetAction ?? 'pause'}`,
-        `**Destination** ${input.destination}`,
-        ...(input.tablespaces?.length ? [`**Tablespaces** ${input.tablespaces.map((t) => `${t.name} → ${t.location}`).join(', ')} (the others beside the destination)`] : []),
-        `**Task queue** ${input.taskQueue}${input.force ? ' (force)' : ''}`,
-      ].join('\n\n'),
-    });
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new UsageError(`a restore into ${input.destination} is already running (restore id ${workflowId}); follow it with: pitr status '${workflowId}'`);
-    }
-    throw err;
-  }
-}
+/** Starting a restore is the client module's (src/pitr-client.ts); re-exported for the commands and tests that start one. */
+export { startRestore };
 
 export async function runRestore(argv: string[]): Promise<number> {
   const { input, wait, json, queueSource } = parseRestoreArgs(argv);

@@ -2,35 +2,11 @@
 // started with and under the same restore id. Completed work on the worker's disk (downloads in the
 // journal, an extracted backup) is reused. What an ended run left in the destination is not its to
 // remove any more (its claim ended with it): --force moves it aside, as for a new restore.
-import { defaultPayloadConverter, type Client } from '@temporalio/client';
 import { parseArgs } from 'node:util';
-import type { RestoreInput } from '../shared';
+import { resumeRestore } from '../pitr-client';
 import { connectClient, workflowUiLink } from './connect';
 import { followRestore } from './follow';
-import { startRestore } from './restore';
 import { UsageError } from './usage-error';
-
-const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']);
-
-export async function resumeRestore(client: Client, restoreId: string, options: { force?: boolean } = {}) {
-  const handle = client.workflow.getHandle(restoreId);
-  const description = await handle.describe().catch(() => {
-    throw new UsageError(`no restore with id ${restoreId}; list them with: temporal workflow list --query "WorkflowType='restoreToPointInTime'"`);
-  });
-  const status = description.status.name;
-  if (!RESUMABLE.has(status)) {
-    throw new UsageError(
-      status === 'RUNNING'
-        ? `restore ${restoreId} is still running (it retries by itself); follow it with: pitr status '${restoreId}'`
-        : `restore ${restoreId} is ${status.toLowerCase()}; only a failed, cancelled or terminated restore can be resumed`,
-    );
-  }
-  const history = await handle.fetchHistory();
-  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) throw new Error(`restore ${restoreId} has no recorded input to resume from`);
-  const input = defaultPayloadConverter.fromPayload(payload) as RestoreInput;
-  return startRestore(client, options.force ? { ...input, force: true } : input);
-}
 
 export async function runResume(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

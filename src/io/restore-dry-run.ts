@@ -2,7 +2,8 @@
 // restore's own planner (restore-planner.ts) runs against a throw-away work area, so the WAL it reads
 // with pg_waldump never lands in the worker's Barman home or the destination; on top of it come the size
 // the base backup takes once extracted, the space both places need against what is free, and the
-// destination's state.
+// destination's state. Without a destination (`pitr plan` without --dest) the space and destination checks are
+// left out: there is nothing to measure them against.
 import { NoBackupForTargetError, type SkippedBackup } from '../core/backup-selection';
 import { checkSpace, restoreSpaceNeeds, type SpaceCheck, type SpaceNeeds } from '../core/restore-space';
 import { addMicros, type UtcMicros } from '../core/timestamp';
@@ -27,8 +28,8 @@ export interface DryRunRequest {
   backupId?: string;
   /** --target-tli: a number, current or latest (the default). */
   targetTimeline?: number | 'current' | 'latest';
-  /** Absolute, normalised path of the data directory the restore would create. */
-  destination: string;
+  /** Absolute, normalised path of the data directory the restore would create; none: no space or destination checks. */
+  destination?: string;
   /** --tablespace NAME=DIR choices; the other tablespaces go beside the destination (core/tablespace-locations). */
   tablespaces?: TablespaceChoice[];
   /** The worker's work area root (PITR_BARMAN_HOME): where the restore would stage the backup and WAL. */
@@ -49,11 +50,12 @@ export interface ReachableDryRun {
   tarObjects: number;
   tarBytes: number;
   baseSize: BaseSizeEstimate;
-  needs: SpaceNeeds;
-  space: SpaceCheck;
-  destinationState: DestinationState | null;
+  /** The checks against a destination: absent when the request named none. */
+  needs?: SpaceNeeds;
+  space?: SpaceCheck;
+  destinationState?: DestinationState | null;
   /** Why a restore into the destination would be refused as it is (null: it would not). */
-  destinationProblem: string | null;
+  destinationProblem?: string | null;
   /** Where each tablespace of the backup would go, and the checks a restore makes there (empty or absent: it has none). */
   tablespaces?: TablespaceLocationCheck[];
 }
@@ -74,7 +76,8 @@ export interface UnreachableDryRun {
 export type DryRunOutcome = ReachableDryRun | UnreachableDryRun;
 
 export async function dryRunRestore(deps: PlannerDeps, request: DryRunRequest): Promise<DryRunOutcome> {
-  const { destinationState, destinationProblem } = await destinationCheck(request.destination, request.barmanHome, request.destinationRoots);
+  const { destination } = request;
+  const destinationChecks = destination === undefined ? undefined : await destinationCheck(destination, request.barmanHome, request.destinationRoots);
   return withThrowAwayWorkDir(async ({ layout, journal }) => {
     let planned: PlannedRestore;
     try {
@@ -96,23 +99,16 @@ export async function dryRunRestore(deps: PlannerDeps, request: DryRunRequest): 
       throw err;
     }
     const { plan, backup, skipped } = planned;
-    const { tarBytes, baseSize, needs, space } = await assessSpace(deps, request.bucket, backup, plan, request.destination, request.barmanHome, request.signal);
+    const common = { reachable: true as const, plan, skipped: skipped ?? [], tarObjects: backup.objects.length };
+    if (destination === undefined || destinationChecks === undefined) {
+      const baseSize = await estimateBaseBackupSize(deps.s3, request.bucket, backup.objects, request.signal);
+      return { ...common, tarBytes: backup.objects.reduce((sum, o) => sum + o.size, 0), baseSize };
+    }
+    const { tarBytes, baseSize, needs, space } = await assessSpace(deps, request.bucket, backup, plan, destination, request.barmanHome, request.signal);
     // Where the restore would put each tablespace, and what it would find there (a name the backup lacks is refused here too).
-    const placements = placeTablespaces(plan.backupId, backup.info.tablespaces, request.tablespaces, request.destination);
-    const tablespaces = await dryRunTablespaceChecks(deps.s3, request.bucket, backup, placements, request.destination, { workRoot: request.barmanHome, roots: request.destinationRoots }, request.signal);
-    return {
-      reachable: true,
-      plan,
-      skipped: skipped ?? [],
-      tarObjects: backup.objects.length,
-      tarBytes,
-      baseSize,
-      needs,
-      space,
-      destinationState,
-      destinationProblem,
-      tablespaces,
-    };
+    const placements = placeTablespaces(plan.backupId, backup.info.tablespaces, request.tablespaces, destination);
+    const tablespaces = await dryRunTablespaceChecks(deps.s3, request.bucket, backup, placements, destination, { workRoot: request.barmanHome, roots: request.destinationRoots }, request.signal);
+    return { ...common, tarBytes, baseSize, needs, space, ...destinationChecks, tablespaces };
   }, request.scratchParent);
 }
 

@@ -1,1 +1,2 @@
 export { restoreToPointInTime } from './restore';
+export { describeArchive, previewRestore } from './archive-queries';

@@ -86,7 +86,7 @@ describe('backups that are not a plain data directory (crafted backup.info files
   it('`pitr plan` names the kind of a backup it cannot use', async () => {
     const server = await crafted.create('plan-incremental', { editInfo: KINDS[0].edit });
     const target = between(marker(harness.fixture, 'after-b2-1'), marker(harness.fixture, 'after-b2-2'));
-    const outcome = await run(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), 'plan', '--server', server, '--target-time', target, '--dest', harness.newDestination()], { env: process.env }).then(
+    const outcome = await run(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), 'plan', '--server', server, '--target-time', target, '--dest', harness.newDestination(), '--task-queue', harness.taskQueue], { env: process.env }).then(
       (r) => ({ code: 0, out: r.stdout + r.stderr }),
       (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, out: err.stdout + err.stderr }),
     );

@@ -16,12 +16,17 @@ import { segmentNameForLsn } from '../../src/core/wal-names';
 import { createS3Client } from '../../src/io/s3-client';
 import { listAll } from '../../src/io/s3-listing';
 import { loadFixture, marker, utc, type Fixture } from '../support/fixture';
+import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { REPO_ROOT, requireStackEnv } from '../support/stack-env';
 
 const SERVER = 'c319-failover-15';
 
+/** The worker `pitr backups` runs on (the CLI reads nothing itself). */
+let harness: RestoreHarness | undefined;
+
 async function pitrBackups(extra: string[], server = SERVER): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), 'backups', '--server', server, ...extra], {
+  const queue = ['--task-queue', harness!.taskQueue];
+  const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), 'backups', '--server', server, ...queue, ...extra], {
     env: process.env,
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -45,8 +50,13 @@ describe('pitr backups on a failover archive: windows through timeline switches,
     fixture = loadFixture(SERVER);
     assert.equal(fixture.shape, 'failover', `${SERVER} is the failover fixture`);
     assert.ok(fixture.branch, `${SERVER}.json records the branch`);
+    harness = await openRestoreHarness({ server: SERVER });
     [out, text] = await Promise.all([pitrBackups(['--json']).then((s) => JSON.parse(s)), pitrBackups([])]);
     console.log(text.replace(/^/gm, '      '));
+  });
+
+  after(async () => {
+    await harness?.close();
   });
 
   const timeline = (n: number) => {

@@ -1,6 +1,6 @@
 // The operator commands on the real stack and fixture, run as a person would (`node bin/pitr.js ...`):
 // `pitr backups` (backups, recoverable window, WAL gaps), `pitr plan` (a dry run that copies nothing)
-// and `pitr list` (restores from Temporal visibility).
+// and `pitr list` (restores from Temporal visibility). plan and backups run on a worker (the suite's, in this process).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,8 +30,12 @@ interface CliResult {
   stderr: string;
 }
 
+/** The queue of the worker `pitr plan` and `pitr backups` run on: the suite's. */
+let workerQueue: string | undefined;
+
 function pitr(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return run(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), ...args], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }).then(
+  const queue = { PITR_TASK_QUEUE: workerQueue, PITR_SERVER_QUEUES: '' };
+  return run(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), ...args], { env: { ...process.env, ...queue, ...env }, maxBuffer: 16 * 1024 * 1024 }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
   );
@@ -57,14 +61,18 @@ describe('operator commands: backups, plan, list (real stack, pitr CLI)', functi
   this.timeout(300_000);
   let fixture: Fixture;
   let scratch: string;
+  let worker: RestoreHarness;
 
   before(async () => {
     requireStackEnv();
     fixture = loadFixture();
     scratch = await mkdtemp(join(tmpdir(), 'pitr-operator-'));
+    worker = await openRestoreHarness();
+    workerQueue = worker.taskQueue;
   });
 
   after(async () => {
+    await worker?.close();
     await rm(scratch, { recursive: true, force: true });
   });
 
@@ -181,14 +189,30 @@ describe('operator commands: backups, plan, list (real stack, pitr CLI)', functi
 
   describe('pitr plan', () => {
     it('explains the choice of the older backup for a target between its markers, and copies nothing', async () => {
-      const target = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
-      const destination = join(scratch, 'plan-dest', 'pg');
       const barmanHome = join(scratch, 'barman-home');
       const planTmp = join(scratch, 'plan-tmp');
       await mkdir(barmanHome);
       await mkdir(planTmp);
-      // A Barman home of the test's own, so that "nothing was written there" cannot race other suites.
-      const env = { PITR_BARMAN_HOME: barmanHome, TMPDIR: planTmp };
+      // A worker with a Barman home of the test's own, so that "nothing was written there" cannot race other suites,
+      // and its scratch area (the system's temporary directory: TMPDIR of this process, where it runs) in planTmp.
+      const own = await openRestoreHarness({ settings: { workRoot: barmanHome } });
+      const savedTmp = process.env.TMPDIR;
+      process.env.TMPDIR = planTmp;
+      try {
+        await planCopiesNothing(own.taskQueue);
+      } finally {
+        if (savedTmp === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = savedTmp;
+        await own.close();
+      }
+    });
+
+    async function planCopiesNothing(queue: string): Promise<void> {
+      const target = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
+      const destination = join(scratch, 'plan-dest', 'pg');
+      const barmanHome = join(scratch, 'barman-home');
+      const planTmp = join(scratch, 'plan-tmp');
+      const env = { PITR_TASK_QUEUE: queue };
       const args = ['plan', '--server', fixture.server, '--target-time', target, '--dest', destination];
 
       const out = json(await pitr([...args, '--json'], env));
@@ -210,6 +234,7 @@ describe('operator commands: backups, plan, list (real stack, pitr CLI)', functi
       assert.ok(out.space.destination.freeBytes > 0);
       assert.equal(out.space.destination.measuredAt, scratch, 'free space is measured at the nearest existing ancestor');
       assert.equal(out.space.enough, true);
+      assert.equal(out.space.barmanHome.path, barmanHome, "the worker's Barman home");
       assert.equal(out.destinationState, 'absent');
 
       const text = await pitr(args, env);
@@ -227,7 +252,7 @@ describe('operator commands: backups, plan, list (real stack, pitr CLI)', functi
       // Nor into the real Barman home, where a restore into this destination would work.
       const workArea = restoreWorkDir(loadWorkerSettings(), { server: fixture.server, destination }).root;
       assert.ok(!existsSync(workArea), `${workArea} is not created`);
-    });
+    }
 
     it('exits 3 for a target an hour after the last commit, naming the last reachable time', async () => {
       const tail = marker(fixture, 'tail').committedAt;

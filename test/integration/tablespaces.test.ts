@@ -186,7 +186,7 @@ describe('tablespaces land only where the user chose: a location derived from th
     const target = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
     const dest = harness.newDestination();
     const plan = (extra: string[]) =>
-      run(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), 'plan', '--server', SERVER, '--target-time', target, '--dest', dest, '--json', ...extra]).then(
+      run(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), 'plan', '--server', SERVER, '--target-time', target, '--dest', dest, '--json', '--task-queue', harness.taskQueue, ...extra]).then(
         (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
         (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
       );

@@ -110,8 +110,8 @@ describe('timelines after a failover: the restore follows the history PostgreSQL
     const plan = async (extra: string[]) => {
       const { stdout } = await promisify(execFile)(
         process.execPath,
-        [join(REPO_ROOT, 'bin', 'pitr.js'), 'plan', '--server', SERVER, '--target-time', afterBranch(), '--dest', join(scratch, 'never'), '--json', ...extra],
-        { env: { ...process.env, TMPDIR: scratch } },
+        [join(REPO_ROOT, 'bin', 'pitr.js'), 'plan', '--server', SERVER, '--target-time', afterBranch(), '--dest', join(scratch, 'never'), '--json', '--task-queue', harness.taskQueue, ...extra],
+        { env: process.env },
       );
       return JSON.parse(stdout);
     };

@@ -71,7 +71,8 @@ describe('untrusted bucket content (real Temporal, S3, Barman, PostgreSQL)', fun
   const put = (key: string, body: Buffer | string) => s3.send(new PutObjectCommand({ Bucket: harness.fixture.bucket, Key: key, Body: body }));
 
   async function pitr(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return run(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), ...args], { env: process.env, maxBuffer: 16 * 1024 * 1024 }).then(
+    // plan and backups run on the suite's worker.
+    return run(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), ...args, '--task-queue', harness.taskQueue], { env: process.env, maxBuffer: 16 * 1024 * 1024 }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
     );

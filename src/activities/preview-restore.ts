@@ -1,0 +1,35 @@
+// `pitr plan` on the worker of the Barman host: the dry run (io/restore-dry-run.ts) with this host's S3 client,
+// PostgreSQL binaries, work area and destination rules, so that the client needs only Temporal. Its outcome is
+// plain JSON data (strings, numbers, booleans, arrays, objects): it crosses Temporal as the activity's and the
+// workflow's result. Heartbeats carry the planner's progress and bring cancellation (Ctrl-C on the CLI).
+import { validatePreviewRestoreInput, type PreviewRestoreInput } from '../core/archive-queries';
+import { dryRunRestore, type DryRunOutcome } from '../io/restore-dry-run';
+import type { ActivityDeps } from './deps';
+import { adaptFailures } from './failures';
+import { reportProgress } from './progress';
+
+export function previewRestoreActivity(deps: ActivityDeps) {
+  return async (input: PreviewRestoreInput): Promise<DryRunOutcome> =>
+    adaptFailures(async () => {
+      validatePreviewRestoreInput(input);
+      const progress = reportProgress('Plan', deps.heartbeatIntervalMs);
+      try {
+        return await dryRunRestore(deps, {
+          server: input.server,
+          bucket: input.bucket,
+          prefix: input.prefix,
+          targetTime: input.targetTime,
+          backupId: input.backupId,
+          targetTimeline: input.targetTimeline,
+          destination: input.destination,
+          tablespaces: input.tablespaces,
+          barmanHome: deps.workRoot,
+          destinationRoots: deps.destinationRoots,
+          signal: progress.signal,
+          onProgress: (current) => progress.update({ current }),
+        });
+      } finally {
+        progress.stop();
+      }
+    });
+}

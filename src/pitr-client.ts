@@ -1,0 +1,364 @@
+// The typed client of pitr, for scripts and for the pitr CLI itself (package "main"; docs/client-example.mjs).
+// Everything goes through Temporal: restores, and the read-only questions (`plan`, `backups`) that run on the
+// worker of the Barman host, which holds the S3 credentials, the PostgreSQL binaries and the disk. A machine
+// running this client needs only Temporal's address and namespace (TEMPORAL_* settings, profiles, TLS, API key:
+// @temporalio/envconfig) and, for the defaults, PITR_BUCKET, PITR_PREFIX, PITR_TASK_QUEUE and PITR_SERVER_QUEUES.
+//
+// Not here yet: `advance` and `finish` of a held restore (issue 13, item 1) do not exist in the workflow.
+import { randomUUID } from 'node:crypto';
+import {
+  ApplicationFailure,
+  defaultPayloadConverter,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type Client,
+  type WorkflowExecutionInfo,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
+import {
+  DESCRIBE_ARCHIVE_WORKFLOW,
+  describeArchiveWorkflowId,
+  PREVIEW_RESTORE_WORKFLOW,
+  previewRestoreWorkflowId,
+  QUERY_TIMINGS,
+  type ArchiveQueryInput,
+  type PreviewRestoreInput,
+} from './core/archive-queries';
+import { describeTarget, parseRecoveryTarget, parseTargetTime, type RecoveryTarget, type TargetKind } from './core/recovery-target';
+import { restoreRecord, type RestoreRecord } from './core/restore-record';
+import { taskQueueFor, type QueueSource } from './core/server-queues';
+import { isUtcMicros, toDate } from './core/timestamp';
+import { restoreListQuery, type RestoreListFilter } from './core/visibility-query';
+import type { ArchiveOverview } from './io/archive-overview';
+import type { DryRunOutcome } from './io/restore-dry-run';
+import { loadProjectSettings, settingsEnvironment, type ProjectSettings } from './settings';
+import { FailureTypes, restoreWorkflowId, RestoreError, SearchAttributes, WORKFLOW_TYPE, type FailureType, type RestoreInput } from './shared';
+import { connectClient, workflowUiLink } from './cli/connect';
+import { fetchRecordedEvents } from './cli/restore-history';
+import { readRestoreStatus, type RestoreStatus } from './cli/restore-status';
+import { UsageError } from './cli/usage-error';
+
+export type { ArchiveOverview, TimelineOverview } from './io/archive-overview';
+export type { DryRunOutcome, ReachableDryRun, UnreachableDryRun } from './io/restore-dry-run';
+export type { PreviewRestoreInput, ArchiveQueryInput } from './core/archive-queries';
+export type { RestoreStatus } from './cli/restore-status';
+export type { RestoreRecord } from './core/restore-record';
+export type { RecoveryTarget } from './core/recovery-target';
+export type { RestoreInput, RestoreResult, RestorePlan, VerifyResult } from './shared';
+export { FailureTypes, RestoreError } from './shared';
+export { UsageError } from './cli/usage-error';
+
+/** Where a server's backups are, and which worker answers: each field defaults as the CLI's (--bucket, --prefix, --task-queue). */
+export interface Location {
+  server: string;
+  /** Default PITR_BUCKET. */
+  bucket?: string;
+  /** Default PITR_PREFIX, else ''. */
+  prefix?: string;
+  /** Default the server's PITR_SERVER_QUEUES entry, else PITR_TASK_QUEUE, else `pitr`. */
+  taskQueue?: string;
+}
+
+export interface PlanRequest extends Location {
+  /** A UTC instant (core/timestamp UtcMicros), or a time with an explicit offset as `pitr plan --target-time` takes it. */
+  targetTime: string;
+  backupId?: string;
+  targetTimeline?: number | 'current' | 'latest';
+  /** The data directory a restore would create on the worker's host (absolute); without it no disk or destination checks. */
+  destination?: string;
+  tablespaces?: { name: string; location: string }[];
+}
+
+export interface RestoreRequest extends Location {
+  /** A RecoveryTarget, or `{ time: '2026-11-24 06:32:06.397252+00' }` and the like (one kind, as `pitr restore` takes it). */
+  target: RecoveryTarget | Partial<Record<Exclude<TargetKind, 'immediate'>, string>> | { immediate: true };
+  /** Absolute path of the data directory to create, on the worker's host. */
+  destination: string;
+  targetTimeline?: RestoreInput['targetTimeline'];
+  targetAction?: RestoreInput['targetAction'];
+  backupId?: string;
+  force?: boolean;
+  tablespaces?: RestoreInput['tablespaces'];
+}
+
+/** How a query waits: a signal that cancels it (the workflow and its activity), and a note when no worker polls the queue. */
+export interface QueryOptions {
+  signal?: AbortSignal;
+  /** Called once when no worker polled the queue lately: the query waits for one (at most 30 minutes). */
+  onNoWorker?(taskQueue: string): void;
+}
+
+export interface ListedRestore {
+  id: string;
+  runId: string;
+  status: string;
+  server: string | null;
+  targetTime: Date | null;
+  backupId: string | null;
+  phase: string | null;
+  destination: string | null;
+  startTime: Date;
+  closeTime: Date | null;
+}
+
+/** A restore's status: a running one's phase and progress; an ended one's with its recorded history (result or failure, steps). */
+export type StatusReport = RestoreStatus & { record?: RestoreRecord };
+
+export class PitrClient {
+  /** Connected from the standard Temporal configuration, as `pitr` and the worker connect. */
+  static async connect(env: Record<string, string | undefined> = process.env): Promise<PitrClient> {
+    const connected = await connectClient();
+    return new PitrClient(connected.client, connected.namespace, loadProjectSettings(settingsEnvironment(env)), connected.close);
+  }
+
+  constructor(
+    readonly temporal: Client,
+    readonly namespace: string,
+    readonly settings: ProjectSettings = loadProjectSettings(settingsEnvironment()),
+    private readonly onClose: () => Promise<void> = async () => undefined,
+  ) {}
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+
+  /** The worker queue a server's work goes to, and why that one (the choice `pitr restore` prints). */
+  taskQueueFor(server: string, explicit?: string): { queue: string; source: QueueSource } {
+    return taskQueueFor(server, { explicit, serverQueues: this.settings.serverQueues, defaultQueue: this.settings.taskQueue });
+  }
+
+  /** `pitr plan`: the dry run of a restore, on the worker: which backup and why, the WAL, bytes, reachability; with a destination, disk and destination checks. */
+  plan(request: PlanRequest, options: QueryOptions = {}): Promise<DryRunOutcome> {
+    const targetTime = isUtcMicros(request.targetTime) ? request.targetTime : parseTargetTime(request.targetTime).utc;
+    const input: PreviewRestoreInput = {
+      ...this.location(request),
+      targetTime,
+      ...(request.backupId ? { backupId: request.backupId } : {}),
+      ...(request.targetTimeline !== undefined ? { targetTimeline: request.targetTimeline } : {}),
+      ...(request.destination !== undefined ? { destination: request.destination } : {}),
+      ...(request.tablespaces?.length ? { tablespaces: request.tablespaces } : {}),
+    };
+    return this.previewRestore(input, options);
+  }
+
+  /** The plan query with an input already complete (the CLI's). */
+  previewRestore(input: PreviewRestoreInput, options: QueryOptions = {}): Promise<DryRunOutcome> {
+    return this.query(PREVIEW_RESTORE_WORKFLOW, previewRestoreWorkflowId(input.server, randomUUID()), input, options);
+  }
+
+  /** `pitr backups`: the server folder's backups and, per timeline, the recoverable window, WAL gaps and abandoned histories. */
+  backups(location: Location, options: QueryOptions = {}): Promise<ArchiveOverview> {
+    return this.describeArchive(this.location(location), options);
+  }
+
+  describeArchive(input: ArchiveQueryInput, options: QueryOptions = {}): Promise<ArchiveOverview> {
+    return this.query(DESCRIBE_ARCHIVE_WORKFLOW, describeArchiveWorkflowId(input.server, randomUUID()), input, options);
+  }
+
+  /** Starts a restore (one per destination: a second into the same destination is refused); `handle.result()` waits for it. */
+  startRestore(request: RestoreRequest): Promise<WorkflowHandleWithFirstExecutionRunId> {
+    return startRestore(this.temporal, this.restoreInput(request));
+  }
+
+  /** The restore input a request means, with the CLI's defaults. */
+  restoreInput(request: RestoreRequest): RestoreInput {
+    const { bucket, prefix, taskQueue } = this.location(request);
+    return {
+      server: request.server,
+      bucket,
+      prefix,
+      target: recoveryTarget(request.target),
+      ...(request.targetTimeline !== undefined ? { targetTimeline: request.targetTimeline } : {}),
+      ...(request.targetAction ? { targetAction: request.targetAction } : {}),
+      ...(request.backupId ? { backupId: request.backupId } : {}),
+      destination: request.destination,
+      taskQueue,
+      force: request.force ?? false,
+      ...(request.tablespaces?.length ? { tablespaces: request.tablespaces } : {}),
+    };
+  }
+
+  /** A running restore's phase and progress; an ended one's recorded history too (result or failure, each step). */
+  async status(restoreId: string): Promise<StatusReport> {
+    const status = await readRestoreStatus(this.temporal.workflow.getHandle(restoreId));
+    if (status.status === 'RUNNING') return status;
+    return { ...status, record: restoreRecord(await fetchRecordedEvents(this.temporal.workflow.getHandle(status.id, status.runId))) };
+  }
+
+  /** Restores from Temporal visibility, newest first (by start time). */
+  async list(filter: RestoreListFilter = {}, limit = 20): Promise<{ query: string; total: number; restores: ListedRestore[] }> {
+    const query = restoreListQuery(filter);
+    const restores: ListedRestore[] = [];
+    // Visibility's own order puts running executions first, then by close time: collect, then sort by start.
+    for await (const info of this.temporal.workflow.list({ query })) restores.push(listedRestore(info));
+    restores.sort((a, b) => b.startTime.getTime() - a.startTime.getTime() || (a.id < b.id ? -1 : 1));
+    return { query, total: restores.length, restores: restores.slice(0, limit) };
+  }
+
+  /**
+   * Stops a running restore: its step stops through its heartbeats, then it removes its staging area; what was in
+   * the destination before is never deleted. With `wait`, returns once it has ended, with its final status.
+   */
+  async cancel(restoreId: string, options: { wait?: boolean; onRequested?(restoreId: string): void } = {}): Promise<{ id: string; status: string }> {
+    const handle = this.temporal.workflow.getHandle(restoreId);
+    const current = (await handle.describe()).status.name;
+    if (current !== 'RUNNING') throw new UsageError(`restore ${restoreId} is ${current.toLowerCase()}, not running; nothing to cancel`);
+    await handle.cancel();
+    options.onRequested?.(handle.workflowId);
+    if (!options.wait) return { id: handle.workflowId, status: 'CANCEL_REQUESTED' };
+    await handle.result().catch(() => undefined);
+    return { id: handle.workflowId, status: (await handle.describe()).status.name };
+  }
+
+  /** Runs a failed, cancelled or terminated restore again with its recorded input, reusing its work on the worker's disk. */
+  resume(restoreId: string, options: { force?: boolean } = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
+    return resumeRestore(this.temporal, restoreId, options);
+  }
+
+  /** The Temporal Web UI page of a restore or query (PITR_TEMPORAL_UI, default http://localhost:8233). */
+  uiLink(workflowId: string, runId?: string): string {
+    return workflowUiLink(this.namespace, workflowId, runId);
+  }
+
+  private location(location: Location): ArchiveQueryInput {
+    const bucket = location.bucket ?? this.settings.bucket;
+    if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
+    return { server: location.server, bucket, prefix: location.prefix ?? this.settings.prefix, taskQueue: this.taskQueueFor(location.server, location.taskQueue).queue };
+  }
+
+  /** Starts a query workflow on the input's queue and waits for its result; the signal cancels it. */
+  private async query<T>(workflowType: string, workflowId: string, input: ArchiveQueryInput, options: QueryOptions): Promise<T> {
+    options.signal?.throwIfAborted();
+    const handle = await this.temporal.workflow.start(workflowType, {
+      taskQueue: input.taskQueue,
+      workflowId,
+      args: [input],
+      workflowExecutionTimeout: QUERY_TIMINGS.executionTimeoutMs,
+      staticSummary: `${workflowType === PREVIEW_RESTORE_WORKFLOW ? 'Plan (dry run)' : 'Backups'} of ${input.server} in s3://${input.bucket}/${input.prefix}`.slice(0, 200),
+    });
+    const interrupted = new Promise<never>((_resolve, reject) => {
+      const onAbort = () => {
+        // The activity stops through its heartbeat and removes its scratch area; this process need not wait for that.
+        handle.cancel().catch(() => undefined);
+        reject(new Error('interrupted'));
+      };
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    interrupted.catch(() => undefined);
+    if (options.onNoWorker) void this.warnWithoutWorker(input.taskQueue, options.onNoWorker);
+    try {
+      return (await Promise.race([handle.result(), interrupted])) as T;
+    } catch (err) {
+      throw queryFailure(err);
+    }
+  }
+
+  private async warnWithoutWorker(taskQueue: string, onNoWorker: (taskQueue: string) => void): Promise<void> {
+    try {
+      const { pollers } = await this.temporal.workflowService.describeTaskQueue({ namespace: this.namespace, taskQueue: { name: taskQueue } });
+      if (!pollers?.length) onNoWorker(taskQueue);
+    } catch {
+      // Only a courtesy: the query goes on waiting in any case.
+    }
+  }
+}
+
+/** Starts the restore workflow: id `pitr:<server>:<destination>` (one restore per destination), search attributes and UI summary. */
+export async function startRestore(client: Client, input: RestoreInput): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const workflowId = restoreWorkflowId(input.server, input.destination);
+  try {
+    return await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: input.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+      typedSearchAttributes: [
+        { key: SearchAttributes.server, value: input.server },
+        { key: SearchAttributes.destination, value: input.destination },
+        ...(input.target.kind === 'time' ? [{ key: SearchAttributes.targetTime, value: toDate(input.target.utc) }] : []),
+        { key: SearchAttributes.phase, value: 'Plan' },
+      ],
+      staticSummary: `Restore ${input.server} to ${describeTarget(input.target)} into ${input.destination}`.slice(0, 200),
+      staticDetails: [
+        `**Server** ${input.server} (s3://${input.bucket}/${input.prefix})`,
+        `**Target** ${describeTarget(input.target)}${input.target.kind === 'time' ? ` (given as \`${input.target.given}\`)` : ''}` +
+          `${input.backupId ? `, from backup ${input.backupId}` : ''}${input.targetTimeline ? `, timeline ${input.targetTimeline}` : ''}, then ${input.targetAction ?? 'pause'}`,
+        `**Destination** ${input.destination}`,
+        ...(input.tablespaces?.length ? [`**Tablespaces** ${input.tablespaces.map((t) => `${t.name} → ${t.location}`).join(', ')} (the others beside the destination)`] : []),
+        `**Task queue** ${input.taskQueue}${input.force ? ' (force)' : ''}`,
+      ].join('\n\n'),
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new UsageError(`a restore into ${input.destination} is already running (restore id ${workflowId}); follow it with: pitr status '${workflowId}'`);
+    }
+    throw err;
+  }
+}
+
+const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']);
+
+/** Starts a failed, cancelled or terminated restore again under its id, with the input its history records (`force` added on request). */
+export async function resumeRestore(client: Client, restoreId: string, options: { force?: boolean } = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const handle = client.workflow.getHandle(restoreId);
+  const description = await handle.describe().catch(() => {
+    throw new UsageError(`no restore with id ${restoreId}; list them with: temporal workflow list --query "WorkflowType='restoreToPointInTime'"`);
+  });
+  const status = description.status.name;
+  if (!RESUMABLE.has(status)) {
+    throw new UsageError(
+      status === 'RUNNING'
+        ? `restore ${restoreId} is still running (it retries by itself); follow it with: pitr status '${restoreId}'`
+        : `restore ${restoreId} is ${status.toLowerCase()}; only a failed, cancelled or terminated restore can be resumed`,
+    );
+  }
+  const history = await handle.fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) throw new Error(`restore ${restoreId} has no recorded input to resume from`);
+  const input = defaultPayloadConverter.fromPayload(payload) as RestoreInput;
+  return startRestore(client, options.force ? { ...input, force: true } : input);
+}
+
+/** A restore as visibility lists it, from the search attributes every restore carries. */
+export function listedRestore(info: WorkflowExecutionInfo): ListedRestore {
+  const attributes = info.typedSearchAttributes;
+  return {
+    id: info.workflowId,
+    runId: info.runId,
+    status: info.status.name,
+    server: attributes.get(SearchAttributes.server) ?? null,
+    targetTime: attributes.get(SearchAttributes.targetTime) ?? null,
+    backupId: attributes.get(SearchAttributes.backupId) ?? null,
+    phase: attributes.get(SearchAttributes.phase) ?? null,
+    destination: attributes.get(SearchAttributes.destination) ?? null,
+    startTime: info.startTime,
+    closeTime: info.closeTime ?? null,
+  };
+}
+
+function isRecoveryTarget(target: unknown): target is RecoveryTarget {
+  return typeof target === 'object' && target !== null && typeof (target as { kind?: unknown }).kind === 'string';
+}
+
+function recoveryTarget(target: RestoreRequest['target']): RecoveryTarget {
+  if (isRecoveryTarget(target)) return target;
+  const given = Object.entries(target).filter(([, value]) => value !== undefined && value !== false);
+  const [entry] = given;
+  if (given.length !== 1 || !entry) throw new UsageError(`give one recovery target (time, lsn, xid, name or immediate), not ${given.length}`);
+  const [kind, value] = entry;
+  return parseRecoveryTarget(kind as TargetKind, typeof value === 'string' ? value : '');
+}
+
+/**
+ * A query's failure as the worker's activity named it: a RestoreError of its type (InvalidInput, ServerNotFound,
+ * AccessDenied, ToolMissing, ...) with its message; a timeout or cancellation as what it is.
+ */
+function queryFailure(err: unknown): unknown {
+  if (!(err instanceof WorkflowFailedError)) return err;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && cause.type && (Object.values(FailureTypes) as string[]).includes(cause.type)) {
+    return new RestoreError(cause.type as FailureType, cause.message);
+  }
+  return new Error(cause?.message ?? err.message);
+}
