@@ -219,15 +219,14 @@ export interface VerifyResult {
   /**
    * Where replay stopped, proven against the plan: PostgreSQL's "recovery stopping ..." line of this run (in words),
    * pg_last_wal_replay_lsn() (null after a shutdown at the target), and the timeline of the WAL it stopped in.
-   * Absent in results of workers before this field.
    */
-  stoppedAt?: { lsn: string | null; timeline: number; description: string };
+  stoppedAt: { lsn: string | null; timeline: number; description: string };
   /**
    * Settings of the backup's own configuration that would load code, run commands or reach outside the copy
    * (shared_preload_libraries, primary_conninfo, ...), overridden while verify ran PostgreSQL; the restored
-   * files keep them. Absent in results of workers before this field.
+   * files keep them.
    */
-  overriddenSettings?: OverriddenSetting[];
+  overriddenSettings: OverriddenSetting[];
 }
 
 export interface RestoreResult {

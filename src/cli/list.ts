@@ -7,8 +7,6 @@ import { isRestoreStatusFilter, RESTORE_STATUS_FILTERS, restoreListQuery, type R
 import { PitrClient, type ListedRestore } from '../pitr-client';
 import { UsageError } from './usage-error';
 
-export { listedRestore, type ListedRestore } from '../pitr-client';
-
 const STATUSES = Object.keys(RESTORE_STATUS_FILTERS).join('|');
 export const LIST_USAGE = `pitr list [--status ${STATUSES}] [--server NAME] [--limit N] [--json]
       restores known to Temporal, newest first (default limit 20)`;

@@ -77,7 +77,7 @@ async function workAreaView(record: RestoreRecord, options: ReportOptions): Prom
 
 export function formatEndedReport(report: EndedRestoreReport): string {
   const lines = [`${report.id}: ${formatStatusLine(report)}`];
-  if (report.result) lines.push(describeResult(withPlanDefaults(report.result)));
+  if (report.result) lines.push(describeResult(report.result));
   const how = report.status === 'COMPLETED' ? 'took' : `${report.status.toLowerCase().replace('_', ' ')} after`;
   if (report.durationMs !== undefined) {
     lines.push(`  ${how} ${formatDuration(report.durationMs)}, from ${report.startedAt} to ${report.closedAt} on task queue ${terminalSafe(report.stepsTaskQueue ?? '?')}`);
@@ -97,14 +97,6 @@ export function formatEndedReport(report: EndedRestoreReport): string {
   return lines.join('\n');
 }
 
-/**
- * A result recorded by a worker from before the plan named its timeline path has no targetTimeline nor
- * timelineSwitches: such a restore followed the backup's own timeline, with no switch.
- */
-function withPlanDefaults(result: RestoreResult): RestoreResult {
-  const plan = result.plan as Partial<RestorePlan> & RestorePlan;
-  return { ...result, plan: { ...plan, targetTimeline: plan.targetTimeline ?? plan.timeline, timelineSwitches: plan.timelineSwitches ?? [] } };
-}
 
 function formatStep(step: StepRecord, width: number, nameWorker: boolean): string {
   const duration = step.durationMs !== undefined ? formatDuration(step.durationMs) : 'not ended';

@@ -82,9 +82,6 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
   };
 }
 
-/** Starting a restore is the client module's (src/pitr-client.ts); re-exported for the commands and tests that start one. */
-export { startRestore };
-
 export async function runRestore(argv: string[]): Promise<number> {
   const { input, wait, json, queueSource } = parseRestoreArgs(argv);
   const connected = await connectClient();
@@ -129,15 +126,14 @@ export function describeResult(result: RestoreResult): string {
     ...(plan.abandoned ?? []).map((a) => `  not restored: ${a.note}`),
     ...(plan.tablespaces ?? []).map((t) => `  tablespace ${terminalSafe(t.name)} (oid ${t.oid}): ${t.location}${t.source === 'default' ? ' (beside the data directory; --tablespace NAME=DIR chooses another)' : ''}`),
     `  PostgreSQL ${verify.state} at the target${stopWords(verify)}; last replayed commit ${verify.lastReplayedCommit ?? 'none after the backup'}`,
-    ...overriddenSettingsLine(verify.overriddenSettings ?? []),
+    ...overriddenSettingsLine(verify.overriddenSettings),
     `  data directory ready: ${result.destination}`,
   ].join('\n');
 }
 
-/** Where verify proved replay stopped (absent in results of workers before it), and the timeline a promotion started. */
+/** Where verify proved replay stopped, and the timeline a promotion started. */
 function stopWords(verify: VerifyResult): string {
   const stop = verify.stoppedAt;
-  if (!stop) return '';
   // The description quotes a restore point name from PostgreSQL's log, escaped: still kept off the terminal's controls.
   const at = stop.lsn ? ` at ${stop.lsn}` : '';
   const now = verify.timeline !== stop.timeline ? `; now on timeline ${verify.timeline}` : '';

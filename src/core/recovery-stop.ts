@@ -162,11 +162,8 @@ export interface ObservedRecoveryEnd {
   checkpointTimeline: number | null;
 }
 
-/**
- * The plan's facts the check needs. stopLsn and targetTimeline may be missing from the plan of a restore planned
- * by a worker before them (a restore resumed across an upgrade): the checks that need them are left out then.
- */
-export type PlannedStop = Pick<RestorePlan, 'endWal' | 'firstCommitAfterTarget'> & Partial<Pick<RestorePlan, 'stopLsn' | 'targetTimeline'>>;
+/** The plan's facts the check needs. */
+export type PlannedStop = Pick<RestorePlan, 'endWal' | 'firstCommitAfterTarget' | 'stopLsn' | 'targetTimeline'>;
 
 /** Where replay stopped, once proven. */
 export interface ProvenStop {
@@ -248,8 +245,8 @@ export function proveRecoveryStop(request: StopCheckRequest): ProvenStop {
   if (mismatch) {
     throw short(`PostgreSQL stopped elsewhere: it said ${quoteLog(stop.line)}, ${mismatch}`, 'The plan and the WAL PostgreSQL replayed disagree: report this with the plan (pitr plan) and the log.');
   }
-  if (observed.replayLsn !== null && plan.stopLsn !== undefined) {
-    const problem = replayPositionProblem(target, { stopLsn: plan.stopLsn }, observed.replayLsn);
+  if (observed.replayLsn !== null) {
+    const problem = replayPositionProblem(target, plan, observed.replayLsn);
     if (problem) throw short(`PostgreSQL said ${quoteLog(stop.line)}, but ${problem}`, 'Report this with the plan (pitr plan) and the log.');
   }
   if (target.kind === 'time' && observed.lastReplayedCommit !== null && observed.lastReplayedCommit > target.utc) {
@@ -265,7 +262,7 @@ export function proveRecoveryStop(request: StopCheckRequest): ProvenStop {
   if (readTimeline !== undefined && readTimeline !== expectedTimeline) {
     throw short(
       `PostgreSQL read the WAL where it stopped from timeline ${readTimeline} (segment ${readTimeline.toString(16).toUpperCase().padStart(8, '0')}${position}), ` +
-        `but the plan follows timeline ${plan.targetTimeline ?? expectedTimeline} and holds that position on timeline ${expectedTimeline} (${plan.endWal})`,
+        `but the plan follows timeline ${plan.targetTimeline} and holds that position on timeline ${expectedTimeline} (${plan.endWal})`,
       'A history file the plan did not expect reached the restore: report this with the plan (pitr plan) and the log.',
     );
   }
@@ -285,7 +282,7 @@ export function proveRecoveryStop(request: StopCheckRequest): ProvenStop {
 
 /** Where the plan says replay stops, in words. */
 export function expectedStop(target: RecoveryTarget, plan: PlannedStop): string {
-  const at = plan.stopLsn ?? 'an unrecorded LSN';
+  const at = plan.stopLsn;
   switch (target.kind) {
     case 'time':
       return `before the commit at ${at}${plan.firstCommitAfterTarget ? ` (${plan.firstCommitAfterTarget})` : ''}, the first commit after the target ${target.utc}`;
@@ -344,7 +341,7 @@ export function stopMismatch(target: RecoveryTarget, plan: PlannedStop, point: S
  * a stop before the record at stopLsn (time targets) leaves it at or before that record's start; a stop after it
  * (xid, name, lsn) past its start; consistency at or past the backup's end.
  */
-export function replayPositionProblem(target: RecoveryTarget, plan: Required<Pick<PlannedStop, 'stopLsn'>>, replayLsn: string): string | null {
+export function replayPositionProblem(target: RecoveryTarget, plan: Pick<PlannedStop, 'stopLsn'>, replayLsn: string): string | null {
   const replay = parseLsn(replayLsn);
   const stop = parseLsn(plan.stopLsn);
   switch (target.kind) {

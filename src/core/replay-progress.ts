@@ -47,14 +47,11 @@ export const REPLAY_RATE_WINDOW_MS = 30_000;
 
 /**
  * The end of a restore's replay as its plan has it: from the start of the backup's first WAL segment (its
- * checkpoint's redo point lies in it) to the plan's stop record, and for a time target the commit time it ends at;
- * null when the plan has no stop record.
+ * checkpoint's redo point lies in it) to the plan's stop record, and for a time target the commit time it ends at.
  */
 export function replayEndOfPlan(
-  plan: Pick<RestorePlan, 'beginWal' | 'segmentSize' | 'firstCommitAfterTarget' | 'lastCommitBeforeTarget'> & Partial<Pick<RestorePlan, 'stopLsn'>>,
-): ReplayEnd | null {
-  // A restore planned by a worker before stopLsn (resumed across an upgrade) has no end to count down to.
-  if (!plan.stopLsn) return null;
+  plan: Pick<RestorePlan, 'beginWal' | 'segmentSize' | 'firstCommitAfterTarget' | 'lastCommitBeforeTarget' | 'stopLsn'>,
+): ReplayEnd {
   const endCommit = plan.lastCommitBeforeTarget ?? plan.firstCommitAfterTarget;
   return {
     startLsn: formatLsn(segmentIndex(plan.beginWal, plan.segmentSize) * plan.segmentSize),
@@ -120,14 +117,12 @@ export function describeReplayProgress(progress: ReplayProgress, end: ReplayEnd)
 }
 
 /**
- * A replay's part of a step's heartbeat details: WAL replayed of the way from start to stop, and the sentence; without
- * an end, only where replay is. Null before the first sample.
+ * A replay's part of a step's heartbeat details: WAL replayed of the way from start to stop, and the sentence.
+ * Null before the first sample.
  */
-export function replayProgressDetails(end: ReplayEnd | null, samples: readonly ReplaySample[]): { bytesDone: number; bytesTotal: number; current: string } | null {
-  const last = samples[samples.length - 1];
-  if (!last) return null;
-  if (!end) return { bytesDone: 0, bytesTotal: 0, current: describePosition(last) };
-  const progress = replayProgress(end, samples)!;
+export function replayProgressDetails(end: ReplayEnd, samples: readonly ReplaySample[]): { bytesDone: number; bytesTotal: number; current: string } | null {
+  const progress = replayProgress(end, samples);
+  if (!progress) return null;
   return { bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal, current: describeReplayProgress(progress, end) };
 }
 

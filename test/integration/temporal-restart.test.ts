@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRestore } from '../../src/cli/restore';
+import { startRestore } from '../../src/pitr-client';
 import { readRestoreStatus } from '../../src/cli/restore-status';
 import type { RestoreResult } from '../../src/shared';
 import { between, labelsUpTo, marker } from '../support/fixture';

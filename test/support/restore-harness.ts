@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { restoreWorkDir } from '../../src/activities/deps';
 import { connectClient } from '../../src/cli/connect';
-import { startRestore } from '../../src/cli/restore';
+import { startRestore } from '../../src/pitr-client';
 import type { WorkDirLayout } from '../../src/io/work-dir';
 import type { UtcMicros } from '../../src/core/timestamp';
 import { loadWorkerSettings, type WorkerSettings } from '../../src/settings';

@@ -7,7 +7,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { RestoreActivities } from '../../src/activities';
-import { startRestore } from '../../src/cli/restore';
+import { startRestore } from '../../src/pitr-client';
 import { UsageError } from '../../src/cli/usage-error';
 import { STEP_MAXIMUM_ATTEMPTS } from '../../src/workflows/restore';
 import { SearchAttributes, type RestoreInput, type RestorePlan, type RestoreResult } from '../../src/shared';

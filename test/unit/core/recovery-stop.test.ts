@@ -325,12 +325,6 @@ describe('core/recovery-stop', () => {
       assert.match(died.message, /"PANIC: could not locate a valid checkpoint record"/);
     });
 
-    it('proves the stop line of a restore planned before plans recorded stopLsn (resumed across an upgrade)', () => {
-      const old = { endWal: timePlan.endWal, firstCommitAfterTarget: timePlan.firstCommitAfterTarget };
-      assert.equal(proveRecoveryStop(request({ plan: old })).description, 'before commit of transaction 752 (2026-12-01T01:03:15.123456Z)');
-      assert.match(refusal(request({ plan: old, log: PG15_PAUSED_FOR_SETTINGS })).message, /the plan expected replay to stop before the commit at an unrecorded LSN \(2026-12-01T01:03:15\.123456Z\)/);
-    });
-
     it('quotes log text as untrusted: bounded, control characters escaped', () => {
       const log = [...START, `${PREFIX}LOG:  recovery stopping at restore point "evil\u001b[2J${'x'.repeat(300)}", time 2026-12-01 01:02:55+00`].join('\n');
       const err = refusal(request({ target: { kind: 'name', name: 'good' }, plan: { ...timePlan, firstCommitAfterTarget: undefined }, observed: { ...paused, replayLsn: '0/A0001F0' }, log }));
