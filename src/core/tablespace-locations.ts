@@ -28,11 +28,6 @@ export interface TablespacePlacement {
   original: string;
 }
 
-/** The folder holding the default locations of a destination's tablespaces. */
-export function tablespacesFolder(destination: string): string {
-  return `${destination}.tablespaces`;
-}
-
 /**
  * The default location of tablespace `name` of a restore into `destination`: `<destination>.tablespaces/<name>`;
  * null when the name cannot be a folder name (a `/`, a leading `.`, a control character, ...): such a
