@@ -6,7 +6,7 @@
 // relocated tablespace), that pg_tblspc/<oid> points where it should, and that not one file of the original
 // location changed (checksummed before and after).
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
@@ -18,29 +18,14 @@ import { readRestoreStatus } from '../../src/cli/restore-status';
 import { loadWorkerSettings } from '../../src/settings';
 import type { RestoreResult } from '../../src/shared';
 import { between, loadFixture, marker, type Fixture, type FixtureTablespace } from '../support/fixture';
+import { holdFixtureLock } from '../support/fixture-lock';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { queryRestoredCluster } from '../support/restored-cluster';
-import { REPO_ROOT, requireStackEnv, STACK_DIR } from '../support/stack-env';
+import { REPO_ROOT, requireStackEnv } from '../support/stack-env';
 import { waitFor } from '../support/workflow-history';
 
 const SERVER = 'c319-tblspc-15';
 const run = promisify(execFile);
-
-/**
- * The fixture lock scripts/make-fixture.sh takes, held by a `flock` child while the suite runs: no fixture
- * build replaces the source folder (and with it the original location) between the checksums.
- */
-async function holdFixtureLock(): Promise<ChildProcess> {
-  const lockFile = join(STACK_DIR, 'run', 'fixture.lock');
-  await mkdir(join(STACK_DIR, 'run'), { recursive: true });
-  const child = spawn('flock', ['-w', '900', lockFile, 'sh', '-c', 'echo locked; cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`flock ${lockFile} exited ${code} before taking the lock`)));
-    child.stdout!.once('data', () => resolve());
-  });
-  return child;
-}
 
 /** Every entry under `dir`: kind, mode, owner, size, content hash or link target; sorted by path. */
 async function checksumTree(dir: string): Promise<string[]> {

@@ -7,30 +7,15 @@
 // which is what makes it a pause and not a FATAL). Before this check, verify took that pause for the target
 // and reported the restore a success, short of the target by after-raise-1.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { parseLsn } from '../../src/core/wal-names';
 import type { RestoreResult } from '../../src/shared';
 import { between, loadFixture, marker, type Fixture } from '../support/fixture';
+import { holdFixtureLock } from '../support/fixture-lock';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { queryRestoredMarkers } from '../support/restored-cluster';
-import { STACK_DIR } from '../support/stack-env';
 
 const SERVER = 'c319-tblspc-15';
-
-/** The lock scripts/make-fixture.sh takes, held while the suite runs: no fixture build replaces the server folder meanwhile. */
-async function holdFixtureLock(): Promise<ChildProcess> {
-  const lockFile = join(STACK_DIR, 'run', 'fixture.lock');
-  await mkdir(join(STACK_DIR, 'run'), { recursive: true });
-  const child = spawn('flock', ['-w', '900', lockFile, 'sh', '-c', 'echo locked; cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`flock ${lockFile} exited ${code} before taking the lock`)));
-    child.stdout!.once('data', () => resolve());
-  });
-  return child;
-}
 
 describe('verify proves where replay stopped: a pause short of the target is a failure', function () {
   this.timeout(600_000);
@@ -115,8 +100,8 @@ describe('verify reports the timeline replay stopped on (c319-failover-15: timel
     const result: RestoreResult = await (await harness.start(harness.inputFor(target, undefined, { targetTimeline: 1, targetAction: 'promote' }))).result();
     assert.equal(result.verify.state, 'promoted');
     assert.equal(result.verify.stoppedAt?.timeline, 1, JSON.stringify(result.verify));
-    // The next timeline PostgreSQL finds free among the history files it can restore (here 2: only the path's
-    // history files are staged, so the archive's own timeline 2 is not seen).
+    // The next timeline PostgreSQL finds free among the history files it can restore (every one is staged, so 3
+    // here; timeline-failover.test.ts asserts the number).
     assert.ok(result.verify.timeline > 1, JSON.stringify(result.verify));
   });
 });
