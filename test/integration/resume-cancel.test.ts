@@ -3,7 +3,7 @@ import { movedAsideSuffix, restoreWorkflowId, type RestoreResult } from '../../s
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { detectBarman, xlogdbPath } from '../../src/io/barman';
 import { backupDir } from '../../src/io/work-dir';
 import { runCommand } from '../../src/io/run-command';
 import { loadWorkerSettings } from '../../src/settings';
+import { failOnBrokenBarman, writeBarmanWrapper } from '../support/barman-wrapper';
 import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { queryRestoredMarkers } from '../support/restored-cluster';
@@ -25,32 +26,6 @@ function pitr(...args: string[]) {
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
   );
-}
-
-/**
- * A barman the tests can break or slow down: a wrapper around the stack's real one (PITR_BARMAN_BIN),
- * whose behaviour is switched by flag files beside it. `broken`: rebuild-xlogdb fails. `slow`: recover
- * starts 60 s late (a window in which the destination is taken and barman runs).
- */
-async function writeBarmanWrapper(dir: string, real: string): Promise<string> {
-  const wrapper = join(dir, 'barman');
-  await writeFile(
-    wrapper,
-    [
-      '#!/bin/bash',
-      `here=${JSON.stringify(dir)}`,
-      'if [[ -e $here/broken && " $* " == *" rebuild-xlogdb "* ]]; then echo "ERROR: barman configuration damaged (test)" >&2; exit 1; fi',
-      `if [[ -e $here/slow && " $* " == *" recover "* ]]; then`,
-      "  trap 'kill $child 2>/dev/null; exit 143' TERM INT",
-      '  sleep 60 & child=$!',
-      '  wait $child',
-      'fi',
-      `exec ${JSON.stringify(real)} "$@"`,
-      '',
-    ].join('\n'),
-  );
-  await chmod(wrapper, 0o755);
-  return wrapper;
 }
 
 describe('resume and cancel (real stack, pitr CLI)', function () {
@@ -73,20 +48,8 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
     await rm(tools, { recursive: true, force: true });
   });
 
-  /** A restore that fails on a host whose barman is broken (rebuild-xlogdb fails), found only after the transfers; barman is fixed after. */
-  async function failOnBrokenBarman() {
-    const { fixture } = harness;
-    const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
-    const input = harness.inputFor(target);
-    await writeFile(join(tools, 'broken'), '');
-    const failure = await harness.expectFailure(input).finally(() => rm(join(tools, 'broken')));
-    assert.equal(failure.type, 'BarmanFailed');
-    assert.match(failure.message, /barman [\d.]+ rebuild-xlogdb failed.*configuration damaged/s);
-    return { fixture, target, input };
-  }
-
   it('resumes a restore that failed on a broken barman once it is fixed, reusing the downloads', async () => {
-    const { fixture, target, input } = await failOnBrokenBarman();
+    const { fixture, target, input } = await failOnBrokenBarman(harness, tools);
 
     const id = restoreWorkflowId(fixture.server, input.destination);
     const resumed = await pitr('resume', id, '--wait');
@@ -110,7 +73,7 @@ describe('resume and cancel (real stack, pitr CLI)', function () {
   });
 
   it('a resumed restore never writes through links the Barman user planted in the work area it was handed', async () => {
-    const { fixture, target, input } = await failOnBrokenBarman();
+    const { fixture, target, input } = await failOnBrokenBarman(harness, tools);
     // The failed stage step had handed the area to the Barman user, who plants links to files only root may write.
     const layout = harness.workArea(input);
     const vault = await mkdtemp(join(tmpdir(), 'pitr-victims-'));

@@ -3,12 +3,13 @@
 // `pitr resume` would reuse (from the history, and from the work area when it is on this host).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadWorkerSettings } from '../../src/settings';
-import type { RestoreResult } from '../../src/shared';
+import { restoreWorkflowId, type RestoreResult } from '../../src/shared';
+import { failOnBrokenBarman, writeBarmanWrapper } from '../support/barman-wrapper';
 import { between, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { REPO_ROOT, requireStackEnv } from '../support/stack-env';
@@ -32,18 +33,7 @@ describe('pitr status of an ended restore (real stack, pitr CLI)', function () {
   before(async () => {
     // A barman whose rebuild-xlogdb fails while a flag file exists: a restore that fails after its transfers.
     tools = await mkdtemp(join(tmpdir(), 'pitr-status-tools-'));
-    const real = loadWorkerSettings(requireStackEnv().env).barmanBin;
-    const wrapper = join(tools, 'barman');
-    await writeFile(
-      wrapper,
-      [
-        '#!/bin/bash',
-        `if [[ -e ${JSON.stringify(join(tools, 'broken'))} && " $* " == *" rebuild-xlogdb "* ]]; then echo "ERROR: barman configuration damaged (test)" >&2; exit 1; fi`,
-        `exec ${JSON.stringify(real)} "$@"`,
-        '',
-      ].join('\n'),
-    );
-    await chmod(wrapper, 0o755);
+    const wrapper = await writeBarmanWrapper(tools, loadWorkerSettings(requireStackEnv().env).barmanBin);
     harness = await openRestoreHarness({ settings: { barmanBin: wrapper } });
   });
 
@@ -92,13 +82,8 @@ describe('pitr status of an ended restore (real stack, pitr CLI)', function () {
   });
 
   it('of a failed restore shows the failure, the steps done, and what pitr resume would reuse from the history and the work area', async () => {
-    const { fixture } = harness;
-    const target = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
-    const input = harness.inputFor(target);
-    await writeFile(join(tools, 'broken'), '');
-    const failure = await harness.expectFailure(input).finally(() => rm(join(tools, 'broken')));
-    assert.equal(failure.type, 'BarmanFailed');
-    const id = `pitr:${fixture.server}:${input.destination}`;
+    const { fixture, input } = await failOnBrokenBarman(harness, tools);
+    const id = restoreWorkflowId(fixture.server, input.destination);
     const workDir = harness.workArea(input).root;
 
     const text = await pitr('status', id);
