@@ -162,9 +162,15 @@ export async function abandonedAlongPath(
   const { info } = facts;
   const size = info.segmentSize;
   const segmentsOf = new Map<string, ArchivedWalObject>();
-  for (const s of facts.archive) if (isSegmentName(s.name) && !segmentsOf.has(s.name)) segmentsOf.set(s.name, s);
-  const lastIndexOf = (timeline: number) =>
-    Math.max(-1, ...[...segmentsOf.keys()].filter((n) => parseSegmentName(n).timeline === timeline).map((n) => segmentIndex(n, size)));
+  // The last archived position of each timeline, in one pass over the listing (an archive may hold 100,000s).
+  const lastIndex = new Map<number, number>();
+  for (const s of facts.archive) {
+    if (!isSegmentName(s.name) || segmentsOf.has(s.name)) continue;
+    segmentsOf.set(s.name, s);
+    const timeline = parseSegmentName(s.name).timeline;
+    lastIndex.set(timeline, Math.max(lastIndex.get(timeline) ?? -1, segmentIndex(s.name, size)));
+  }
+  const lastIndexOf = (timeline: number) => lastIndex.get(timeline) ?? -1;
   const wroteAfter = (timeline: number, switchLsn: string) => lastIndexOf(timeline) >= Math.floor(parseLsn(switchLsn) / size);
   const candidates = abandonedHistories(facts.path, facts.histories, info.beginXlog ?? info.beginWal, facts.stopLsn, wroteAfter);
   if (candidates.length === 0) return [];
