@@ -205,6 +205,23 @@ backup() {
 }
 backup_failed() { log_tail "$FIXTURE_LOG_DIR/backup$1.log"; die "barman-cloud-backup $barman (backup $1) failed; see $FIXTURE_LOG_DIR/backup$1.log"; }
 
+# first_backup_and_markers WRITE [with-restore-point]: marker before-b1-1, backup 1, then markers after-b1-1..3 a
+# second apart, each written by `WRITE i`; with-restore-point creates restore point after-b1-2 right after
+# after-b1-2 (for --target-name and --target-lsn restores). The small, failover and tablespace shapes start so.
+first_backup_and_markers() {
+  local write=$1 with_point=${2:-} i
+  marker before-b1-1
+  step "marker before-b1-1; backup 1 running"
+  backup 1 || backup_failed 1
+  step "backup 1 done"
+  for i in 1 2 3; do
+    (( i == 1 )) || sleep 1
+    "$write" "$i"
+    if [[ -n $with_point ]] && (( i == 2 )); then restore_point_name=after-b1-2; restore_point_lsn=$(restore_point "$restore_point_name"); fi
+  done
+}
+after_b1_marker() { marker "after-b1-$1"; }
+
 # wait_archived SEGMENT [PSQL DATA]: until the archiver has archived SEGMENT and nothing is left waiting (.ready);
 # of the source, or of the cluster PSQL (psql_copy) reaches, whose data directory is DATA.
 wait_archived() {
@@ -265,14 +282,7 @@ if [[ $shape == full ]]; then
   last_seg=$(switch_wal)
   step "markers after-b2-1..3 and tail; waiting for WAL up to $last_seg to be archived"
 elif [[ $shape == failover ]]; then
-  marker before-b1-1
-  step "marker before-b1-1; backup 1 running"
-  backup 1 || backup_failed 1
-  step "backup 1 done"
-  for i in 1 2 3; do
-    (( i == 1 )) || sleep 1
-    marker "after-b1-$i"
-  done
+  first_backup_and_markers after_b1_marker
   last_seg=$(switch_wal)
   wait_archived "$last_seg"
   # The copy's recovery target: halfway between after-b1-1 and after-b1-2, so after-b1-2 and -3 are abandoned.
@@ -332,19 +342,15 @@ elif [[ $shape == tablespace ]]; then
   psql_source "create table ts_rows (label text primary key, touched_by text) tablespace ts1"
   psql_source "insert into ts_rows select 'seed-' || i, null from generate_series(1, 1000) i"
   ts_oid=$(psql_source "select oid from pg_tablespace where spcname = 'ts1'")
-  marker before-b1-1
-  step "tablespace ts1 (oid $ts_oid) at $ts_location with 1000 rows in ts_rows; marker before-b1-1; backup 1 running"
-  backup 1 || backup_failed 1
-  step "backup 1 done"
-  for i in 1 2 3; do
-    (( i == 1 )) || sleep 1
-    # One transaction (one psql -c string): the marker, its row in the tablespace and the update of a third of
-    # the seed rows commit together, so the markers' times say which tablespace rows a restore must show.
-    psql_source "insert into markers (label, committed_at) values ('after-b1-$i', clock_timestamp());
-      insert into ts_rows values ('after-b1-$i', null);
-      update ts_rows set touched_by = 'after-b1-$i' where case when label like 'seed-%' then substr(label, 6)::int % 3 = $i - 1 else false end"
-    if (( i == 2 )); then restore_point_name=after-b1-2; restore_point_lsn=$(restore_point "$restore_point_name"); fi
-  done
+  step "tablespace ts1 (oid $ts_oid) at $ts_location with 1000 rows in ts_rows"
+  # One transaction (one psql -c string): the marker, its row in the tablespace and the update of a third of
+  # the seed rows commit together, so the markers' times say which tablespace rows a restore must show.
+  ts_marker() {
+    psql_source "insert into markers (label, committed_at) values ('after-b1-$1', clock_timestamp());
+      insert into ts_rows values ('after-b1-$1', null);
+      update ts_rows set touched_by = 'after-b1-$1' where case when label like 'seed-%' then substr(label, 6)::int % 3 = $1 - 1 else false end"
+  }
+  first_backup_and_markers ts_marker with-restore-point
   switch_wal >/dev/null
   # A parameter raised on the source after the backup: a restore to a target past it replays the
   # parameter-change record and pauses for insufficient parameter settings (the restored cluster keeps the
@@ -362,16 +368,7 @@ elif [[ $shape == tablespace ]]; then
   last_seg=$(switch_wal)
   step "markers after-b1-1..3 (with ts_rows changes), restore point after-b1-2, max_connections $raise_from -> $raise_to, markers after-raise-1..2; waiting for WAL up to $last_seg to be archived"
 else
-  marker before-b1-1
-  step "marker before-b1-1; backup 1 running"
-  backup 1 || backup_failed 1
-  step "backup 1 done"
-  for i in 1 2 3; do
-    (( i == 1 )) || sleep 1
-    marker "after-b1-$i"
-    # A named restore point right after after-b1-2, for --target-name and --target-lsn restores.
-    if (( i == 2 )); then restore_point_name=after-b1-2; restore_point_lsn=$(restore_point "$restore_point_name"); fi
-  done
+  first_backup_and_markers after_b1_marker with-restore-point
   last_seg=$(switch_wal)
   step "markers after-b1-1..3, restore point $restore_point_name; waiting for WAL up to $last_seg to be archived"
 fi
