@@ -1,6 +1,7 @@
 // The pitr CLI: parses the command and hands over to src/cli/<command>.ts.
 import { BACKUPS_USAGE, runBackups } from './cli/backups';
 import { runCancel } from './cli/cancel';
+import { ADVANCE_USAGE, FINISH_USAGE, runAdvance, runFinish } from './cli/held';
 import { LIST_USAGE, runList } from './cli/list';
 import { PLAN_USAGE, runPlan } from './cli/plan';
 import { runRestore, RESTORE_USAGE } from './cli/restore';
@@ -18,6 +19,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   backups: runBackups,
   plan: runPlan,
   list: runList,
+  advance: runAdvance,
+  finish: runFinish,
 };
 
 const USAGE = `usage:
@@ -27,6 +30,8 @@ const USAGE = `usage:
                                              run a failed, cancelled or terminated restore again, reusing its work on disk;
                                              --force moves aside what the failed run left in the destination
   pitr cancel RESTORE_ID [--wait] [--json]   stop a running restore and clean its staging area
+  ${ADVANCE_USAGE}
+  ${FINISH_USAGE}
   ${BACKUPS_USAGE}
   ${PLAN_USAGE}
   ${LIST_USAGE}`;

@@ -3,14 +3,13 @@
 // worker of the Barman host, which holds the S3 credentials, the PostgreSQL binaries and the disk. A machine
 // running this client needs only Temporal's address and namespace (TEMPORAL_* settings, profiles, TLS, API key:
 // @temporalio/envconfig) and, for the defaults, PITR_BUCKET, PITR_PREFIX, PITR_TASK_QUEUE and PITR_SERVER_QUEUES.
-//
-// Not here yet: `advance` and `finish` of a held restore (issue 13, item 1) do not exist in the workflow.
 import { randomUUID } from 'node:crypto';
 import {
   ApplicationFailure,
   defaultPayloadConverter,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
+  WorkflowUpdateFailedError,
   type Client,
   type WorkflowExecutionInfo,
   type WorkflowHandleWithFirstExecutionRunId,
@@ -32,7 +31,20 @@ import { restoreListQuery, type RestoreListFilter } from './core/visibility-quer
 import type { ArchiveOverview } from './io/archive-overview';
 import type { DryRunOutcome } from './io/restore-dry-run';
 import { loadProjectSettings, settingsEnvironment, type ProjectSettings } from './settings';
-import { FailureTypes, restoreWorkflowId, RestoreError, SearchAttributes, WORKFLOW_TYPE, type FailureType, type RestoreInput } from './shared';
+import {
+  FailureTypes,
+  restoreWorkflowId,
+  RestoreError,
+  SearchAttributes,
+  WORKFLOW_TYPE,
+  type AdvanceResult,
+  type FailureType,
+  type FinishMode,
+  type HeldState,
+  type RestoreInput,
+  type RestoreResult,
+} from './shared';
+import { advanceUpdate, finishUpdate, heldQuery } from './workflows/hold';
 import { connectClient, workflowUiLink } from './cli/connect';
 import { fetchRecordedEvents } from './cli/restore-history';
 import { readRestoreStatus, type RestoreStatus } from './cli/restore-status';
@@ -44,7 +56,7 @@ export type { PreviewRestoreInput, ArchiveQueryInput } from './core/archive-quer
 export type { RestoreStatus } from './cli/restore-status';
 export type { RestoreRecord } from './core/restore-record';
 export type { RecoveryTarget } from './core/recovery-target';
-export type { RestoreInput, RestoreResult, RestorePlan, VerifyResult } from './shared';
+export type { AdvanceResult, FinishMode, HeldServer, HeldState, RestoreInput, RestoreResult, RestorePlan, VerifyResult } from './shared';
 export { FailureTypes, RestoreError } from './shared';
 export { UsageError } from './cli/usage-error';
 
@@ -79,6 +91,8 @@ export interface RestoreRequest extends Location {
   backupId?: string;
   force?: boolean;
   tablespaces?: RestoreInput['tablespaces'];
+  /** Stay at the target with PostgreSQL running paused there, until `advance` and `finish` (pitr restore --hold). */
+  hold?: boolean;
 }
 
 /** How a query waits: a signal that cancels it (the workflow and its activity), and a note when no worker polls the queue. */
@@ -101,8 +115,14 @@ export interface ListedRestore {
   closeTime: Date | null;
 }
 
-/** A restore's status: a running one's phase and progress; an ended one's with its recorded history (result or failure, steps). */
-export type StatusReport = RestoreStatus & { record?: RestoreRecord };
+/**
+ * A restore's status: a running one's phase and progress, and where a held one stands (null when the query found no
+ * worker to answer it); an ended one's with its recorded history (result or failure, steps).
+ */
+export type StatusReport = RestoreStatus & { record?: RestoreRecord; held?: HeldState | null };
+
+/** How long `status` waits for a worker to answer the `held` query: the rest of the status comes from the server alone. */
+const HELD_QUERY_DEADLINE_MS = 5_000;
 
 export class PitrClient {
   /** Connected from the standard Temporal configuration, as `pitr` and the worker connect. */
@@ -175,14 +195,59 @@ export class PitrClient {
       taskQueue,
       force: request.force ?? false,
       ...(request.tablespaces?.length ? { tablespaces: request.tablespaces } : {}),
+      ...(request.hold ? { hold: true } : {}),
     };
   }
 
-  /** A running restore's phase and progress; an ended one's recorded history too (result or failure, each step). */
+  /** A running restore's phase and progress (and a held one's state); an ended one's recorded history too (result or failure, each step). */
   async status(restoreId: string): Promise<StatusReport> {
     const status = await readRestoreStatus(this.temporal.workflow.getHandle(restoreId));
-    if (status.status === 'RUNNING') return status;
+    if (status.status === 'RUNNING') {
+      if (status.phase !== 'Held' && status.phase !== 'Advance' && status.phase !== 'Finish') return status;
+      const held = await this.temporal.withDeadline(Date.now() + HELD_QUERY_DEADLINE_MS, () => this.held(restoreId)).catch(() => null);
+      return { ...status, held };
+    }
     return { ...status, record: restoreRecord(await fetchRecordedEvents(this.temporal.workflow.getHandle(status.id, status.runId))) };
+  }
+
+  /** Where a held restore stands (target, proved stop, how to connect), or null when it is not held (yet). Answered by a worker. */
+  held(restoreId: string): Promise<HeldState | null> {
+    return this.temporal.workflow.getHandle(restoreId).query(heldQuery);
+  }
+
+  /**
+   * Waits until a restore started with `hold` is held at its target (PostgreSQL paused there, proved), and returns
+   * where it stands; throws the restore's failure when it ends first.
+   */
+  async waitUntilHeld(restoreId: string, options: { pollMs?: number; onStatus?(status: RestoreStatus): void } = {}): Promise<HeldState> {
+    const handle = this.temporal.workflow.getHandle(restoreId);
+    for (;;) {
+      const status = await readRestoreStatus(handle);
+      options.onStatus?.(status);
+      if (status.status !== 'RUNNING') {
+        await handle.result();
+        throw new UsageError(`restore ${restoreId} ended (${status.status.toLowerCase()}) without being held; was it started with --hold?`);
+      }
+      if (status.phase === 'Held') {
+        const held = await this.held(restoreId);
+        if (held?.state === 'held') return held;
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+    }
+  }
+
+  /**
+   * `pitr advance`: moves a held restore's target later (the same kinds as a restore's, on its timeline path). Only the
+   * additional WAL is planned and fetched; PostgreSQL replays on from where it paused. Resolves once it is proved to
+   * have stopped at the new target; an earlier target is refused, and the restore stays held where it was.
+   */
+  async advance(restoreId: string, target: RestoreRequest['target']): Promise<AdvanceResult> {
+    return decision(() => this.temporal.workflow.getHandle(restoreId).executeUpdate(advanceUpdate, { args: [recoveryTarget(target)] }));
+  }
+
+  /** `pitr finish`: promotes a held restore's PostgreSQL, or stops it paused at the target; frees the work area. Resolves with the restore's result. */
+  async finish(restoreId: string, mode: FinishMode): Promise<RestoreResult> {
+    return decision(() => this.temporal.workflow.getHandle(restoreId).executeUpdate(finishUpdate, { args: [mode] }));
   }
 
   /** Restores from Temporal visibility, newest first (by start time). */
@@ -348,6 +413,20 @@ function recoveryTarget(target: RestoreRequest['target']): RecoveryTarget {
   if (given.length !== 1 || !entry) throw new UsageError(`give one recovery target (time, lsn, xid, name or immediate), not ${given.length}`);
   const [kind, value] = entry;
   return parseRecoveryTarget(kind as TargetKind, typeof value === 'string' ? value : '');
+}
+
+/** A decision's refusal or failure as its message says it (the validator's reason, or the step's own message and type). */
+async function decision<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (err) {
+    if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure && cause.type && (Object.values(FailureTypes) as string[]).includes(cause.type)) {
+      throw new RestoreError(cause.type as FailureType, cause.message);
+    }
+    throw new UsageError(cause?.message ?? err.message);
+  }
 }
 
 /**

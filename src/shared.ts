@@ -24,6 +24,10 @@ export const RESTORE_PHASES = [
   'Stage',
   'Recover',
   'Verify',
+  /** A held restore (--hold): PostgreSQL runs paused at the target, waiting for `pitr advance` or `pitr finish`. */
+  'Held',
+  'Advance',
+  'Finish',
   'Done',
   'Cancel',
 ] as const;
@@ -70,6 +74,8 @@ export const FailureTypes = {
   S3RequestRejected: 'S3RequestRejected',
   /** EACCES/EPERM/EROFS: the worker may not read or write where it must. */
   PermissionDenied: 'PermissionDenied',
+  /** A decision a held restore cannot take: advancing to an earlier point, another timeline, or a restore that is not held. */
+  NotAdvanceable: 'NotAdvanceable',
   /** Two downloads of an object gave the same bytes, which do not match its ETag (or the checksum S3 sends). */
   EtagMismatch: 'EtagMismatch',
 } as const;
@@ -134,6 +140,12 @@ export interface RestoreInput {
    * (src/core/tablespace-locations.ts). Each location gets the destination's checks.
    */
   tablespaces?: TablespaceChoice[];
+  /**
+   * Keep the restore open after verify, PostgreSQL running paused at the target on a private port and socket,
+   * until `pitr advance` moves the target forward or `pitr finish` ends it (src/workflows/hold.ts). Needs the
+   * target action pause.
+   */
+  hold?: boolean;
   timings?: Partial<RestoreTimings>;
 }
 
@@ -237,6 +249,44 @@ export interface RestoreResult {
   wal: TransferResult;
   walFilesRegistered: number;
   verify: VerifyResult;
+  /** A held restore's advances, oldest first: `plan` and `verify` above are those of the last target reached. */
+  advances?: AdvanceResult[];
+  /** How a held restore was finished: promoted, or stopped paused at the target. */
+  finishedWith?: FinishMode;
+}
+
+/** Where a held restore's PostgreSQL is reached: loopback only, a port and a socket folder of its own. */
+export interface HeldServer {
+  host: '127.0.0.1';
+  port: number;
+  /** The Unix socket folder (psql -h), readable by the Barman user. */
+  socketDir: string;
+  /** The operating system user it runs as. */
+  user: string;
+  dataDir: string;
+}
+
+/** One `pitr advance` of a held restore: the new target, its plan, the WAL fetched for it, and where replay now stopped. */
+export interface AdvanceResult {
+  target: RecoveryTarget;
+  plan: RestorePlan;
+  wal: TransferResult;
+  verify: VerifyResult;
+  server: HeldServer;
+}
+
+export type FinishMode = 'promote' | 'stop';
+
+/** What a held restore is now (the `held` query, `pitr status`, the UI's details). */
+export interface HeldState {
+  /** held: waiting for a decision; advancing/finishing: one is under way. */
+  state: 'held' | 'advancing' | 'finishing';
+  target: RecoveryTarget;
+  verify: VerifyResult;
+  server: HeldServer;
+  /** The plan of the target held (the last advance's, or the restore's). */
+  plan: RestorePlan;
+  advances: number;
 }
 
 /** Activity heartbeat details: progress for the UI card and `pitr status`. Never secrets. */

@@ -1,5 +1,6 @@
 import { abandonDestination, type AbandonedDestination } from '../io/abandon-destination';
 import { releaseDestination } from '../io/destination-control';
+import { stopLeftoverPostmaster } from '../io/postgres-instance';
 import { removeTree } from '../io/tree-operations';
 import { abandonTablespaceLocations, releaseTablespaceLocations, type TablespaceLocation } from '../io/tablespace-destinations';
 import type { RestoreInput } from '../shared';
@@ -17,16 +18,22 @@ export type AbandonResult = AbandonedDestination & {
  * After a cancelled restore: removes what this run wrote into the destination and puts back what --force
  * had moved aside (see io/abandon-destination for the order that makes a retry harmless), then the work
  * area and the destination's lock. Anything that was in the destination before is never deleted. It
- * heartbeats throughout: removing hundreds of gigabytes takes longer than a heartbeat timeout.
+ * heartbeats throughout: removing hundreds of gigabytes takes longer than a heartbeat timeout. With the plan's
+ * PostgreSQL major (known once planned), a server this restore left running (verify cut off, a held restore)
+ * is stopped first.
  */
 export function abandonRestoreActivity(deps: ActivityDeps) {
-  return async (input: RestoreInput): Promise<AbandonResult> =>
+  return async (input: RestoreInput, pgVersion?: number): Promise<AbandonResult> =>
     adaptFailures(async () => {
       return withAttemptFence(deps, input, async (lost) => {
         const progress = reportProgress('Cancel', deps.heartbeatIntervalMs, lost);
         try {
           const run = currentRun();
           const control = destinationControlOf(deps, input.destination);
+          if (pgVersion !== undefined) {
+            progress.update({ current: `stopping the PostgreSQL this restore started on ${input.destination}` });
+            await stopLeftoverPostmaster({ pgBinDir: deps.pgBinDir(pgVersion), dataDir: input.destination, user: deps.barmanUser });
+          }
           progress.update({ current: `removing what the restore wrote into ${input.destination}` });
           const result = await abandonDestination(input.destination, control, run, progress.signal);
           progress.update({ current: "removing what the restore wrote into its tablespaces' locations" });

@@ -1,6 +1,7 @@
 import { abandonRestoreActivity, releaseDestinationActivity } from './abandon-restore';
 import type { ActivityDeps } from './deps';
 import { describeArchiveActivity } from './describe-archive';
+import { advanceHeldRestoreActivity, finishHeldRestoreActivity, planAdvanceActivity, verifyAndHoldActivity } from './held-restore';
 import { planRestoreActivity } from './plan-restore';
 import { previewRestoreActivity } from './preview-restore';
 import { stageAndRebuildXlogdbActivity } from './rebuild-xlogdb';
@@ -19,6 +20,11 @@ export function createActivities(deps: ActivityDeps) {
     stageAndRebuildXlogdb: stageAndRebuildXlogdbActivity(deps),
     recoverWithBarman: recoverWithBarmanActivity(deps),
     verifyAndFinishRestore: verifyAndFinishRestoreActivity(deps),
+    // A held restore (--hold): src/workflows/hold.ts.
+    verifyAndHold: verifyAndHoldActivity(deps),
+    planAdvance: planAdvanceActivity(deps),
+    advanceHeldRestore: advanceHeldRestoreActivity(deps),
+    finishHeldRestore: finishHeldRestoreActivity(deps),
     abandonRestore: abandonRestoreActivity(deps),
     releaseDestination: releaseDestinationActivity(deps),
     // The read-only queries of `pitr plan` and `pitr backups` (workflows/archive-queries.ts).

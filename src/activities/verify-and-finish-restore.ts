@@ -1,6 +1,4 @@
-import { proveRecoveryStop, readRecoveryLog } from '../core/recovery-stop';
-import { replayEndOfPlan, replayProgressDetails, withSample, type ReplaySample } from '../core/replay-progress';
-import { readRecoveryLogs, startPostgres, stopPostgres, waitForRecoveryEnd } from '../io/postgres-instance';
+import { stopPostgres } from '../io/postgres-instance';
 import { handOverTree } from '../io/tree-operations';
 import { makeWorkArea, workDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan, VerifyResult } from '../shared';
@@ -9,12 +7,12 @@ import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
 import { reportProgress } from './progress';
 import { finishRestore } from './finish-restore';
+import { replayToTarget } from './replay-to-target';
 
 /**
- * The last step, verify then finish: starts PostgreSQL privately on the result, waits for replay to end, proves
- * from this start's log and the replay position that it ended where the plan says (src/core/recovery-stop.ts:
- * a pause for another reason is RecoveryStoppedShort), stops it again; then frees the work area and the
- * destination's claim (finishRestore). A retry after the finish starts over here and finds nothing left to free.
+ * The last step, verify then finish: starts PostgreSQL privately on the result and proves replay stopped where the
+ * plan says (replayToTarget), stops it again; then frees the work area and the destination's claim (finishRestore).
+ * A retry after the finish starts over here and finds nothing left to free.
  */
 export function verifyAndFinishRestoreActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<VerifyResult> =>
@@ -25,52 +23,12 @@ export function verifyAndFinishRestoreActivity(deps: ActivityDeps) {
         // PostgreSQL writes its log there.
         if (await makeWorkArea(layout)) await handOverTree(layout.root, deps.barmanUser);
         const progress = reportProgress('Verify', deps.heartbeatIntervalMs, lost);
-        const instance = await startPostgres({
-          pgBinDir: deps.pgBinDir(plan.pgVersion),
-          dataDir: input.destination,
-          user: deps.barmanUser,
-          logFile: layout.verifyLog,
-          signal: progress.signal,
-        });
-        let result: VerifyResult;
-        // How far replay is from the plan's stop, from the polls that wait for its end (pitr status, the UI).
-        const replayEnd = replayEndOfPlan(plan);
-        let samples: ReplaySample[] = [];
+        let verify: VerifyResult;
         try {
-          const end = await waitForRecoveryEnd(instance, {
-            ...deps.verify,
-            signal: progress.signal,
-            onPoll: (s) => {
-              if (s?.replayLsn) samples = withSample(samples, { atMs: Date.now(), replayLsn: s.replayLsn, lastReplayedCommit: s.lastReplayedCommit });
-              progress.update(replayProgressDetails(replayEnd, samples) ?? { current: 'starting PostgreSQL' });
-            },
-          });
-          const state = end.outcome === 'exited' ? null : end.state;
-          const logs = await readRecoveryLogs(instance);
-          const stop = proveRecoveryStop({
-            target: input.target,
-            targetAction: input.targetAction ?? 'pause',
-            plan,
-            observed: {
-              outcome: end.outcome,
-              replayLsn: state?.replayLsn ?? null,
-              lastReplayedCommit: state?.lastReplayedCommit ?? null,
-              checkpointTimeline: state?.timeline ?? null,
-            },
-            thisRun: readRecoveryLog(logs.thisRun),
-            earlier: readRecoveryLog(logs.earlier),
-            dataDir: input.destination,
-            logFile: layout.verifyLog,
-          });
-          result = {
-            state: stop.state,
-            lastReplayedCommit: state?.lastReplayedCommit ?? null,
-            timeline: stop.promotedTo ?? stop.timeline,
-            stoppedAt: { lsn: stop.lsn, timeline: stop.timeline, description: stop.description },
-            overriddenSettings: instance.overriddenSettings,
-          };
+          const replayed = await replayToTarget(deps, { target: input.target, targetAction: input.targetAction ?? 'pause', plan, dataDir: input.destination, layout, progress });
+          verify = replayed.verify;
+          await stopPostgres(replayed.instance);
         } finally {
-          await stopPostgres(instance);
           progress.stop();
         }
         // Verified: finish the restore. Removing hundreds of gigabytes outlasts a heartbeat timeout, so beat while it runs.
@@ -81,7 +39,7 @@ export function verifyAndFinishRestoreActivity(deps: ActivityDeps) {
         } finally {
           finishing.stop();
         }
-        return result;
+        return verify;
       });
     });
 }

@@ -20,17 +20,27 @@ export async function followRestore(handle: WorkflowHandle, options: FollowOptio
     () => (settled = true),
     () => (settled = true),
   );
+  await watchRestore(handle, options, () => settled, result);
+  return result;
+}
+
+/**
+ * Shows a restore's progress until it ends, `done()` says so, or it is held at its target (a held restore goes on
+ * until `pitr finish`: following it stops there). `wake` cuts the wait between polls short.
+ */
+export async function watchRestore(handle: WorkflowHandle, options: FollowOptions, done: () => boolean = () => false, wake: Promise<unknown> = new Promise(() => undefined)): Promise<void> {
   const render = (options.tty ?? Boolean(process.stdout.isTTY)) ? terminalRenderer(options.write) : plainRenderer(options.write);
-  while (!settled && !options.quiet) {
+  while (!done()) {
     try {
-      render.update(await readRestoreStatus(handle), Date.now());
+      const status = await readRestoreStatus(handle);
+      if (!options.quiet) render.update(status, Date.now());
+      if (status.status !== 'RUNNING' || status.phase === 'Held') break;
     } catch {
       // describe is best effort while following; the result decides
     }
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, options.pollMs ?? 1000))]);
+    await Promise.race([wake.catch(() => undefined), new Promise((r) => setTimeout(r, options.pollMs ?? 1000))]);
   }
   render.finish();
-  return result;
 }
 
 interface Renderer {

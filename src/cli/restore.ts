@@ -2,13 +2,15 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { describeTimelinePath } from '../core/timeline-path';
-import { parseRecoveryTarget, parseTargetAction, parseTargetTimeline, type TargetKind } from '../core/recovery-target';
+import { parseTargetAction, parseTargetTimeline } from '../core/recovery-target';
+import { TARGET_OPTIONS, targetFromFlags } from './target-arguments';
 import { loadProjectSettings, settingsEnvironment } from '../settings';
 import { taskQueueFor, type QueueSource } from '../core/server-queues';
-import { startRestore } from '../pitr-client';
+import { PitrClient, startRestore } from '../pitr-client';
+import { describeHeld } from './held-report';
 import { type OverriddenSetting, type RestoreInput, type RestoreResult, type VerifyResult } from '../shared';
 import { connectClient, workflowUiLink } from './connect';
-import { followRestore } from './follow';
+import { followRestore, watchRestore } from './follow';
 import { formatBytes } from '../core/report-format';
 import { UsageError } from './usage-error';
 import { destinationArgument } from './destination-argument';
@@ -16,24 +18,22 @@ import { tablespaceArguments } from './tablespace-argument';
 import { terminalSafe, terminalSafeJson, terminalSafeMessage } from '../core/untrusted-text';
 
 export const RESTORE_USAGE = `pitr restore --server NAME TARGET --dest DIR [--backup-id ID] [--target-tli N|current|latest] [--target-action pause|promote|shutdown]
-               [--tablespace NAME=DIR]... [--bucket B] [--prefix P] [--task-queue Q] [--force] [--wait] [--json]
+               [--tablespace NAME=DIR]... [--bucket B] [--prefix P] [--task-queue Q] [--force] [--hold] [--wait] [--json]
   TARGET is one of --target-time TIME, --target-lsn LSN, --target-xid XID, --target-name NAME, --target-immediate
   --task-queue Q: the Barman host's worker; default the server's PITR_SERVER_QUEUES entry, else PITR_TASK_QUEUE
   TIME needs an explicit UTC offset: "2022-09-07 06:32:06.397252+00" or 2022-09-07T06:32:06.397252+02:00
   --target-xid and --target-name need --backup-id (backup.info cannot tell which backup precedes them)
   --tablespace NAME=DIR restores tablespace NAME into DIR (repeatable); one not named goes beside the data directory,
-  to <dest>.tablespaces/NAME: the folder the backup recorded is used only when named`;
+  to <dest>.tablespaces/NAME: the folder the backup recorded is used only when named
+  --hold keeps PostgreSQL running paused at the target (port and socket printed) for pitr advance and pitr finish;
+  with --wait, returns once it is held there`;
 
 export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): { input: RestoreInput; wait: boolean; json: boolean; queueSource: QueueSource } {
   const { values } = parseArgs({
     args: argv,
     options: {
       server: { type: 'string' },
-      'target-time': { type: 'string' },
-      'target-lsn': { type: 'string' },
-      'target-xid': { type: 'string' },
-      'target-name': { type: 'string' },
-      'target-immediate': { type: 'boolean', default: false },
+      ...TARGET_OPTIONS,
       'target-tli': { type: 'string' },
       'target-action': { type: 'string' },
       'backup-id': { type: 'string' },
@@ -43,6 +43,7 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
       'task-queue': { type: 'string' },
       force: { type: 'boolean', default: false },
       tablespace: { type: 'string', multiple: true },
+      hold: { type: 'boolean', default: false },
       wait: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -50,16 +51,10 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
   });
   const settings = loadProjectSettings(env);
   const server = required(values.server, '--server');
-  const given = (['target-time', 'target-lsn', 'target-xid', 'target-name', 'target-immediate'] as const).filter((flag) => values[flag]);
-  const [flag] = given;
-  if (given.length !== 1 || flag === undefined) {
-    throw new UsageError(`${given.length === 0 ? 'a recovery target is required' : `give one recovery target, not ${given.map((f) => `--${f}`).join(' and ')}`}\nusage: ${RESTORE_USAGE}`);
-  }
+  const target = targetFromFlags(values, RESTORE_USAGE);
   const destination = destinationArgument(required(values.dest, '--dest'));
   const bucket = values.bucket ?? settings.bucket;
   if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
-  const value = values[flag];
-  const target = parseRecoveryTarget(flag.slice('target-'.length) as TargetKind, typeof value === 'string' ? value : '');
   const tablespaces = tablespaceArguments(values.tablespace, destination);
   const queue = taskQueueFor(server, { explicit: values['task-queue'], serverQueues: settings.serverQueues, defaultQueue: settings.taskQueue });
   return {
@@ -75,6 +70,7 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
       taskQueue: queue.queue,
       force: values.force ?? false,
       ...(tablespaces.length > 0 ? { tablespaces } : {}),
+      ...(values.hold ? { hold: true } : {}),
     },
     wait: values.wait ?? false,
     json: values.json ?? false,
@@ -98,6 +94,12 @@ export async function runRestore(argv: string[]): Promise<number> {
       return 0;
     }
     try {
+      if (input.hold) {
+        await watchRestore(handle, { quiet: json });
+        const held = await new PitrClient(connected.client, connected.namespace).waitUntilHeld(handle.workflowId);
+        console.log(json ? terminalSafeJson(JSON.stringify({ id: handle.workflowId, status: 'HELD', held })) : describeHeld(handle.workflowId, held));
+        return 0;
+      }
       const result: RestoreResult = await followRestore(handle, { quiet: json });
       console.log(json ? JSON.stringify({ id: handle.workflowId, status: 'COMPLETED', result }) : describeResult(result));
       return 0;

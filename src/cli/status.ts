@@ -1,13 +1,13 @@
 // `pitr status ID [--json]`: a running restore's phase and progress (from describe); an ended one's record
 // from its workflow history (result or failure, each step's time, what a resume would reuse).
 import { parseArgs } from 'node:util';
-import { restoreRecord } from '../core/restore-record';
 import { settingsEnvironment } from '../settings';
 import { connectClient } from './connect';
-import { followRestore } from './follow';
-import { fetchRecordedEvents } from './restore-history';
+import { watchRestore } from './follow';
+import { describeHeld } from './held-report';
+import { PitrClient } from '../pitr-client';
 import { endedRestoreReport, formatEndedReport } from './restore-report';
-import { formatStatusLine, readRestoreStatus } from './restore-status';
+import { formatStatusLine } from './restore-status';
 import { UsageError } from './usage-error';
 import { terminalSafeJson } from '../core/untrusted-text';
 
@@ -21,18 +21,17 @@ export async function runStatus(argv: string[]): Promise<number> {
   const connected = await connectClient();
   try {
     const handle = connected.client.workflow.getHandle(positionals[0]);
-    if (values.follow && (await readRestoreStatus(handle)).status === 'RUNNING') {
-      await followRestore(handle, { quiet: values.json ?? false }).catch(() => undefined);
-    }
-    const status = await readRestoreStatus(handle);
+    // Until it ends, or is held at its target (it stays so until pitr finish).
+    if (values.follow) await watchRestore(handle, { quiet: values.json ?? false });
+    // The history of the run describe saw (a resume starts another run under the same id).
+    const { record, held, ...status } = await new PitrClient(connected.client, connected.namespace).status(positionals[0]!);
     const failed = status.status === 'FAILED' || status.status === 'TERMINATED' || status.status === 'TIMED_OUT';
-    if (status.status === 'RUNNING') {
+    if (!record) {
       // The current object and a failure's message may quote names and values from the bucket.
-      console.log(values.json ? terminalSafeJson(JSON.stringify(status)) : `${status.id}: ${formatStatusLine(status)}`);
+      if (values.json) console.log(terminalSafeJson(JSON.stringify(held === undefined ? status : { ...status, held })));
+      else console.log(held ? `${describeHeld(status.id, held)}\n  ${formatStatusLine(status)}` : `${status.id}: ${formatStatusLine(status)}`);
       return 0;
     }
-    // The history of the run describe saw (a resume starts another run under the same id).
-    const record = restoreRecord(await fetchRecordedEvents(connected.client.workflow.getHandle(status.id, status.runId)));
     const report = await endedRestoreReport(status, record, { localWorkRoot: settingsEnvironment().PITR_BARMAN_HOME || '/var/lib/pitr' });
     // Messages and names in the record may quote the bucket: no control character reaches the terminal.
     console.log(values.json ? terminalSafeJson(JSON.stringify(report)) : formatEndedReport(report));

@@ -21,6 +21,7 @@ const FIELDS: readonly (keyof RestoreInput)[] = [
   'taskQueue',
   'force',
   'tablespaces',
+  'hold',
   'timings',
 ];
 const TIMINGS: readonly (keyof RestoreTimings)[] = ['retryInitialMs', 'retryMaximumMs', 'heartbeatTimeoutMs'];
@@ -74,6 +75,9 @@ export function restoreInputProblems(input: unknown): string[] {
   need('taskQueue', typeof o.taskQueue === 'string' && o.taskQueue.trim() !== '', "the task queue of the Barman host's worker, a non-empty string");
   need('force', typeof o.force === 'boolean', 'true or false');
   if (present('tablespaces')) problems.push(...tablespaceChoicesProblems(o.tablespaces, o.destination));
+  if (present('hold') && need('hold', typeof o.hold === 'boolean', 'true or false') && o.hold === true && present('targetAction') && o.targetAction !== 'pause') {
+    problems.push(`hold is true with targetAction "${String(o.targetAction)}"; a held restore stays paused at the target until pitr finish promotes or stops it: leave targetAction out or give "pause"`);
+  }
 
   if (present('timings')) {
     const t = o.timings;
@@ -103,7 +107,8 @@ export function validateRestoreInput(input: unknown): RestoreInput {
   return input as RestoreInput;
 }
 
-function targetProblem(target: unknown): string | undefined {
+/** What is wrong with a recovery target as a client sent it (workflow input, an advance), or undefined. */
+export function targetProblem(target: unknown): string | undefined {
   if (typeof target !== 'object' || target === null || Array.isArray(target)) return `is ${describe(target)}; expected ${TARGET_SHAPES}`;
   const t = target as Record<string, unknown>;
   if (!(TARGET_KINDS as readonly unknown[]).includes(t.kind)) {

@@ -158,28 +158,62 @@ async function postgresMajor(pgBinDir: string): Promise<number> {
 /** Where startPostgres puts a server's socket: how a postmaster of ours is told from any other. */
 const SOCKET_DIR_NAME = /^pitr-pg-[A-Za-z0-9]{6}$/;
 
+/** A live postmaster on a data directory, from its postmaster.pid, and whether startPostgres started it. */
+interface RunningPostmaster {
+  pid: number;
+  port: number;
+  socketDir: string;
+  ours: boolean;
+}
+
 /**
- * Stops a postmaster an earlier attempt started on `dataDir` and never stopped: a worker killed with SIGKILL
- * during verify leaves it running (it is detached), and a second postmaster cannot take the data directory
- * beside it. Ours is known by its command line (`postgres -D <dataDir>`, run by `user`) and its private
- * socket directory; any other live server there is refused rather than stopped. Returns the pid stopped.
+ * The postmaster running on `dataDir`, if any. Ours is known by its command line (`postgres -D <dataDir>`, run by
+ * `user`) and its private socket directory; a stale postmaster.pid (no such process, or its pid reused by
+ * another program) is no postmaster: PostgreSQL clears it itself.
  */
-export async function stopLeftoverPostmaster(options: { pgBinDir: string; dataDir: string; user: string }): Promise<number | undefined> {
+async function runningPostmaster(options: { dataDir: string; user: string }): Promise<RunningPostmaster | undefined> {
   const lock = await readFile(join(options.dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
   const [pidLine = '', , , portLine = '', socketDir = ''] = lock.split('\n');
   const pid = Number(pidLine.trim());
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').then((text) => text.split('\0'), () => undefined);
-  // No such process, or not a postgres of this data directory (a stale postmaster.pid whose pid was reused): PostgreSQL clears it itself.
   const dataDirAt = argv ? argv.indexOf('-D') + 1 : 0;
   if (!argv || dataDirAt === 0 || argv[dataDirAt] !== options.dataDir || !/(^|\/)postgres$/.test(argv[0])) return undefined;
   const ours = dirname(socketDir) === tmpdir() && SOCKET_DIR_NAME.test(basename(socketDir)) && (await processOwner(pid)) === (await userIds(options.user)).uid;
-  if (!ours) {
-    throw new RestoreError(
-      FailureTypes.RecoveryFailed,
-      `a PostgreSQL server not started by this restore (pid ${pid}, port ${portLine.trim()}) is running on ${options.dataDir}; stop it (pg_ctl -D ${options.dataDir} stop) and resume the restore`,
-    );
-  }
+  return { pid, port: Number(portLine.trim()), socketDir, ours };
+}
+
+function notOurs(running: RunningPostmaster, dataDir: string): RestoreError {
+  return new RestoreError(
+    FailureTypes.RecoveryFailed,
+    `a PostgreSQL server not started by this restore (pid ${running.pid}, port ${running.port}) is running on ${dataDir}; stop it (pg_ctl -D ${dataDir} stop) and resume the restore`,
+  );
+}
+
+/**
+ * The server a held restore left running on `dataDir` (it is detached: it outlives the worker that started it),
+ * found again after a worker restart; undefined when none runs (the host restarted: start it again from the
+ * directory). Another server on the directory is refused, as by stopLeftoverPostmaster.
+ */
+export async function findOwnPostmaster(options: { pgBinDir: string; dataDir: string; user: string; logFile: string }): Promise<PostgresInstance | undefined> {
+  const running = await runningPostmaster(options);
+  if (!running) return undefined;
+  if (!running.ours) throw notOurs(running, options.dataDir);
+  const logStart = await lstat(options.logFile).then((s) => (s.isFile() ? s.size : 0), () => 0);
+  return { ...options, port: running.port, socketDir: running.socketDir, logStart, overriddenSettings: [] };
+}
+
+/**
+ * Stops a postmaster an earlier attempt started on `dataDir` and never stopped: a worker killed with SIGKILL
+ * during verify leaves it running (it is detached), and a second postmaster cannot take the data directory
+ * beside it; so does an advance of a held restore, which restarts its server with the new target. Any other
+ * live server there is refused rather than stopped. Returns the pid stopped.
+ */
+export async function stopLeftoverPostmaster(options: { pgBinDir: string; dataDir: string; user: string }): Promise<number | undefined> {
+  const running = await runningPostmaster(options);
+  if (!running) return undefined;
+  if (!running.ours) throw notOurs(running, options.dataDir);
+  const { pid } = running;
   const pgCtl = join(options.pgBinDir, 'pg_ctl');
   for (const mode of ['fast', 'immediate']) {
     await runCommand(pgCtl, ['-D', options.dataDir, '-m', mode, '-w', '-t', '60', 'stop'], { asUser: options.user, allowFailure: true });
@@ -188,8 +222,13 @@ export async function stopLeftoverPostmaster(options: { pgBinDir: string; dataDi
   if (await processExists(pid)) {
     throw new RestoreError(FailureTypes.RecoveryFailed, `PostgreSQL (pid ${pid}) left running on ${options.dataDir} by an earlier attempt did not stop; stop it and resume the restore`);
   }
-  await rm(socketDir, { recursive: true, force: true });
+  await rm(running.socketDir, { recursive: true, force: true });
   return pid;
+}
+
+/** Ends recovery of a server paused at its target (`pg_ctl promote`, which waits until it accepts writes): it starts a new timeline. */
+export async function promotePostgres(instance: PostgresInstance, signal?: AbortSignal): Promise<void> {
+  await runCommand(join(instance.pgBinDir, 'pg_ctl'), ['-D', instance.dataDir, '-w', '-t', '600', 'promote'], { asUser: instance.user, signal });
 }
 
 async function processOwner(pid: number): Promise<number | undefined> {

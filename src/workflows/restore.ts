@@ -1,11 +1,10 @@
 // The restore, step by step, as the manual procedure it replaces: plan, fetch the base backup,
 // extract it, fetch the WAL up to the target, stage everything into a Barman home, let Barman
 // recover it, and prove PostgreSQL replays to the target (verify then frees the work area). Only small
-// facts cross between steps.
+// facts cross between steps. With --hold, verify leaves PostgreSQL paused at the target and the restore waits
+// for a person's decisions (./hold.ts).
 import {
   ActivityCancellationType,
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   isCancellation,
   proxyActivities,
@@ -16,6 +15,8 @@ import {
 } from '@temporalio/workflow';
 import type { RestoreActivities } from '../activities';
 import { describeTarget } from '../core/recovery-target';
+import { HoldDecisions } from './hold';
+import { stepFailure } from './step-failure';
 import {
   DEFAULT_TIMINGS,
   NON_RETRYABLE_FAILURE_TYPES,
@@ -64,8 +65,8 @@ function proxySteps(options: ActivityOptions): Steps {
   });
 }
 
-type Steps = ReturnType<typeof proxyActivities<RestoreActivities>>;
-type EnterPhase = (phase: RestorePhase, details: string, backupId?: string) => { summary: string };
+export type Steps = ReturnType<typeof proxyActivities<RestoreActivities>>;
+export type EnterPhase = (phase: RestorePhase, details: string, backupId?: string) => { summary: string };
 
 export async function restoreToPointInTime(input: RestoreInput): Promise<RestoreResult> {
   const { quick, long } = activityOptions(input);
@@ -79,6 +80,8 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
     setCurrentDetails(`**${phase}**: ${details}`);
     return { summary: details.slice(0, 200) };
   };
+  // Registered first, so that a decision sent too early is refused with the reason rather than left waiting.
+  const decisions = new HoldDecisions(input, steps, enter);
 
   let plan: RestorePlan | undefined;
   try {
@@ -86,25 +89,21 @@ export async function restoreToPointInTime(input: RestoreInput): Promise<Restore
       enter('Plan', `choosing a backup for ${describeTarget(input.target)} and the WAL that reaches it`),
       [input],
     );
-    return await restoreSteps(input, plan, enter, steps, quickSteps);
+    return await restoreSteps(input, plan, enter, steps, decisions);
   } catch (err) {
     if (isCancellation(err)) {
       // A long step: removing a large restore heartbeats for as long as it takes.
-      await CancellationScope.nonCancellable(() => steps.abandonRestore.executeWithOptions(enter('Cancel', `removing what the restore wrote into ${input.destination} and its work area`), [input]));
+      await CancellationScope.nonCancellable(() => steps.abandonRestore.executeWithOptions(enter('Cancel', `removing what the restore wrote into ${input.destination} and its work area`), [input, plan?.pgVersion]));
       setCurrentDetails('**Cancelled**: staging removed; what was in the destination before is back as it was');
       throw err;
     }
     // This run has ended: its claim on the destination must authorise nothing any more (the work area stays for a resume).
     await CancellationScope.nonCancellable(() => quickSteps.releaseDestination(input)).catch(() => undefined);
-    // Surface the activity's own message (what was wrong, what to do) as the workflow's failure.
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-      throw ApplicationFailure.create({ message: err.cause.message, type: err.cause.type ?? undefined, nonRetryable: true, cause: err });
-    }
-    throw err;
+    throw stepFailure(err);
   }
 }
 
-async function restoreSteps(input: RestoreInput, plan: RestorePlan, enter: EnterPhase, steps: Steps, quickSteps: Steps): Promise<RestoreResult> {
+async function restoreSteps(input: RestoreInput, plan: RestorePlan, enter: EnterPhase, steps: Steps, decisions: HoldDecisions): Promise<RestoreResult> {
   const base = await steps.syncAndExtractBaseBackup.executeWithOptions(
     enter('SyncBase', `downloading and extracting backup ${plan.backupId} (${plan.baseObjects} objects, ${plan.baseBytes} bytes) into the Barman home`, plan.backupId),
     [input, plan],
@@ -119,6 +118,7 @@ async function restoreSteps(input: RestoreInput, plan: RestorePlan, enter: Enter
     [input, plan],
   );
   await steps.recoverWithBarman.executeWithOptions(enter('Recover', `barman recover to ${describeTarget(input.target)} into ${input.destination}`), [input, plan]);
+  if (input.hold) return decisions.hold(plan, { base, wal, walFilesRegistered: registered.walFiles });
   // Verify is the last step: once the result is proved it also frees the work area and the destination's claim.
   const verify = await steps.verifyAndFinishRestore.executeWithOptions(
     enter('Verify', `starting PostgreSQL privately until replay reaches the target (then ${input.targetAction ?? 'pause'}), then freeing the work area`),

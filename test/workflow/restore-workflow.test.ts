@@ -7,7 +7,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { RestoreActivities } from '../../src/activities';
-import { startRestore } from '../../src/pitr-client';
+import { PitrClient, startRestore } from '../../src/pitr-client';
 import { UsageError } from '../../src/cli/usage-error';
 import { STEP_MAXIMUM_ATTEMPTS } from '../../src/workflows/restore';
 import { SearchAttributes, type RestoreInput, type RestorePlan, type RestoreResult } from '../../src/shared';
@@ -49,6 +49,11 @@ function inputFor(taskQueue: string, destination = `/restores/${randomUUID()}`):
 
 type Calls = string[];
 
+const heldServer = { host: '127.0.0.1', port: 5001, socketDir: '/tmp/pitr-pg-abcdef', user: 'barman', dataDir: '/restores/x' };
+function heldVerify(lsn: string, lastReplayedCommit: string) {
+  return { state: 'paused', lastReplayedCommit, timeline: 1, stoppedAt: { lsn, timeline: 1, description: `before commit at ${lsn}` }, overriddenSettings: [] };
+}
+
 function mockActivities(calls: Calls, overrides: Partial<Record<keyof RestoreActivities, (...args: any[]) => Promise<unknown>>> = {}): RestoreActivities {
   const transfer = { objects: 1, objectsSkipped: 0, bytesFetched: 10, bytesTotal: 10 };
   const base: Record<keyof RestoreActivities, (...args: any[]) => Promise<unknown>> = {
@@ -60,6 +65,10 @@ function mockActivities(calls: Calls, overrides: Partial<Record<keyof RestoreAct
     verifyAndFinishRestore: async () => ({ state: 'paused', lastReplayedCommit: '2026-11-24T22:08:45.000000Z', timeline: 1 }),
     abandonRestore: async () => ({ destinationCleared: true, movedBack: null }),
     releaseDestination: async () => undefined,
+    verifyAndHold: async () => ({ verify: heldVerify('0/6000150', '2026-11-24T22:08:45.000000Z'), server: heldServer }),
+    planAdvance: async (_input: RestoreInput, _held: RestorePlan, target: { utc: string }) => ({ ...plan, stopLsn: '0/7000100', endWal: '000000010000000000000031', firstCommitAfterTarget: target.utc }),
+    advanceHeldRestore: async (input: RestoreInput) => ({ verify: heldVerify('0/7000100', (input.target as { utc: string }).utc), server: { ...heldServer, port: 5002 } }),
+    finishHeldRestore: async (_input: RestoreInput, _plan: RestorePlan, verify: object, mode: string) => ({ ...verify, state: mode === 'promote' ? 'promoted' : 'paused' }),
   };
   const wrapped = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const name of Object.keys(base) as (keyof RestoreActivities)[]) {
@@ -279,6 +288,112 @@ describe('restoreToPointInTime workflow (real dev server, mocked activities)', f
     }
     assert.equal(lengths[0], lengths[1]);
     assert.ok(lengths[0]! > 20 && lengths[0]! < 60, `history has ${lengths[0]} events`);
+  });
+
+  describe('a held restore (--hold): decisions are validated updates', () => {
+    const later = (utc: string) => ({ kind: 'time' as const, utc, given: utc });
+
+    it('holds after verify, refuses an earlier target and a bad finish mode, advances twice, then finishes with promote', async () => {
+      const calls: Calls = [];
+      const advanceArgs: unknown[][] = [];
+      const activities = mockActivities(calls, {
+        advanceHeldRestore: async (input: RestoreInput, advancePlan: RestorePlan) => {
+          advanceArgs.push([input.target, advancePlan.endWal]);
+          return { verify: heldVerify(advancePlan.stopLsn, (input.target as { utc: string }).utc), server: { ...heldServer, port: 5002 } };
+        },
+      });
+      const { result, heldFirst, refusals, history } = await runWith(activities, async (taskQueue) => {
+        const pitr = new PitrClient(client, env.namespace ?? "default");
+        const handle = await startRestore(client, { ...inputFor(taskQueue), hold: true });
+        const heldFirst = await pitr.waitUntilHeld(handle.workflowId, { pollMs: 100 });
+        const refusals: string[] = [];
+        for (const attempt of [
+          () => pitr.advance(handle.workflowId, later('2026-11-24T22:08:00.000000Z')),
+          () => pitr.advance(handle.workflowId, { kind: 'immediate' }),
+          () => pitr.finish(handle.workflowId, 'restart' as never),
+        ]) {
+          await attempt().then(
+            () => assert.fail('the decision should have been refused'),
+            (err: Error) => refusals.push(err.message),
+          );
+        }
+        await pitr.advance(handle.workflowId, later('2026-11-24T22:09:30.000000Z'));
+        const second = await pitr.advance(handle.workflowId, later('2026-11-24T22:10:30.000000Z'));
+        assert.equal(second.server.port, 5002);
+        const heldNow = await pitr.held(handle.workflowId);
+        assert.equal(heldNow?.advances, 2);
+        assert.equal((heldNow?.target as { utc: string }).utc, '2026-11-24T22:10:30.000000Z');
+        const result = await pitr.finish(handle.workflowId, 'promote');
+        return { result, heldFirst, refusals, history: (await handle.fetchHistory()).events ?? [] };
+      });
+      assert.equal(heldFirst.state, 'held');
+      assert.equal(heldFirst.server.port, 5001);
+      assert.equal(heldFirst.verify.stoppedAt.lsn, '0/6000150');
+      assert.match(refusals[0]!, /target time 2026-11-24T22:08:00.000000Z is not later than the held target 2026-11-24T22:08:46.010383Z: replay only goes forward/);
+      assert.match(refusals[1]!, /the end of the backup \(immediate\) is the earliest point/);
+      assert.match(refusals[2]!, /finish takes "promote" or "stop"/);
+      assert.deepEqual(calls, [
+        'planRestore', 'syncAndExtractBaseBackup', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyAndHold',
+        'planAdvance', 'syncWalRange', 'advanceHeldRestore',
+        'planAdvance', 'syncWalRange', 'advanceHeldRestore',
+        'finishHeldRestore',
+      ]);
+      assert.equal(advanceArgs.length, 2);
+      assert.equal(result.finishedWith, 'promote');
+      assert.equal(result.verify.state, 'promoted');
+      assert.equal(result.advances?.length, 2);
+      assert.equal((result.advances?.[1]?.target as { utc: string }).utc, '2026-11-24T22:10:30.000000Z');
+      // Accepted decisions are in the history; refused ones never reach it.
+      const accepted = history.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).map((e) => e.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.name);
+      assert.deepEqual(accepted, ['advance', 'advance', 'finish']);
+    });
+
+    it('refuses decisions on a restore started without --hold, and keeps a held restore held when the advance plan is refused', async () => {
+      const calls: Calls = [];
+      const activities = mockActivities(calls, {
+        planAdvance: async () => {
+          throw ApplicationFailure.nonRetryable('restore point "x" is at 0/5000000, before where replay stopped (0/6000150): replay only goes forward', 'NotAdvanceable');
+        },
+      });
+      await runWith(activities, async (taskQueue) => {
+        const pitr = new PitrClient(client, env.namespace ?? "default");
+        const plain = await startRestore(client, inputFor(taskQueue));
+        await plain.result();
+        await assert.rejects(pitr.advance(plain.workflowId, later('2026-11-24T22:09:30.000000Z')), /started without --hold|not found|completed/);
+        const held = await startRestore(client, { ...inputFor(taskQueue), hold: true });
+        await pitr.waitUntilHeld(held.workflowId, { pollMs: 100 });
+        await assert.rejects(pitr.advance(held.workflowId, { kind: 'name', name: 'x' }), (err: Error) => {
+          assert.equal((err as { type?: string }).type, 'NotAdvanceable');
+          assert.match(err.message, /before where replay stopped/);
+          return true;
+        });
+        const still = await pitr.held(held.workflowId);
+        assert.equal(still?.state, 'held', 'nothing changed: the restore is still held where it was');
+        assert.equal(still?.advances, 0);
+        const status = await pitr.status(held.workflowId);
+        assert.equal(status.phase, 'Held');
+        assert.equal(status.held?.server.port, 5001);
+        await pitr.finish(held.workflowId, 'stop');
+      });
+    });
+
+    it('refuses a decision before the restore is held, and a hold with another target action', async () => {
+      let release!: () => void;
+      const blocked = new Promise<void>((resolve) => (release = resolve));
+      const calls: Calls = [];
+      const activities = mockActivities(calls, { syncWalRange: async () => (await blocked, { objects: 1, objectsSkipped: 0, bytesFetched: 1, bytesTotal: 1 }) });
+      await runWith(activities, async (taskQueue) => {
+        const pitr = new PitrClient(client, env.namespace ?? "default");
+        const handle = await startRestore(client, { ...inputFor(taskQueue), hold: true });
+        while (!calls.includes('syncWalRange')) await new Promise((r) => setTimeout(r, 50));
+        await assert.rejects(pitr.advance(handle.workflowId, later('2026-11-24T22:09:30.000000Z')), /it is not held yet/);
+        release();
+        await pitr.waitUntilHeld(handle.workflowId, { pollMs: 100 });
+        await handle.cancel();
+        await handle.result().catch(() => undefined);
+      });
+      assert.equal(calls.at(-1), 'abandonRestore', 'a cancelled held restore is removed as any cancelled restore');
+    });
   });
 });
 

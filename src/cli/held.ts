@@ -1,0 +1,48 @@
+// A held restore from the command line: `pitr advance ID TARGET` and `pitr finish ID --promote|--stop` (workflow
+// updates, src/workflows/hold.ts), and how a held restore is shown (pitr restore --hold --wait, pitr status).
+import { parseArgs } from 'node:util';
+import { describeTarget } from '../core/recovery-target';
+import { terminalSafeJson } from '../core/untrusted-text';
+import { PitrClient } from '../pitr-client';
+import { describeAdvance } from './held-report';
+import { describeResult } from './restore';
+import { TARGET_OPTIONS, targetFromFlags } from './target-arguments';
+import { UsageError } from './usage-error';
+
+export const ADVANCE_USAGE = `pitr advance RESTORE_ID TARGET [--json]
+                                             move a held restore's target later (TARGET as for restore); replay goes on
+                                             from where it paused, with only the WAL not yet fetched`;
+export const FINISH_USAGE = `pitr finish RESTORE_ID --promote|--stop [--json]
+                                             end a held restore: promote its PostgreSQL, or stop it paused at the target`;
+
+export async function runAdvance(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { ...TARGET_OPTIONS, json: { type: 'boolean', default: false } }, allowPositionals: true });
+  if (positionals.length !== 1) throw new UsageError(`usage: ${ADVANCE_USAGE}`);
+  const target = targetFromFlags(values, ADVANCE_USAGE);
+  const client = await PitrClient.connect();
+  try {
+    if (!values.json) console.log(`advancing ${positionals[0]} to ${describeTarget(target)} ...`);
+    const result = await client.advance(positionals[0]!, target);
+    console.log(values.json ? terminalSafeJson(JSON.stringify(result)) : describeAdvance(result));
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
+export async function runFinish(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { promote: { type: 'boolean', default: false }, stop: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1 || values.promote === values.stop) throw new UsageError(`give the restore id and one of --promote or --stop\nusage: ${FINISH_USAGE}`);
+  const client = await PitrClient.connect();
+  try {
+    const result = await client.finish(positionals[0]!, values.promote ? 'promote' : 'stop');
+    console.log(values.json ? terminalSafeJson(JSON.stringify(result)) : describeResult(result));
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
