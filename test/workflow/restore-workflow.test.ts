@@ -377,7 +377,7 @@ describe('restoreToPointInTime workflow (real dev server, mocked activities)', f
       });
     });
 
-    it('refuses a decision before the restore is held, and a hold with another target action', async () => {
+    it('refuses a decision before the restore is held; a cancelled held restore is removed like any cancelled restore', async () => {
       let release!: () => void;
       const blocked = new Promise<void>((resolve) => (release = resolve));
       const calls: Calls = [];

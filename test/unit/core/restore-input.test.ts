@@ -67,6 +67,14 @@ describe('restore input validation', () => {
     assert.match(problemOf({ ...valid, timings: { retryInitalMs: 5 } }), /^timings\.retryInitalMs is not a timing; the timings are retryInitialMs, retryMaximumMs, heartbeatTimeoutMs/);
   });
 
+  it('accepts hold with the default or the pause action, and refuses it with promote or shutdown, or as a non-boolean', () => {
+    assert.deepEqual(restoreInputProblems({ ...valid, hold: true }), []);
+    assert.deepEqual(restoreInputProblems({ ...valid, hold: true, targetAction: 'pause' }), []);
+    assert.deepEqual(restoreInputProblems({ ...valid, hold: false, targetAction: 'promote' }), []);
+    assert.match(problemOf({ ...valid, hold: true, targetAction: 'promote' }), /^hold is true with targetAction "promote"; a held restore stays paused at the target until pitr finish/);
+    assert.equal(problemOf({ ...valid, hold: 'yes' }), 'hold is "yes"; expected true or false');
+  });
+
   it('refuses an unknown targetAction, listing the accepted ones', () => {
     assert.equal(problemOf({ ...valid, targetAction: 'resume' }), 'targetAction is "resume"; expected one of "pause", "promote", "shutdown"');
   });
