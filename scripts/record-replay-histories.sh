@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Records the histories test/replay/replay.test.ts replays (test/replay/histories/restore-*.json) from
 # the workflow as it is now, on the local stack: a completed restore (restore-ok), one refused as
-# unreachable (restore-unreachable: a target after the archive's last commit) and one cancelled while
-# it runs (restore-cancelled). Each is driven through the pitr CLI against a worker of this script's own
+# unreachable (restore-unreachable: a target after the archive's last commit), one held, advanced and
+# finished (restore-held: two accepted updates) and one cancelled while it runs (restore-cancelled). Each is driven through the pitr CLI against a worker of this script's own
 # (own task queue), then exported with `temporal workflow show -o json`. When to run it: docs/versioning.md.
 #
 #   npm run -s stack:up && npm run -s fixture     # once: the stack and the default fixture (server pg)
-#   bash scripts/record-replay-histories.sh       # builds, records, prints the three files it wrote
+#   bash scripts/record-replay-histories.sh       # builds, records, prints the four files it wrote
 . "$(dirname "$0")/lib.sh"
 cd "$PITR_ROOT"
 load_stack_env
@@ -33,11 +33,11 @@ cleanup() {
 trap cleanup EXIT
 
 # Targets from the fixture's marker commits: halfway between two of them, and an hour after the last one.
-read -r target_ok target_cancel target_unreachable < <(node -e '
+read -r target_ok target_cancel target_unreachable target_held < <(node -e '
 const at = Object.fromEntries(require(process.argv[1]).markers.map((m) => [m.label, Date.parse(m.committedAt)]));
 const iso = (ms) => new Date(ms).toISOString();
 const between = (a, b) => iso((at[a] + at[b]) / 2);
-console.log(between("after-b2-1", "after-b2-2"), between("after-b2-2", "after-b2-3"), iso(Math.max(...Object.values(at)) + 3_600_000));
+console.log(between("after-b2-1", "after-b2-2"), between("after-b2-2", "after-b2-3"), iso(Math.max(...Object.values(at)) + 3_600_000), between("after-b1-1", "after-b1-2"));
 ' "$FIXTURE_FILE")
 
 pitr() { node bin/pitr.js "$@"; }
@@ -81,6 +81,14 @@ const { loadWorkerSettings } = require("./lib/src/settings");
 const { restoreWorkDir } = require("./lib/src/activities/deps");
 console.log(restoreWorkDir(loadWorkerSettings(), { server: process.argv[1], destination: process.argv[2] }).root);
 ' "$SERVER_NAME" "$work/unreachable")"
+
+# Held (--hold): at the target, advanced once (an accepted update), then finished with promote (another).
+id=$(pitr restore --server "$SERVER_NAME" --target-time "$target_held" --dest "$work/held" --task-queue "$run" --hold --wait --json | json_field id)
+[[ -n $id ]] || die "the held restore did not start"
+pitr advance "$id" --target-time "$target_ok" --json >/dev/null || die "restore $id could not be advanced"
+pitr finish "$id" --promote --json >/dev/null || die "restore $id could not be finished"
+save "$id" restore-held EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED \
+  'events.filter((e) => e.workflowExecutionUpdateCompletedEventAttributes).length === 2'
 
 # Cancelled while a step runs (planRestore or syncAndExtractBaseBackup: the cancel is sent as soon as the
 # restore has started), so that the step is asked to stop and abandonRestore then cleans up. A cancel that

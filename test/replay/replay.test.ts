@@ -20,9 +20,10 @@ describe('replay of recorded restore histories', function () {
     workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
   });
 
-  it('has recorded histories of a completed, a refused and a cancelled restore, each ended its own way', () => {
+  it('has recorded histories of a completed, a refused, a held and a cancelled restore, each ended its own way', () => {
     const expected = [
       { kind: 'ok', end: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED', cleanup: null },
+      { kind: 'held', end: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED', cleanup: 'finishHeldRestore' },
       { kind: 'unreachable', end: 'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED', cleanup: 'releaseDestination' },
       { kind: 'cancelled', end: 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED', cleanup: 'abandonRestore' },
     ];
