@@ -4,9 +4,12 @@
 //
 //   TEMPORAL_ADDRESS=127.0.0.1:7233 PITR_TASK_QUEUE=pitr PITR_BUCKET=pitr-backups \
 //     node docs/client-example.mjs --server pg --target-time "2026-11-24 06:32:06.397252+00" [--dest DIR] [--restore]
+//       [--advance-to LATER_TIME]
 //
 // It lists the server's backups and recoverable window, plans a restore to the target (with --dest, also the
-// disk checks on the worker's host), and with --restore (and --dest) starts the restore and waits for it.
+// disk checks on the worker's host), and with --restore (and --dest) starts the restore and waits for it. With
+// --advance-to, the restore is held at the target (PostgreSQL paused there, reachable), advanced to the later
+// time (replay goes on from where it paused, only the extra WAL is fetched), then finished: stopped, paused there.
 // Outside this repository, install the package and import from 'pitr-temporal' the same way.
 import { parseArgs } from 'node:util';
 import { PitrClient, RestoreError } from 'pitr-temporal';
@@ -17,10 +20,11 @@ const { values } = parseArgs({
     'target-time': { type: 'string' },
     dest: { type: 'string' },
     restore: { type: 'boolean', default: false },
+    'advance-to': { type: 'string' },
   },
 });
 if (!values.server || !values['target-time']) {
-  console.error('usage: node docs/client-example.mjs --server NAME --target-time TIME [--dest DIR] [--restore]');
+  console.error('usage: node docs/client-example.mjs --server NAME --target-time TIME [--dest DIR] [--restore] [--advance-to LATER_TIME]');
   process.exit(2);
 }
 
@@ -42,8 +46,16 @@ try {
     console.log(`plan: backup ${plan.plan.backupId}, WAL ${plan.plan.beginWal}..${plan.plan.endWal} (${plan.plan.walSegments} segments), ` +
       `${plan.plan.baseBytes + plan.plan.walBytes} bytes to fetch${plan.space ? `, disk ${plan.space.enough ? 'enough' : 'NOT ENOUGH'}` : ''}`);
     if (values.restore && values.dest) {
-      const handle = await pitr.startRestore({ server: values.server, target: { time: values['target-time'] }, destination: values.dest });
+      const hold = values['advance-to'] !== undefined;
+      const handle = await pitr.startRestore({ server: values.server, target: { time: values['target-time'] }, destination: values.dest, hold });
       console.log(`restore started: ${handle.workflowId} (${pitr.uiLink(handle.workflowId)})`);
+      if (hold) {
+        const held = await pitr.waitUntilHeld(handle.workflowId);
+        console.log(`held: replay stopped ${held.verify.stoppedAt.description}; psql -h ${held.server.socketDir} -p ${held.server.port} -d postgres`);
+        const advanced = await pitr.advance(handle.workflowId, { time: values['advance-to'] });
+        console.log(`advanced: replay stopped ${advanced.verify.stoppedAt.description}; ${advanced.wal.bytesFetched} bytes of WAL fetched`);
+        await pitr.finish(handle.workflowId, 'stop');
+      }
       const result = await handle.result();
       console.log(`restore completed: PostgreSQL ${result.verify.state} at the target in ${result.destination}`);
       const status = await pitr.status(handle.workflowId);

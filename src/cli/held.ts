@@ -2,8 +2,8 @@
 // updates, src/workflows/hold.ts), and how a held restore is shown (pitr restore --hold --wait, pitr status).
 import { parseArgs } from 'node:util';
 import { describeTarget } from '../core/recovery-target';
-import { terminalSafeJson } from '../core/untrusted-text';
-import { PitrClient } from '../pitr-client';
+import { terminalSafeJson, terminalSafeMessage } from '../core/untrusted-text';
+import { PitrClient, RestoreError } from '../pitr-client';
 import { describeAdvance } from './held-report';
 import { describeResult } from './restore';
 import { TARGET_OPTIONS, targetFromFlags } from './target-arguments';
@@ -22,11 +22,25 @@ export async function runAdvance(argv: string[]): Promise<number> {
   const client = await PitrClient.connect();
   try {
     if (!values.json) console.log(`advancing ${positionals[0]} to ${describeTarget(target)} ...`);
-    const result = await client.advance(positionals[0]!, target);
-    console.log(values.json ? terminalSafeJson(JSON.stringify(result)) : describeAdvance(result));
-    return 0;
+    return await refusedOrFailed(async () => {
+      const result = await client.advance(positionals[0]!, target);
+      console.log(values.json ? terminalSafeJson(JSON.stringify(result)) : describeAdvance(result));
+    });
   } finally {
     await client.close();
+  }
+}
+
+/** A decision the restore refused (the reason) or that failed (the step's message): said on stderr, exit status 1, as a failed restore. */
+async function refusedOrFailed(decide: () => Promise<void>): Promise<number> {
+  try {
+    await decide();
+    return 0;
+  } catch (err) {
+    if (!(err instanceof RestoreError || err instanceof UsageError)) throw err;
+    // The message may quote names from the bucket or the log.
+    console.error(`pitr: ${err instanceof RestoreError ? `${err.type}: ` : ''}${terminalSafeMessage(err.message)}`);
+    return 1;
   }
 }
 
@@ -39,9 +53,10 @@ export async function runFinish(argv: string[]): Promise<number> {
   if (positionals.length !== 1 || values.promote === values.stop) throw new UsageError(`give the restore id and one of --promote or --stop\nusage: ${FINISH_USAGE}`);
   const client = await PitrClient.connect();
   try {
-    const result = await client.finish(positionals[0]!, values.promote ? 'promote' : 'stop');
-    console.log(values.json ? terminalSafeJson(JSON.stringify(result)) : describeResult(result));
-    return 0;
+    return await refusedOrFailed(async () => {
+      const result = await client.finish(positionals[0]!, values.promote ? 'promote' : 'stop');
+      console.log(values.json ? terminalSafeJson(JSON.stringify(result)) : describeResult(result));
+    });
   } finally {
     await client.close();
   }

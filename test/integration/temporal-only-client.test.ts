@@ -47,9 +47,9 @@ describe('a client that needs only Temporal: plan, backups and restore from a pr
     if (home) await rm(home, { recursive: true, force: true });
   });
 
-  /** `node bin/pitr.js ARGS` in the bare environment, the bucket and prefix given as arguments. */
+  /** `node bin/pitr.js ARGS` in the bare environment, the bucket and prefix given as arguments (to the commands that take them). */
   function pitr(args: string[]): Promise<CliResult> {
-    const location = ['--bucket', harness.fixture.bucket, '--prefix', harness.fixture.prefix];
+    const location = ['status', 'advance', 'finish'].includes(args[0]!) ? [] : ['--bucket', harness.fixture.bucket, '--prefix', harness.fixture.prefix];
     return run(process.execPath, [join(REPO_ROOT, 'bin', 'pitr.js'), ...args, ...location], { env: bareEnv, maxBuffer: 16 * 1024 * 1024 }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
@@ -125,13 +125,16 @@ describe('a client that needs only Temporal: plan, backups and restore from a pr
     assert.match(missing.stderr, /^pitr: nothing under s3:\/\/.*no-such-server\/.*check the server name/);
   });
 
-  it('docs/client-example.mjs (the typed client, imported by the package name) lists, plans and restores from the same bare environment', async () => {
+  it('docs/client-example.mjs (the typed client, imported by the package name) lists, plans, restores held, advances and finishes from the same bare environment', async () => {
     const { fixture } = harness;
+    const first = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
     const target = between(marker(fixture, 'after-b1-2'), marker(fixture, 'after-b1-3'));
     const destination = harness.newDestination();
     const env = { ...bareEnv, PITR_BUCKET: fixture.bucket, PITR_PREFIX: fixture.prefix };
-    const args = [join(REPO_ROOT, 'docs', 'client-example.mjs'), '--server', fixture.server, '--target-time', target, '--dest', destination, '--restore'];
+    const args = [join(REPO_ROOT, 'docs', 'client-example.mjs'), '--server', fixture.server, '--target-time', first, '--dest', destination, '--restore', '--advance-to', target];
     const { stdout } = await run(process.execPath, args, { env, cwd: REPO_ROOT });
+    assert.match(stdout, /^held: replay stopped before commit of transaction \d+ .*; psql -h \/tmp\/pitr-pg-\w+ -p \d+ -d postgres$/m);
+    assert.match(stdout, /^advanced: replay stopped before commit of transaction \d+ .*; \d+ bytes of WAL fetched$/m);
     assert.match(stdout, new RegExp(`^backups of ${fixture.server}: ${fixture.backups[0]!.id} \\(DONE, ended `, 'm'));
     assert.match(stdout, /^timeline 1: recoverable from \S+ to \S+$/m);
     assert.match(stdout, new RegExp(`^plan: backup ${fixture.backups[0]!.id}, WAL \\S+ \\(\\d+ segments\\), \\d+ bytes to fetch, disk enough$`, 'm'));
@@ -140,6 +143,32 @@ describe('a client that needs only Temporal: plan, backups and restore from a pr
     const expected = fixture.markers.filter((m) => m.committedAt <= target).map((m) => m.label).sort();
     const result: RestoreResult = await harness.client.workflow.getHandle(restoreWorkflowId(fixture.server, destination)).result();
     assert.deepEqual(await queryRestoredMarkers(destination, result.plan.pgVersion), expected);
+  });
+
+  it('pitr restore --hold --wait, pitr status, pitr advance and pitr finish: held, advanced, stopped paused at the later target', async () => {
+    const { fixture } = harness;
+    const first = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
+    const later = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
+    const destination = harness.newDestination();
+    const held = await pitr(['restore', '--server', fixture.server, '--target-time', first, '--dest', destination, '--hold', '--wait', '--json']);
+    assert.equal(held.code, 0, held.stderr + held.stdout);
+    const out = JSON.parse(held.stdout.trim().split('\n').at(-1)!);
+    assert.equal(out.status, 'HELD');
+    assert.match(out.held.server.socketDir, /^\/tmp\/pitr-pg-/);
+    const status = await pitr(['status', out.id]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`^${out.id.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: held at ${first.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(status.stdout, /^ {2}connect: psql -h \/tmp\/pitr-pg-\w+ -p \d+ -d postgres/m);
+    const back = await pitr(['advance', out.id, '--target-time', first]);
+    assert.equal(back.code, 1, back.stdout);
+    assert.match(back.stderr, /is not later than the held target .*replay only goes forward/);
+    const advanced = await pitr(['advance', out.id, '--target-time', later]);
+    assert.equal(advanced.code, 0, advanced.stderr + advanced.stdout);
+    assert.match(advanced.stdout, new RegExp(`^advanced to ${later.replace(/\./g, '\\.')}$`, 'm'));
+    const finished = await pitr(['finish', out.id, '--stop']);
+    assert.equal(finished.code, 0, finished.stderr + finished.stdout);
+    assert.match(finished.stdout, /^restore completed: /m);
+    assert.deepEqual(await queryRestoredMarkers(destination, fixture.pgMajor), fixture.markers.filter((m) => m.committedAt <= later).map((m) => m.label).sort());
   });
 
   it('pitr restore --wait restores to the target; SQL on the result shows the rows before it only', async () => {
