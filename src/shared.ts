@@ -74,7 +74,7 @@ export const FailureTypes = {
   S3RequestRejected: 'S3RequestRejected',
   /** EACCES/EPERM/EROFS: the worker may not read or write where it must. */
   PermissionDenied: 'PermissionDenied',
-  /** A decision a held restore cannot take: advancing to an earlier point, another timeline, or a restore that is not held. */
+  /** A decision a restore refuses: advancing a held restore to an earlier point or another timeline, or deciding for a restore that is not held (yet). */
   NotAdvanceable: 'NotAdvanceable',
   /** Two downloads of an object gave the same bytes, which do not match its ETag (or the checksum S3 sends). */
   EtagMismatch: 'EtagMismatch',

@@ -3,11 +3,11 @@
 // its validator before it is accepted and recorded in the history: `advance` moves the target later (only the
 // additional WAL is planned and fetched, PostgreSQL restarts and replays on from where it paused; repeatable),
 // `finish` promotes or stops it and frees the work area. The `held` query says where it stands (pitr status).
-import { allHandlersFinished, condition, defineQuery, defineUpdate, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, defineQuery, defineUpdate, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { advanceRefusal, connectionHint } from '../core/held-restore';
 import { describeTarget, type RecoveryTarget } from '../core/recovery-target';
 import { targetProblem } from '../core/restore-input';
-import { SearchAttributes, type AdvanceResult, type FinishMode, type HeldState, type RestoreInput, type RestorePlan, type RestoreResult, type TransferResult, type VerifyResult } from '../shared';
+import { FailureTypes, SearchAttributes, type AdvanceResult, type FinishMode, type HeldState, type RestoreInput, type RestorePlan, type RestoreResult, type TransferResult, type VerifyResult } from '../shared';
 import type { EnterPhase, Steps } from './restore';
 import { stepFailure } from './step-failure';
 
@@ -54,7 +54,7 @@ export class HoldDecisions {
 
   private refuse(decision: string, problem: string | null): void {
     const why = this.state === null ? notHeldYet(this.input) : this.state.state !== 'held' ? `it is ${this.state.state}; wait for that to end` : problem;
-    if (why) throw new Error(`cannot ${decision} restore ${workflowInfo().workflowId}: ${why}`);
+    if (why) throw ApplicationFailure.create({ type: FailureTypes.NotAdvanceable, nonRetryable: true, message: `cannot ${decision} restore ${workflowInfo().workflowId}: ${why}` });
   }
 
   private async advance(target: RecoveryTarget): Promise<AdvanceResult> {
