@@ -4,6 +4,7 @@
 // SQL on the held server itself. A second suite kills the worker (SIGKILL, a separate process) while a restore is
 // held: the server outlives it and the restarted worker advances it.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +91,19 @@ describe('a held restore: look at the target, advance it twice, finish with prom
     assert.deepEqual(markerLabels(rows!), labelsUpTo(fixture, third));
     assert.equal(inRecovery, 'f', 'promoted: the copy accepts writes');
     assert.equal((await handle.describe()).status.name, 'COMPLETED');
+  });
+
+  it('a cancelled held restore stops its PostgreSQL and removes what it wrote, as any cancel', async () => {
+    const { fixture } = harness;
+    const input = harness.inputFor(between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2')), undefined, { hold: true });
+    destinations.push(input.destination);
+    const handle = await harness.start(input);
+    const held = await pitr.waitUntilHeld(handle.workflowId, { pollMs: 500 });
+    const { status } = await pitr.cancel(handle.workflowId, { wait: true });
+    assert.equal(status, 'CANCELLED');
+    await assert.rejects(queryHeld(harness, held.server, 'select 1'), 'the held server is stopped');
+    assert.deepEqual(await killStrayProcesses([input.destination]), [], 'no process is left on the destination');
+    assert.equal(existsSync(input.destination), false, 'the destination the restore created is removed');
   });
 });
 
