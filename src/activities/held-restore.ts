@@ -5,7 +5,6 @@
 import { join } from 'node:path';
 import { stopRefusal } from '../core/held-restore';
 import type { RecoveryTarget } from '../core/recovery-target';
-import { openJournal } from '../io/download-journal';
 import { prepareAdvance, putConfigInPlace, putWalInPlace, type HeldDestination } from '../io/held-destination';
 import { findOwnPostmaster, promotePostgres, startPostgres, stopLeftoverPostmaster, stopPostgres, waitForRecoveryEnd } from '../io/postgres-instance';
 import { plannedWal, planRestore } from '../io/restore-planner';
@@ -19,6 +18,7 @@ import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
 import { finishRestore } from './finish-restore';
+import { plannerRequest } from './plan-restore';
 import { reportProgress } from './progress';
 import { heldServer, replayToTarget } from './replay-to-target';
 
@@ -56,18 +56,7 @@ export function planAdvanceActivity(deps: ActivityDeps) {
         await reclaimWorkArea(layout);
         const progress = reportProgress('Advance', deps.heartbeatIntervalMs, lost);
         try {
-          const { plan } = await planRestore(deps, {
-            server: input.server,
-            bucket: input.bucket,
-            prefix: input.prefix,
-            layout,
-            journal: await openJournal(layout.journal),
-            signal: progress.signal,
-            onProgress: (current: string, filesDone: number) => progress.update({ current, filesDone }),
-            target,
-            backupId: held.backupId,
-            targetTimeline: held.targetTimeline,
-          });
+          const { plan } = await planRestore(deps, { ...(await plannerRequest(input, layout, progress)), target, backupId: held.backupId, targetTimeline: held.targetTimeline });
           const refusal = stopRefusal(held, plan, target);
           if (refusal) throw new RestoreError(FailureTypes.NotAdvanceable, refusal);
           return { ...plan, ...(held.tablespaces ? { tablespaces: held.tablespaces } : {}), workDir: held.workDir };

@@ -8,14 +8,14 @@ import { lockDestination } from '../io/destination-control';
 import { assertTablespaceSpace, inspectTablespaceLocations, lockTablespaceLocations, tablespaceSpace } from '../io/tablespace-destinations';
 import { pathExists } from '../io/path-exists';
 import { openJournal } from '../io/download-journal';
-import { planRestore } from '../io/restore-planner';
+import { planRestore, type PlanRequest } from '../io/restore-planner';
 import { assertBarmanTools, detectBarman } from '../io/barman';
-import { makeWorkArea, reclaimWorkArea } from '../io/work-dir';
+import { makeWorkArea, reclaimWorkArea, type WorkDirLayout } from '../io/work-dir';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
 import { currentRun, destinationControlOf, restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
-import { reportProgress } from './progress';
+import { reportProgress, type ProgressReporter } from './progress';
 
 export function planRestoreActivity(deps: ActivityDeps) {
   return async (input: RestoreInput): Promise<RestorePlan> => {
@@ -34,17 +34,8 @@ export function planRestoreActivity(deps: ActivityDeps) {
         await reclaimWorkArea(layout);
         const progress = reportProgress('Plan', deps.heartbeatIntervalMs, lost);
         try {
-          const request = {
-            server: input.server,
-            bucket: input.bucket,
-            prefix: input.prefix,
-            layout,
-            journal: await openJournal(layout.journal),
-            signal: progress.signal,
-            onProgress: (current: string, filesDone: number) => progress.update({ current, filesDone }),
-          };
           const { target, backupId, targetTimeline } = input;
-          const { plan, backup } = await planRestore(deps, { ...request, target, backupId, targetTimeline });
+          const { plan, backup } = await planRestore(deps, { ...(await plannerRequest(input, layout, progress)), target, backupId, targetTimeline });
           // Tablespaces go where the user chose or beside the destination, never silently to the folders backup.info
           // records (on this host those may be a live cluster's); each location is checked and locked as a destination.
           const tablespaces = placeTablespaces(plan.backupId, backup.info.tablespaces, input.tablespaces, input.destination);
@@ -62,5 +53,18 @@ export function planRestoreActivity(deps: ActivityDeps) {
         }
       });
     });
+  };
+}
+
+/** What the planner is asked for every plan of a restore (the plan step, an advance's): where, with which journal, reporting how. */
+export async function plannerRequest(input: Pick<RestoreInput, 'server' | 'bucket' | 'prefix'>, layout: WorkDirLayout, progress: ProgressReporter): Promise<Omit<PlanRequest, 'target'>> {
+  return {
+    server: input.server,
+    bucket: input.bucket,
+    prefix: input.prefix,
+    layout,
+    journal: await openJournal(layout.journal),
+    signal: progress.signal,
+    onProgress: (current: string, filesDone: number) => progress.update({ current, filesDone }),
   };
 }
