@@ -3,6 +3,7 @@
 // stops it and frees the work area. The server is detached from the worker: it outlives a worker restart, and
 // each step finds it again from its data directory (or starts it there when the host restarted).
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stopRefusal } from '../core/held-restore';
 import type { RecoveryTarget } from '../core/recovery-target';
 import { prepareAdvance, putConfigInPlace, putWalInPlace, type HeldDestination } from '../io/held-destination';
@@ -42,6 +43,44 @@ export function verifyAndHoldActivity(deps: ActivityDeps) {
         }
       }),
     );
+}
+
+/** How long one keepHeld runs before it returns "still held" and the workflow starts the next: a few events a day. */
+export const KEEP_HELD_ROUND_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * Keeps a held restore's PostgreSQL there while the restore waits for a decision: checks every few seconds that the
+ * server started for it still runs on the data directory (found again after a worker restart: the retried activity
+ * polls the same server), and when it does not (the host restarted, someone stopped it) starts it again from the
+ * directory and proves its stop again. Returns the server when it changed, or null after a round with nothing to
+ * report; a decision cancels it (heartbeats carry the cancel) and it returns without touching the server.
+ */
+export function keepHeldActivity(deps: ActivityDeps) {
+  return async (input: RestoreInput, plan: RestorePlan, held: HeldReplay): Promise<HeldReplay | null> =>
+    adaptFailures(async () => {
+      const layout = workDirLayout(plan.workDir);
+      const progress = reportProgress('Held', deps.heartbeatIntervalMs);
+      const server = { pgBinDir: deps.pgBinDir(plan.pgVersion), dataDir: input.destination, user: deps.barmanUser, logFile: layout.verifyLog };
+      const roundEnds = Date.now() + KEEP_HELD_ROUND_MS;
+      try {
+        while (Date.now() < roundEnds && !progress.signal.aborted) {
+          const running = await findOwnPostmaster(server);
+          if (!running) {
+            progress.update({ current: `PostgreSQL no longer runs on ${input.destination}: starting it again from the directory` });
+            const replayed = await withAttemptFence(deps, input, (lost) =>
+              replayToTarget(deps, { target: input.target, targetAction: 'pause', plan, dataDir: input.destination, layout, progress: { ...progress, signal: AbortSignal.any([progress.signal, lost]) } }),
+            );
+            return { verify: replayed.verify, server: heldServer(replayed.instance) };
+          }
+          if (running.port !== held.server.port || running.socketDir !== held.server.socketDir) return { verify: held.verify, server: heldServer(running) };
+          progress.update({ current: `PostgreSQL paused at ${held.verify.stoppedAt.description} on port ${running.port}` });
+          await sleep(deps.heartbeatIntervalMs, undefined, { signal: progress.signal }).catch(() => undefined);
+        }
+        return null;
+      } finally {
+        progress.stop();
+      }
+    });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { abandonRestoreActivity, releaseDestinationActivity } from './abandon-restore';
 import type { ActivityDeps } from './deps';
 import { describeArchiveActivity } from './describe-archive';
-import { advanceHeldRestoreActivity, finishHeldRestoreActivity, planAdvanceActivity, verifyAndHoldActivity } from './held-restore';
+import { advanceHeldRestoreActivity, finishHeldRestoreActivity, keepHeldActivity, planAdvanceActivity, verifyAndHoldActivity } from './held-restore';
 import { planRestoreActivity } from './plan-restore';
 import { previewRestoreActivity } from './preview-restore';
 import { stageAndRebuildXlogdbActivity } from './rebuild-xlogdb';
@@ -22,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     verifyAndFinishRestore: verifyAndFinishRestoreActivity(deps),
     // A held restore (--hold): src/workflows/hold.ts.
     verifyAndHold: verifyAndHoldActivity(deps),
+    keepHeld: keepHeldActivity(deps),
     planAdvance: planAdvanceActivity(deps),
     advanceHeldRestore: advanceHeldRestoreActivity(deps),
     finishHeldRestore: finishHeldRestoreActivity(deps),

@@ -3,7 +3,7 @@
 // its validator before it is accepted and recorded in the history: `advance` moves the target later (only the
 // additional WAL is planned and fetched, PostgreSQL restarts and replays on from where it paused; repeatable),
 // `finish` promotes or stops it and frees the work area. The `held` query says where it stands (pitr status).
-import { allHandlersFinished, ApplicationFailure, condition, defineQuery, defineUpdate, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, defineQuery, defineUpdate, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { advanceRefusal, connectionHint } from '../core/held-restore';
 import { describeTarget, type RecoveryTarget } from '../core/recovery-target';
 import { targetProblem } from '../core/restore-input';
@@ -24,6 +24,8 @@ export class HoldDecisions {
   private finished: RestoreResult | undefined;
   private failure: unknown;
   private outcome: Outcome | undefined;
+  private keeper: CancellationScope | undefined;
+  private keeping: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly input: RestoreInput,
@@ -46,10 +48,42 @@ export class HoldDecisions {
     this.state = { state: 'held', target: this.input.target, plan, verify: held.verify, server: held.server, advances: 0 };
     this.outcome = outcome;
     this.showHeld();
-    await condition(() => this.finished !== undefined || this.failure !== undefined);
+    const ended = () => this.finished !== undefined || this.failure !== undefined;
+    while (!ended()) {
+      await condition(() => ended() || this.state!.state === 'held');
+      if (!ended()) await this.keepHeld();
+    }
     await condition(allHandlersFinished);
     if (this.failure !== undefined) throw this.failure;
     return this.finished!;
+  }
+
+  /** One round of keepHeld: until it returns (the server changed, or the round ended) or a decision cancels it. */
+  private async keepHeld(): Promise<void> {
+    const s = this.state!;
+    this.keeper = new CancellationScope();
+    const round = this.keeper.run(() =>
+      this.steps.keepHeld.executeWithOptions({ summary: `keeping PostgreSQL paused at ${describeTarget(s.target)}`.slice(0, 200) }, [{ ...this.input, target: s.target }, s.plan, { verify: s.verify, server: s.server }]),
+    );
+    this.keeping = round.catch(() => undefined);
+    try {
+      const changed = await round;
+      if (changed && this.state!.state === 'held') {
+        this.state = { ...this.state!, verify: changed.verify, server: changed.server };
+        this.showHeld();
+      }
+    } catch (err) {
+      // A decision cancelled the round (it takes over the server); the restore's own cancel goes on to its clean-up.
+      if (!isCancellation(err) || CancellationScope.current().consideredCancelled) throw err;
+    } finally {
+      this.keeper = undefined;
+    }
+  }
+
+  /** Before a decision acts on the server: the keeper stops (and has stopped) watching it. */
+  private async stopKeeping(): Promise<void> {
+    this.keeper?.cancel();
+    await this.keeping;
   }
 
   private refuse(decision: string, problem: string | null): void {
@@ -60,6 +94,7 @@ export class HoldDecisions {
   private async advance(target: RecoveryTarget): Promise<AdvanceResult> {
     const from = this.state!;
     this.state = { ...from, state: 'advancing' };
+    await this.stopKeeping();
     const input = { ...this.input, target };
     let plan: RestorePlan;
     try {
@@ -92,6 +127,7 @@ export class HoldDecisions {
   private async finish(mode: FinishMode): Promise<RestoreResult> {
     const held = this.state!;
     this.state = { ...held, state: 'finishing' };
+    await this.stopKeeping();
     try {
       const verify: VerifyResult = await this.steps.finishHeldRestore.executeWithOptions(
         this.enter('Finish', mode === 'promote' ? 'promoting PostgreSQL, stopping it, freeing the work area' : 'stopping PostgreSQL paused at the target, freeing the work area'),

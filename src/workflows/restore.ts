@@ -35,9 +35,10 @@ export const STEP_MAXIMUM_ATTEMPTS = 10;
 
 /**
  * Steps retried until they succeed: transfers resume from what is already on disk (a long S3 outage, a
- * full disk that someone frees), and the cleanup after a cancel puts the user's directory back.
+ * full disk that someone frees), the cleanup after a cancel puts the user's directory back, and keeping a held
+ * restore's server goes on for as long as the restore is held (a worker restart is its retry).
  */
-const UNLIMITED_STEPS: ReadonlySet<string> = new Set<keyof RestoreActivities>(['syncAndExtractBaseBackup', 'syncWalRange', 'abandonRestore']);
+const UNLIMITED_STEPS: ReadonlySet<string> = new Set<keyof RestoreActivities>(['syncAndExtractBaseBackup', 'syncWalRange', 'abandonRestore', 'keepHeld']);
 
 function activityOptions(input: RestoreInput): { quick: ActivityOptions; long: ActivityOptions } {
   const timings = { ...DEFAULT_TIMINGS, ...input.timings };

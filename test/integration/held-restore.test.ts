@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { queryPostgres, type PostgresInstance } from '../../src/io/postgres-instance';
+import { runCommand } from '../../src/io/run-command';
 import { PitrClient } from '../../src/pitr-client';
 import { pgBinDir } from '../../src/settings';
 import type { HeldServer, RestoreInput } from '../../src/shared';
@@ -17,6 +18,7 @@ import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { MARKERS_SQL, markerLabels, queryRestoredCluster } from '../support/restored-cluster';
 import { killStrayProcesses, WorkerProcess } from '../support/worker-process';
+import { waitFor } from '../support/workflow-history';
 
 function targetAt(utc: UtcMicros): RestoreInput['target'] {
   return { kind: 'time', utc, given: utc };
@@ -107,7 +109,7 @@ describe('a held restore: look at the target, advance it twice, finish with prom
   });
 });
 
-describe('a held restore survives a worker killed with SIGKILL, and advances after the restart', function () {
+describe('a held restore survives a worker killed with SIGKILL and a stopped server, and advances after the restart', function () {
   this.timeout(600_000);
   let harness: RestoreHarness;
   let pitr: PitrClient;
@@ -130,7 +132,7 @@ describe('a held restore survives a worker killed with SIGKILL, and advances aft
     if (logDir) await rm(logDir, { recursive: true, force: true });
   });
 
-  it('keeps PostgreSQL paused at the target while no worker runs; the new worker advances it, then stops it paused', async () => {
+  it('keeps PostgreSQL paused at the target while no worker runs; the new worker starts it again when it stops, advances it, then stops it paused', async () => {
     const { fixture } = harness;
     const first = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
     const second = between(marker(fixture, 'after-b2-1'), marker(fixture, 'after-b2-2'));
@@ -142,6 +144,16 @@ describe('a held restore survives a worker killed with SIGKILL, and advances aft
     await worker.kill('SIGKILL');
     assert.deepEqual(await heldMarkers(harness, held.server), labelsUpTo(fixture, first), 'the held server outlives the worker');
     await worker.start();
+
+    // As after a host restart: the server is gone. The restarted worker's keeper starts it again from the directory.
+    await runCommand(join(pgBinDir(harness.settings, fixture.pgMajor), 'pg_ctl'), ['-D', input.destination, '-m', 'fast', '-w', 'stop'], { asUser: held.server.user });
+    await waitFor('the held restore to report a server started again', 120_000, async () => {
+      const now = await pitr.held(handle.workflowId);
+      return now !== null && now.state === 'held' && now.server.socketDir !== held.server.socketDir;
+    });
+    const restarted = (await pitr.held(handle.workflowId))!;
+    assert.deepEqual(await heldMarkers(harness, restarted.server), labelsUpTo(fixture, first), 'started again from the directory, paused at the same target');
+    assert.equal(restarted.verify.stoppedAt.lsn, held.verify.stoppedAt.lsn, 'its stop proved again, at the same LSN');
 
     const advanced = await pitr.advance(handle.workflowId, targetAt(second));
     assert.deepEqual(await heldMarkers(harness, advanced.server), labelsUpTo(fixture, second));

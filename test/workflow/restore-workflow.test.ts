@@ -66,6 +66,14 @@ function mockActivities(calls: Calls, overrides: Partial<Record<keyof RestoreAct
     abandonRestore: async () => ({ destinationCleared: true, movedBack: null }),
     releaseDestination: async () => undefined,
     verifyAndHold: async () => ({ verify: heldVerify('0/6000150', '2026-11-24T22:08:45.000000Z'), server: heldServer }),
+    // Watches the held server until a decision cancels it, as the real one does.
+    keepHeld: async () => {
+      const context = Context.current();
+      for (;;) {
+        context.heartbeat();
+        await context.sleep(100);
+      }
+    },
     planAdvance: async (_input: RestoreInput, _held: RestorePlan, target: { utc: string }) => ({ ...plan, stopLsn: '0/7000100', endWal: '000000010000000000000031', firstCommitAfterTarget: target.utc }),
     advanceHeldRestore: async (input: RestoreInput) => ({ verify: heldVerify('0/7000100', (input.target as { utc: string }).utc), server: { ...heldServer, port: 5002 } }),
     finishHeldRestore: async (_input: RestoreInput, _plan: RestorePlan, verify: object, mode: string) => ({ ...verify, state: mode === 'promote' ? 'promoted' : 'paused' }),
@@ -333,11 +341,11 @@ describe('restoreToPointInTime workflow (real dev server, mocked activities)', f
       assert.match(refusals[1]!, /the end of the backup \(immediate\) is the earliest point/);
       assert.match(refusals[2]!, /finish takes "promote" or "stop"/);
       assert.deepEqual(calls, [
-        'planRestore', 'syncAndExtractBaseBackup', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyAndHold',
-        'planAdvance', 'syncWalRange', 'advanceHeldRestore',
-        'planAdvance', 'syncWalRange', 'advanceHeldRestore',
+        'planRestore', 'syncAndExtractBaseBackup', 'syncWalRange', 'stageAndRebuildXlogdb', 'recoverWithBarman', 'verifyAndHold', 'keepHeld',
+        'planAdvance', 'syncWalRange', 'advanceHeldRestore', 'keepHeld',
+        'planAdvance', 'syncWalRange', 'advanceHeldRestore', 'keepHeld',
         'finishHeldRestore',
-      ]);
+      ], 'each decision stops the keeper first; it starts again once the restore is held again');
       assert.equal(advanceArgs.length, 2);
       assert.equal(result.finishedWith, 'promote');
       assert.equal(result.verify.state, 'promoted');
