@@ -212,6 +212,12 @@ export interface TransferResult {
   objectsSkipped: number;
   bytesFetched: number;
   bytesTotal: number;
+  /**
+   * Objects copied from another restore's work area on the worker's host (a held or failed restore of the
+   * same server whose download journal records the same key, ETag and size) instead of downloaded; absent
+   * when none was. Not counted in objectsSkipped (already in this restore's own area) nor in bytesFetched.
+   */
+  reused?: { objects: number; bytes: number };
 }
 
 /** A setting of the restored configuration that verify's PostgreSQL ran without, for safety. */

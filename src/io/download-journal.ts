@@ -21,7 +21,7 @@ export interface DownloadJournal {
   close(): Promise<void>;
 }
 
-interface Entry {
+export interface Entry {
   key: string;
   etag: string;
   size: number;
@@ -54,6 +54,20 @@ export async function openJournal(file: string): Promise<DownloadJournal> {
     if (entry) entries.set(entry.path, entry);
   }
   return new FileJournal(file, entries);
+}
+
+/**
+ * The records of a journal's text, by path (the last record of a path wins, as in openJournal); a torn or
+ * unreadable line is left out. For reading another restore's journal (src/io/local-copies.ts).
+ */
+export function parseJournal(text: string): Map<string, Entry> {
+  const entries = new Map<string, Entry>();
+  // As in openJournal: what follows the last newline is a torn record.
+  for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
+    const entry = parseEntry(line);
+    if (entry) entries.set(entry.path, entry);
+  }
+  return entries;
 }
 
 function parseEntry(line: string): Entry | undefined {

@@ -42,6 +42,26 @@ export interface DownloadProgress {
   filesDone: number;
   filesTotal: number;
   current?: string;
+  /** Objects copied from another restore's work area instead of downloaded (see LocalCopySource); absent when none. */
+  objectsReused?: number;
+}
+
+/** What a local copy is asked for: the object version and where it goes. */
+export interface LocalCopyItem {
+  key: string;
+  size: number;
+  /** Unquoted. */
+  etag: string;
+  localPath: string;
+}
+
+/**
+ * Another place on this host that may already hold an object (src/io/local-copies.ts: another restore's
+ * work area). Asked before an object is fetched; it either writes the whole, verified object to `part`
+ * (fsync'd) and resolves true, or leaves no `part` and resolves false, and the object is downloaded.
+ */
+export interface LocalCopySource {
+  copyInto(item: LocalCopyItem, part: string, signal?: AbortSignal): Promise<boolean>;
 }
 
 export interface DownloadOptions {
@@ -58,6 +78,8 @@ export interface DownloadOptions {
   onProgress?(p: DownloadProgress): void;
   /** Default 250. */
   progressIntervalMs?: number;
+  /** Copies instead of GETs where another restore on this host already has the object. */
+  localCopies?: LocalCopySource;
 }
 
 /** A downloaded object that does not match its listing: retryable, the next attempt fetches it again. */
@@ -87,6 +109,8 @@ interface Context {
   progress: Progress;
   bytesFetched: number;
   madeDirs: Set<string>;
+  localCopies?: LocalCopySource;
+  reused: { objects: number; bytes: number };
 }
 
 /**
@@ -114,6 +138,8 @@ export async function downloadObjects(
     progress: new Progress(bytesTotal, items.length, opts.onProgress, opts.progressIntervalMs ?? PROGRESS_INTERVAL_MS),
     bytesFetched: 0,
     madeDirs: new Set(),
+    localCopies: opts.localCopies,
+    reused: { objects: 0, bytes: 0 },
   };
   let objectsSkipped = 0;
   try {
@@ -142,7 +168,8 @@ export async function downloadObjects(
   } finally {
     ctx.progress.report(true);
   }
-  return { objects: items.length, objectsSkipped, bytesFetched: ctx.bytesFetched, bytesTotal };
+  const result: TransferResult = { objects: items.length, objectsSkipped, bytesFetched: ctx.bytesFetched, bytesTotal };
+  return ctx.reused.objects > 0 ? { ...result, reused: ctx.reused } : result;
 }
 
 async function downloadOne(ctx: Context, item: DownloadItem): Promise<void> {
@@ -158,6 +185,10 @@ async function downloadOne(ctx: Context, item: DownloadItem): Promise<void> {
     // the journal (a full disk): it is recorded now, not fetched again.
     ctx.progress.add(item.size, item.key);
     if (item.tee) await feedFromFile(item.localPath, item.tee, ctx.signal);
+  } else if (await copyLocally(ctx, item, part, sidecar)) {
+    await rename(part, item.localPath);
+    ctx.progress.reused(item.size, item.key);
+    if (item.tee) await feedFromFile(item.localPath, item.tee, ctx.signal);
   } else {
     // A teed object always goes the ranged way, whose in-order read-back feeds the tee.
     if (item.size > ctx.partSize || item.tee) await fetchRanged(ctx, item, part);
@@ -169,6 +200,19 @@ async function downloadOne(ctx: Context, item: DownloadItem): Promise<void> {
   await rm(sidecar, { force: true });
   if (item.tee && !item.tee.destroyed && !item.tee.writableEnded) item.tee.end();
   ctx.progress.fileDone(0, item.key);
+}
+
+/**
+ * The object from another restore's area, into `part`, instead of a GET. A sidecar of an earlier ranged
+ * attempt is removed first: it describes a `.part` the copy replaces.
+ */
+async function copyLocally(ctx: Context, item: DownloadItem, part: string, sidecar: string): Promise<boolean> {
+  if (!ctx.localCopies) return false;
+  await rm(sidecar, { force: true });
+  if (!(await ctx.localCopies.copyInto(item, part, ctx.signal))) return false;
+  ctx.reused.objects++;
+  ctx.reused.bytes += item.size;
+  return true;
 }
 
 /** The sidecar lists every chunk of this object version, and the file is in place (no `.part` left): verified, renamed, not journalled. */
@@ -560,6 +604,7 @@ function positiveInt(n: number, name: string): number {
 class Progress {
   private bytesDone = 0;
   private filesDone = 0;
+  private objectsReused = 0;
   private current: string | undefined;
   private lastReport = 0;
 
@@ -574,6 +619,11 @@ class Progress {
     this.bytesDone += bytes;
     this.current = current;
     this.report(false);
+  }
+
+  reused(bytes: number, current: string): void {
+    this.objectsReused++;
+    this.add(bytes, current);
   }
 
   fileDone(bytes: number, current: string): void {
@@ -592,6 +642,7 @@ class Progress {
       filesDone: this.filesDone,
       filesTotal: this.filesTotal,
       current: this.current,
+      ...(this.objectsReused > 0 ? { objectsReused: this.objectsReused } : {}),
     });
   }
 }
