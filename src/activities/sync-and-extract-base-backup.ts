@@ -1,7 +1,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { openJournal } from '../io/download-journal';
+import { localCopies, reusedNote } from '../io/local-copies';
 import type { BackupObject, CatalogedBackup } from '../io/backup-catalog';
 import { downloadObjects, etagIsMd5, type DownloadItem } from '../io/s3-download';
 import { extractionLimits } from '../core/extraction-limits';
@@ -44,7 +45,7 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
         const tarballs = teeTarballs(layout, plan.backupId, targets);
         const progress = reportProgress('SyncBase', deps.heartbeatIntervalMs, lost);
         try {
-          return await downloadWhileExtracting({ deps, bucket: input.bucket, backupId: plan.backupId, layout, backup, targets, tarballs, progress });
+          return await downloadWhileExtracting({ deps, bucket: input.bucket, server: input.server, backupId: plan.backupId, layout, backup, targets, tarballs, progress });
         } finally {
           for (const { tee } of tarballs) tee.destroy();
           progress.stop();
@@ -67,6 +68,7 @@ interface TeedTarball {
 interface Attempt {
   deps: ActivityDeps;
   bucket: string;
+  server: string;
   backupId: string;
   layout: WorkDirLayout;
   backup: CatalogedBackup;
@@ -100,7 +102,10 @@ async function downloadWhileExtracting(attempt: Attempt): Promise<TransferResult
     journal: await openJournal(layout.journal),
     ...deps.download,
     signal,
-    onProgress: (p) => progress.update({ ...p, current: `${p.current ?? ''} (${extracted.entries} files extracted)` }),
+    // A tarball another restore of this server holds (a held restore) is copied and extracted from the copy.
+    localCopies: localCopies({ restoresDir: dirname(layout.root), ownRoot: layout.root, server: attempt.server, barmanUser: deps.barmanUser }),
+    onProgress: ({ objectsReused = 0, ...p }) =>
+      progress.update({ ...p, current: `${p.current ?? ''} (${extracted.entries} files extracted${reusedNote(objectsReused)})` }),
   });
   // What the whole backup may expand to, from its backup.info (a crafted archive stops there, not at a full disk).
   const budget = new ExtractionBudget(extractionLimits(backup.info.recordedSize ?? null, backup.objects));

@@ -1,6 +1,9 @@
+import { dirname } from 'node:path';
 import { openJournal } from '../io/download-journal';
+import { localCopies, reusedNote } from '../io/local-copies';
 import { plannedWal } from '../io/restore-planner';
-import { downloadWal } from '../io/wal-segments';
+import { downloadObjects } from '../io/s3-download';
+import { localWalPath } from '../io/wal-segments';
 import { listWalArchive } from '../io/wal-archive';
 import { reclaimWorkArea, workDirLayout } from '../io/work-dir';
 import { type RestoreInput, type RestorePlan, type TransferResult } from '../shared';
@@ -9,7 +12,11 @@ import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
 import { reportProgress } from './progress';
 
-/** Downloads the planned WAL (beginWal..endWal along the plan's timeline path) and the path's history files, in parallel. */
+/**
+ * Downloads the planned WAL (beginWal..endWal along the plan's timeline path) and the path's history files, in
+ * parallel. A segment another restore of this server holds in its Barman home, as its journal recorded it
+ * (a held restore; not one the stage step decompressed, which is another file), is copied instead.
+ */
 export function syncWalRangeActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<TransferResult> =>
     adaptFailures(async () => {
@@ -20,7 +27,15 @@ export function syncWalRangeActivity(deps: ActivityDeps) {
         const wals = plannedWal(archive, plan);
         const progress = reportProgress('SyncWal', deps.heartbeatIntervalMs, lost);
         try {
-          return await downloadWal(deps, { ...input, layout, journal: await openJournal(layout.journal), signal: progress.signal }, wals, (p) => progress.update(p));
+          // downloadWal (src/io/wal-segments.ts) with the local copies: the same items and journal.
+          const items = wals.map((w) => ({ key: w.key, size: w.size, etag: w.etag, localPath: localWalPath(layout, input.server, w) }));
+          return await downloadObjects(deps.s3, input.bucket, items, {
+            journal: await openJournal(layout.journal),
+            ...deps.download,
+            signal: progress.signal,
+            localCopies: localCopies({ restoresDir: dirname(layout.root), ownRoot: layout.root, server: input.server, barmanUser: deps.barmanUser }),
+            onProgress: ({ objectsReused = 0, ...p }) => progress.update(objectsReused > 0 ? { ...p, current: `${p.current ?? ''}${reusedNote(objectsReused)}` } : p),
+          });
         } finally {
           progress.stop();
         }

@@ -1,0 +1,100 @@
+// Issue 13: a restore into a new destination copies what a held restore of the same server and backup already
+// has on the worker's disk (the base backup's tarballs and the WAL its journal recorded) instead of downloading
+// it again from S3. Checked by the step results, by counting GETs through the S3 proxy, and by SQL on the
+// result; the held restore still answers and finishes afterwards. The same restore is then run again with no
+// held restore left (nothing to copy) and both times are printed: on this small fixture over loopback S3.
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { queryPostgres, type PostgresInstance } from '../../src/io/postgres-instance';
+import { PitrClient } from '../../src/pitr-client';
+import { pgBinDir } from '../../src/settings';
+import type { RestoreResult } from '../../src/shared';
+import { between, labelsUpTo, marker } from '../support/fixture';
+import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
+import { queryRestoredMarkers } from '../support/restored-cluster';
+import { startS3FaultProxy, type S3FaultProxy } from '../support/s3-fault-proxy';
+import { killStrayProcesses } from '../support/worker-process';
+
+/**
+ * GETs of base backup tarballs (data.tar*, tablespace tars) through the proxy after `since`, other than the
+ * plan's disk check, which reads each gzip tarball's 8-byte trailer (src/io/base-size-estimate.ts): downloads.
+ */
+function tarballGets(proxy: S3FaultProxy, since: number): number {
+  return proxy.requests.filter((r) => r.at > since && r.method === 'GET' && /\/base\/[^/?]+\/[^/?]+\.tar/.test(r.url) && r.bytes > 8).length;
+}
+
+/** GETs of WAL segments (not listings) after `since`. */
+function walGets(proxy: S3FaultProxy, since: number): number {
+  return proxy.requests.filter((r) => r.at > since && r.method === 'GET' && /\/wals\/[0-9A-F]{16}\/[0-9A-F]{24}/.test(r.url)).length;
+}
+
+describe('a restore copies the base backup and WAL a held restore of the same backup has on disk', function () {
+  this.timeout(600_000);
+  let harness: RestoreHarness;
+  let pitr: PitrClient;
+  let proxy: S3FaultProxy;
+  const destinations: string[] = [];
+
+  before(async () => {
+    proxy = await startS3FaultProxy({ seed: 13 });
+    harness = await openRestoreHarness({ s3Env: { ...process.env, AWS_ENDPOINT_URL: proxy.endpoint, AWS_ENDPOINT_URL_S3: proxy.endpoint } });
+    pitr = new PitrClient(harness.client, harness.client.options.namespace);
+  });
+
+  after(async () => {
+    await killStrayProcesses(destinations);
+    await harness?.close();
+    await proxy?.stop();
+  });
+
+  it('reuses the held restore\'s tarballs and WAL, gives the right rows, and leaves the held restore working', async () => {
+    const { fixture } = harness;
+    const target = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
+    const heldInput = harness.inputFor(target, undefined, { hold: true });
+    destinations.push(heldInput.destination);
+    const heldHandle = await harness.start(heldInput);
+    const held = await pitr.waitUntilHeld(heldHandle.workflowId, { pollMs: 500 });
+
+    // With reuse: the held restore's work area is there.
+    const since = Date.now();
+    const second = harness.inputFor(target);
+    destinations.push(second.destination);
+    const t0 = performance.now();
+    const reused: RestoreResult = await (await harness.start(second)).result();
+    const withReuseMs = performance.now() - t0;
+    assert.equal(tarballGets(proxy, since), 0, 'no base backup tarball was downloaded again');
+    assert.equal(reused.base.bytesFetched, 0, 'the base step fetched nothing from S3');
+    assert.equal(reused.base.reused?.objects, reused.base.objects, 'every base object (backup.info and the tarballs) was copied from the held restore');
+    assert.equal(reused.base.reused?.bytes, reused.base.bytesTotal);
+    // The plan step reads (so downloads) the planned WAL with pg_waldump before this step, through
+    // src/io/wal-segments.ts downloadWal, which does not ask the local copies yet: here the WAL step finds it
+    // all in its own journal. The GETs say how many segments the plan fetched again.
+    assert.equal(reused.wal.bytesFetched, 0);
+    const walRefetched = walGets(proxy, since);
+    assert.deepEqual(await queryRestoredMarkers(second.destination, fixture.pgMajor), labelsUpTo(fixture, target), 'the copy restores the right rows');
+
+    // The held restore was not touched: its server answers, its status is held, and it finishes.
+    const instance = { pgBinDir: pgBinDir(harness.settings, fixture.pgMajor), socketDir: held.server.socketDir, port: held.server.port, user: held.server.user } as PostgresInstance;
+    assert.equal(await queryPostgres(instance, 'select pg_is_in_recovery()'), 't', 'the held server still answers, paused in recovery');
+    assert.equal((await pitr.status(heldHandle.workflowId)).phase, 'Held');
+    const finished = await pitr.finish(heldHandle.workflowId, 'stop');
+    assert.equal(finished.finishedWith, 'stop');
+    assert.deepEqual(await queryRestoredMarkers(heldInput.destination, fixture.pgMajor), labelsUpTo(fixture, target));
+
+    // Without reuse: the same restore, no held restore left to copy from.
+    const since2 = Date.now();
+    const third = harness.inputFor(target);
+    destinations.push(third.destination);
+    const t1 = performance.now();
+    const downloaded: RestoreResult = await (await harness.start(third)).result();
+    const withoutReuseMs = performance.now() - t1;
+    assert.equal(downloaded.base.reused, undefined, 'nothing to copy: the held restore freed its work area');
+    assert.ok(tarballGets(proxy, since2) > 0 && downloaded.base.bytesFetched === downloaded.base.bytesTotal);
+    assert.deepEqual(await queryRestoredMarkers(third.destination, fixture.pgMajor), labelsUpTo(fixture, target));
+    const stepMs = (r: RestoreResult) => JSON.stringify(r.base) + ' ' + JSON.stringify(r.wal);
+    console.log(`      with reuse: ${withReuseMs.toFixed(0)} ms (${stepMs(reused)})`);
+    console.log(`      without reuse: ${withoutReuseMs.toFixed(0)} ms (${stepMs(downloaded)})`);
+    console.log(`      REUSE_TIMING withReuseMs=${withReuseMs.toFixed(0)} withoutReuseMs=${withoutReuseMs.toFixed(0)} baseBytes=${reused.base.bytesTotal} walObjects=${reused.wal.objects} walGetsWithReuse=${walRefetched}`);
+  });
+});
+
