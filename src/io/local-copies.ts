@@ -105,7 +105,7 @@ async function readOwnedText(path: string, uid: number): Promise<string> {
 }
 
 /**
- * Copies the recorded file into `part` (fsync'd), checking it is the file the journal recorded (copyRefusal)
+ * Copies the recorded file to `part` (the download engine's `<file>.local-copy`, fsync'd), checking it is the file the journal recorded (copyRefusal)
  * and that the bytes read are the object's: its size, and its MD5 when the ETag is one (a single-part
  * upload). False, with `part` removed, when anything does not hold: the object is then downloaded.
  */

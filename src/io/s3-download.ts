@@ -57,11 +57,11 @@ export interface LocalCopyItem {
 
 /**
  * Another place on this host that may already hold an object (src/io/local-copies.ts: another restore's
- * work area). Asked before an object is fetched; it either writes the whole, verified object to `part`
- * (fsync'd) and resolves true, or leaves no `part` and resolves false, and the object is downloaded.
+ * work area). Asked before an object is fetched; it either writes the whole, verified object to `target`
+ * (fsync'd) and resolves true, or leaves no `target` and resolves false, and the object is downloaded.
  */
 export interface LocalCopySource {
-  copyInto(item: LocalCopyItem, part: string, signal?: AbortSignal): Promise<boolean>;
+  copyInto(item: LocalCopyItem, target: string, signal?: AbortSignal): Promise<boolean>;
 }
 
 export interface DownloadOptions {
@@ -186,7 +186,6 @@ async function downloadOne(ctx: Context, item: DownloadItem): Promise<void> {
     ctx.progress.add(item.size, item.key);
     if (item.tee) await feedFromFile(item.localPath, item.tee, ctx.signal);
   } else if (await copyLocally(ctx, item, part, sidecar)) {
-    await rename(part, item.localPath);
     ctx.progress.reused(item.size, item.key);
     if (item.tee) await feedFromFile(item.localPath, item.tee, ctx.signal);
   } else {
@@ -203,13 +202,17 @@ async function downloadOne(ctx: Context, item: DownloadItem): Promise<void> {
 }
 
 /**
- * The object from another restore's area, into `part`, instead of a GET. A sidecar of an earlier ranged
- * attempt is removed first: it describes a `.part` the copy replaces.
+ * The object from another restore's area, in place, instead of a GET. It is copied beside `.part`, which
+ * keeps what an interrupted download of this object left (its sidecar lists the chunks a resumed download
+ * skips) until the copy is complete; then both are removed and the copy renamed into place.
  */
 async function copyLocally(ctx: Context, item: DownloadItem, part: string, sidecar: string): Promise<boolean> {
   if (!ctx.localCopies) return false;
+  const copy = `${item.localPath}.local-copy`;
+  if (!(await ctx.localCopies.copyInto(item, copy, ctx.signal))) return false;
+  await rm(part, { force: true });
   await rm(sidecar, { force: true });
-  if (!(await ctx.localCopies.copyInto(item, part, ctx.signal))) return false;
+  await rename(copy, item.localPath);
   ctx.reused.objects++;
   ctx.reused.bytes += item.size;
   return true;
