@@ -36,8 +36,9 @@ export async function createWorker(
     activities,
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
     shutdownGraceTime: settings.shutdownGraceMs,
-    // Cancellation reaches an activity only with a heartbeat the server sees: keep that within seconds.
-    maxHeartbeatThrottleInterval: '5 seconds',
+    // Cancellation reaches an activity only with a heartbeat the server sees: keep that within a second, which is
+    // how long a held restore's decision waits for keepHeld to let go of the server (it beats every second).
+    maxHeartbeatThrottleInterval: '1 second',
   });
 }
 

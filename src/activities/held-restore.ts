@@ -45,6 +45,12 @@ export function verifyAndHoldActivity(deps: ActivityDeps) {
     );
 }
 
+/**
+ * How often keepHeld looks at the server and heartbeats: a decision cancels it, and the cancel arrives with a
+ * heartbeat, so this is about how long a decision waits before it starts.
+ */
+const KEEP_HELD_CHECK_MS = 1_000;
+
 /** How long one keepHeld runs before it returns "still held" and the workflow starts the next: a few events a day. */
 export const KEEP_HELD_ROUND_MS = 6 * 60 * 60 * 1000;
 
@@ -59,7 +65,7 @@ export function keepHeldActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan, held: HeldReplay): Promise<HeldReplay | null> =>
     adaptFailures(async () => {
       const layout = workDirLayout(plan.workDir);
-      const progress = reportProgress('Held', deps.heartbeatIntervalMs);
+      const progress = reportProgress('Held', KEEP_HELD_CHECK_MS);
       const server = { pgBinDir: deps.pgBinDir(plan.pgVersion), dataDir: input.destination, user: deps.barmanUser, logFile: layout.verifyLog };
       const roundEnds = Date.now() + KEEP_HELD_ROUND_MS;
       try {
@@ -74,7 +80,7 @@ export function keepHeldActivity(deps: ActivityDeps) {
           }
           if (running.port !== held.server.port || running.socketDir !== held.server.socketDir) return { verify: held.verify, server: heldServer(running) };
           progress.update({ current: `PostgreSQL paused at ${held.verify.stoppedAt.description} on port ${running.port}` });
-          await sleep(deps.heartbeatIntervalMs, undefined, { signal: progress.signal }).catch(() => undefined);
+          await sleep(KEEP_HELD_CHECK_MS, undefined, { signal: progress.signal }).catch(() => undefined);
         }
         return null;
       } finally {
@@ -125,8 +131,8 @@ export function advanceHeldRestoreActivity(deps: ActivityDeps) {
           const files = plannedWal(archive, plan).map((wal) => ({ name: wal.name, localPath: localWalPath(layout, input.server, wal) }));
           const held = heldDestination(deps, input, layout);
           progress.update({ current: `preparing the WAL ${input.destination}/barman_wal lacks and the new recovery target` });
-          const prepared = await prepareAdvance(held, files, input.target, progress.signal);
-          progress.update({ current: `copying ${prepared.walFiles.length} WAL files into ${input.destination}/barman_wal` });
+          const prepared = await prepareAdvance(held, files, input.target, plan.segmentSize, progress.signal);
+          progress.update({ current: `moving ${prepared.walFiles.length} WAL files into ${input.destination}/barman_wal` });
           await putWalInPlace(held, prepared.walFiles, progress.signal);
           await stopLeftoverPostmaster({ pgBinDir: deps.pgBinDir(plan.pgVersion), dataDir: input.destination, user: deps.barmanUser });
           await putConfigInPlace(held, prepared.config, progress.signal);

@@ -2,11 +2,12 @@
 // `<dest>/barman_wal` where the restore_command `barman recover` wrote reads it (`cp barman_wal/%f %p`,
 // docs/barman-pitr-facts.md), and the recovery target in postgresql.auto.conf. The destination belongs to the
 // Barman user, who could swap barman_wal for a link: so root prepares each file in the work area and the Barman
-// user copies it in, with an argument array (io/run-command), never root writing by path inside that tree.
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+// user moves it in, with an argument array (io/run-command), never root writing by path inside that tree.
+import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { replaysFromBarmanWal, retargetRecoveryConfig } from '../core/held-restore';
 import type { RecoveryTarget } from '../core/recovery-target';
+import { isHistoryFileName } from '../core/wal-names';
 import { FailureTypes, RestoreError } from '../shared';
 import { decompressFile } from './decompress';
 import { fileCompression } from './file-compression';
@@ -34,15 +35,15 @@ export interface HeldDestination {
   scratch: string;
 }
 
-/** Copies at most this many files per cp: the argument list stays far below the kernel's limit. */
-const FILES_PER_COPY = 256;
+/** Moves at most this many files per mv: the argument list stays far below the kernel's limit. */
+const FILES_PER_MOVE = 256;
 const DECOMPRESS_CONCURRENCY = 2;
 
 /**
  * Prepares the WAL of `files` that `<dest>/barman_wal` lacks, decompressed, and postgresql.auto.conf with its
  * target moved to `target`. Nothing in the destination changes yet: `putInPlace` copies them in.
  */
-export async function prepareAdvance(held: HeldDestination, files: ReplayFile[], target: RecoveryTarget, signal?: AbortSignal): Promise<{ walFiles: string[]; config: string }> {
+export async function prepareAdvance(held: HeldDestination, files: ReplayFile[], target: RecoveryTarget, segmentSize: number, signal?: AbortSignal): Promise<{ walFiles: string[]; config: string }> {
   const config = await readTextNoFollow(join(held.destination, 'postgresql.auto.conf'));
   if (!replaysFromBarmanWal(config, held.destination)) {
     throw new RestoreError(
@@ -50,8 +51,8 @@ export async function prepareAdvance(held: HeldDestination, files: ReplayFile[],
       `${held.destination}/postgresql.auto.conf has no restore_command copying from ${held.destination}/${REPLAY_WAL_FOLDER}, which barman recover wrote there: something changed the held restore's configuration; finish it (pitr finish --stop) and restore the new target into another destination`,
     );
   }
-  const present = new Set(await readdir(join(held.destination, REPLAY_WAL_FOLDER)).catch(() => [] as string[]));
-  const missing = files.filter((f) => !present.has(f.name));
+  const missing: ReplayFile[] = [];
+  for (const file of files) if (!(await inPlace(join(held.destination, REPLAY_WAL_FOLDER, file.name), file.name, segmentSize))) missing.push(file);
   await removeTree(held.scratch, signal);
   await mkdir(join(held.scratch, 'wal'), { recursive: true, mode: 0o700 });
   await runPool(missing, DECOMPRESS_CONCURRENCY, signal, async (file) => {
@@ -63,12 +64,25 @@ export async function prepareAdvance(held: HeldDestination, files: ReplayFile[],
   return { walFiles: missing.map((f) => join(held.scratch, 'wal', f.name)), config: configFile };
 }
 
-/** As the Barman user: the prepared WAL into `<dest>/barman_wal` (created when absent). Harmless while PostgreSQL runs paused. */
+/**
+ * Whether a WAL file is already in barman_wal, whole: a segment of an interrupted earlier attempt may be cut short
+ * (a move across filesystems copies), so a segment counts only at its full size. Read without following a link.
+ */
+async function inPlace(path: string, name: string, segmentSize: number): Promise<boolean> {
+  const found = await lstat(path).catch(() => undefined);
+  return found !== undefined && found.isFile() && (isHistoryFileName(name) || found.size === segmentSize);
+}
+
+/**
+ * As the Barman user: the prepared WAL moved into `<dest>/barman_wal` (created when absent): a rename when the work
+ * area is on the destination's filesystem, so gigabytes of decompressed WAL are not written twice. Harmless while
+ * PostgreSQL runs paused.
+ */
 export async function putWalInPlace(held: HeldDestination, walFiles: string[], signal?: AbortSignal): Promise<void> {
   const folder = join(held.destination, REPLAY_WAL_FOLDER);
   await runCommand('mkdir', ['-p', '--', folder], { asUser: held.user, signal });
-  for (let i = 0; i < walFiles.length; i += FILES_PER_COPY) {
-    await runCommand('cp', ['--', ...walFiles.slice(i, i + FILES_PER_COPY), `${folder}/`], { asUser: held.user, signal });
+  for (let i = 0; i < walFiles.length; i += FILES_PER_MOVE) {
+    await runCommand('mv', ['-f', '--', ...walFiles.slice(i, i + FILES_PER_MOVE), `${folder}/`], { asUser: held.user, signal });
   }
 }
 
