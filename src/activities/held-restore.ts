@@ -101,7 +101,7 @@ export function planAdvanceActivity(deps: ActivityDeps) {
         await reclaimWorkArea(layout);
         const progress = reportProgress('Advance', deps.heartbeatIntervalMs, lost);
         try {
-          const { plan } = await planRestore(deps, { ...(await plannerRequest(input, layout, progress)), target, backupId: held.backupId, targetTimeline: held.targetTimeline });
+          const { plan } = await planRestore(deps, { ...(await plannerRequest(deps, input, layout, progress)), target, backupId: held.backupId, targetTimeline: held.targetTimeline });
           const refusal = stopRefusal(held, plan, target);
           if (refusal) throw new RestoreError(FailureTypes.NotAdvanceable, refusal);
           return { ...plan, ...(held.tablespaces ? { tablespaces: held.tablespaces } : {}), workDir: held.workDir };

@@ -8,6 +8,8 @@ import { lockDestination } from '../io/destination-control';
 import { assertTablespaceSpace, inspectTablespaceLocations, lockTablespaceLocations, tablespaceSpace } from '../io/tablespace-destinations';
 import { pathExists } from '../io/path-exists';
 import { openJournal } from '../io/download-journal';
+import { localCopies } from '../io/local-copies';
+import { dirname } from 'node:path';
 import { planRestore, type PlanRequest } from '../io/restore-planner';
 import { assertBarmanTools, detectBarman } from '../io/barman';
 import { makeWorkArea, reclaimWorkArea, type WorkDirLayout } from '../io/work-dir';
@@ -35,7 +37,7 @@ export function planRestoreActivity(deps: ActivityDeps) {
         const progress = reportProgress('Plan', deps.heartbeatIntervalMs, lost);
         try {
           const { target, backupId, targetTimeline } = input;
-          const { plan, backup } = await planRestore(deps, { ...(await plannerRequest(input, layout, progress)), target, backupId, targetTimeline });
+          const { plan, backup } = await planRestore(deps, { ...(await plannerRequest(deps, input, layout, progress)), target, backupId, targetTimeline });
           // Tablespaces go where the user chose or beside the destination, never silently to the folders backup.info
           // records (on this host those may be a live cluster's); each location is checked and locked as a destination.
           const tablespaces = placeTablespaces(plan.backupId, backup.info.tablespaces, input.tablespaces, input.destination);
@@ -56,9 +58,13 @@ export function planRestoreActivity(deps: ActivityDeps) {
   };
 }
 
-/** What the planner is asked for every plan of a restore (the plan step, an advance's): where, with which journal, reporting how. */
-export async function plannerRequest(input: Pick<RestoreInput, 'server' | 'bucket' | 'prefix'>, layout: WorkDirLayout, progress: ProgressReporter): Promise<Omit<PlanRequest, 'target'>> {
+/**
+ * What the planner is asked for every plan of a restore (the plan step, an advance's): where, with which journal,
+ * reporting how; the WAL it reads is copied from another restore of the server on this host when one holds it.
+ */
+export async function plannerRequest(deps: ActivityDeps, input: Pick<RestoreInput, 'server' | 'bucket' | 'prefix'>, layout: WorkDirLayout, progress: ProgressReporter): Promise<Omit<PlanRequest, 'target'>> {
   return {
+    localCopies: localCopies({ restoresDir: dirname(layout.root), ownRoot: layout.root, server: input.server, barmanUser: deps.barmanUser }),
     server: input.server,
     bucket: input.bucket,
     prefix: input.prefix,

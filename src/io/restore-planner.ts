@@ -23,6 +23,7 @@ import { MAX_HISTORY_FILE_BYTES, oversizeProblem } from '../core/untrusted-text'
 import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
 import { listBackupCatalog, listBackupsWithoutInfo, type BackupCatalog, type CatalogedBackup, type UnreadableBackup } from './backup-catalog';
 import type { DownloadJournal } from './download-journal';
+import type { LocalCopySource } from './s3-download';
 import { abandonedAlongPath, findTargetEnd } from './target-end';
 import { readTimelineHistories, unusableHistoryFile } from './timeline-histories';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
@@ -41,6 +42,8 @@ export interface PlanRequest {
   layout: WorkDirLayout;
   journal: DownloadJournal;
   signal?: AbortSignal;
+  /** Where WAL the plan reads may be copied from instead of downloaded (another restore's work area on this host). */
+  localCopies?: LocalCopySource;
   onProgress?(message: string, segmentsScanned: number): void;
 }
 

@@ -9,6 +9,7 @@ import type { WalRecord } from '../core/wal-records';
 import { FailureTypes, RestoreError } from '../shared';
 import { CorruptCompressedFileError, decompressFile } from './decompress';
 import type { DownloadJournal } from './download-journal';
+import type { LocalCopySource } from './s3-download';
 import { fileCompression } from './file-compression';
 import { CorruptWalError, readTransactionRecords, readWalRecords, type TransactionRecord } from './pg-waldump';
 import { downloadObjects } from './s3-download';
@@ -36,6 +37,8 @@ export interface SegmentReadRequest {
   layout: WorkDirLayout;
   journal: DownloadJournal;
   signal?: AbortSignal;
+  /** Where a segment may be copied from instead of downloaded: another restore's work area on this host (io/local-copies). */
+  localCopies?: LocalCopySource;
 }
 
 /** The local file an archived WAL object is downloaded to: Barman's layout, extension stripped. */
@@ -53,7 +56,7 @@ export async function downloadWal(
     deps.s3,
     request.bucket,
     wals.map((w) => ({ key: w.key, size: w.size, etag: w.etag, localPath: localWalPath(request.layout, request.server, w) })),
-    { journal: request.journal, ...deps.download, signal: request.signal, onProgress },
+    { journal: request.journal, ...deps.download, signal: request.signal, onProgress, localCopies: request.localCopies },
   );
 }
 

@@ -75,11 +75,11 @@ describe('a restore copies the base backup and WAL a held restore of the same ba
     assert.equal(reused.base.bytesFetched, 0, 'the base step fetched nothing from S3');
     assert.equal(reused.base.reused?.objects, reused.base.objects, 'every base object (backup.info and the tarballs) was copied from the held restore');
     assert.equal(reused.base.reused?.bytes, reused.base.bytesTotal);
-    // The plan step reads (so downloads) the planned WAL with pg_waldump before this step, through
-    // src/io/wal-segments.ts downloadWal, which does not ask the local copies yet: here the WAL step finds it
-    // all in its own journal. The GETs say how many segments the plan fetched again.
+    // The plan step reads the planned WAL with pg_waldump before the WAL step, copying it from the held restore
+    // too (src/io/wal-segments.ts downloadWal asks the same local copies): no segment is downloaded again.
     assert.equal(reused.wal.bytesFetched, 0);
     const walRefetched = walGets(proxy, since);
+    assert.equal(walRefetched, 0, 'no WAL segment was downloaded again, by the plan or the WAL step');
     assert.deepEqual(await queryRestoredMarkers(second.destination, fixture.pgMajor), labelsUpTo(fixture, target), 'the copy restores the right rows');
 
     // The held restore was not touched: its server answers, its status is held, and it finishes.
