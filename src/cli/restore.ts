@@ -8,7 +8,7 @@ import { loadProjectSettings, settingsEnvironment } from '../settings';
 import { taskQueueFor, type QueueSource } from '../core/server-queues';
 import { PitrClient, startRestore } from '../pitr-client';
 import { describeHeld } from './held-report';
-import { type OverriddenSetting, type RestoreInput, type RestoreResult, type VerifyResult } from '../shared';
+import { type OverriddenSetting, type RestoreInput, type RestoreResult, type TransferResult, type VerifyResult } from '../shared';
 import { connectClient, workflowUiLink } from './connect';
 import { followRestore, watchRestore } from './follow';
 import { formatBytes } from '../core/report-format';
@@ -123,7 +123,7 @@ export function describeResult(result: RestoreResult): string {
     `restore completed: ${result.restoreId}`,
     `  backup ${plan.backupId} (ended ${plan.backupEndTime}): ${plan.backupReason}`,
     `  WAL ${plan.beginWal}..${plan.endWal}: ${plan.walSegments} segments, ${formatBytes(plan.walBytes)} (read while planning or fetched after); barman registered ${result.walFilesRegistered}`,
-    `  base backup: ${plan.baseObjects} objects, ${formatBytes(plan.baseBytes)}, ${formatBytes(result.base.bytesFetched)} fetched by this run`,
+    `  base backup: ${plan.baseObjects} objects, ${formatBytes(plan.baseBytes)}, ${formatBytes(result.base.bytesFetched)} fetched by this run${copiedWords(result.base)}`,
     `  timeline: ${describeTimelinePath(plan)}`,
     ...(plan.abandoned ?? []).map((a) => `  not restored: ${a.note}`),
     ...(plan.tablespaces ?? []).map((t) => `  tablespace ${terminalSafe(t.name)} (oid ${t.oid}): ${t.location}${t.source === 'default' ? ' (beside the data directory; --tablespace NAME=DIR chooses another)' : ''}`),
@@ -131,6 +131,11 @@ export function describeResult(result: RestoreResult): string {
     ...overriddenSettingsLine(verify.overriddenSettings),
     `  data directory ready: ${result.destination}`,
   ].join('\n');
+}
+
+/** What a step copied from another restore's work area on this host instead of downloading it. */
+function copiedWords(transfer: TransferResult): string {
+  return transfer.reused ? `, ${formatBytes(transfer.reused.bytes)} copied from another restore on this host` : '';
 }
 
 /** Where verify proved replay stopped, and the timeline a promotion started. */

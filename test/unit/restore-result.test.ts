@@ -67,4 +67,10 @@ describe("pitr restore's result", () => {
     assert.doesNotMatch(describeResult({ ...result, verify: { ...result.verify, overriddenSettings: [] } }), /without these settings/);
     assert.doesNotMatch(describeResult(result), /without these settings/);
   });
+
+  it('says how much of the base backup was copied from another restore on this host, and nothing when none was', () => {
+    const copied = describeResult({ ...result, base: { ...result.base, bytesFetched: 0, reused: { objects: 2, bytes: 5 * 1024 * 1024 } } });
+    assert.match(copied, /\n {2}base backup: .*, 0 B fetched by this run, 5\.0 MiB copied from another restore on this host\n/);
+    assert.doesNotMatch(describeResult(result), /copied from another restore/);
+  });
 });
