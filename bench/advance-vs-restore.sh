@@ -89,24 +89,7 @@ json.dump({"args": {"runs": int(runs), "t0": t0, "target": target, "fixture": fi
 PY
 
 say "building the snapshot of src/ from $src_from (-> $SNAP/lib)"
-rm -rf "$SNAP"; mkdir -p "$SNAP"
-if [[ $src_from != worktree ]]; then
-  git -C "$PITR_ROOT" archive "$src_from" src | tar xf - -C "$SNAP"
-  SNAP_DESC="commit $(git -C "$PITR_ROOT" rev-parse --short "$src_from") ($src_from: $(git -C "$PITR_ROOT" log -1 --format=%s "$src_from" | cut -c1-80))"
-else
-  cp -r "$PITR_ROOT/src" "$SNAP/src"
-  SNAP_DESC="working tree (HEAD $(git -C "$PITR_ROOT" rev-parse --short HEAD) + $(git -C "$PITR_ROOT" status --porcelain -- src | wc -l) changed files in src/)"
-fi
-cat >"$SNAP/tsconfig.json" <<EOF
-{ "extends": "$PITR_ROOT/tsconfig.json",
-  "compilerOptions": { "outDir": "lib", "rootDir": ".", "types": ["node"], "sourceMap": false },
-  "include": ["src/**/*.ts"] }
-EOF
-"$PITR_ROOT/node_modules/.bin/tsc" -p "$SNAP/tsconfig.json" || die "the snapshot of src/ ($SNAP_DESC) does not compile"
-if [[ -f $SNAP/lib/src/workflow-bundle.js ]]; then
-  node "$SNAP/lib/src/workflow-bundle.js" >/dev/null || die "the snapshot's workflow code does not bundle"
-fi
-printf '%s\n' "$SNAP_DESC" >"$INV/code.txt"
+build_snapshot
 
 worker_pid="" open_id=""
 stop_worker() {

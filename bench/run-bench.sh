@@ -115,31 +115,9 @@ stop_worker() {
 }
 trap 'stop_worker' EXIT
 
-# build_snapshot: compile src/ of HEAD (git archive, read-only) or of the working tree into
-# bench/work/snapshot[-NAME]/lib: a build no other `npm run build` or edit can change under a running benchmark.
+# The snapshot build_snapshot (lib-bench.sh) compiles: bench/work/snapshot[-NAME]/lib.
 SNAP=$(bench_work_path snapshot)
 export PITR_BENCH_SNAPSHOT=$SNAP                # read by bench/pitr-cli.js
-build_snapshot() {
-  rm -rf "$SNAP"; mkdir -p "$SNAP"
-  if [[ $src_from != worktree ]]; then
-    git -C "$PITR_ROOT" archive "$src_from" src | tar xf - -C "$SNAP"
-    SNAP_DESC="commit $(git -C "$PITR_ROOT" rev-parse --short "$src_from") ($src_from: $(git -C "$PITR_ROOT" log -1 --format=%s "$src_from" | cut -c1-80))"
-  else
-    cp -r "$PITR_ROOT/src" "$SNAP/src"
-    SNAP_DESC="working tree (HEAD $(git -C "$PITR_ROOT" rev-parse --short HEAD) + $(git -C "$PITR_ROOT" status --porcelain -- src | wc -l) changed files in src/)"
-  fi
-  cat >"$SNAP/tsconfig.json" <<EOF
-{ "extends": "$PITR_ROOT/tsconfig.json",
-  "compilerOptions": { "outDir": "lib", "rootDir": ".", "types": ["node"], "sourceMap": false },
-  "include": ["src/**/*.ts"] }
-EOF
-  "$PITR_ROOT/node_modules/.bin/tsc" -p "$SNAP/tsconfig.json" || die "the snapshot of src/ ($SNAP_DESC) does not compile"
-  # The workflow bundle the worker loads (as npm run build makes it), when the code has the bundler.
-  if [[ -f $SNAP/lib/src/workflow-bundle.js ]]; then
-    node "$SNAP/lib/src/workflow-bundle.js" >/dev/null || die "the snapshot's workflow code does not bundle"
-  fi
-  printf '%s\n' "$SNAP_DESC" >"$INV/code.txt"
-}
 
 if [[ ,$methods, == *,pitr,* ]]; then
   say "building the benchmark's snapshot of src/ from $src_from (-> $SNAP/lib)"
