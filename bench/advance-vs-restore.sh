@@ -272,11 +272,4 @@ for (( r = 1; r <= runs; r++ )); do
 done
 
 stop_worker
-"$SYS_PYTHON" - "$INV/invocation.json" "$(elapsed "$t_all")" <<'PY'
-import json, sys
-p = sys.argv[1]; d = json.load(open(p))
-d["loadEnd"] = open("/proc/loadavg").read().split()[:3]; d["totalSeconds"] = float(sys.argv[2])
-json.dump(d, open(p, "w"))
-PY
-say "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$SYS_PYTHON" "$BENCH_DIR/advance-report.py" "$INV" "$out_file"
+finish_invocation "$BENCH_DIR/advance-report.py"

@@ -183,3 +183,16 @@ EOF
   fi
   printf '%s\n' "$SNAP_DESC" >"$INV/code.txt"
 }
+
+# finish_invocation REPORT: records the load average at the end and the invocation's total time (since $t_all) in
+# $INV/invocation.json, then writes $out_file with the report script REPORT. Used by run-bench.sh and advance-vs-restore.sh.
+finish_invocation() {
+  "$SYS_PYTHON" - "$INV/invocation.json" "$(elapsed "$t_all")" <<'PY'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p))
+d["loadEnd"] = open("/proc/loadavg").read().split()[:3]; d["totalSeconds"] = float(sys.argv[2])
+json.dump(d, open(p, "w"))
+PY
+  say "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$SYS_PYTHON" "$1" "$INV" "$out_file"
+}
