@@ -421,11 +421,7 @@ async function decision<T>(send: () => Promise<T>): Promise<T> {
     return await send();
   } catch (err) {
     if (!(err instanceof WorkflowUpdateFailedError)) throw err;
-    const cause = err.cause;
-    if (cause instanceof ApplicationFailure && cause.type && (Object.values(FailureTypes) as string[]).includes(cause.type)) {
-      throw new RestoreError(cause.type as FailureType, cause.message);
-    }
-    throw new UsageError(cause?.message ?? err.message);
+    throw namedFailure(err.cause) ?? new UsageError(err.cause?.message ?? err.message);
   }
 }
 
@@ -435,9 +431,13 @@ async function decision<T>(send: () => Promise<T>): Promise<T> {
  */
 function queryFailure(err: unknown): unknown {
   if (!(err instanceof WorkflowFailedError)) return err;
-  const cause = err.cause;
+  return namedFailure(err.cause) ?? new Error(err.cause?.message ?? err.message);
+}
+
+/** A failure of one of the project's types (src/shared.ts FailureTypes) as a RestoreError of that type; undefined for any other. */
+function namedFailure(cause: Error | undefined): RestoreError | undefined {
   if (cause instanceof ApplicationFailure && cause.type && (Object.values(FailureTypes) as string[]).includes(cause.type)) {
     return new RestoreError(cause.type as FailureType, cause.message);
   }
-  return new Error(cause?.message ?? err.message);
+  return undefined;
 }
