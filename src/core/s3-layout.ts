@@ -85,12 +85,6 @@ export function backupInfoKey(prefix: string, server: string, backupId: string):
   return `${baseBackupsPrefix(prefix, server)}${backupId}/backup.info`;
 }
 
-/** The backup id of a `…/base/<id>/backup.info` key, or null for any other key. */
-export function backupIdFromInfoKey(key: string): string | null {
-  const parsed = parseBaseBackupObjectKey(key);
-  return parsed?.kind === 'backup.info' ? parsed.backupId : null;
-}
-
 export function walsPrefix(prefix: string, server: string): string {
   return `${serverPrefix(prefix, server)}wals/`;
 }

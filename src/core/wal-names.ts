@@ -62,12 +62,6 @@ export function historyFileTimeline(name: string): number {
   return parseInt(m[1]!, 16);
 }
 
-/** `0000000A.history` for timeline 10. */
-export function historyFileName(timeline: number): string {
-  if (!isUint32(timeline) || timeline === 0) throw new RangeError(`not a timeline: ${timeline}`);
-  return `${hex8(timeline)}.history`;
-}
-
 /** Throws unless `segmentSize` is a power of 2 from 1 MB to 1 GB, as PostgreSQL requires. */
 export function assertValidSegmentSize(segmentSize: number): void {
   const valid =
@@ -111,20 +105,6 @@ export function nextSegmentName(name: string, segmentSize: number): string {
   return segmentFromIndex(parseSegmentName(name).timeline, segmentIndex(name, segmentSize) + 1, segmentSize);
 }
 
-/** Orders by timeline, then position. Returns -1, 0 or 1. */
-export function compareSegmentNames(a: string, b: string): number {
-  const x = parseSegmentName(a);
-  const y = parseSegmentName(b);
-  return sign(x.timeline - y.timeline) || sign(x.log - y.log) || sign(x.seg - y.seg);
-}
-
-/** How many segments from `first` to `last`, both included, by position (timelines may differ). */
-export function segmentCountInclusive(first: string, last: string, segmentSize: number): number {
-  const count = segmentIndex(last, segmentSize) - segmentIndex(first, segmentSize) + 1;
-  if (count < 1) throw new RangeError(`WAL segment ${last} comes before ${first}`);
-  return count;
-}
-
 /** The archive folder of a segment or `.backup` file: its first 16 characters (timeline and log). */
 export function walHashDir(name: string): string {
   if (!isSegmentName(name) && !isBackupHistoryFileName(name)) {
@@ -162,8 +142,4 @@ function isUint32(n: number): boolean {
 
 function hex8(n: number): string {
   return n.toString(16).toUpperCase().padStart(8, '0');
-}
-
-function sign(n: number): number {
-  return n < 0 ? -1 : n > 0 ? 1 : 0;
 }

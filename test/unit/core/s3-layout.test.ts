@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import {
   InvalidServerNameError,
   assertValidServerName,
-  backupIdFromInfoKey,
   backupInfoKey,
   baseBackupsPrefix,
   basePartGaps,
@@ -70,16 +69,6 @@ describe('core/s3-layout', () => {
       for (const bad of ['20261124T22073', '20261124t220731', '20261124T220731Z', '', 'base']) {
         assert.equal(isBackupId(bad), false, bad);
       }
-    });
-
-    it('reads the id from a backup.info key and nothing else', () => {
-      assert.equal(backupIdFromInfoKey('pg/base/20261124T220731/backup.info'), '20261124T220731');
-      assert.equal(backupIdFromInfoKey('a/b/pg/base/20261124T220731/backup.info'), '20261124T220731');
-      assert.equal(backupIdFromInfoKey('pg/base/20261124T220731/data.tar.gz'), null);
-      assert.equal(backupIdFromInfoKey('pg/base/junk/backup.info'), null);
-      assert.equal(backupIdFromInfoKey('pg/wals/20261124T220731/backup.info'), null);
-      assert.equal(backupIdFromInfoKey('base/20261124T220731/backup.info.bak'), null);
-      assert.equal(backupIdFromInfoKey('20261124T220731/backup.info'), null);
     });
   });
 

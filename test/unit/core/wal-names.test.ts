@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import {
   DEFAULT_SEGMENT_SIZE,
   assertValidSegmentSize,
-  compareSegmentNames,
   formatLsn,
   formatSegmentName,
-  historyFileName,
   historyFileTimeline,
   isBackupHistoryFileName,
   isHistoryFileName,
@@ -13,7 +11,6 @@ import {
   nextSegmentName,
   parseLsn,
   parseSegmentName,
-  segmentCountInclusive,
   segmentFromIndex,
   segmentIndex,
   segmentNameForLsn,
@@ -94,10 +91,8 @@ describe('core/wal-names', () => {
   });
 
   describe('history file names', () => {
-    it('converts timeline numbers both ways', () => {
-      assert.equal(historyFileName(10), '0000000A.history');
+    it('reads the timeline of a history file name', () => {
       assert.equal(historyFileTimeline('0000000A.history'), 10);
-      assert.throws(() => historyFileName(0), RangeError);
       assert.throws(() => historyFileTimeline('0000000A.backup'), /not a timeline history file name/);
     });
   });
@@ -160,43 +155,6 @@ describe('core/wal-names', () => {
 
     it('refuses to go past the last log', () => {
       assert.throws(() => nextSegmentName('00000001FFFFFFFF000000FF', 16 * MB), RangeError);
-    });
-
-    it('counts segments inclusively, across a log wrap and a timeline change', () => {
-      assert.equal(segmentCountInclusive('000000010000000000000026', '000000010000000000000026', 16 * MB), 1);
-      assert.equal(segmentCountInclusive('000000010000000000000026', '000000010000000000000032', 16 * MB), 13);
-      assert.equal(segmentCountInclusive('0000000100000000000000FE', '000000010000000100000001', 16 * MB), 4);
-      assert.equal(segmentCountInclusive('000000010000000000000026', '000000020000000000000030', 16 * MB), 11);
-      assert.throws(
-        () => segmentCountInclusive('000000010000000000000027', '000000010000000000000026', 16 * MB),
-        /000000010000000000000026 comes before 000000010000000000000027/,
-      );
-    });
-  });
-
-  describe('compareSegmentNames', () => {
-    it('orders by timeline first, then log, then segment', () => {
-      assert.equal(compareSegmentNames('000000010000000000000026', '000000010000000000000026'), 0);
-      assert.equal(compareSegmentNames('000000010000000000000026', '000000010000000000000027'), -1);
-      assert.equal(compareSegmentNames('0000000100000001000000FF', '000000010000000000000027'), 1);
-      assert.equal(compareSegmentNames('0000000100000001000000FF', '000000020000000000000001'), -1);
-      assert.equal(compareSegmentNames('0000000A0000000000000001', '000000020000000100000001'), 1);
-      const sorted = [
-        '000000020000000000000001',
-        '0000000100000001000000FF',
-        '000000010000000000000026',
-        '0000000100000000000000FF',
-      ].sort(compareSegmentNames);
-      assert.deepEqual(sorted, [
-        '000000010000000000000026',
-        '0000000100000000000000FF',
-        '0000000100000001000000FF',
-        '000000020000000000000001',
-      ]);
-    });
-
-    it('throws on names that are not segments', () => {
-      assert.throws(() => compareSegmentNames('00000002.history', '000000010000000000000026'), /not a WAL segment name/);
     });
   });
 
