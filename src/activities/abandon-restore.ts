@@ -6,8 +6,7 @@ import { abandonTablespaceLocations, releaseTablespaceLocations, type Tablespace
 import type { RestoreInput } from '../shared';
 import { currentRun, destinationControlOf, restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
-import { withAttemptFence } from './attempt-fence';
-import { reportProgress } from './progress';
+import { fencedStep } from './attempt-fence';
 
 export type AbandonResult = AbandonedDestination & {
   /** Each tablespace location the restore had, undone the same way (absent when it had none). */
@@ -24,29 +23,22 @@ export type AbandonResult = AbandonedDestination & {
  */
 export function abandonRestoreActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, pgVersion?: number): Promise<AbandonResult> =>
-    adaptFailures(async () => {
-      return withAttemptFence(deps, input, async (lost) => {
-        const progress = reportProgress('Cancel', deps.heartbeatIntervalMs, lost);
-        try {
-          const run = currentRun();
-          const control = destinationControlOf(deps, input.destination);
-          if (pgVersion !== undefined) {
-            progress.update({ current: `stopping the PostgreSQL this restore started on ${input.destination}` });
-            await stopLeftoverPostmaster({ pgBinDir: deps.pgBinDir(pgVersion), dataDir: input.destination, user: deps.barmanUser });
-          }
-          progress.update({ current: `removing what the restore wrote into ${input.destination}` });
-          const result = await abandonDestination(input.destination, control, run, progress.signal);
-          progress.update({ current: "removing what the restore wrote into its tablespaces' locations" });
-          const tablespaces = await abandonTablespaceLocations(deps.workRoot, control, run, progress.signal);
-          progress.update({ current: 'removing the work area' });
-          await removeTree(restoreWorkDir(deps, input).root, progress.signal);
-          await releaseTablespaceLocations(deps.workRoot, control, run.restoreId);
-          await releaseDestination(control, run.restoreId);
-          return { ...result, ...(tablespaces.length > 0 ? { tablespaces } : {}) };
-        } finally {
-          progress.stop();
-        }
-      });
+    fencedStep(deps, input, 'Cancel', async (progress) => {
+      const run = currentRun();
+      const control = destinationControlOf(deps, input.destination);
+      if (pgVersion !== undefined) {
+        progress.update({ current: `stopping the PostgreSQL this restore started on ${input.destination}` });
+        await stopLeftoverPostmaster({ pgBinDir: deps.pgBinDir(pgVersion), dataDir: input.destination, user: deps.barmanUser });
+      }
+      progress.update({ current: `removing what the restore wrote into ${input.destination}` });
+      const result = await abandonDestination(input.destination, control, run, progress.signal);
+      progress.update({ current: "removing what the restore wrote into its tablespaces' locations" });
+      const tablespaces = await abandonTablespaceLocations(deps.workRoot, control, run, progress.signal);
+      progress.update({ current: 'removing the work area' });
+      await removeTree(restoreWorkDir(deps, input).root, progress.signal);
+      await releaseTablespaceLocations(deps.workRoot, control, run.restoreId);
+      await releaseDestination(control, run.restoreId);
+      return { ...result, ...(tablespaces.length > 0 ? { tablespaces } : {}) };
     });
 }
 

@@ -1,7 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { acquireFence, attemptIdentity } from '../io/attempt-fence';
-import { DEFAULT_TIMINGS, type RestoreInput } from '../shared';
+import { DEFAULT_TIMINGS, type RestoreInput, type RestorePhase } from '../shared';
 import { currentRun, destinationControlOf, type ActivityDeps } from './deps';
+import { adaptFailures } from './failures';
+import { withProgress, type ProgressReporter } from './progress';
 
 /**
  * Runs a step's body holding the restore's attempt fence (io/attempt-fence): a stale attempt of a step
@@ -29,4 +31,9 @@ export async function withAttemptFence<T>(deps: ActivityDeps, input: Pick<Restor
     clearInterval(renewal);
     await fence.release();
   }
+}
+
+/** A restore step's body: run holding the attempt fence, heartbeating as `phase`, its errors made Temporal failures. */
+export function fencedStep<T>(deps: ActivityDeps, input: Pick<RestoreInput, 'destination' | 'timings'>, phase: RestorePhase, body: (progress: ProgressReporter) => Promise<T>): Promise<T> {
+  return adaptFailures(() => withAttemptFence(deps, input, (lost) => withProgress(phase, deps.heartbeatIntervalMs, lost, body)));
 }

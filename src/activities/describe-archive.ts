@@ -6,18 +6,13 @@ import { inspectArchive, type ArchiveOverview } from '../io/archive-overview';
 import { withThrowAwayWorkDir } from '../io/throwaway-work-dir';
 import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
-import { reportProgress } from './progress';
+import { withProgress } from './progress';
 
 export function describeArchiveActivity(deps: ActivityDeps) {
   return async (input: ArchiveQueryInput): Promise<ArchiveOverview> =>
     adaptFailures(async () => {
       validateArchiveQueryInput(input);
-      const progress = reportProgress('Plan', deps.heartbeatIntervalMs);
-      try {
-        const location = { server: input.server, bucket: input.bucket, prefix: input.prefix };
-        return await withThrowAwayWorkDir((area) => inspectArchive(deps, location, area, progress.signal));
-      } finally {
-        progress.stop();
-      }
+      const location = { server: input.server, bucket: input.bucket, prefix: input.prefix };
+      return withProgress('Plan', deps.heartbeatIntervalMs, undefined, (progress) => withThrowAwayWorkDir((area) => inspectArchive(deps, location, area, progress.signal)));
     });
 }

@@ -17,10 +17,10 @@ import { makeWorkArea, reclaimWorkArea, workDirLayout, type WorkDirLayout } from
 import { FailureTypes, RestoreError, type FinishMode, type HeldServer, type RestoreInput, type RestorePlan, type VerifyResult } from '../shared';
 import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
-import { withAttemptFence } from './attempt-fence';
+import { fencedStep, withAttemptFence } from './attempt-fence';
 import { finishRestore } from './finish-restore';
 import { plannerRequest } from './plan-restore';
-import { reportProgress } from './progress';
+import { reportProgress, withProgress } from './progress';
 import { heldServer, replayToTarget } from './replay-to-target';
 
 export interface HeldReplay {
@@ -31,18 +31,11 @@ export interface HeldReplay {
 /** Verify for --hold: proves replay stopped at the target, and leaves PostgreSQL running there. */
 export function verifyAndHoldActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<HeldReplay> =>
-    adaptFailures(() =>
-      withAttemptFence(deps, input, async (lost) => {
-        const layout = workDirLayout(plan.workDir);
-        const progress = reportProgress('Verify', deps.heartbeatIntervalMs, lost);
-        try {
-          const { instance, verify } = await replayToTarget(deps, { target: input.target, targetAction: 'pause', plan, dataDir: input.destination, layout, progress });
-          return { verify, server: heldServer(instance) };
-        } finally {
-          progress.stop();
-        }
-      }),
-    );
+    fencedStep(deps, input, 'Verify', async (progress) => {
+      const layout = workDirLayout(plan.workDir);
+      const { instance, verify } = await replayToTarget(deps, { target: input.target, targetAction: 'pause', plan, dataDir: input.destination, layout, progress });
+      return { verify, server: heldServer(instance) };
+    });
 }
 
 /**
@@ -65,10 +58,9 @@ export function keepHeldActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan, held: HeldReplay): Promise<HeldReplay | null> =>
     adaptFailures(async () => {
       const layout = workDirLayout(plan.workDir);
-      const progress = reportProgress('Held', KEEP_HELD_CHECK_MS);
       const server = { pgBinDir: deps.pgBinDir(plan.pgVersion), dataDir: input.destination, user: deps.barmanUser, logFile: layout.verifyLog };
       const roundEnds = Date.now() + KEEP_HELD_ROUND_MS;
-      try {
+      return withProgress('Held', KEEP_HELD_CHECK_MS, undefined, async (progress) => {
         while (Date.now() < roundEnds && !progress.signal.aborted) {
           const running = await findOwnPostmaster(server);
           if (!running) {
@@ -83,9 +75,7 @@ export function keepHeldActivity(deps: ActivityDeps) {
           await sleep(KEEP_HELD_CHECK_MS, undefined, { signal: progress.signal }).catch(() => undefined);
         }
         return null;
-      } finally {
-        progress.stop();
-      }
+      });
     });
 }
 
@@ -121,29 +111,22 @@ export function planAdvanceActivity(deps: ActivityDeps) {
  */
 export function advanceHeldRestoreActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<HeldReplay> =>
-    adaptFailures(() =>
-      withAttemptFence(deps, input, async (lost) => {
-        const layout = workDirLayout(plan.workDir);
-        const progress = reportProgress('Advance', deps.heartbeatIntervalMs, lost);
-        try {
-          await reclaimWorkArea(layout, progress.signal);
-          const archive = await listWalArchive(deps.s3, input.bucket, input.prefix, input.server, progress.signal);
-          const files = plannedWal(archive, plan).map((wal) => ({ name: wal.name, localPath: localWalPath(layout, input.server, wal) }));
-          const held = heldDestination(deps, input, layout);
-          progress.update({ current: `preparing the WAL ${input.destination}/barman_wal lacks and the new recovery target` });
-          const prepared = await prepareAdvance(held, files, input.target, plan.segmentSize, progress.signal);
-          progress.update({ current: `moving ${prepared.walFiles.length} WAL files into ${input.destination}/barman_wal` });
-          await putWalInPlace(held, prepared.walFiles, progress.signal);
-          await stopLeftoverPostmaster({ pgBinDir: deps.pgBinDir(plan.pgVersion), dataDir: input.destination, user: deps.barmanUser });
-          await putConfigInPlace(held, prepared.config, progress.signal);
-          await removeTree(held.scratch, progress.signal);
-          const { instance, verify } = await replayToTarget(deps, { target: input.target, targetAction: 'pause', plan, dataDir: input.destination, layout, progress });
-          return { verify, server: heldServer(instance) };
-        } finally {
-          progress.stop();
-        }
-      }),
-    );
+    fencedStep(deps, input, 'Advance', async (progress) => {
+      const layout = workDirLayout(plan.workDir);
+      await reclaimWorkArea(layout, progress.signal);
+      const archive = await listWalArchive(deps.s3, input.bucket, input.prefix, input.server, progress.signal);
+      const files = plannedWal(archive, plan).map((wal) => ({ name: wal.name, localPath: localWalPath(layout, input.server, wal) }));
+      const held = heldDestination(deps, input, layout);
+      progress.update({ current: `preparing the WAL ${input.destination}/barman_wal lacks and the new recovery target` });
+      const prepared = await prepareAdvance(held, files, input.target, plan.segmentSize, progress.signal);
+      progress.update({ current: `moving ${prepared.walFiles.length} WAL files into ${input.destination}/barman_wal` });
+      await putWalInPlace(held, prepared.walFiles, progress.signal);
+      await stopLeftoverPostmaster({ pgBinDir: deps.pgBinDir(plan.pgVersion), dataDir: input.destination, user: deps.barmanUser });
+      await putConfigInPlace(held, prepared.config, progress.signal);
+      await removeTree(held.scratch, progress.signal);
+      const { instance, verify } = await replayToTarget(deps, { target: input.target, targetAction: 'pause', plan, dataDir: input.destination, layout, progress });
+      return { verify, server: heldServer(instance) };
+    });
 }
 
 /**
@@ -157,10 +140,9 @@ export function finishHeldRestoreActivity(deps: ActivityDeps) {
       withAttemptFence(deps, input, async (lost) => {
         const layout = workDirLayout(plan.workDir);
         if (await makeWorkArea(layout)) await handOverTree(layout.root, deps.barmanUser);
-        const progress = reportProgress('Finish', deps.heartbeatIntervalMs, lost);
         const server = { pgBinDir: deps.pgBinDir(plan.pgVersion), dataDir: input.destination, user: deps.barmanUser };
-        let verify = held;
-        try {
+        return withProgress('Finish', deps.heartbeatIntervalMs, lost, async (progress) => {
+          let verify = held;
           if (mode === 'promote') {
             progress.update({ current: `promoting PostgreSQL on ${input.destination}` });
             const instance = (await findOwnPostmaster({ ...server, logFile: layout.verifyLog })) ?? (await startPostgres({ ...server, logFile: layout.verifyLog, signal: progress.signal }));
@@ -179,9 +161,7 @@ export function finishHeldRestoreActivity(deps: ActivityDeps) {
           progress.update({ current: `freeing the work area ${plan.workDir}` });
           await finishRestore(deps, input, plan, progress.signal);
           return verify;
-        } finally {
-          progress.stop();
-        }
+        });
       }),
     );
 }

@@ -17,7 +17,7 @@ import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from 
 import { currentRun, destinationControlOf, restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
-import { reportProgress, type ProgressReporter } from './progress';
+import { withProgress, type ProgressReporter } from './progress';
 
 export function planRestoreActivity(deps: ActivityDeps) {
   return async (input: RestoreInput): Promise<RestorePlan> => {
@@ -34,8 +34,7 @@ export function planRestoreActivity(deps: ActivityDeps) {
       await makeWorkArea(layout);
       return withAttemptFence(deps, input, async (lost) => {
         await reclaimWorkArea(layout);
-        const progress = reportProgress('Plan', deps.heartbeatIntervalMs, lost);
-        try {
+        return withProgress('Plan', deps.heartbeatIntervalMs, lost, async (progress) => {
           const { target, backupId, targetTimeline } = input;
           const { plan, backup } = await planRestore(deps, { ...(await plannerRequest(deps, input, layout, progress)), target, backupId, targetTimeline });
           // Tablespaces go where the user chose or beside the destination, never silently to the folders backup.info
@@ -50,9 +49,7 @@ export function planRestoreActivity(deps: ActivityDeps) {
             assertTablespaceSpace(await tablespaceSpace(deps.s3, input.bucket, backup, tablespaces, input.destination, progress.signal));
           }
           return { ...plan, ...(tablespaces.length > 0 ? { tablespaces } : {}), workDir: layout.root };
-        } finally {
-          progress.stop();
-        }
+        });
       });
     });
   };

@@ -6,30 +6,20 @@ import { validatePreviewRestoreInput, type PreviewRestoreInput } from '../core/a
 import { dryRunRestore, type DryRunOutcome } from '../io/restore-dry-run';
 import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
-import { reportProgress } from './progress';
+import { withProgress } from './progress';
 
 export function previewRestoreActivity(deps: ActivityDeps) {
   return async (input: PreviewRestoreInput): Promise<DryRunOutcome> =>
     adaptFailures(async () => {
       validatePreviewRestoreInput(input);
-      const progress = reportProgress('Plan', deps.heartbeatIntervalMs);
-      try {
-        return await dryRunRestore(deps, {
-          server: input.server,
-          bucket: input.bucket,
-          prefix: input.prefix,
-          targetTime: input.targetTime,
-          backupId: input.backupId,
-          targetTimeline: input.targetTimeline,
-          destination: input.destination,
-          tablespaces: input.tablespaces,
+      return withProgress('Plan', deps.heartbeatIntervalMs, undefined, (progress) =>
+        dryRunRestore(deps, {
+          ...input,
           barmanHome: deps.workRoot,
           destinationRoots: deps.destinationRoots,
           signal: progress.signal,
           onProgress: (current) => progress.update({ current }),
-        });
-      } finally {
-        progress.stop();
-      }
+        }),
+      );
     });
 }

@@ -28,3 +28,13 @@ export function reportProgress(phase: RestorePhase, intervalMs = 5_000, alsoStop
     signal: alsoStopOn ? AbortSignal.any([context.cancellationSignal, alsoStopOn]) : context.cancellationSignal,
   };
 }
+
+/** Runs `body` with a reporter of `phase` (as reportProgress), whose heartbeats stop when it ends. */
+export async function withProgress<T>(phase: RestorePhase, intervalMs: number, alsoStopOn: AbortSignal | undefined, body: (progress: ProgressReporter) => Promise<T>): Promise<T> {
+  const progress = reportProgress(phase, intervalMs, alsoStopOn);
+  try {
+    return await body(progress);
+  } finally {
+    progress.stop();
+  }
+}

@@ -10,9 +10,7 @@ import { barmanTablespaceArgs } from '../core/tablespace-locations';
 import { claimTablespaceLocations } from '../io/tablespace-destinations';
 import { movedAsideSuffix, type RestoreInput, type RestorePlan } from '../shared';
 import { barmanSetup, currentRun, destinationControlOf, type ActivityDeps } from './deps';
-import { adaptFailures } from './failures';
-import { withAttemptFence } from './attempt-fence';
-import { reportProgress } from './progress';
+import { fencedStep } from './attempt-fence';
 
 /**
  * A restored copy must never archive into the source's bucket: barman only sets
@@ -22,46 +20,39 @@ const SAFETY_SETTINGS = "\n# added by pitr: this is a restored copy; it must not
 
 export function recoverWithBarmanActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, plan: RestorePlan): Promise<{ movedAside: string | null; tablespacesMovedAside?: string[] }> =>
-    adaptFailures(async () => {
+    fencedStep(deps, input, 'Recover', async (progress) => {
       const layout = workDirLayout(plan.workDir);
-      return withAttemptFence(deps, input, async (lost) => {
-        const progress = reportProgress('Recover', deps.heartbeatIntervalMs, lost);
-        try {
-          // A worker killed during an earlier attempt left its barman (and rsync) running: they would write beside this one.
-          await stopLeftoverCommands(layout.barmanConfig);
-          // The destination, then each tablespace location, is taken the same way: Barman then writes into directories this run made.
-          const claim = {
-            run: currentRun(),
-            signal: progress.signal,
-            owner: deps.barmanUser,
-            force: input.force,
-            workRoot: deps.workRoot,
-            roots: deps.destinationRoots,
-            movedAsideSuffix: movedAsideSuffix(plan.backupId),
-          };
-          const movedAside = await claimDestination(input.destination, { ...claim, control: destinationControlOf(deps, input.destination) });
-          const tablespacesMovedAside = await claimTablespaceLocations(deps.workRoot, plan.tablespaces ?? [], claim);
-          await recover(
-            await barmanSetup(deps, layout, input.server),
-            {
-              backupId: plan.backupId,
-              destination: input.destination,
-              targetArgs: barmanTargetArgs(input.target),
-              // Always the number the plan resolved: a history file archived since cannot change the path under way.
-              targetTimeline: plan.targetTimeline,
-              targetAction: input.targetAction,
-              tablespaceArgs: barmanTablespaceArgs(plan.tablespaces ?? []),
-            },
-            progress.signal,
-          );
-          await appendSafetySettings(input.destination);
-          // Barman copies the source's data directory mode (0750 is common): PostgreSQL wants 0700 or 0750, privacy 0700.
-          await chmod(input.destination, 0o700);
-          return { movedAside, ...(tablespacesMovedAside.length > 0 ? { tablespacesMovedAside } : {}) };
-        } finally {
-          progress.stop();
-        }
-      });
+      // A worker killed during an earlier attempt left its barman (and rsync) running: they would write beside this one.
+      await stopLeftoverCommands(layout.barmanConfig);
+      // The destination, then each tablespace location, is taken the same way: Barman then writes into directories this run made.
+      const claim = {
+        run: currentRun(),
+        signal: progress.signal,
+        owner: deps.barmanUser,
+        force: input.force,
+        workRoot: deps.workRoot,
+        roots: deps.destinationRoots,
+        movedAsideSuffix: movedAsideSuffix(plan.backupId),
+      };
+      const movedAside = await claimDestination(input.destination, { ...claim, control: destinationControlOf(deps, input.destination) });
+      const tablespacesMovedAside = await claimTablespaceLocations(deps.workRoot, plan.tablespaces ?? [], claim);
+      await recover(
+        await barmanSetup(deps, layout, input.server),
+        {
+          backupId: plan.backupId,
+          destination: input.destination,
+          targetArgs: barmanTargetArgs(input.target),
+          // Always the number the plan resolved: a history file archived since cannot change the path under way.
+          targetTimeline: plan.targetTimeline,
+          targetAction: input.targetAction,
+          tablespaceArgs: barmanTablespaceArgs(plan.tablespaces ?? []),
+        },
+        progress.signal,
+      );
+      await appendSafetySettings(input.destination);
+      // Barman copies the source's data directory mode (0750 is common): PostgreSQL wants 0700 or 0750, privacy 0700.
+      await chmod(input.destination, 0o700);
+      return { movedAside, ...(tablespacesMovedAside.length > 0 ? { tablespacesMovedAside } : {}) };
     });
 }
 

@@ -3,14 +3,16 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { backupInfoForBarman } from '../core/backup-info-for-barman';
 import { barmanReadsEverywhere } from '../core/compression-magic';
-import { writeBarmanConfig, type BarmanSetup } from '../io/barman';
+import { rebuildXlogdb, writeBarmanConfig, type BarmanSetup } from '../io/barman';
 import { decompressFile } from '../io/decompress';
+import { stopLeftoverCommands } from '../io/leftover-commands';
 import { fileCompression } from '../io/file-compression';
 import { runPool } from '../io/run-pool';
 import { handOverTree } from '../io/tree-operations';
 import { backupDir, reclaimWorkArea, workDirLayout, type WorkDirLayout } from '../io/work-dir';
 import type { RestoreInput, RestorePlan } from '../shared';
 import { downloadedBackupInfoPath } from './base-backup-targets';
+import { fencedStep } from './attempt-fence';
 import { barmanSetup, type ActivityDeps } from './deps';
 
 /**
@@ -20,21 +22,33 @@ import { barmanSetup, type ActivityDeps } from './deps';
  */
 export const NEUTRAL_WAL_MTIME_SECONDS = 86_400;
 
+/** Stages the Barman home and has barman register its WAL: one step, both quick and both redone on retry. */
+export function stageAndRebuildXlogdbActivity(deps: ActivityDeps) {
+  return async (input: RestoreInput, plan: RestorePlan): Promise<{ walFiles: number }> =>
+    fencedStep(deps, input, 'Stage', async (progress) => {
+      const layout = workDirLayout(plan.workDir);
+      // A worker killed during an earlier attempt left its barman rebuild-xlogdb running: it would write beside this one.
+      await stopLeftoverCommands(layout.barmanConfig);
+      await stageInBarmanHome(deps, input, layout, plan.backupId, progress.signal);
+      // Checked: barman must register every planned segment.
+      const { walFiles } = await rebuildXlogdb(await barmanSetup(deps, layout, input.server), plan.walSegments, progress.signal);
+      return { walFiles };
+    });
+}
+
 /**
  * The Barman home made ready for the local Barman: a backup.info that its version loads, WAL in a form it
  * reads with old fixed mtimes, its configuration, and ownership by the Barman user. Every part is
  * redone the same way on a retry.
  */
-export async function stageInBarmanHome(deps: ActivityDeps, input: RestoreInput, plan: RestorePlan, signal?: AbortSignal): Promise<{ walFiles: number }> {
-  const layout = workDirLayout(plan.workDir);
+async function stageInBarmanHome(deps: ActivityDeps, input: RestoreInput, layout: WorkDirLayout, backupId: string, signal?: AbortSignal): Promise<void> {
   // A retry finds the area already handed over: root writes below only once it is root's again.
   await reclaimWorkArea(layout, signal);
   const setup = await barmanSetup(deps, layout, input.server);
-  await writeBackupInfoFor(setup, layout, plan.backupId);
-  const walFiles = await prepareWal(join(layout.barmanHome, input.server, 'wals'), signal);
+  await writeBackupInfoFor(setup, layout, backupId);
+  await prepareWal(join(layout.barmanHome, input.server, 'wals'), signal);
   await writeBarmanConfig(setup);
   await handOverTree(layout.root, deps.barmanUser, signal);
-  return { walFiles };
 }
 
 async function writeBackupInfoFor(setup: BarmanSetup, layout: WorkDirLayout, backupId: string): Promise<void> {
@@ -49,14 +63,12 @@ const PLAIN_SUFFIX = '.pitr-plain';
 /** Decompressions run side by side: each is one external process, mostly waiting on the others' CPU. */
 const DECOMPRESS_CONCURRENCY = Math.max(2, availableParallelism());
 
-/** Every staged WAL file in a form this Barman reads, with the neutral mtime; returns how many there are. */
-async function prepareWal(dir: string, signal?: AbortSignal): Promise<number> {
-  const files = await walFiles(dir);
-  await runPool(files, DECOMPRESS_CONCURRENCY, signal, async (path) => {
+/** Every staged WAL file in a form this Barman reads, with the neutral mtime. */
+async function prepareWal(dir: string, signal?: AbortSignal): Promise<void> {
+  await runPool(await walFiles(dir), DECOMPRESS_CONCURRENCY, signal, async (path) => {
     await decompressUnlessBarmanReads(path, signal);
     await utimes(path, NEUTRAL_WAL_MTIME_SECONDS, NEUTRAL_WAL_MTIME_SECONDS);
   });
-  return files.length;
 }
 
 async function walFiles(dir: string): Promise<string[]> {

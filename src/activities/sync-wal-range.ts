@@ -10,7 +10,7 @@ import { type RestoreInput, type RestorePlan, type TransferResult } from '../sha
 import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
-import { reportProgress } from './progress';
+import { withProgress } from './progress';
 
 /**
  * Downloads the planned WAL (beginWal..endWal along the plan's timeline path) and the path's history files, in
@@ -25,8 +25,7 @@ export function syncWalRangeActivity(deps: ActivityDeps) {
         await reclaimWorkArea(layout);
         const archive = await listWalArchive(deps.s3, input.bucket, input.prefix, input.server);
         const wals = plannedWal(archive, plan);
-        const progress = reportProgress('SyncWal', deps.heartbeatIntervalMs, lost);
-        try {
+        return withProgress('SyncWal', deps.heartbeatIntervalMs, lost, async (progress) => {
           // downloadWal (src/io/wal-segments.ts) with the local copies: the same items and journal.
           const items = wals.map((w) => ({ key: w.key, size: w.size, etag: w.etag, localPath: localWalPath(layout, input.server, w) }));
           return await downloadObjects(deps.s3, input.bucket, items, {
@@ -36,9 +35,7 @@ export function syncWalRangeActivity(deps: ActivityDeps) {
             localCopies: localCopies({ restoresDir: dirname(layout.root), ownRoot: layout.root, server: input.server, barmanUser: deps.barmanUser }),
             onProgress: ({ objectsReused = 0, ...p }) => progress.update(objectsReused > 0 ? { ...p, current: `${p.current ?? ''}${reusedNote(objectsReused)}` } : p),
           });
-        } finally {
-          progress.stop();
-        }
+        });
       });
     });
 }

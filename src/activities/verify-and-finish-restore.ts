@@ -5,7 +5,7 @@ import type { RestoreInput, RestorePlan, VerifyResult } from '../shared';
 import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
-import { reportProgress } from './progress';
+import { withProgress } from './progress';
 import { finishRestore } from './finish-restore';
 import { replayToTarget } from './replay-to-target';
 
@@ -22,23 +22,16 @@ export function verifyAndFinishRestoreActivity(deps: ActivityDeps) {
         // The work area is gone when a retry follows a release whose completion never reached the server;
         // PostgreSQL writes its log there.
         if (await makeWorkArea(layout)) await handOverTree(layout.root, deps.barmanUser);
-        const progress = reportProgress('Verify', deps.heartbeatIntervalMs, lost);
-        let verify: VerifyResult;
-        try {
+        const verify = await withProgress('Verify', deps.heartbeatIntervalMs, lost, async (progress) => {
           const replayed = await replayToTarget(deps, { target: input.target, targetAction: input.targetAction ?? 'pause', plan, dataDir: input.destination, layout, progress });
-          verify = replayed.verify;
           await stopPostgres(replayed.instance);
-        } finally {
-          progress.stop();
-        }
+          return replayed.verify;
+        });
         // Verified: finish the restore. Removing hundreds of gigabytes outlasts a heartbeat timeout, so beat while it runs.
-        const finishing = reportProgress('Verify', deps.heartbeatIntervalMs);
-        try {
+        await withProgress('Verify', deps.heartbeatIntervalMs, undefined, async (finishing) => {
           finishing.update({ current: `verified; freeing the work area ${plan.workDir}` });
           await finishRestore(deps, input, plan, finishing.signal);
-        } finally {
-          finishing.stop();
-        }
+        });
         return verify;
       });
     });

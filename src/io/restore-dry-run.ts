@@ -4,6 +4,7 @@
 // the base backup takes once extracted, the space both places need against what is free, and the
 // destination's state. Without a destination (`pitr plan` without --dest) the space and destination checks are
 // left out: there is nothing to measure them against.
+import type { PreviewRestoreInput } from '../core/archive-queries';
 import { NoBackupForTargetError, type SkippedBackup } from '../core/backup-selection';
 import { checkSpace, restoreSpaceNeeds, type SpaceCheck, type SpaceNeeds } from '../core/restore-space';
 import { addMicros, type UtcMicros } from '../core/timestamp';
@@ -16,22 +17,11 @@ import { planRestore, type PlannedRestore } from './restore-planner';
 import type { PlannerDeps } from './wal-segments';
 import { UnreachableTargetError } from './target-end';
 import { withThrowAwayWorkDir } from './throwaway-work-dir';
-import { placeTablespaces, type TablespaceChoice } from '../core/tablespace-locations';
+import { placeTablespaces } from '../core/tablespace-locations';
 import { dryRunTablespaceChecks, type TablespaceLocationCheck } from './tablespace-destinations';
 
-export interface DryRunRequest {
-  server: string;
-  bucket: string;
-  prefix: string;
-  targetTime: UtcMicros;
-  /** The backup named with --backup-id, if any. */
-  backupId?: string;
-  /** --target-tli: a number, current or latest (the default). */
-  targetTimeline?: number | 'current' | 'latest';
-  /** Absolute, normalised path of the data directory the restore would create; none: no space or destination checks. */
-  destination?: string;
-  /** --tablespace NAME=DIR choices; the other tablespaces go beside the destination (core/tablespace-locations). */
-  tablespaces?: TablespaceChoice[];
+/** `pitr plan`'s question (core/archive-queries; the queue it came by aside), answered with this worker's places. */
+export interface DryRunRequest extends Omit<PreviewRestoreInput, 'taskQueue'> {
   /** The worker's work area root (PITR_BARMAN_HOME): where the restore would stage the backup and WAL. */
   barmanHome: string;
   /** PITR_DESTINATION_ROOTS of the worker settings. */
