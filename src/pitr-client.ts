@@ -329,6 +329,16 @@ export class PitrClient {
   }
 }
 
+/** Runs `use` with a client connected as `PitrClient.connect` connects it, closed however `use` ends. */
+export async function withPitrClient<T>(use: (client: PitrClient) => Promise<T>): Promise<T> {
+  const client = await PitrClient.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
+
 /** Starts the restore workflow: id `pitr:<server>:<destination>` (one restore per destination), search attributes and UI summary. */
 export async function startRestore(client: Client, input: RestoreInput): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const workflowId = restoreWorkflowId(input.server, input.destination);

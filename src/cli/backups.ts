@@ -9,7 +9,7 @@ import type { BackupSummary } from '../core/backup-overview';
 import { formatOffsetTime, formatTable, isoOffsetTime } from '../core/report-format';
 import type { UtcMicros } from '../core/timestamp';
 import type { ArchiveOverview, TimelineOverview } from '../io/archive-overview';
-import { PitrClient } from '../pitr-client';
+import { withPitrClient } from '../pitr-client';
 import { noWorkerNote, withInterrupt } from './interrupt';
 import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
@@ -35,14 +35,11 @@ export async function runBackups(argv: string[]): Promise<number> {
   });
   if (!values.server) throw new UsageError(`--server is required\nusage: ${BACKUPS_USAGE}`);
   const location = { server: values.server, bucket: values.bucket, prefix: values.prefix, taskQueue: values['task-queue'] };
-  const client = await PitrClient.connect();
-  try {
+  return withPitrClient(async (client) => {
     const overview = await withInterrupt((signal) => client.backups(location, { signal, onNoWorker: noWorkerNote }));
     console.log(values.json ? terminalSafeJson(JSON.stringify(backupsJson(overview), null, 2)) : formatBackups(overview).join('\n'));
     return 0;
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 const time = (t: UtcMicros | null) => (t ? isoOffsetTime(t) : null);

@@ -2,7 +2,7 @@
 // processes are killed), then the restore removes its staging area and its own partial output;
 // anything that was in the destination before is never deleted.
 import { parseArgs } from 'node:util';
-import { PitrClient } from '../pitr-client';
+import { withPitrClient } from '../pitr-client';
 import { UsageError } from './usage-error';
 
 export async function runCancel(argv: string[]): Promise<number> {
@@ -12,14 +12,11 @@ export async function runCancel(argv: string[]): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length !== 1) throw new UsageError('usage: pitr cancel RESTORE_ID [--wait] [--json]');
-  const client = await PitrClient.connect();
-  try {
+  return withPitrClient(async (client) => {
     const onRequested = values.json ? undefined : (id: string) => console.log(`cancellation requested: ${id}`);
     const { id, status } = await client.cancel(positionals[0]!, { wait: values.wait, onRequested });
     if (values.json) console.log(JSON.stringify({ id, status }));
     else if (values.wait) console.log(`restore ${id} is ${status.toLowerCase()}; staging cleaned up`);
     return 0;
-  } finally {
-    await client.close();
-  }
+  });
 }

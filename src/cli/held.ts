@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { describeTarget } from '../core/recovery-target';
 import { terminalSafeJson, terminalSafeMessage } from '../core/untrusted-text';
-import { PitrClient, RestoreError } from '../pitr-client';
+import { RestoreError, withPitrClient } from '../pitr-client';
 import { describeAdvance } from './held-report';
 import { describeResult } from './restore';
 import { TARGET_OPTIONS, targetFromFlags } from './target-arguments';
@@ -19,16 +19,13 @@ export async function runAdvance(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { ...TARGET_OPTIONS, json: { type: 'boolean', default: false } }, allowPositionals: true });
   if (positionals.length !== 1) throw new UsageError(`usage: ${ADVANCE_USAGE}`);
   const target = targetFromFlags(values, ADVANCE_USAGE);
-  const client = await PitrClient.connect();
-  try {
+  return withPitrClient(async (client) => {
     if (!values.json) console.log(`advancing ${positionals[0]} to ${describeTarget(target)} ...`);
     return await refusedOrFailed(async () => {
       const result = await client.advance(positionals[0]!, target);
       console.log(values.json ? terminalSafeJson(JSON.stringify(result)) : describeAdvance(result));
     });
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 /** A decision the restore refused (the reason) or that failed (the step's message): said on stderr, exit status 1, as a failed restore. */
@@ -51,13 +48,10 @@ export async function runFinish(argv: string[]): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length !== 1 || values.promote === values.stop) throw new UsageError(`give the restore id and one of --promote or --stop\nusage: ${FINISH_USAGE}`);
-  const client = await PitrClient.connect();
-  try {
+  return withPitrClient(async (client) => {
     return await refusedOrFailed(async () => {
       const result = await client.finish(positionals[0]!, values.promote ? 'promote' : 'stop');
       console.log(values.json ? terminalSafeJson(JSON.stringify(result)) : describeResult(result));
     });
-  } finally {
-    await client.close();
-  }
+  });
 }

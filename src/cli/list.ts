@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { formatOffsetDate, formatTable, isoOffsetDate } from '../core/report-format';
 import { InvalidServerNameError } from '../core/s3-layout';
 import { isRestoreStatusFilter, RESTORE_STATUS_FILTERS, restoreListQuery, type RestoreListFilter } from '../core/visibility-query';
-import { PitrClient, type ListedRestore } from '../pitr-client';
+import { withPitrClient, type ListedRestore } from '../pitr-client';
 import { UsageError } from './usage-error';
 
 const STATUSES = Object.keys(RESTORE_STATUS_FILTERS).join('|');
@@ -45,8 +45,7 @@ export function parseListArgs(argv: string[]): { filter: RestoreListFilter; limi
 
 export async function runList(argv: string[]): Promise<number> {
   const { filter, limit, json } = parseListArgs(argv);
-  const client = await PitrClient.connect();
-  try {
+  return withPitrClient(async (client) => {
     const { query, total, restores } = await client.list(filter, limit);
     if (json) {
       console.log(JSON.stringify({ query, total, restores: restores.map(restoreJson) }, null, 2));
@@ -54,9 +53,7 @@ export async function runList(argv: string[]): Promise<number> {
       console.log(formatRestoreList(restores, total).join('\n'));
     }
     return 0;
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 function restoreJson(r: ListedRestore): object {

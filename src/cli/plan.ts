@@ -10,7 +10,7 @@ import { describeTimelinePath } from '../core/timeline-path';
 import type { AreaNeed, AreaCheck, SpaceCheck, SpaceNeeds } from '../core/restore-space';
 import type { UtcMicros } from '../core/timestamp';
 import type { DryRunOutcome, ReachableDryRun, UnreachableDryRun } from '../io/restore-dry-run';
-import { PitrClient } from '../pitr-client';
+import { withPitrClient } from '../pitr-client';
 import { noWorkerNote, withInterrupt } from './interrupt';
 import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
@@ -52,8 +52,7 @@ export async function runPlan(argv: string[]): Promise<number> {
   const targetTimeline = values['target-tli'] ? parseTargetTimeline(values['target-tli']) : undefined;
   const tablespaces = destination === undefined ? [] : tablespaceArguments(values.tablespace, destination);
 
-  const client = await PitrClient.connect();
-  try {
+  return withPitrClient(async (client) => {
     const request = {
       server,
       bucket: values.bucket,
@@ -76,9 +75,7 @@ export async function runPlan(argv: string[]): Promise<number> {
     if (!outcome.reachable) return EXIT_UNREACHABLE;
     const spaceShort = (outcome.space && !outcome.space.enough) || (outcome.tablespaces ?? []).some((t) => !t.space.enough);
     return spaceShort ? EXIT_SPACE_SHORT : 0;
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 interface PlanHeader {
