@@ -64,11 +64,12 @@ export const QUERY_TIMINGS = {
   executionTimeoutMs: 30 * 60_000,
 } as const;
 
+function refuse(problem: string): never {
+  throw new RestoreError(FailureTypes.InvalidInput, problem);
+}
+
 /** The checks every query input gets on the worker (a script may send anything): the first problem, as InvalidInput. */
 export function validateArchiveQueryInput(input: ArchiveQueryInput): void {
-  const refuse = (problem: string) => {
-    throw new RestoreError(FailureTypes.InvalidInput, problem);
-  };
   if (typeof input !== 'object' || input === null) refuse('the query input is not an object; expected {server, bucket, prefix, taskQueue, ...}');
   for (const field of ['server', 'bucket', 'taskQueue'] as const) {
     if (typeof input[field] !== 'string' || input[field] === '') refuse(`${field} is ${JSON.stringify(input[field])}; expected a non-empty string`);
@@ -80,9 +81,6 @@ export function validateArchiveQueryInput(input: ArchiveQueryInput): void {
 
 export function validatePreviewRestoreInput(input: PreviewRestoreInput): void {
   validateArchiveQueryInput(input);
-  const refuse = (problem: string) => {
-    throw new RestoreError(FailureTypes.InvalidInput, problem);
-  };
   if (typeof input.targetTime !== 'string' || !isUtcMicros(input.targetTime)) {
     refuse(`targetTime is ${JSON.stringify(input.targetTime)}; expected a UTC time with microseconds (core/timestamp UtcMicros)`);
   }

@@ -6,7 +6,7 @@
 import { FailureTypes, RestoreError, type RestoreInput, type RestoreTimings } from '../shared';
 import { isUtcMicros } from './timestamp';
 import { InvalidServerNameError, assertValidServerName, isBackupId } from './s3-layout';
-import { tablespaceChoicesProblems } from './tablespace-locations';
+import { isAbsoluteNormalised, tablespaceChoicesProblems } from './tablespace-locations';
 import { parseTargetLsn, parseTargetName, parseTargetXid, TARGET_ACTIONS, TARGET_KINDS, type TargetKind } from './recovery-target';
 
 const FIELDS: readonly (keyof RestoreInput)[] = [
@@ -149,15 +149,6 @@ function textProblem(t: Record<string, unknown>, field: 'lsn' | 'xid' | 'name', 
 
 function fieldValue(value: unknown): string {
   return value === undefined ? 'missing' : describe(value);
-}
-
-function isAbsoluteNormalised(path: string): boolean {
-  if (path === '/') return true; // a valid path; the destination policy says whether it may be restored into
-  if (!path.startsWith('/') || path.endsWith('/')) return false;
-  return path
-    .slice(1)
-    .split('/')
-    .every((part) => part !== '' && part !== '.' && part !== '..');
 }
 
 /** A value as a message shows it: its JSON (shortened), and its type when JSON hides it. */

@@ -164,7 +164,8 @@ function within(path: string, parent: string): boolean {
   return path === parent || parent === '/' || path.startsWith(`${parent}/`);
 }
 
-function isAbsoluteNormalised(path: string): boolean {
+/** Starts with "/", no "." or ".." component, no "//", no trailing "/" ("/" itself is one: policies say where a restore may go). */
+export function isAbsoluteNormalised(path: string): boolean {
   if (path === '/') return true;
   if (!path.startsWith('/') || path.endsWith('/')) return false;
   return path
