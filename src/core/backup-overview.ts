@@ -18,22 +18,15 @@ export interface BackupObjectFacts {
 
 export type TarCompression = BaseBackupCompression | 'mixed';
 
-export interface BackupSummary {
+/** A backup as `pitr backups` lists it: what its backup.info says of it, and its tar objects. */
+export interface BackupSummary extends Pick<BackupInfo, 'status' | 'beginTime' | 'endTime' | 'beginWal' | 'endWal' | 'timeline' | 'pgVersion' | 'error'> {
   id: string;
-  status: string;
-  beginTime: UtcMicros | null;
-  endTime: UtcMicros | null;
-  beginWal: string | null;
-  endWal: string | null;
-  timeline: number | null;
-  pgVersion: number | null;
   /** Number of tar objects (data and tablespaces, all parts). */
   tarObjects: number;
   /** Their total size in the bucket, as stored (compressed). */
   tarBytes: number;
   /** From the object names; null when the backup has no tar object. */
   compression: TarCompression | null;
-  error: string | null;
   /** Why pitr cannot restore this backup (incremental, snapshot, encrypted, ...), or null. */
   unrestorable: string | null;
 }
