@@ -151,7 +151,7 @@ export class PitrClient {
   plan(request: PlanRequest, options: QueryOptions = {}): Promise<DryRunOutcome> {
     const targetTime = isUtcMicros(request.targetTime) ? request.targetTime : parseTargetTime(request.targetTime).utc;
     const input: PreviewRestoreInput = {
-      ...this.location(request),
+      ...archiveLocation(request, this.settings),
       targetTime,
       ...(request.backupId ? { backupId: request.backupId } : {}),
       ...(request.targetTimeline !== undefined ? { targetTimeline: request.targetTimeline } : {}),
@@ -168,7 +168,7 @@ export class PitrClient {
 
   /** `pitr backups`: the server folder's backups and, per timeline, the recoverable window, WAL gaps and abandoned histories. */
   backups(location: Location, options: QueryOptions = {}): Promise<ArchiveOverview> {
-    return this.describeArchive(this.location(location), options);
+    return this.describeArchive(archiveLocation(location, this.settings), options);
   }
 
   describeArchive(input: ArchiveQueryInput, options: QueryOptions = {}): Promise<ArchiveOverview> {
@@ -182,21 +182,7 @@ export class PitrClient {
 
   /** The restore input a request means, with the CLI's defaults. */
   restoreInput(request: RestoreRequest): RestoreInput {
-    const { bucket, prefix, taskQueue } = this.location(request);
-    return {
-      server: request.server,
-      bucket,
-      prefix,
-      target: recoveryTarget(request.target),
-      ...(request.targetTimeline !== undefined ? { targetTimeline: request.targetTimeline } : {}),
-      ...(request.targetAction ? { targetAction: request.targetAction } : {}),
-      ...(request.backupId ? { backupId: request.backupId } : {}),
-      destination: request.destination,
-      taskQueue,
-      force: request.force ?? false,
-      ...(request.tablespaces?.length ? { tablespaces: request.tablespaces } : {}),
-      ...(request.hold ? { hold: true } : {}),
-    };
+    return restoreInputFor(request, this.settings);
   }
 
   /** A running restore's phase and progress (and a held one's state); an ended one's recorded history too (result or failure, each step). */
@@ -285,12 +271,6 @@ export class PitrClient {
     return workflowUiLink(this.namespace, workflowId, runId);
   }
 
-  private location(location: Location): ArchiveQueryInput {
-    const bucket = location.bucket ?? this.settings.bucket;
-    if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
-    return { server: location.server, bucket, prefix: location.prefix ?? this.settings.prefix, taskQueue: this.taskQueueFor(location.server, location.taskQueue).queue };
-  }
-
   /** Starts a query workflow on the input's queue and waits for its result; the signal cancels it. */
   private async query<T>(workflowType: string, workflowId: string, input: ArchiveQueryInput, options: QueryOptions): Promise<T> {
     options.signal?.throwIfAborted();
@@ -327,6 +307,32 @@ export class PitrClient {
       // Only a courtesy: the query goes on waiting in any case.
     }
   }
+}
+
+/** The restore input a request means, with the defaults of `settings` (the typed client's and `pitr restore`'s). */
+export function restoreInputFor(request: RestoreRequest, settings: ProjectSettings): RestoreInput {
+  const { bucket, prefix, taskQueue } = archiveLocation(request, settings);
+  return {
+    server: request.server,
+    bucket,
+    prefix,
+    target: recoveryTarget(request.target),
+    ...(request.targetTimeline !== undefined ? { targetTimeline: request.targetTimeline } : {}),
+    ...(request.targetAction ? { targetAction: request.targetAction } : {}),
+    ...(request.backupId ? { backupId: request.backupId } : {}),
+    destination: request.destination,
+    taskQueue,
+    force: request.force ?? false,
+    ...(request.tablespaces?.length ? { tablespaces: request.tablespaces } : {}),
+    ...(request.hold ? { hold: true } : {}),
+  };
+}
+
+function archiveLocation(location: Location, settings: ProjectSettings): ArchiveQueryInput {
+  const bucket = location.bucket ?? settings.bucket;
+  if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
+  const { queue } = taskQueueFor(location.server, { explicit: location.taskQueue, serverQueues: settings.serverQueues, defaultQueue: settings.taskQueue });
+  return { server: location.server, bucket, prefix: location.prefix ?? settings.prefix, taskQueue: queue };
 }
 
 /** Runs `use` with a client connected as `PitrClient.connect` connects it, closed however `use` ends. */

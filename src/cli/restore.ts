@@ -6,7 +6,7 @@ import { parseTargetAction, parseTargetTimeline } from '../core/recovery-target'
 import { TARGET_OPTIONS, targetFromFlags } from './target-arguments';
 import { loadProjectSettings, settingsEnvironment } from '../settings';
 import { taskQueueFor, type QueueSource } from '../core/server-queues';
-import { PitrClient, startRestore } from '../pitr-client';
+import { PitrClient, restoreInputFor, startRestore, type RestoreRequest } from '../pitr-client';
 import { describeHeld } from './held-report';
 import { type OverriddenSetting, type RestoreInput, type RestoreResult, type TransferResult, type VerifyResult } from '../shared';
 import { connectClient, workflowUiLink } from './connect';
@@ -53,25 +53,23 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
   const server = required(values.server, '--server');
   const target = targetFromFlags(values, RESTORE_USAGE);
   const destination = destinationArgument(required(values.dest, '--dest'));
-  const bucket = values.bucket ?? settings.bucket;
-  if (!bucket) throw new UsageError('no bucket: pass --bucket or set PITR_BUCKET');
-  const tablespaces = tablespaceArguments(values.tablespace, destination);
+  const request: RestoreRequest = {
+    server,
+    target,
+    destination,
+    bucket: values.bucket,
+    prefix: values.prefix,
+    taskQueue: values['task-queue'],
+    targetTimeline: values['target-tli'] ? parseTargetTimeline(values['target-tli']) : undefined,
+    targetAction: values['target-action'] ? parseTargetAction(values['target-action']) : undefined,
+    backupId: values['backup-id'],
+    force: values.force,
+    tablespaces: tablespaceArguments(values.tablespace, destination),
+    hold: values.hold,
+  };
   const queue = taskQueueFor(server, { explicit: values['task-queue'], serverQueues: settings.serverQueues, defaultQueue: settings.taskQueue });
   return {
-    input: {
-      server,
-      bucket,
-      prefix: values.prefix ?? settings.prefix,
-      target,
-      ...(values['target-tli'] ? { targetTimeline: parseTargetTimeline(values['target-tli']) } : {}),
-      ...(values['target-action'] ? { targetAction: parseTargetAction(values['target-action']) } : {}),
-      ...(values['backup-id'] ? { backupId: values['backup-id'] } : {}),
-      destination,
-      taskQueue: queue.queue,
-      force: values.force ?? false,
-      ...(tablespaces.length > 0 ? { tablespaces } : {}),
-      ...(values.hold ? { hold: true } : {}),
-    },
+    input: restoreInputFor(request, settings),
     wait: values.wait ?? false,
     json: values.json ?? false,
     queueSource: queue.source,
