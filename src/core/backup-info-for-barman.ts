@@ -1,5 +1,5 @@
 // The backup.info handed to the worker's own Barman: the one barman-cloud wrote, made loadable by that
-// Barman's version (docs/barman-pitr-facts.md §11).
+// Barman's version (docs/barman-pitr-facts.md §8).
 // - Fields the local Barman does not know are left out: Barman 3.4 to 3.10 fail on the five fields
 //   barman-cloud 3.11+ always writes, 3.4 to 3.13 on `encryption` (3.14+). The fields dropped describe
 //   incremental, snapshot and encrypted backups, which the planner refuses before this point

@@ -1,5 +1,5 @@
 // Which backups are a plain PGDATA in tarballs, the only kind a restore through Barman's `recover` can
-// use. The others are recognised from backup.info alone (docs/barman-pitr-facts.md §11), before any download:
+// use. The others are recognised from backup.info alone (docs/barman-pitr-facts.md §8), before any download:
 // - incremental: PostgreSQL 17 incremental backups (`parent_backup_id` set, Barman 3.11+) hold only the
 //   blocks changed since their parent; they need pg_combinebackup over the whole chain first.
 // - snapshot: `barman-cloud-backup --snapshot-*` leaves the data in cloud disk snapshots (`snapshots_info`)

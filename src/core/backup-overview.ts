@@ -250,7 +250,7 @@ export function recoverableWindows(scope: TimelineScope, lastCommits: RunCommit[
   const lastOnPath = scope.segments.at(-1);
   if (scope.path.ancestors.length > 0 && lastOnPath !== undefined && parseSegmentName(lastOnPath).timeline !== scope.timeline) {
     // The path ends before the timeline begins: a restore to it would stop on its parent (and PostgreSQL, given the
-    // parent's copy of the switch segment, would replay the parent's abandoned WAL: research facts §10).
+    // parent's copy of the switch segment, would replay the parent's abandoned WAL: docs/barman-pitr-facts.md §7).
     notes.push(
       `no WAL of timeline ${scope.timeline} is archived from ${segmentFromIndex(scope.timeline, own.fromIndex, scope.segmentSize)} on, where it branched off: ` +
         `nothing timeline ${scope.timeline} wrote can be restored, and its window ends on timeline ${parseSegmentName(lastOnPath).timeline}`,

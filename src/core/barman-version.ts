@@ -2,7 +2,7 @@
 //
 // Each fact was read in the released source of every minor version from 3.4 to 3.19.1 (PyPI sdists,
 // `barman/infofile.py`, `barman/server.py`, `barman/compression.py`, `barman/encryption.py`) and is
-// summarised in docs/barman-pitr-facts.md §11:
+// summarised in docs/barman-pitr-facts.md §8:
 // - 3.11 added five backup.info fields; 3.14 added `encryption`. Barman's info classes use `__slots__`,
 //   so an older Barman cannot load a file holding a field it does not know.
 // - 3.13 renamed `wals/xlog.db` to `<server>-xlog.db`, kept in the `xlogdb_directory` setting

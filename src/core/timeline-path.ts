@@ -4,7 +4,7 @@
 // (`0000000N.history`) lists every ancestor with the LSN where it ended (PostgreSQL's timeline.c,
 // readTimeLineHistory); replay from a backup on timeline P can follow timeline N only when P is one of those
 // ancestors (or N itself) and the backup is consistent before P ended ("requested timeline N is not a child of
-// this server's history", xlogrecovery.c). Measured facts: docs/barman-pitr-facts.md §10.
+// this server's history", xlogrecovery.c). Measured facts: docs/barman-pitr-facts.md §7.
 import type { SkippedBackup } from './backup-selection';
 import type { TimelineHistoryOf } from './timeline-branches';
 import { segmentTimelineSpans, type TimelineSpan, type TimelineSwitch } from './timeline-history';

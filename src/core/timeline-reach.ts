@@ -1,7 +1,7 @@
 // What a timeline can be restored from, and where it abandoned its parent, for `pitr backups` (issue 11,
 // item 3). No I/O: the history files come parsed (src/io/timeline-histories.ts), the commits read later.
 //
-// PostgreSQL's rules, as measured in ../shared/research/barman-pitr-facts.md §10 and as its recovery code
+// PostgreSQL's rules, as measured in docs/barman-pitr-facts.md §7 and as its recovery code
 // states them (src/backend/access/transam/xlogrecovery.c, PostgreSQL 15):
 // - A backup on an ancestor timeline A reaches timeline T when its start lies before the LSN where A ended on
 //   the way to T; otherwise recovery stops with "requested timeline T is not a child of this server's

@@ -128,7 +128,7 @@ describe('pitr backups on a failover archive: windows through timeline switches,
   }
 
   it("ends timeline 2's window on timeline 1 and says so when only timeline 1's copy of the switch segment is archived (crafted copy)", async () => {
-    // §10's trap: PostgreSQL would replay timeline 1's copy of that segment and restore the abandoned rows.
+    // docs/barman-pitr-facts.md §7's trap: PostgreSQL would replay timeline 1's copy of that segment and restore the abandoned rows.
     const switchSegment = segmentNameForLsn(2, fixture.branch!.switchLsn, 16 * 1024 * 1024);
     assert.ok(timeline(2).lastArchived === switchSegment, `the fixture archives timeline 2 as ${switchSegment} only (${timeline(2).lastArchived})`);
     await withCraftedCopy([switchSegment], {}, async (server) => {
