@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Called by bench/reuse-beside-held.sh while a restore is held (issue 13): what it would cost a new restore to
+// take the held restore's base backup from its *extracted* directory instead of from its tarball, which is what
+// a restore beside it copies today. Times, --runs times each, alternating, into fresh directories:
+//   tarball  copy the held data.tar.gz (as the reuse does) and extract it with the worker's guarded extractor
+//            (src/io/tar-extract.ts): today's path;
+//   stream   `tar -c` of the held extracted data directory, run as the area's owner (the Barman user), piped
+//            into the same guarded extractor: the one way root could take that tree safely (the owner can swap
+//            a folder of its tree for a link; root must not read by path there, and the guard re-checks every
+//            entry as it checks an archive's);
+//   cp       `cp -a` of the extracted directory by the Barman user into a folder of its own: a lower bound for
+//            any copy of the tree (not usable by the worker: the new area is root's until its stage step).
+// Prints one JSON object: per method the runs in ms and the median, and the ratio of each median to tarball's.
+// usage: node bench/extraction-sources.js --area DIR --server NAME --backup-id ID --owner USER --scratch DIR [--runs N]
+'use strict';
+const { spawn } = require('node:child_process');
+const { copyFile, mkdir, rm, chown } = require('node:fs/promises');
+const { join } = require('node:path');
+const { execFileSync } = require('node:child_process');
+
+const ROOT = join(__dirname, '..');
+const lib = (p) => require(join(ROOT, 'lib', p));
+const { extractArchive, extractStream } = lib('src/io/tar-extract.js');
+const { workDirLayout, backupDir } = lib('src/io/work-dir.js');
+
+function args() {
+  const a = { runs: 3 };
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i += 2) a[argv[i].replace(/^--/, '').replace(/-(.)/g, (_, c) => c.toUpperCase())] = argv[i + 1];
+  for (const k of ['area', 'server', 'backupId', 'owner', 'scratch']) if (!a[k]) throw new Error(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is required`);
+  a.runs = Number(a.runs);
+  return a;
+}
+
+/** Runs `argv` as `user` (runuser, as the worker does), resolves when it exits 0. */
+function asUser(user, argv, onStdout) {
+  const child = spawn('runuser', ['-u', user, '--', ...argv], { stdio: ['ignore', onStdout ? 'pipe' : 'ignore', 'inherit'] });
+  const exited = new Promise((resolve, reject) =>
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv[0]} exited with ${code}`)))),
+  );
+  if (onStdout) onStdout(child.stdout);
+  return exited;
+}
+
+async function timed(fn) {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main() {
+  const a = args();
+  const layout = workDirLayout(a.area);
+  const heldData = join(backupDir(layout, a.server, a.backupId), 'data');
+  const heldTarball = join(layout.downloads, a.backupId, 'data.tar.gz');
+  const { uid, gid } = { uid: Number(execFileSync('id', ['-u', a.owner])), gid: Number(execFileSync('id', ['-g', a.owner])) };
+  const methods = {
+    async tarball(dir) {
+      await mkdir(dir, { mode: 0o700 });
+      await copyFile(heldTarball, join(dir, 'data.tar.gz'));
+      await extractArchive(join(dir, 'data.tar.gz'), join(dir, 'data'), { compression: 'gzip' });
+    },
+    async stream(dir) {
+      await mkdir(dir, { mode: 0o700 });
+      let extraction;
+      await asUser(a.owner, ['tar', '--create', '--file=-', '--one-file-system', `--directory=${heldData}`, '.'], (stdout) => {
+        extraction = extractStream({ stream: stdout, bytesTotal: 0, name: heldData }, join(dir, 'data'), { compression: 'none' });
+      });
+      await extraction;
+    },
+    async cp(dir) {
+      await mkdir(dir, { mode: 0o700 });
+      await chown(dir, uid, gid);
+      await asUser(a.owner, ['cp', '-a', '--', heldData, join(dir, 'data')]);
+    },
+  };
+  const runs = Object.fromEntries(Object.keys(methods).map((m) => [m, []]));
+  await mkdir(a.scratch, { recursive: true, mode: 0o755 });
+  for (let run = 1; run <= a.runs; run++) {
+    for (const [name, method] of Object.entries(methods)) {
+      const dir = join(a.scratch, `${name}-${run}`);
+      await rm(dir, { recursive: true, force: true });
+      // What the previous method wrote is flushed first, so that no method pays for another's writeback.
+      execFileSync('sync');
+      runs[name].push(Math.round(await timed(() => method(dir))));
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  const base = median(runs.tarball);
+  const result = Object.fromEntries(Object.entries(runs).map(([m, ms]) => [m, { runs: ms, medianMs: median(ms), ratio: +(median(ms) / base).toFixed(2) }]));
+  console.log(JSON.stringify(result));
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
