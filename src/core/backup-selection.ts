@@ -6,7 +6,7 @@
 import { FailureTypes, RestoreError } from '../shared';
 import type { BackupInfo } from './backup-info';
 import { unrestorableKind } from './backup-kind';
-import { describeTarget, InvalidTargetError, type OtherTarget } from './recovery-target';
+import { describeTarget, InvalidTargetError, unknownKind, type OtherTarget } from './recovery-target';
 import type { UtcMicros } from './timestamp';
 import { parseLsn } from './wal-names';
 
@@ -176,9 +176,7 @@ export function selectBackupForOtherTarget(backups: BackupInfo[], target: OtherT
       }
       return { chosen, reason: `backup ${chosen.backupId} is the newest completed backup ending at or before LSN ${target.lsn}: it ends at ${chosen.endXlog}` };
     }
-    default: {
-      const unchecked: never = target;
-      throw new InvalidTargetError(String(unchecked), 'the restore has no recovery target');
-    }
+    default:
+      return unknownKind(target);
   }
 }

@@ -3,7 +3,7 @@
 // new restore), the recovery settings that move the target, and how to reach the held server.
 // Pure: no I/O, no Node builtins (the workflow bundle imports it).
 import type { HeldServer, RestorePlan, VerifyResult } from '../shared';
-import { describeTarget, type RecoveryTarget } from './recovery-target';
+import { describeTarget, unknownKind, type RecoveryTarget } from './recovery-target';
 import { toBarmanTime } from './timestamp';
 import { parseLsn } from './wal-names';
 
@@ -77,11 +77,8 @@ export function recoveryTargetSettings(target: RecoveryTarget): [name: string, v
       return [['recovery_target_name', target.name]];
     case 'immediate':
       return [['recovery_target', 'immediate']];
-    default: {
-      const unchecked: never = target;
-      void unchecked;
-      return [];
-    }
+    default:
+      return unknownKind(target);
   }
 }
 

@@ -17,7 +17,7 @@
 // This module reads a verify run's log into those facts and compares them, with the replay position
 // (pg_last_wal_replay_lsn(), pg_last_xact_replay_timestamp()), to the plan. Pure: no I/O.
 import { FailureTypes, RestoreError, type RestorePlan, type TargetAction } from '../shared';
-import { describeTarget, type RecoveryTarget } from './recovery-target';
+import { describeTarget, unknownKind, type RecoveryTarget } from './recovery-target';
 import { parseOffsetTimestamp, type UtcMicros } from './timestamp';
 import { excerpt } from './untrusted-text';
 import { formatLsn, parseLsn, parseSegmentName } from './wal-names';
@@ -294,11 +294,8 @@ export function expectedStop(target: RecoveryTarget, plan: PlannedStop): string 
       return `after the record at WAL location ${target.lsn}`;
     case 'immediate':
       return `after reaching consistency at the end of the backup (${at})`;
-    default: {
-      const unchecked: never = target;
-      void unchecked;
-      return 'at the target';
-    }
+    default:
+      return unknownKind(target);
   }
 }
 
@@ -328,11 +325,8 @@ export function stopMismatch(target: RecoveryTarget, plan: PlannedStop, point: S
       return parseLsn(point.lsn) === parseLsn(target.lsn) ? null : `after WAL location ${point.lsn}, not ${target.lsn}`;
     case 'immediate':
       return point.kind === 'consistency' ? null : 'not at reaching consistency, as an immediate target stops';
-    default: {
-      const unchecked: never = target;
-      void unchecked;
-      return 'at an unknown target';
-    }
+    default:
+      return unknownKind(target);
   }
 }
 
@@ -353,11 +347,8 @@ export function replayPositionProblem(target: RecoveryTarget, plan: Pick<Planned
       return replay > stop ? null : `replay ended at ${replayLsn}, before the record at ${plan.stopLsn} it should have replayed`;
     case 'immediate':
       return replay >= stop ? null : `replay ended at ${replayLsn}, before the end of the backup at ${plan.stopLsn}`;
-    default: {
-      const unchecked: never = target;
-      void unchecked;
-      return null;
-    }
+    default:
+      return unknownKind(target);
   }
 }
 

@@ -41,10 +41,13 @@ export class InvalidTargetError extends RestoreError {
   }
 }
 
-/** A kind that reached a switch's default: the compiler proves it unreachable; an unchecked input may still get there. */
-function unknownKind(target: never): never {
-  void target;
-  throw new RestoreError(FailureTypes.InvalidTarget, 'the restore has no recovery target');
+/**
+ * A kind that reached a switch's default: the compiler proves it unreachable; an unchecked input may still get there,
+ * and it is refused rather than given a default (no recovery settings, a check that passes). Only the descriptions a
+ * workflow shows (describeTarget) and the advance's validator answer with a value instead.
+ */
+export function unknownKind(target: never): never {
+  throw new RestoreError(FailureTypes.InvalidTarget, `the restore has no recovery target of a known kind (${JSON.stringify(target)})`);
 }
 
 /** The target a CLI flag gives: `form` is the flag without `--target-`, `text` its value ('' for immediate). */

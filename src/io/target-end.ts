@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PlannableBackupInfo } from '../core/backup-info';
 import { findFirstCommitAfter, unreachableTimeMessage } from '../core/commit-search';
-import { describeTarget, type RecoveryTarget } from '../core/recovery-target';
+import { describeTarget, unknownKind, type RecoveryTarget } from '../core/recovery-target';
 import { abandonedHistories, describeAbandoned, describePath, pathSpans, type TimelinePath } from '../core/timeline-path';
 import { spanForIndex } from '../core/timeline-history';
 import type { TimelineHistoryOf } from '../core/timeline-branches';
@@ -92,10 +92,8 @@ export async function findTargetEnd(deps: PlannerDeps, request: EndSearchRequest
       }
       return { index: found.index, stopLsn: found.record.lsn, facts: { targetReached: `${describeTarget(target)} at ${found.record.lsn}` } };
     }
-    default: {
-      const unchecked: never = target;
-      throw new RestoreError(FailureTypes.InvalidTarget, `the restore has no recovery target (${JSON.stringify(unchecked)})`);
-    }
+    default:
+      return unknownKind(target);
   }
 }
 

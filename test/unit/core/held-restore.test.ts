@@ -71,6 +71,10 @@ describe('core/held-restore', () => {
       '',
     ].join('\n');
 
+    it('refuses a target of no known kind instead of writing no target (replay would run to the end of the WAL)', () => {
+      assert.throws(() => retargetRecoveryConfig(barman, { kind: 'latest' } as unknown as RecoveryTarget), /no recovery target of a known kind/);
+    });
+
     it('replaces every target setting, keeps the timeline, the action, restore_command and the safety settings', () => {
       const text = retargetRecoveryConfig(barman, { kind: 'lsn', lsn: '0/9000060' });
       assert.ok(!/recovery_target_time =/.test(text));

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import {
   describeStop,
+  expectedStop,
   logMessage,
   parseStopMessage,
   proveRecoveryStop,
   readRecoveryLog,
+  replayPositionProblem,
+  stopMismatch,
   type ObservedRecoveryEnd,
   type PlannedStop,
   type StopCheckRequest,
@@ -231,6 +234,15 @@ describe('core/recovery-stop', () => {
   });
 
   describe('proving the stop', () => {
+    it('refuses a target of no known kind (an unchecked input) instead of passing its checks', () => {
+      const unknown = { kind: 'latest' } as unknown as RecoveryTarget;
+      const plan = { stopLsn: '0/A000190' } as PlannedStop;
+      const invalid = (err: unknown) => err instanceof RestoreError && err.type === 'InvalidTarget' && /no recovery target of a known kind \(\{"kind":"latest"\}\)/.test(err.message);
+      assert.throws(() => replayPositionProblem(unknown, plan, '0/B000000'), invalid);
+      assert.throws(() => stopMismatch(unknown, plan, { kind: 'consistency' } as never), invalid);
+      assert.throws(() => expectedStop(unknown, plan), invalid);
+    });
+
     it('accepts a time target that stopped before the first commit after it, at the planned place and timeline', () => {
       const stop = proveRecoveryStop(request({}));
       assert.deepEqual(stop, {
