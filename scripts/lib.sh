@@ -322,7 +322,6 @@ s3_url() {
 #   write-fixture BUCKET PREFIX SERVER MARKERS_JSON OUT POINTS_JSON PARAMS_JSON NBACKUPS [EXTRA_JSON]
 #                                  write a fixture json (the PARAMS_JSON and EXTRA_JSON objects' fields added;
 #                                  exactly NBACKUPS backups, all DONE); print its backups and markers
-#   ls BUCKET PREFIX               print key and size of every object under PREFIX
 s3_tool() {
   "$SYS_PYTHON" - "$@" <<'PY'
 import datetime, json, os, sys, time
@@ -449,16 +448,9 @@ try:
         for rp in fixture["restorePoints"]:
             print("restore point %s at %s" % (rp["name"], rp["lsn"]))
         print("the backup a target restores from: node bin/pitr.js plan --server %s --target-time TIME --dest DIR" % server)
-    elif op == "ls":
-        bucket, prefix = args
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for o in page.get("Contents", []):
-                print("%10d  %s" % (o["Size"], o["Key"]))
     else:
         sys.exit("s3_tool: unknown operation " + op)
-except botocore.exceptions.BotoCoreError as e:
-    sys.exit("S3 error (%s): %s" % (os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"), e))
-except botocore.exceptions.ClientError as e:
+except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
     sys.exit("S3 error (%s): %s" % (os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"), e))
 PY
 }
