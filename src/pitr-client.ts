@@ -46,7 +46,7 @@ import {
 } from './shared';
 import { advanceUpdate, finishUpdate, heldQuery } from './workflows/hold';
 import { connectClient, workflowUiLink } from './cli/connect';
-import { fetchRecordedEvents } from './cli/restore-history';
+import { recordedEvents } from './cli/restore-history';
 import { readRestoreStatus, type RestoreStatus } from './cli/restore-status';
 import { UsageError } from './cli/usage-error';
 
@@ -193,7 +193,7 @@ export class PitrClient {
       const held = await this.temporal.withDeadline(Date.now() + HELD_QUERY_DEADLINE_MS, () => this.held(restoreId)).catch(() => null);
       return { ...status, held };
     }
-    return { ...status, record: restoreRecord(await fetchRecordedEvents(this.temporal.workflow.getHandle(status.id, status.runId))) };
+    return { ...status, record: restoreRecord(recordedEvents(await this.temporal.workflow.getHandle(status.id, status.runId).fetchHistory())) };
   }
 
   /** Where a held restore stands (target, proved stop, how to connect), or null when it is not held (yet). Answered by a worker. */

@@ -1,10 +1,10 @@
 import { abandonDestination, type AbandonedDestination } from '../io/abandon-destination';
-import { releaseDestination } from '../io/destination-control';
+import { destinationControl, releaseDestination } from '../io/destination-control';
 import { stopLeftoverPostmaster } from '../io/postgres-instance';
 import { removeTree } from '../io/tree-operations';
 import { abandonTablespaceLocations, releaseTablespaceLocations, type TablespaceLocation } from '../io/tablespace-destinations';
 import type { RestoreInput } from '../shared';
-import { currentRun, destinationControlOf, restoreWorkDir, type ActivityDeps } from './deps';
+import { currentRun, restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { fencedStep } from './attempt-fence';
 
@@ -25,7 +25,7 @@ export function abandonRestoreActivity(deps: ActivityDeps) {
   return async (input: RestoreInput, pgVersion?: number): Promise<AbandonResult> =>
     fencedStep(deps, input, 'Cancel', async (progress) => {
       const run = currentRun();
-      const control = destinationControlOf(deps, input.destination);
+      const control = destinationControl(deps.workRoot, input.destination);
       if (pgVersion !== undefined) {
         progress.update({ current: `stopping the PostgreSQL this restore started on ${input.destination}` });
         await stopLeftoverPostmaster({ pgBinDir: deps.pgBinDir(pgVersion), dataDir: input.destination, user: deps.barmanUser });
@@ -46,7 +46,7 @@ export function abandonRestoreActivity(deps: ActivityDeps) {
 export function releaseDestinationActivity(deps: ActivityDeps) {
   return async (input: RestoreInput): Promise<void> =>
     adaptFailures(async () => {
-      const control = destinationControlOf(deps, input.destination);
+      const control = destinationControl(deps.workRoot, input.destination);
       await releaseTablespaceLocations(deps.workRoot, control, currentRun().restoreId);
       await releaseDestination(control, currentRun().restoreId);
     });

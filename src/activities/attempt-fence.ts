@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { acquireFence, attemptIdentity } from '../io/attempt-fence';
+import { destinationControl } from '../io/destination-control';
 import { DEFAULT_TIMINGS, type RestoreInput, type RestorePhase } from '../shared';
-import { currentRun, destinationControlOf, type ActivityDeps } from './deps';
+import { currentRun, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withProgress, type ProgressReporter } from './progress';
 
@@ -15,7 +16,7 @@ export async function withAttemptFence<T>(deps: ActivityDeps, input: Pick<Restor
   const me = attemptIdentity({ ...currentRun(), step: activityType, attempt });
   // The lease is the heartbeat timeout: a holder silent that long is also one Temporal has given up on.
   const leaseMs = input.timings?.heartbeatTimeoutMs ?? DEFAULT_TIMINGS.heartbeatTimeoutMs;
-  const fence = await acquireFence(destinationControlOf(deps, input.destination).attemptFile, me, leaseMs);
+  const fence = await acquireFence(destinationControl(deps.workRoot, input.destination).attemptFile, me, leaseMs);
   const lost = new AbortController();
   const renewal = setInterval(() => {
     fence.renew().then(

@@ -4,7 +4,6 @@ import { Context } from '@temporalio/activity';
 import { join } from 'node:path';
 import type { RestoreRun } from '../core/destination-claim';
 import { detectBarman, type BarmanSetup } from '../io/barman';
-import { destinationControl, type DestinationControl } from '../io/destination-control';
 import type { DownloadSettings } from '../io/wal-segments';
 import { workDirLayout, workDirName, type WorkDirLayout } from '../io/work-dir';
 import { findBackup, type CatalogedBackup } from '../io/backup-catalog';
@@ -30,11 +29,6 @@ export interface ActivityDeps {
 
 export function restoreWorkDir(deps: Pick<ActivityDeps, 'workRoot'>, input: Pick<RestoreInput, 'server' | 'destination'>): WorkDirLayout {
   return workDirLayout(join(deps.workRoot, 'restores', workDirName(input.server, input.destination)));
-}
-
-/** The worker's records about a destination (lock, claim), outside any tree another user owns. */
-export function destinationControlOf(deps: Pick<ActivityDeps, 'workRoot'>, destination: string): DestinationControl {
-  return destinationControl(deps.workRoot, destination);
 }
 
 /** The restore run this activity works for: its claims and locks name it. */

@@ -1,8 +1,8 @@
-import { releaseDestination } from '../io/destination-control';
+import { destinationControl, releaseDestination } from '../io/destination-control';
 import { releaseTablespaceLocations } from '../io/tablespace-destinations';
 import { removeTree } from '../io/tree-operations';
 import type { RestoreInput, RestorePlan } from '../shared';
-import { currentRun, destinationControlOf, type ActivityDeps } from './deps';
+import { currentRun, type ActivityDeps } from './deps';
 
 /**
  * The restore is verified, so it is done (the end of verifyAndFinishRestore): the staged backup and WAL are no
@@ -11,7 +11,7 @@ import { currentRun, destinationControlOf, type ActivityDeps } from './deps';
  */
 export async function finishRestore(deps: ActivityDeps, input: RestoreInput, plan: RestorePlan, signal?: AbortSignal): Promise<void> {
   await removeTree(plan.workDir, signal);
-  const control = destinationControlOf(deps, input.destination);
+  const control = destinationControl(deps.workRoot, input.destination);
   await releaseTablespaceLocations(deps.workRoot, control, currentRun().restoreId);
   await releaseDestination(control, currentRun().restoreId);
 }

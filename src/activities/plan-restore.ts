@@ -4,7 +4,7 @@ import { placeTablespaces } from '../core/tablespace-locations';
 import { describeShortage } from '../core/restore-space';
 import { assessSpace } from '../io/restore-dry-run';
 import { inspectDestination } from '../io/destination';
-import { lockDestination } from '../io/destination-control';
+import { destinationControl, lockDestination } from '../io/destination-control';
 import { assertTablespaceSpace, inspectTablespaceLocations, lockTablespaceLocations, tablespaceSpace } from '../io/tablespace-destinations';
 import { pathExists } from '../io/path-exists';
 import { openJournal } from '../io/download-journal';
@@ -14,7 +14,7 @@ import { planRestore, type PlanRequest } from '../io/restore-planner';
 import { assertBarmanTools, detectBarman } from '../io/barman';
 import { makeWorkArea, reclaimWorkArea, type WorkDirLayout } from '../io/work-dir';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
-import { currentRun, destinationControlOf, restoreWorkDir, type ActivityDeps } from './deps';
+import { currentRun, restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
 import { withProgress, type ProgressReporter } from './progress';
@@ -30,7 +30,7 @@ export function planRestoreActivity(deps: ActivityDeps) {
       // Tools later steps need, checked before hours of transfer rather than after (the PostgreSQL
       // binaries of the backup's major are checked when the planner first reads its WAL).
       assertBarmanTools(await detectBarman(deps.barmanBin));
-      await lockDestination(destinationControlOf(deps, input.destination), input.destination, currentRun().restoreId);
+      await lockDestination(destinationControl(deps.workRoot, input.destination), input.destination, currentRun().restoreId);
       await makeWorkArea(layout);
       return withAttemptFence(deps, input, async (lost) => {
         await reclaimWorkArea(layout);
@@ -41,7 +41,7 @@ export function planRestoreActivity(deps: ActivityDeps) {
           // records (on this host those may be a live cluster's); each location is checked and locked as a destination.
           const tablespaces = placeTablespaces(plan.backupId, backup.info.tablespaces, input.tablespaces, input.destination);
           await inspectTablespaceLocations(tablespaces, { workRoot: deps.workRoot, force: input.force, roots: deps.destinationRoots });
-          await lockTablespaceLocations(deps.workRoot, destinationControlOf(deps, input.destination), tablespaces, currentRun().restoreId);
+          await lockTablespaceLocations(deps.workRoot, destinationControl(deps.workRoot, input.destination), tablespaces, currentRun().restoreId);
           // Only before this restore has put anything on disk: a resumed one already holds part of what it needs.
           if (!input.force && !(await pathExists(layout.downloads))) {
             const { space } = await assessSpace(deps, input.bucket, backup, plan, input.destination, deps.workRoot, progress.signal);

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { recover } from '../io/barman';
 import { stopLeftoverCommands } from '../io/leftover-commands';
 import { claimDestination } from '../io/destination';
+import { destinationControl } from '../io/destination-control';
 import { workDirLayout } from '../io/work-dir';
 import { barmanTargetArgs } from '../core/recovery-target';
 import { barmanTablespaceArgs } from '../core/tablespace-locations';
 import { claimTablespaceLocations } from '../io/tablespace-destinations';
 import { movedAsideSuffix, type RestoreInput, type RestorePlan } from '../shared';
-import { barmanSetup, currentRun, destinationControlOf, type ActivityDeps } from './deps';
+import { barmanSetup, currentRun, type ActivityDeps } from './deps';
 import { fencedStep } from './attempt-fence';
 
 /**
@@ -34,7 +35,7 @@ export function recoverWithBarmanActivity(deps: ActivityDeps) {
         roots: deps.destinationRoots,
         movedAsideSuffix: movedAsideSuffix(plan.backupId),
       };
-      const movedAside = await claimDestination(input.destination, { ...claim, control: destinationControlOf(deps, input.destination) });
+      const movedAside = await claimDestination(input.destination, { ...claim, control: destinationControl(deps.workRoot, input.destination) });
       const tablespacesMovedAside = await claimTablespaceLocations(deps.workRoot, plan.tablespaces ?? [], claim);
       await recover(
         await barmanSetup(deps, layout, input.server),

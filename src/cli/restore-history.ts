@@ -1,17 +1,13 @@
 // Reads a restore's workflow history from Temporal and decodes the events src/core/restore-record.ts needs
 // (activity steps, the start, the end) into plain values. The history is Temporal's own record: it is there
 // whether or not the worker that ran the restore, or its host, is still reachable.
-import { defaultPayloadConverter, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
 import type { FailureSummary, RecordedEvent } from '../core/restore-record';
 
 type Failure = temporal.api.failure.v1.IFailure;
 type Payloads = temporal.api.common.v1.IPayloads;
-
-export async function fetchRecordedEvents(handle: WorkflowHandle): Promise<RecordedEvent[]> {
-  return recordedEvents(await handle.fetchHistory());
-}
 
 export function recordedEvents(history: History): RecordedEvent[] {
   const out: RecordedEvent[] = [];
