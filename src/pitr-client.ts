@@ -71,28 +71,16 @@ export interface Location {
   taskQueue?: string;
 }
 
-export interface PlanRequest extends Location {
+export interface PlanRequest extends Location, Pick<PreviewRestoreInput, 'backupId' | 'targetTimeline' | 'destination' | 'tablespaces'> {
   /** A UTC instant (core/timestamp UtcMicros), or a time with an explicit offset as `pitr plan --target-time` takes it. */
   targetTime: string;
-  backupId?: string;
-  targetTimeline?: number | 'current' | 'latest';
-  /** The data directory a restore would create on the worker's host (absolute); without it no disk or destination checks. */
-  destination?: string;
-  tablespaces?: { name: string; location: string }[];
 }
 
-export interface RestoreRequest extends Location {
+export interface RestoreRequest extends Location, Partial<Pick<RestoreInput, 'targetTimeline' | 'targetAction' | 'backupId' | 'force' | 'tablespaces' | 'hold'>> {
   /** A RecoveryTarget, or `{ time: '2026-11-24 06:32:06.397252+00' }` and the like (one kind, as `pitr restore` takes it). */
   target: RecoveryTarget | Partial<Record<Exclude<TargetKind, 'immediate'>, string>> | { immediate: true };
   /** Absolute path of the data directory to create, on the worker's host. */
   destination: string;
-  targetTimeline?: RestoreInput['targetTimeline'];
-  targetAction?: RestoreInput['targetAction'];
-  backupId?: string;
-  force?: boolean;
-  tablespaces?: RestoreInput['tablespaces'];
-  /** Stay at the target with PostgreSQL running paused there, until `advance` and `finish` (pitr restore --hold). */
-  hold?: boolean;
 }
 
 /** How a query waits: a signal that cancels it (the workflow and its activity), and a note when no worker polls the queue. */

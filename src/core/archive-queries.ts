@@ -3,7 +3,7 @@
 // holds what answering needs (S3 credentials, pg_waldump of the backup's PostgreSQL version, the disk a restore
 // would fill); the client needs only Temporal.
 // Pure: no I/O, no Node builtins (the workflow bundle imports it).
-import { FailureTypes, RestoreError } from '../shared';
+import { FailureTypes, RestoreError, type RestoreInput } from '../shared';
 import { assertValidServerName } from './s3-layout';
 import type { TablespaceChoice } from './tablespace-locations';
 import { isUtcMicros, type UtcMicros } from './timestamp';
@@ -22,12 +22,8 @@ export interface ArchiveQueryInput {
 }
 
 /** `pitr plan`: a restore's decisions and checks, nothing copied. */
-export interface PreviewRestoreInput extends ArchiveQueryInput {
+export interface PreviewRestoreInput extends ArchiveQueryInput, Pick<RestoreInput, 'backupId' | 'targetTimeline'> {
   targetTime: UtcMicros;
-  /** Use this backup instead of choosing one (--backup-id). */
-  backupId?: string;
-  /** --target-tli: a number, current or latest (the default). */
-  targetTimeline?: number | 'current' | 'latest';
   /**
    * Absolute, normalised path of the data directory a restore would create, on the worker's host. Without it the
    * preview leaves out the disk space and destination checks (nothing to measure).

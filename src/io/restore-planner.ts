@@ -22,28 +22,18 @@ import { historyFileTimeline, isHistoryFileName } from '../core/wal-names';
 import { MAX_HISTORY_FILE_BYTES, oversizeProblem } from '../core/untrusted-text';
 import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
 import { listBackupCatalog, listBackupsWithoutInfo, type BackupCatalog, type CatalogedBackup, type UnreadableBackup } from './backup-catalog';
-import type { DownloadJournal } from './download-journal';
-import type { LocalCopySource } from './s3-download';
 import { abandonedAlongPath, findTargetEnd } from './target-end';
 import { readTimelineHistories, unusableHistoryFile } from './timeline-histories';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
-import type { WorkDirLayout } from './work-dir';
-import type { PlannerDeps } from './wal-segments';
+import type { PlannerDeps, SegmentReadRequest } from './wal-segments';
 
-export interface PlanRequest {
-  server: string;
-  bucket: string;
+export interface PlanRequest extends SegmentReadRequest {
   prefix: string;
   target: RecoveryTarget;
   /** The backup the user named (--backup-id); otherwise the newest that fits the target and the timeline is chosen. */
   backupId?: string;
   /** --target-tli: a number, current (the backup's) or latest (the default, PostgreSQL's). */
   targetTimeline?: TimelineChoice;
-  layout: WorkDirLayout;
-  journal: DownloadJournal;
-  signal?: AbortSignal;
-  /** Where WAL the plan reads may be copied from instead of downloaded (another restore's work area on this host). */
-  localCopies?: LocalCopySource;
   onProgress?(message: string, segmentsScanned: number): void;
 }
 
