@@ -77,11 +77,7 @@ export interface ArchiveOverview extends ArchiveLocation {
 
 export async function inspectArchive(deps: PlannerDeps, location: ArchiveLocation, area: ThrowAwayWorkDir, signal?: AbortSignal): Promise<ArchiveOverview> {
   const { server, bucket, prefix } = location;
-  try {
-    assertValidServerName(server);
-  } catch (err) {
-    throw new RestoreError(FailureTypes.InvalidInput, (err as Error).message);
-  }
+  assertValidServerName(server);
   const [{ backups, unreadable }, archive] = await Promise.all([listBackupCatalog(deps.s3, bucket, prefix, server, signal), listWalArchive(deps.s3, bucket, prefix, server, signal)]);
   if (backups.length === 0 && unreadable.length === 0 && archive.segments.length === 0) {
     throw new RestoreError(

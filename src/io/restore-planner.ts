@@ -144,11 +144,7 @@ function withOffPathNote<T>(offPath: readonly SkippedBackup[], choose: () => T):
  */
 export async function listServerBackups(deps: Pick<PlannerDeps, 's3'>, request: Pick<PlanRequest, 'server' | 'bucket' | 'prefix' | 'signal' | 'backupId'>): Promise<BackupCatalog> {
   const { server, bucket, prefix } = request;
-  try {
-    assertValidServerName(server);
-  } catch (err) {
-    throw new RestoreError(FailureTypes.InvalidInput, (err as Error).message);
-  }
+  assertValidServerName(server);
   const catalog = await listBackupCatalog(deps.s3, bucket, prefix, server, request.signal);
   const named = catalog.unreadable.find((u) => u.backupId === request.backupId);
   if (named) throw named.error;
