@@ -10,7 +10,10 @@ export interface RecordedDownload {
   size: number;
   /** Absolute path in that area. */
   path: string;
-  /** The inode the download was renamed into place as. */
+  /**
+   * The inode the download was renamed into place as. Between steps the Barman user owns the area and could
+   * put another file of the same size there (or a link to one of root's): only the file written is reused.
+   */
   inode: string;
 }
 

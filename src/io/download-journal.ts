@@ -1,6 +1,7 @@
 // An on-disk, append-only record of completed downloads: what a retried or resumed download may skip.
 import { lstat, mkdir, open, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { RecordedDownload } from '../core/local-copies';
 
 export interface JournalItem {
   key: string;
@@ -21,18 +22,6 @@ export interface DownloadJournal {
   close(): Promise<void>;
 }
 
-export interface Entry {
-  key: string;
-  etag: string;
-  size: number;
-  path: string;
-  /**
-   * The inode the download was renamed into place as. Between steps the Barman user owns the area and could
-   * put another file of the same size there (or a link to one of root's): only the file written is reused.
-   */
-  inode: string;
-}
-
 /**
  * Opens (creating if needed) a JSON-lines journal. A crash can leave a torn last line: it is ignored and
  * cut off before anything new is appended, so that it cannot swallow the next record.
@@ -48,7 +37,7 @@ export async function openJournal(file: string): Promise<DownloadJournal> {
   // Everything after the last newline is a torn record (a partial line is possibly not even valid UTF-8).
   const complete = data.lastIndexOf(0x0a) + 1;
   if (complete < data.length) await truncate(file, complete);
-  const entries = new Map<string, Entry>();
+  const entries = new Map<string, RecordedDownload>();
   for (const line of data.subarray(0, complete).toString('utf8').split('\n')) {
     const entry = parseEntry(line);
     if (entry) entries.set(entry.path, entry);
@@ -60,8 +49,8 @@ export async function openJournal(file: string): Promise<DownloadJournal> {
  * The records of a journal's text, by path (the last record of a path wins, as in openJournal); a torn or
  * unreadable line is left out. For reading another restore's journal (src/io/local-copies.ts).
  */
-export function parseJournal(text: string): Map<string, Entry> {
-  const entries = new Map<string, Entry>();
+export function parseJournal(text: string): Map<string, RecordedDownload> {
+  const entries = new Map<string, RecordedDownload>();
   // As in openJournal: what follows the last newline is a torn record.
   for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
     const entry = parseEntry(line);
@@ -70,10 +59,10 @@ export function parseJournal(text: string): Map<string, Entry> {
   return entries;
 }
 
-function parseEntry(line: string): Entry | undefined {
+function parseEntry(line: string): RecordedDownload | undefined {
   if (!line.trim()) return undefined;
   try {
-    const v = JSON.parse(line) as Partial<Entry>;
+    const v = JSON.parse(line) as Partial<RecordedDownload>;
     if (typeof v.key === 'string' && typeof v.etag === 'string' && typeof v.size === 'number' && typeof v.path === 'string' && typeof v.inode === 'string') {
       return { key: v.key, etag: v.etag, size: v.size, path: v.path, inode: v.inode };
     }
@@ -95,7 +84,7 @@ class FileJournal implements DownloadJournal {
 
   constructor(
     readonly file: string,
-    private readonly entries: Map<string, Entry>,
+    private readonly entries: Map<string, RecordedDownload>,
   ) {}
 
   async isComplete(item: JournalItem): Promise<boolean> {
@@ -111,7 +100,7 @@ class FileJournal implements DownloadJournal {
 
   async markComplete(item: JournalItem): Promise<void> {
     const inode = String((await lstat(item.localPath, { bigint: true })).ino);
-    const entry: Entry = { key: item.key, etag: item.etag, size: item.size, path: item.localPath, inode };
+    const entry: RecordedDownload = { key: item.key, etag: item.etag, size: item.size, path: item.localPath, inode };
     return new Promise<void>((resolve, reject) => {
       this.pending.push({
         line: JSON.stringify(entry) + '\n',
