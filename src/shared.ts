@@ -3,6 +3,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { RecoveryTarget } from './core/recovery-target';
 import type { TablespaceChoice, TablespacePlacement } from './core/tablespace-locations';
+import type { AbandonedHistory } from './core/timeline-path';
 
 export const DEFAULT_TASK_QUEUE = 'pitr';
 export const WORKFLOW_TYPE = 'restoreToPointInTime';
@@ -190,17 +191,8 @@ export interface RestorePlan {
   workDir: string;
 }
 
-/**
- * A history replay to the target leaves out: the timeline the path left at a switch (`left`), or a timeline that
- * branched off the path and is not followed (`not-followed`). See src/core/timeline-path.ts.
- */
-export interface AbandonedHistoryNote {
-  kind: 'left' | 'not-followed';
-  /** The timeline whose WAL after `switchLsn` is not restored. */
-  timeline: number;
-  /** The timeline followed instead (left), or the path's timeline it branched from (not-followed). */
-  otherTimeline: number;
-  switchLsn: string;
+/** A history replay to the target leaves out (src/core/timeline-path.ts), with its first commit after the switch and a note. */
+export interface AbandonedHistoryNote extends AbandonedHistory {
   /** Its first commit after the switch, when the archived WAL shows one. */
   firstCommitAfter: string | null;
   /** One sentence: what is not restored, and the --target-tli that would restore it. */

@@ -5,11 +5,10 @@
 import { hostname } from 'node:os';
 import { restoreWorkDir } from '../activities/deps';
 import { formatBytes } from '../core/report-format';
-import { formatDuration, identityHost, lastWorker, resumeReuse, type FailureSummary, type RestoreRecord, type ResumeReuse, type StepRecord } from '../core/restore-record';
+import { formatDuration, identityHost, lastWorker, resumeReuse, type RestoreRecord, type ResumeReuse, type StepRecord } from '../core/restore-record';
 import { terminalSafe, terminalSafeMessage } from '../core/untrusted-text';
 import { readWorkAreaContents, type WorkAreaContents } from '../io/work-area-contents';
 import { workDirLayout } from '../io/work-dir';
-import type { RestorePlan, RestoreResult } from '../shared';
 import { describeResult } from './restore';
 import { formatStatusLine, type RestoreStatus } from './restore-status';
 
@@ -23,17 +22,10 @@ export interface WorkAreaView extends Partial<WorkAreaContents> {
   backupId?: string;
 }
 
-export interface EndedRestoreReport extends RestoreStatus {
-  startedAt: string;
-  closedAt?: string;
-  durationMs?: number;
+/** The record's fields; `plan` only for a restore that did not complete (a completed one has it in `result`). */
+export interface EndedRestoreReport extends RestoreStatus, Pick<RestoreRecord, 'startedAt' | 'closedAt' | 'durationMs' | 'steps' | 'result' | 'plan' | 'failure'> {
   /** The task queue the steps were sent to: the Barman host's worker. */
   stepsTaskQueue?: string;
-  steps: StepRecord[];
-  result?: RestoreResult;
-  /** The plan of a restore that did not complete (a completed one has it in `result`). */
-  plan?: RestorePlan;
-  failure?: FailureSummary;
   resume?: { fromHistory: ResumeReuse; workArea?: WorkAreaView };
 }
 

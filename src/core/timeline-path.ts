@@ -5,6 +5,7 @@
 // readTimeLineHistory); replay from a backup on timeline P can follow timeline N only when P is one of those
 // ancestors (or N itself) and the backup is consistent before P ended ("requested timeline N is not a child of
 // this server's history", xlogrecovery.c). Measured facts: docs/barman-pitr-facts.md §7.
+import type { BackupInfo } from './backup-info';
 import type { SkippedBackup } from './backup-selection';
 import type { TimelineHistoryOf } from './timeline-branches';
 import { segmentTimelineSpans, type TimelineSpan, type TimelineSwitch } from './timeline-history';
@@ -78,15 +79,8 @@ export function pathSpans(path: TimelinePath, segmentSize: number): TimelineSpan
   return segmentTimelineSpans(path.timeline, path.switches, segmentSize);
 }
 
-/** What the path rules need of a backup (BackupInfo has it): its timeline and where its WAL begins and ends. */
-export interface PathBackup {
-  backupId: string;
-  timeline: number | null;
-  beginWal: string | null;
-  endWal: string | null;
-  beginXlog: string | null;
-  endXlog: string | null;
-}
+/** What the path rules need of a backup: its timeline and where its WAL begins and ends. */
+export type PathBackup = Pick<BackupInfo, 'backupId' | 'timeline' | 'beginWal' | 'endWal' | 'beginXlog' | 'endXlog'>;
 
 /**
  * Why a backup cannot start the path, or null when it can. Its timeline must be on the path; on an ancestor

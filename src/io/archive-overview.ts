@@ -13,13 +13,13 @@ import {
   type BackupSummary,
   type RecoverableWindow,
   type RunCommit,
+  type TimelineScope,
 } from '../core/backup-overview';
 import type { TimelineHistoryOf } from '../core/timeline-branches';
 import { descendsFrom, type Abandonment, type CommitAt, type TimelineStart } from '../core/timeline-reach';
 import { parseLsn, parseSegmentName } from '../core/wal-names';
 import { assertValidServerName, serverPrefix } from '../core/s3-layout';
 import type { UtcMicros } from '../core/timestamp';
-import type { WalHole } from '../core/wal-holes';
 import { FailureTypes, RestoreError } from '../shared';
 import { listBackupCatalog } from './backup-catalog';
 import { readSegmentRecords, type PlannerDeps } from './wal-segments';
@@ -33,19 +33,13 @@ export interface ArchiveLocation {
   prefix: string;
 }
 
-export interface TimelineOverview {
-  timeline: number;
-  segmentSize: number;
+export interface TimelineOverview extends Pick<TimelineScope, 'timeline' | 'segmentSize' | 'archivedSegments' | 'firstArchived' | 'lastArchived' | 'holes'> {
   /** Its parent and the LSN where it branched off (the last line of its history file); null for a timeline without one. */
   branchedFrom: TimelineStart | null;
   /** Every ancestor, oldest first, each with the LSN where it ended on the way here. */
   ancestors: TimelineStart[];
-  /** Every archived segment of the timeline. */
-  archivedSegments: number;
-  /** Their total size as archived (compressed). */
+  /** The total size of archivedSegments as archived (compressed). */
   archivedBytes: number;
-  firstArchived: string | null;
-  lastArchived: string | null;
   /** Where holes were looked for: the earliest begin_wal of a completed backup reaching it (else its first archived segment). */
   checkedFrom: string;
   /** The last commit found reading back from the last archived segment of its path; null when none was found. */
@@ -56,7 +50,6 @@ export interface TimelineOverview {
   segmentsRead: number;
   /** One per unbroken run of WAL with a backup in it; one when there is no hole. */
   windows: RecoverableWindow[];
-  holes: WalHole[];
   /** Each later timeline that branched off this one, and the first commit this one wrote after the switch. */
   abandoned: Abandonment[];
   notes: string[];

@@ -7,7 +7,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } f
 import { dirname } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FailureTypes, RestoreError, type TransferResult } from '../shared';
+import { FailureTypes, RestoreError, type ProgressDetails, type TransferResult } from '../shared';
 import { asDiskFull } from './disk-full';
 import { runPool } from './run-pool';
 import type { DownloadJournal } from './download-journal';
@@ -36,12 +36,7 @@ export interface DownloadItem {
   tee?: Writable;
 }
 
-export interface DownloadProgress {
-  bytesDone: number;
-  bytesTotal: number;
-  filesDone: number;
-  filesTotal: number;
-  current?: string;
+export interface DownloadProgress extends Omit<ProgressDetails, 'phase'> {
   /** Objects copied from another restore's work area instead of downloaded (see LocalCopySource); absent when none. */
   objectsReused?: number;
 }
