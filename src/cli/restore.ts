@@ -6,10 +6,10 @@ import { parseTargetAction, parseTargetTimeline } from '../core/recovery-target'
 import { TARGET_OPTIONS, targetFromFlags } from './target-arguments';
 import { loadProjectSettings, settingsEnvironment } from '../settings';
 import { taskQueueFor, type QueueSource } from '../core/server-queues';
-import { PitrClient, restoreInputFor, startRestore, type RestoreRequest } from '../pitr-client';
+import { restoreInputFor, startRestore, withPitrClient, type RestoreRequest } from '../pitr-client';
 import { describeHeld } from './held-report';
 import { type OverriddenSetting, type RestoreInput, type RestoreResult, type TransferResult, type VerifyResult } from '../shared';
-import { connectClient, workflowUiLink } from './connect';
+import { workflowUiLink } from './connect';
 import { followRestore, watchRestore } from './follow';
 import { formatBytes } from '../core/report-format';
 import { UsageError } from './usage-error';
@@ -78,10 +78,9 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
 
 export async function runRestore(argv: string[]): Promise<number> {
   const { input, wait, json, queueSource } = parseRestoreArgs(argv);
-  const connected = await connectClient();
-  try {
-    const handle = await startRestore(connected.client, input);
-    const link = workflowUiLink(connected.namespace, handle.workflowId, handle.firstExecutionRunId);
+  return withPitrClient(async (client) => {
+    const handle = await startRestore(client.temporal, input);
+    const link = workflowUiLink(client.namespace, handle.workflowId, handle.firstExecutionRunId);
     if (!json) {
       console.log(`restore started: ${handle.workflowId}`);
       console.log(`task queue: ${input.taskQueue} (from ${queueSource})`);
@@ -94,7 +93,7 @@ export async function runRestore(argv: string[]): Promise<number> {
     try {
       if (input.hold) {
         await watchRestore(handle, { quiet: json });
-        const held = await new PitrClient(connected.client, connected.namespace).waitUntilHeld(handle.workflowId);
+        const held = await client.waitUntilHeld(handle.workflowId);
         console.log(json ? terminalSafeJson(JSON.stringify({ id: handle.workflowId, status: 'HELD', held })) : describeHeld(handle.workflowId, held));
         return 0;
       }
@@ -110,9 +109,7 @@ export async function runRestore(argv: string[]): Promise<number> {
       }
       throw err;
     }
-  } finally {
-    await connected.close();
-  }
+  });
 }
 
 export function describeResult(result: RestoreResult): string {

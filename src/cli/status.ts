@@ -2,10 +2,9 @@
 // from its workflow history (result or failure, each step's time, what a resume would reuse).
 import { parseArgs } from 'node:util';
 import { settingsEnvironment } from '../settings';
-import { connectClient } from './connect';
 import { watchRestore } from './follow';
 import { describeHeld } from './held-report';
-import { PitrClient } from '../pitr-client';
+import { withPitrClient } from '../pitr-client';
 import { endedRestoreReport, formatEndedReport } from './restore-report';
 import { formatStatusLine } from './restore-status';
 import { UsageError } from './usage-error';
@@ -18,13 +17,12 @@ export async function runStatus(argv: string[]): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length !== 1) throw new UsageError('usage: pitr status RESTORE_ID [--json] [--follow]');
-  const connected = await connectClient();
-  try {
-    const handle = connected.client.workflow.getHandle(positionals[0]);
+  return withPitrClient(async (client) => {
+    const handle = client.temporal.workflow.getHandle(positionals[0]);
     // Until it ends, or is held at its target (it stays so until pitr finish).
     if (values.follow) await watchRestore(handle, { quiet: values.json ?? false });
     // The history of the run describe saw (a resume starts another run under the same id).
-    const { record, held, ...status } = await new PitrClient(connected.client, connected.namespace).status(positionals[0]!);
+    const { record, held, ...status } = await client.status(positionals[0]!);
     const failed = status.status === 'FAILED' || status.status === 'TERMINATED' || status.status === 'TIMED_OUT';
     if (!record) {
       // The current object and a failure's message may quote names and values from the bucket.
@@ -36,7 +34,5 @@ export async function runStatus(argv: string[]): Promise<number> {
     // Messages and names in the record may quote the bucket: no control character reaches the terminal.
     console.log(values.json ? terminalSafeJson(JSON.stringify(report)) : formatEndedReport(report));
     return failed ? 1 : 0;
-  } finally {
-    await connected.close();
-  }
+  });
 }
