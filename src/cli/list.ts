@@ -58,15 +58,9 @@ export async function runList(argv: string[]): Promise<number> {
 
 function restoreJson(r: ListedRestore): object {
   return {
-    id: r.id,
-    runId: r.runId,
-    status: r.status,
-    server: r.server,
+    ...r,
     // A Temporal Datetime attribute: millisecond precision (the restore's input keeps the microseconds).
     targetTime: r.targetTime ? isoOffsetDate(r.targetTime) : null,
-    backupId: r.backupId,
-    phase: r.phase,
-    destination: r.destination,
     startTime: isoOffsetDate(r.startTime),
     closeTime: r.closeTime ? isoOffsetDate(r.closeTime) : null,
   };
