@@ -14,7 +14,7 @@ import { noWorkerNote, withInterrupt } from './interrupt';
 import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
 import { abandonmentMessage } from '../core/timeline-reach';
-import { UsageError } from './usage-error';
+import { required } from './usage-error';
 
 export const BACKUPS_USAGE = `pitr backups --server NAME [--bucket B] [--prefix P] [--task-queue Q] [--json]
       the backups in the bucket and, per timeline, the recoverable window (also through timeline
@@ -33,8 +33,7 @@ export async function runBackups(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  if (!values.server) throw new UsageError(`--server is required\nusage: ${BACKUPS_USAGE}`);
-  const location = { server: values.server, bucket: values.bucket, prefix: values.prefix, taskQueue: values['task-queue'] };
+  const location = { server: required(values.server, '--server', BACKUPS_USAGE), bucket: values.bucket, prefix: values.prefix, taskQueue: values['task-queue'] };
   return withPitrClient(async (client) => {
     const overview = await withInterrupt((signal) => client.backups(location, { signal, onNoWorker: noWorkerNote }));
     console.log(values.json ? terminalSafeJson(JSON.stringify(backupsJson(overview), null, 2)) : formatBackups(overview).join('\n'));

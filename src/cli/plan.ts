@@ -15,7 +15,7 @@ import { noWorkerNote, withInterrupt } from './interrupt';
 import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
 import { FailureTypes, RestoreError } from '../shared';
-import { UsageError } from './usage-error';
+import { required, UsageError } from './usage-error';
 import { destinationArgument } from './destination-argument';
 import { tablespaceArguments } from './tablespace-argument';
 
@@ -44,8 +44,8 @@ export async function runPlan(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  const server = required(values.server, '--server');
-  const targetInput = required(values['target-time'], '--target-time');
+  const server = required(values.server, '--server', PLAN_USAGE);
+  const targetInput = required(values['target-time'], '--target-time', PLAN_USAGE);
   const destination = values.dest === undefined ? undefined : destinationArgument(values.dest);
   if (destination === undefined && values.tablespace?.length) throw new UsageError(`--tablespace needs --dest (the other tablespaces go beside it)\nusage: ${PLAN_USAGE}`);
   const targetTime = parseTargetTime(targetInput).utc;
@@ -235,9 +235,4 @@ function destinationLines(outcome: ReachableDryRun, space: SpaceCheck, needs: Sp
 function freeText(check: AreaCheck): string {
   const where = check.measuredAt === check.path ? '' : ` at ${check.measuredAt}`;
   return `${formatBytes(check.freeBytes)} free${where}${check.fits ? '' : ', NOT ENOUGH'}`;
-}
-
-function required(value: string | undefined, flag: string): string {
-  if (!value) throw new UsageError(`${flag} is required\nusage: ${PLAN_USAGE}`);
-  return value;
 }

@@ -12,7 +12,7 @@ import { type OverriddenSetting, type RestoreInput, type RestoreResult, type Tra
 import { workflowUiLink } from './connect';
 import { followRestore, watchRestore } from './follow';
 import { formatBytes } from '../core/report-format';
-import { UsageError } from './usage-error';
+import { required } from './usage-error';
 import { destinationArgument } from './destination-argument';
 import { tablespaceArguments } from './tablespace-argument';
 import { terminalSafe, terminalSafeJson, terminalSafeMessage } from '../core/untrusted-text';
@@ -50,9 +50,9 @@ export function parseRestoreArgs(argv: string[], env = settingsEnvironment()): {
     strict: true,
   });
   const settings = loadProjectSettings(env);
-  const server = required(values.server, '--server');
+  const server = required(values.server, '--server', RESTORE_USAGE);
   const target = targetFromFlags(values, RESTORE_USAGE);
-  const destination = destinationArgument(required(values.dest, '--dest'));
+  const destination = destinationArgument(required(values.dest, '--dest', RESTORE_USAGE));
   const request: RestoreRequest = {
     server,
     target,
@@ -147,9 +147,4 @@ function overriddenSettingsLine(settings: OverriddenSetting[]): string[] {
   if (settings.length === 0) return [];
   const each = settings.map((s) => (s.configured === undefined ? `${s.name} (value not shown)` : `${s.name} = '${terminalSafe(s.configured)}'`));
   return [`  verify ran PostgreSQL without these settings of the backup's configuration, which the restored files keep (check them before starting it): ${each.join(', ')}`];
-}
-
-function required(value: string | undefined, flag: string): string {
-  if (!value) throw new UsageError(`${flag} is required\nusage: ${RESTORE_USAGE}`);
-  return value;
 }
