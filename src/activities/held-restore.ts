@@ -14,7 +14,7 @@ import { handOverTree, removeTree } from '../io/tree-operations';
 import { listWalArchive } from '../io/wal-archive';
 import { localWalPath } from '../io/wal-segments';
 import { makeWorkArea, reclaimWorkArea, workDirLayout, type WorkDirLayout } from '../io/work-dir';
-import { FailureTypes, RestoreError, type FinishMode, type HeldServer, type RestoreInput, type RestorePlan, type VerifyResult } from '../shared';
+import { FailureTypes, RestoreError, type AdvanceResult, type FinishMode, type RestoreInput, type RestorePlan, type VerifyResult } from '../shared';
 import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { fencedStep, withAttemptFence } from './attempt-fence';
@@ -23,10 +23,8 @@ import { plannerRequest } from './plan-restore';
 import { reportProgress, withProgress } from './progress';
 import { heldServer, replayToTarget } from './replay-to-target';
 
-export interface HeldReplay {
-  verify: VerifyResult;
-  server: HeldServer;
-}
+/** Where replay stopped and how the held server is reached: what an advance records of it too. */
+export type HeldReplay = Pick<AdvanceResult, 'verify' | 'server'>;
 
 /** Verify for --hold: proves replay stopped at the target, and leaves PostgreSQL running there. */
 export function verifyAndHoldActivity(deps: ActivityDeps) {
