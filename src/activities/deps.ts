@@ -1,16 +1,14 @@
 // What the activities need from the host, injected by the worker (and by tests).
-import type { S3Client } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
 import { join } from 'node:path';
 import type { RestoreRun } from '../core/destination-claim';
 import { detectBarman, type BarmanSetup } from '../io/barman';
-import type { DownloadSettings } from '../io/wal-segments';
+import type { PlannerDeps } from '../io/wal-segments';
 import { workDirLayout, workDirName, type WorkDirLayout } from '../io/work-dir';
 import { findBackup, type CatalogedBackup } from '../io/backup-catalog';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
 
-export interface ActivityDeps {
-  s3: S3Client;
+export interface ActivityDeps extends PlannerDeps {
   /** Root of the per-restore work areas (Barman homes, downloads) on this host. */
   workRoot: string;
   /** Folders destinations must lie inside (PITR_DESTINATION_ROOTS); empty for anywhere but system directories. */
@@ -19,10 +17,6 @@ export interface ActivityDeps {
   barmanUser: string;
   /** The barman executable restores run (PITR_BARMAN_BIN); its version decides what it is handed. */
   barmanBin: string;
-  /** PostgreSQL's bin folder for a major version; throws a ToolMissing RestoreError naming the setting when it is not installed. */
-  pgBinDir(pgMajor: number): string;
-  download: DownloadSettings;
-  scanSkewMarginMicros: number;
   verify: { pollMs: number; timeoutMs: number };
   heartbeatIntervalMs: number;
 }

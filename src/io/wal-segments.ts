@@ -24,6 +24,7 @@ export interface DownloadSettings {
 
 export interface PlannerDeps {
   s3: S3Client;
+  /** PostgreSQL's bin folder for a major version; throws a ToolMissing RestoreError naming the setting when it is not installed. */
   pgBinDir(pgMajor: number): string;
   download: DownloadSettings;
   /** How much earlier than the target an archived segment may have been uploaded and still hold a later commit (clock skew). */
