@@ -5,6 +5,7 @@
 // the newer timeline leaves out). Commits are read from the WAL itself (pg_waldump, walking back from the
 // last archived segment of the path, or forward from the switch), never guessed from S3 LastModified.
 // Reading happens in a throw-away work area.
+import type { ArchiveQueryInput } from '../core/archive-queries';
 import {
   byEndTime,
   recoverableWindows,
@@ -27,11 +28,8 @@ import type { ThrowAwayWorkDir } from './throwaway-work-dir';
 import { readTimelineHistories } from './timeline-histories';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
 
-export interface ArchiveLocation {
-  server: string;
-  bucket: string;
-  prefix: string;
-}
+/** The server folder a `pitr backups` query names (core/archive-queries), the queue it came by aside. */
+export type ArchiveLocation = Omit<ArchiveQueryInput, 'taskQueue'>;
 
 export interface TimelineOverview extends Pick<TimelineScope, 'timeline' | 'segmentSize' | 'archivedSegments' | 'firstArchived' | 'lastArchived' | 'holes'> {
   /** Its parent and the LSN where it branched off (the last line of its history file); null for a timeline without one. */
