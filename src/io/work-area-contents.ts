@@ -4,6 +4,7 @@
 // number a person wants before deciding between resuming and starting again.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseJournal } from './download-journal';
 import { backupDir, type WorkDirLayout } from './work-dir';
 
 export interface WorkAreaContents {
@@ -38,7 +39,8 @@ export async function readWorkAreaContents(layout: WorkDirLayout, server: string
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') contents.unreadable = `${layout.journal}: ${code}`;
   }
-  for (const entry of journalEntries(text).values()) {
+  // Read as the worker reads it: complete lines only, the last record of a path wins.
+  for (const entry of parseJournal(text).values()) {
     // barman-cloud keys: <prefix>/<server>/wals/... for WAL, <prefix>/<server>/base/<id>/... for the backup.
     if (/(^|\/)wals\//.test(entry.key)) {
       contents.walSegments++;
@@ -55,21 +57,4 @@ export async function readWorkAreaContents(layout: WorkDirLayout, server: string
     );
   }
   return contents;
-}
-
-/** The journal's complete records by local path (a later record of a path replaces an earlier one, as on resume). */
-export function journalEntries(text: string): Map<string, { key: string; size: number }> {
-  const entries = new Map<string, { key: string; size: number }>();
-  // The last line may be torn by a crash: only lines ended by a newline count, as for the worker.
-  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-  for (const line of complete.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const v = JSON.parse(line) as { key?: unknown; size?: unknown; path?: unknown };
-      if (typeof v.key === 'string' && typeof v.size === 'number' && typeof v.path === 'string') entries.set(v.path, { key: v.key, size: v.size });
-    } catch {
-      // an unreadable line is an object the worker would fetch again
-    }
-  }
-  return entries;
 }

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { endedRestoreReport, formatEndedReport } from '../../../src/cli/restore-report';
 import type { RestoreStatus } from '../../../src/cli/restore-status';
 import { restoreRecord, type RecordedEvent } from '../../../src/core/restore-record';
-import { journalEntries } from '../../../src/io/work-area-contents';
 
 const T0 = Date.parse('2026-12-01T05:00:00.000Z');
 const status: RestoreStatus = { id: 'pitr:pg:/srv/pg', runId: 'r', status: 'FAILED', phase: 'Stage', backupId: 'B1', progress: null, attempt: null, lastFailure: null };
@@ -69,10 +68,5 @@ describe('pitr status of a failed restore: the work area', () => {
     const report = await endedRestoreReport(status, restoreRecord(events(join(root, 'gone'), '42@host-a')), { localHost: 'host-a' });
     assert.equal(report.resume?.workArea?.exists, false);
     assert.match(formatEndedReport(report), /\(on this host\): gone/);
-  });
-
-  it('the journal: complete lines only, the last record of a path wins', () => {
-    const text = '{"key":"k1","size":1,"path":"/p"}\nnot json\n{"key":"k2","size":2,"path":"/p"}\n{"key":"k3","size":3,"path":"/q"';
-    assert.deepEqual([...journalEntries(text)], [['/p', { key: 'k2', size: 2 }]]);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFile, link, mkdtemp, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openJournal, type JournalItem } from '../../../src/io/download-journal';
+import { openJournal, parseJournal, type JournalItem } from '../../../src/io/download-journal';
 
 describe('download-journal', () => {
   let dir: string;
@@ -93,6 +93,12 @@ describe('download-journal', () => {
     const reopened = await openJournal(file);
     assert.equal(await reopened.isComplete(a), true);
     assert.equal(await reopened.isComplete(b), true);
+  });
+
+  it('parseJournal (another restore\'s journal, pitr status): complete lines only, the last record of a path wins', () => {
+    const line = (key: string, size: number, path: string) => `${JSON.stringify({ key, etag: 'e', size, path, inode: '1' })}\n`;
+    const text = `${line('k1', 1, '/p')}not json\n${line('k2', 2, '/p')}{"key":"k3","etag":"e","size":3,"path":"/q","inode":"1"}`;
+    assert.deepEqual([...parseJournal(text)], [['/p', { key: 'k2', etag: 'e', size: 2, path: '/p', inode: '1' }]]);
   });
 
   it('keeps every record when many arrive at once (group commit)', async () => {
