@@ -37,21 +37,16 @@ export async function openJournal(file: string): Promise<DownloadJournal> {
   // Everything after the last newline is a torn record (a partial line is possibly not even valid UTF-8).
   const complete = data.lastIndexOf(0x0a) + 1;
   if (complete < data.length) await truncate(file, complete);
-  const entries = new Map<string, RecordedDownload>();
-  for (const line of data.subarray(0, complete).toString('utf8').split('\n')) {
-    const entry = parseEntry(line);
-    if (entry) entries.set(entry.path, entry);
-  }
-  return new FileJournal(file, entries);
+  return new FileJournal(file, parseJournal(data.subarray(0, complete).toString('utf8')));
 }
 
 /**
- * The records of a journal's text, by path (the last record of a path wins, as in openJournal); a torn or
- * unreadable line is left out. For reading another restore's journal (src/io/local-copies.ts).
+ * The records of a journal's text, by path (the last record of a path wins); a torn or unreadable line is left
+ * out. openJournal reads its own journal so; also for another restore's (src/io/local-copies.ts, pitr status).
  */
 export function parseJournal(text: string): Map<string, RecordedDownload> {
   const entries = new Map<string, RecordedDownload>();
-  // As in openJournal: what follows the last newline is a torn record.
+  // What follows the last newline is a torn record.
   for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
     const entry = parseEntry(line);
     if (entry) entries.set(entry.path, entry);
