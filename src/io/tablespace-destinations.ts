@@ -30,17 +30,22 @@ function forTablespace(placement: TablespacePlacement, err: unknown): unknown {
   return new RestoreError(err.type, `tablespace ${placement.name} (oid ${placement.oid}) goes to ${placement.location} (${chosen}): ${err.message}`);
 }
 
-/** The destination's read-only checks on every tablespace location (before anything is copied). */
-export async function inspectTablespaceLocations(placements: readonly TablespacePlacement[], options: DestinationCheckOptions): Promise<DestinationState[]> {
-  const states: DestinationState[] = [];
+/** `act` on each location in turn, a failure said of its tablespace (forTablespace). */
+async function eachLocation<T>(placements: readonly TablespacePlacement[], act: (placement: TablespacePlacement) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
   for (const placement of placements) {
     try {
-      states.push(await inspectDestination(placement.location, options));
+      results.push(await act(placement));
     } catch (err) {
       throw forTablespace(placement, err);
     }
   }
-  return states;
+  return results;
+}
+
+/** The destination's read-only checks on every tablespace location (before anything is copied). */
+export function inspectTablespaceLocations(placements: readonly TablespacePlacement[], options: DestinationCheckOptions): Promise<DestinationState[]> {
+  return eachLocation(placements, (placement) => inspectDestination(placement.location, options));
 }
 
 /**
@@ -53,13 +58,7 @@ export async function lockTablespaceLocations(workRoot: string, control: Destina
   // Locations of an earlier plan of this restore (a resume with other --tablespace values) stay recorded until released.
   const recorded = [...locations, ...previous.filter((p) => !locations.some((l) => l.location === p.location))];
   if (recorded.length > 0 || previous.length > 0) await writeRecord(control.tablespacesFile, `${JSON.stringify(recorded)}\n`);
-  for (const placement of placements) {
-    try {
-      await lockDestination(destinationControl(workRoot, placement.location), placement.location, restoreId);
-    } catch (err) {
-      throw forTablespace(placement, err);
-    }
-  }
+  await eachLocation(placements, (placement) => lockDestination(destinationControl(workRoot, placement.location), placement.location, restoreId));
 }
 
 /**
@@ -72,16 +71,8 @@ export async function claimTablespaceLocations(
   placements: readonly TablespacePlacement[],
   options: Omit<Parameters<typeof claimDestination>[1], 'control'>,
 ): Promise<string[]> {
-  const movedAside: string[] = [];
-  for (const placement of placements) {
-    try {
-      const moved = await claimDestination(placement.location, { ...options, control: destinationControl(workRoot, placement.location) });
-      if (moved) movedAside.push(moved);
-    } catch (err) {
-      throw forTablespace(placement, err);
-    }
-  }
-  return movedAside;
+  const moved = await eachLocation(placements, (placement) => claimDestination(placement.location, { ...options, control: destinationControl(workRoot, placement.location) }));
+  return moved.filter((path) => path !== null);
 }
 
 /** After a cancel: each tablespace location undone like the destination (the run's directory removed, the user's put back). */
