@@ -58,6 +58,7 @@ export function planRestoreActivity(deps: ActivityDeps) {
 /**
  * What the planner is asked for every plan of a restore (the plan step, an advance's): where, with which journal,
  * reporting how; the WAL it reads is copied from another restore of the server on this host when one holds it.
+ * The WAL step downloads the planned WAL with the same request.
  */
 export async function plannerRequest(deps: ActivityDeps, input: Pick<RestoreInput, 'server' | 'bucket' | 'prefix'>, layout: WorkDirLayout, progress: ProgressReporter): Promise<Omit<PlanRequest, 'target'>> {
   return {

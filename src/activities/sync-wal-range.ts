@@ -1,15 +1,13 @@
-import { dirname } from 'node:path';
-import { openJournal } from '../io/download-journal';
-import { localCopies, reusedNote } from '../io/local-copies';
+import { reusedNote } from '../io/local-copies';
 import { plannedWal } from '../io/restore-planner';
-import { downloadObjects } from '../io/s3-download';
-import { localWalPath } from '../io/wal-segments';
+import { downloadWal } from '../io/wal-segments';
 import { listWalArchive } from '../io/wal-archive';
 import { reclaimWorkArea, workDirLayout } from '../io/work-dir';
 import { type RestoreInput, type RestorePlan, type TransferResult } from '../shared';
 import type { ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
+import { plannerRequest } from './plan-restore';
 import { withProgress } from './progress';
 
 /**
@@ -26,15 +24,11 @@ export function syncWalRangeActivity(deps: ActivityDeps) {
         const archive = await listWalArchive(deps.s3, input.bucket, input.prefix, input.server);
         const wals = plannedWal(archive, plan);
         return withProgress('SyncWal', deps.heartbeatIntervalMs, lost, async (progress) => {
-          // downloadWal (src/io/wal-segments.ts) with the local copies: the same items and journal.
-          const items = wals.map((w) => ({ key: w.key, size: w.size, etag: w.etag, localPath: localWalPath(layout, input.server, w) }));
-          return await downloadObjects(deps.s3, input.bucket, items, {
-            journal: await openJournal(layout.journal),
-            ...deps.download,
-            signal: progress.signal,
-            localCopies: localCopies({ restoresDir: dirname(layout.root), ownRoot: layout.root, server: input.server, barmanUser: deps.barmanUser }),
-            onProgress: ({ objectsReused = 0, ...p }) => progress.update(objectsReused > 0 ? { ...p, current: `${p.current ?? ''}${reusedNote(objectsReused)}` } : p),
-          });
+          // Where the plan read its WAL (plannerRequest): the same work area, journal and local copies.
+          const request = await plannerRequest(deps, input, layout, progress);
+          return await downloadWal(deps, request, wals, ({ objectsReused = 0, ...p }) =>
+            progress.update(objectsReused > 0 ? { ...p, current: `${p.current ?? ''}${reusedNote(objectsReused)}` } : p),
+          );
         });
       });
     });
