@@ -11,9 +11,9 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { copyRefusal, otherAreasOfServer, provenCopy, samePlaceIn, trustedOwner, type RecordedDownload } from '../core/local-copies';
+import { copyRefusal, otherAreasOfServer, provenCopy, samePlaceIn, trustedOwner, type RecordedDownload, type WantedObject } from '../core/local-copies';
 import { parseJournal } from './download-journal';
-import { etagIsMd5, type LocalCopySource, type LocalCopyItem } from './s3-download';
+import { etagIsMd5, type LocalCopySource } from './s3-download';
 import { userIds } from './user-ids';
 import { workDirLayout } from './work-dir';
 
@@ -109,7 +109,7 @@ async function readOwnedText(path: string, uid: number): Promise<string> {
  * and that the bytes read are the object's: its size, and its MD5 when the ETag is one (a single-part
  * upload). False, with `part` removed, when anything does not hold: the object is then downloaded.
  */
-async function copyProven(record: RecordedDownload, ownerUid: number, item: LocalCopyItem, part: string, signal?: AbortSignal): Promise<boolean> {
+async function copyProven(record: RecordedDownload, ownerUid: number, item: WantedObject, part: string, signal?: AbortSignal): Promise<boolean> {
   let source: FileHandle;
   try {
     source = await open(record.path, OPEN_FLAGS);

@@ -7,6 +7,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } f
 import { dirname } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { WantedObject } from '../core/local-copies';
 import { FailureTypes, RestoreError, type ProgressDetails, type TransferResult } from '../shared';
 import { asDiskFull } from './disk-full';
 import { runPool } from './run-pool';
@@ -41,22 +42,13 @@ export interface DownloadProgress extends Omit<ProgressDetails, 'phase'> {
   objectsReused?: number;
 }
 
-/** What a local copy is asked for: the object version and where it goes. */
-export interface LocalCopyItem {
-  key: string;
-  size: number;
-  /** Unquoted. */
-  etag: string;
-  localPath: string;
-}
-
 /**
  * Another place on this host that may already hold an object (src/io/local-copies.ts: another restore's
  * work area). Asked before an object is fetched; it either writes the whole, verified object to `target`
  * (fsync'd) and resolves true, or leaves no `target` and resolves false, and the object is downloaded.
  */
 export interface LocalCopySource {
-  copyInto(item: LocalCopyItem, target: string, signal?: AbortSignal): Promise<boolean>;
+  copyInto(item: WantedObject, target: string, signal?: AbortSignal): Promise<boolean>;
 }
 
 export interface DownloadOptions {
