@@ -90,14 +90,9 @@ export interface QueryOptions {
   onNoWorker?(taskQueue: string): void;
 }
 
-export interface ListedRestore {
-  id: string;
-  runId: string;
-  status: string;
+export interface ListedRestore extends Pick<RestoreStatus, 'id' | 'runId' | 'status' | 'phase' | 'backupId'> {
   server: string | null;
   targetTime: Date | null;
-  backupId: string | null;
-  phase: string | null;
   destination: string | null;
   startTime: Date;
   closeTime: Date | null;

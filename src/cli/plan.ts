@@ -10,7 +10,7 @@ import { describeTimelinePath } from '../core/timeline-path';
 import type { AreaNeed, AreaCheck, SpaceCheck, SpaceNeeds } from '../core/restore-space';
 import type { UtcMicros } from '../core/timestamp';
 import type { DryRunOutcome, ReachableDryRun, UnreachableDryRun } from '../io/restore-dry-run';
-import { withPitrClient } from '../pitr-client';
+import { withPitrClient, type PreviewRestoreInput } from '../pitr-client';
 import { noWorkerNote, withInterrupt } from './interrupt';
 import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
@@ -78,14 +78,8 @@ export async function runPlan(argv: string[]): Promise<number> {
   });
 }
 
-interface PlanHeader {
-  server: string;
-  bucket: string;
-  prefix: string;
-  targetTime: UtcMicros;
-  /** None: the plan was asked without --dest, and has no disk or destination section. */
-  destination?: string;
-}
+/** The question, as the report repeats it (without a destination: no disk or destination section). */
+type PlanHeader = Pick<PreviewRestoreInput, 'server' | 'bucket' | 'prefix' | 'targetTime' | 'destination'>;
 
 export function planJson(header: PlanHeader, outcome: DryRunOutcome): object {
   const common = {

@@ -58,11 +58,8 @@ export interface Volume {
   freeBytes: number;
 }
 
-export interface AreaCheck {
-  path: string;
-  measuredAt: string;
+export interface AreaCheck extends Pick<Volume, 'path' | 'measuredAt' | 'freeBytes'> {
   requiredBytes: number;
-  freeBytes: number;
   /** This area alone fits (see `enough` of the whole check when the filesystem is shared). */
   fits: boolean;
 }
