@@ -6,12 +6,12 @@
 // Temporal), which reads the archive with its S3 credentials and pg_waldump: this process needs only Temporal.
 import { parseArgs } from 'node:util';
 import type { BackupSummary } from '../core/backup-overview';
-import { formatOffsetTime, formatTable, isoOffsetTime } from '../core/report-format';
+import { formatBytes, formatOffsetTime, formatTable, isoOffsetTime } from '../core/report-format';
+import { serverPrefix } from '../core/s3-layout';
 import type { UtcMicros } from '../core/timestamp';
 import type { ArchiveOverview, TimelineOverview } from '../io/archive-overview';
 import { withPitrClient } from '../pitr-client';
 import { noWorkerNote, withInterrupt } from './interrupt';
-import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
 import { abandonmentMessage } from '../core/timeline-reach';
 import { required } from './usage-error';
@@ -82,7 +82,7 @@ export function backupsJson(overview: ArchiveOverview): object {
 }
 
 export function formatBackups(overview: ArchiveOverview): string[] {
-  const root = `s3://${overview.bucket}/${overview.prefix ? `${overview.prefix.replace(/^\/+|\/+$/g, '')}/` : ''}${overview.server}/`;
+  const root = `s3://${overview.bucket}/${serverPrefix(overview.prefix, overview.server)}`;
   const count = overview.backups.length;
   const lines = [`${count} backup${count === 1 ? '' : 's'} of ${overview.server} in ${root} (oldest first; times in UTC)`, ''];
   if (count > 0) lines.push(...backupTable(overview.backups), '');

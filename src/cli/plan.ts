@@ -5,14 +5,14 @@
 // credentials, pg_waldump and the disk.
 import { parseArgs } from 'node:util';
 import { parseTargetTime, parseTargetTimeline } from '../core/recovery-target';
-import { formatOffsetTime, isoOffsetTime, withOffsetTimes } from '../core/report-format';
+import { formatBytes, formatOffsetTime, isoOffsetTime, withOffsetTimes } from '../core/report-format';
+import { serverPrefix } from '../core/s3-layout';
 import { describeTimelinePath } from '../core/timeline-path';
 import type { AreaNeed, AreaCheck, SpaceCheck, SpaceNeeds } from '../core/restore-space';
 import type { UtcMicros } from '../core/timestamp';
 import type { DryRunOutcome, ReachableDryRun, UnreachableDryRun } from '../io/restore-dry-run';
 import { withPitrClient, type PreviewRestoreInput } from '../pitr-client';
 import { noWorkerNote, withInterrupt } from './interrupt';
-import { formatBytes } from '../core/report-format';
 import { terminalSafe, terminalSafeJson } from '../core/untrusted-text';
 import { FailureTypes, RestoreError } from '../shared';
 import { required, UsageError } from './usage-error';
@@ -161,7 +161,7 @@ function destinationJson(outcome: ReachableDryRun, space: SpaceCheck, needs: Spa
 
 export function formatPlan(header: PlanHeader, outcome: DryRunOutcome): string[] {
   const lines = [
-    `plan: restore ${header.server} (s3://${header.bucket}/${header.prefix ? `${header.prefix.replace(/^\/+|\/+$/g, '')}/` : ''}${header.server}/) to ${formatOffsetTime(header.targetTime)}`,
+    `plan: restore ${header.server} (s3://${header.bucket}/${serverPrefix(header.prefix, header.server)}) to ${formatOffsetTime(header.targetTime)}`,
     `      ${header.destination !== undefined ? `into ${header.destination} ` : ''}(dry run: nothing was copied${header.destination === undefined ? '; no --dest, so no disk or destination checks' : ''})`,
     '',
   ];

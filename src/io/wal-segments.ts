@@ -9,10 +9,9 @@ import type { WalRecord } from '../core/wal-records';
 import { FailureTypes, RestoreError } from '../shared';
 import { CorruptCompressedFileError, decompressFile } from './decompress';
 import type { DownloadJournal } from './download-journal';
-import type { LocalCopySource } from './s3-download';
 import { fileCompression } from './file-compression';
 import { CorruptWalError, readTransactionRecords, readWalRecords, type TransactionRecord } from './pg-waldump';
-import { downloadObjects } from './s3-download';
+import { downloadObjects, type LocalCopySource } from './s3-download';
 import type { ArchivedWalObject } from './wal-archive';
 import { walPath, type WorkDirLayout } from './work-dir';
 
