@@ -71,18 +71,7 @@ export async function dryRunRestore(deps: PlannerDeps, request: DryRunRequest): 
   return withThrowAwayWorkDir(async ({ layout, journal }) => {
     let planned: PlannedRestore;
     try {
-      planned = await planRestore(deps, {
-        server: request.server,
-        bucket: request.bucket,
-        prefix: request.prefix,
-        target: { kind: 'time', utc: request.targetTime, given: request.targetTime },
-        backupId: request.backupId,
-        targetTimeline: request.targetTimeline,
-        layout,
-        journal,
-        signal: request.signal,
-        onProgress: (message) => request.onProgress?.(message),
-      });
+      planned = await planRestore(deps, { ...request, target: { kind: 'time', utc: request.targetTime, given: request.targetTime }, layout, journal });
     } catch (err) {
       const unreachable = asUnreachable(err);
       if (unreachable) return unreachable;
