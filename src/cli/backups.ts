@@ -6,9 +6,9 @@
 // Temporal), which reads the archive with its S3 credentials and pg_waldump: this process needs only Temporal.
 import { parseArgs } from 'node:util';
 import type { BackupSummary } from '../core/backup-overview';
-import { formatBytes, formatOffsetTime, formatTable, isoOffsetTime } from '../core/report-format';
+import { formatBytes, formatTable, isoOffsetTime } from '../core/report-format';
 import { serverPrefix } from '../core/s3-layout';
-import type { UtcMicros } from '../core/timestamp';
+import { toBarmanTime, type UtcMicros } from '../core/timestamp';
 import type { ArchiveOverview, TimelineOverview } from '../io/archive-overview';
 import { withPitrClient } from '../pitr-client';
 import { noWorkerNote, withInterrupt } from './interrupt';
@@ -111,8 +111,8 @@ function backupTable(backups: BackupSummary[]): string[] {
     backups.map((b) => [
       b.id,
       b.status,
-      b.beginTime ? formatOffsetTime(b.beginTime) : '-',
-      b.endTime ? formatOffsetTime(b.endTime) : '-',
+      b.beginTime ? toBarmanTime(b.beginTime) : '-',
+      b.endTime ? toBarmanTime(b.endTime) : '-',
       b.beginWal ?? '-',
       b.endWal ?? '-',
       b.timeline === null ? '-' : String(b.timeline),
@@ -129,12 +129,12 @@ function timelineLines(t: TimelineOverview): string[] {
     const onPath = w.fromTimeline === t.timeline ? '' : ` on timeline ${w.fromTimeline}`;
     const along = t.ancestors.length > 0 ? ` on timeline ${t.timeline}'s path` : '';
     lines.push(
-      `  recoverable window: ${formatOffsetTime(w.from)} (end of backup ${w.fromBackup}${onPath})`,
-      `                   to ${formatOffsetTime(w.to)} (last archived commit${along}${w.toSegment ? `, in ${w.toSegment}` : ''}; a target must be earlier)`,
+      `  recoverable window: ${toBarmanTime(w.from)} (end of backup ${w.fromBackup}${onPath})`,
+      `                   to ${toBarmanTime(w.to)} (last archived commit${along}${w.toSegment ? `, in ${w.toSegment}` : ''}; a target must be earlier)`,
     );
   }
   if (t.windows.length === 0) {
-    lines.push(`  recoverable window: none${t.lastCommit ? ` (last archived commit ${formatOffsetTime(t.lastCommit)})` : ''}`);
+    lines.push(`  recoverable window: none${t.lastCommit ? ` (last archived commit ${toBarmanTime(t.lastCommit)})` : ''}`);
   }
   if (t.holes.length === 0) {
     lines.push(`  WAL gaps: none from ${t.checkedFrom} to ${t.lastArchived ?? t.checkedFrom}`);

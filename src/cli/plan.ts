@@ -5,11 +5,11 @@
 // credentials, pg_waldump and the disk.
 import { parseArgs } from 'node:util';
 import { parseTargetTime, parseTargetTimeline } from '../core/recovery-target';
-import { formatBytes, formatOffsetTime, isoOffsetTime, withOffsetTimes } from '../core/report-format';
+import { formatBytes, isoOffsetTime, withOffsetTimes } from '../core/report-format';
 import { serverPrefix } from '../core/s3-layout';
 import { describeTimelinePath } from '../core/timeline-path';
 import type { AreaNeed, AreaCheck, SpaceCheck, SpaceNeeds } from '../core/restore-space';
-import type { UtcMicros } from '../core/timestamp';
+import { toBarmanTime, type UtcMicros } from '../core/timestamp';
 import type { DryRunOutcome, ReachableDryRun, UnreachableDryRun } from '../io/restore-dry-run';
 import { withPitrClient, type PreviewRestoreInput } from '../pitr-client';
 import { noWorkerNote, withInterrupt } from './interrupt';
@@ -161,7 +161,7 @@ function destinationJson(outcome: ReachableDryRun, space: SpaceCheck, needs: Spa
 
 export function formatPlan(header: PlanHeader, outcome: DryRunOutcome): string[] {
   const lines = [
-    `plan: restore ${header.server} (s3://${header.bucket}/${serverPrefix(header.prefix, header.server)}) to ${formatOffsetTime(header.targetTime)}`,
+    `plan: restore ${header.server} (s3://${header.bucket}/${serverPrefix(header.prefix, header.server)}) to ${toBarmanTime(header.targetTime)}`,
     `      ${header.destination !== undefined ? `into ${header.destination} ` : ''}(dry run: nothing was copied${header.destination === undefined ? '; no --dest, so no disk or destination checks' : ''})`,
     '',
   ];
@@ -174,28 +174,28 @@ function formatUnreachable(outcome: UnreachableDryRun): string[] {
   const lines = [`NOT REACHABLE (${outcome.type}): ${withOffsetTimes(outcome.message)}`, ''];
   if (outcome.lastArchivedCommit) {
     lines.push(
-      `last archived commit     ${formatOffsetTime(outcome.lastArchivedCommit)}`,
-      `latest reachable target  ${formatOffsetTime(outcome.latestReachableTarget!)} (just before the last archived commit: replay stops at the first commit after the target)`,
+      `last archived commit     ${toBarmanTime(outcome.lastArchivedCommit)}`,
+      `latest reachable target  ${toBarmanTime(outcome.latestReachableTarget!)} (just before the last archived commit: replay stops at the first commit after the target)`,
     );
   }
-  if (outcome.earliestReachableTarget) lines.push(`earliest reachable target  ${formatOffsetTime(outcome.earliestReachableTarget)} (the end of the oldest completed backup)`);
+  if (outcome.earliestReachableTarget) lines.push(`earliest reachable target  ${toBarmanTime(outcome.earliestReachableTarget)} (the end of the oldest completed backup)`);
   return lines;
 }
 
 function formatReachable(outcome: ReachableDryRun): string[] {
   const { plan, baseSize } = outcome;
   return [
-    `${label('backup')}${plan.backupId}, ended ${formatOffsetTime(plan.backupEndTime)} (timeline ${plan.timeline}, PostgreSQL ${plan.pgVersion})`,
+    `${label('backup')}${plan.backupId}, ended ${toBarmanTime(plan.backupEndTime)} (timeline ${plan.timeline}, PostgreSQL ${plan.pgVersion})`,
     `${label('  why')}${withOffsetTimes(plan.backupReason)}`,
     ...outcome.skipped.map((s) => `${label('  not')}${s.backupId}: ${withOffsetTimes(s.why)}`),
     `${label('WAL')}${plan.beginWal}..${plan.endWal}: ${plan.walSegments} segment${plan.walSegments === 1 ? '' : 's'} of ${formatBytes(plan.segmentSize)}${plan.historyFiles ? `, ${plan.historyFiles} history file${plan.historyFiles === 1 ? '' : 's'}` : ''}`,
     `${label('timeline')}${describeTimelinePath(plan)}`,
     ...(plan.abandoned ?? []).map((a) => `${label('  abandoned')}${withOffsetTimes(a.note)}`),
-    `${label('  stops at')}${plan.firstCommitAfterTarget ? `the first commit after the target, ${formatOffsetTime(plan.firstCommitAfterTarget)}` : (plan.targetReached ?? '?')}${plan.lastCommitBeforeTarget ? ` (last commit before it: ${formatOffsetTime(plan.lastCommitBeforeTarget)})` : ''}`,
+    `${label('  stops at')}${plan.firstCommitAfterTarget ? `the first commit after the target, ${toBarmanTime(plan.firstCommitAfterTarget)}` : (plan.targetReached ?? '?')}${plan.lastCommitBeforeTarget ? ` (last commit before it: ${toBarmanTime(plan.lastCommitBeforeTarget)})` : ''}`,
     `${label('download')}${formatBytes(plan.baseBytes + plan.walBytes)}: base backup ${formatBytes(plan.baseBytes)} (${outcome.tarObjects} tar${outcome.tarObjects === 1 ? '' : 's'} + backup.info) + WAL ${formatBytes(plan.walBytes)} (${plan.walSegments + plan.historyFiles} objects)`,
     `${label('extracted')}base backup ${formatBytes(baseSize.bytes)} (${baseSize.method})`,
     ...(outcome.space && outcome.needs ? destinationLines(outcome, outcome.space, outcome.needs) : []),
-    `${label('reachable')}yes: the archive holds a commit after the target${plan.firstCommitAfterTarget ? ` (${formatOffsetTime(plan.firstCommitAfterTarget)})` : ''}`,
+    `${label('reachable')}yes: the archive holds a commit after the target${plan.firstCommitAfterTarget ? ` (${toBarmanTime(plan.firstCommitAfterTarget)})` : ''}`,
   ];
 }
 

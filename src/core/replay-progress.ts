@@ -3,8 +3,8 @@
 // (ReplayEnd) and what the server answered at each poll (ReplaySample), so that any step that lets
 // PostgreSQL replay (verify, and later an advance of a held restore) reports it the same way.
 import type { RestorePlan } from '../shared';
-import { formatBytes, formatDuration, formatOffsetTime } from './report-format';
-import { toEpochMicros, type UtcMicros } from './timestamp';
+import { formatBytes, formatDuration } from './report-format';
+import { toBarmanTime, toEpochMicros, type UtcMicros } from './timestamp';
 import { formatLsn, parseLsn, segmentIndex } from './wal-names';
 
 /** Where a replay runs: from `startLsn` to `stopLsn`, the record where PostgreSQL decides it reached the target. */
@@ -127,5 +127,5 @@ export function replayProgressDetails(end: ReplayEnd, samples: readonly ReplaySa
 }
 
 function describePosition(at: Pick<ReplaySample, 'replayLsn' | 'lastReplayedCommit'>): string {
-  return `replayed to ${at.replayLsn}${at.lastReplayedCommit ? ` (last commit ${formatOffsetTime(at.lastReplayedCommit)})` : ''}`;
+  return `replayed to ${at.replayLsn}${at.lastReplayedCommit ? ` (last commit ${toBarmanTime(at.lastReplayedCommit)})` : ''}`;
 }

@@ -25,11 +25,6 @@ export function formatTable(columns: Column[], rows: string[][]): string[] {
   return [line(columns.map((c) => c.header)), ...rows.map(line)];
 }
 
-/** `2026-11-24 23:00:27.990436+00:00`: Barman's and PostgreSQL's form, accepted by `--target-time`. */
-export function formatOffsetTime(t: UtcMicros): string {
-  return toBarmanTime(t);
-}
-
 /** `2026-11-24T23:00:27.990436+00:00`: ISO 8601 with an explicit offset, for JSON. */
 export function isoOffsetTime(t: UtcMicros): string {
   const text = toBarmanTime(t);

@@ -13,11 +13,10 @@
 //   switch point from the new timeline: segmentTimelineSpans) and cannot cross a missing segment.
 // - Without an explicit recovery_target_timeline, PostgreSQL follows the newest timeline (`latest`), so the
 //   commits a parent wrote after a child branched off are restored only when the parent is named.
-import { formatOffsetTime } from './report-format';
 import { offPathReason, pathTimelines, type PathBackup, type TimelinePath } from './timeline-path';
 import type { TimelineHistoryOf } from './timeline-branches';
 import { segmentTimelineSpans, spanForIndex, type TimelineSpan, type TimelineSwitch } from './timeline-history';
-import type { UtcMicros } from './timestamp';
+import { toBarmanTime, type UtcMicros } from './timestamp';
 import { holesAmong, type WalHole } from './wal-holes';
 import { parseLsn, segmentFromIndex, segmentIndex } from './wal-names';
 
@@ -208,7 +207,7 @@ export function abandonmentMessage(a: Abandonment): string {
   }
   const c = a.firstCommitAfter;
   return (
-    `${head}commits timeline ${a.parentTimeline} wrote from ${formatOffsetTime(c.time)} on (the first after the switch, at ${c.lsn} in ${c.segment}) ` +
+    `${head}commits timeline ${a.parentTimeline} wrote from ${toBarmanTime(c.time)} on (the first after the switch, at ${c.lsn} in ${c.segment}) ` +
     `are not in timeline ${a.timeline}'s history; ${follows}: ${restoreThem}`
   );
 }

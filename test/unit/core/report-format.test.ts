@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { formatOffsetDate, formatOffsetTime, formatTable, isoOffsetDate, isoOffsetTime, withOffsetTimes } from '../../../src/core/report-format';
+import { formatOffsetDate, formatTable, isoOffsetDate, isoOffsetTime, withOffsetTimes } from '../../../src/core/report-format';
+import { toBarmanTime } from '../../../src/core/timestamp';
 
 describe('core/report-format', () => {
   describe('formatTable', () => {
@@ -31,13 +32,13 @@ describe('core/report-format', () => {
     const t = '2026-11-24T23:00:27.990436Z';
 
     it('always shows the offset and the microseconds', () => {
-      assert.equal(formatOffsetTime(t), '2026-11-24 23:00:27.990436+00:00');
+      assert.equal(toBarmanTime(t), '2026-11-24 23:00:27.990436+00:00');
       assert.equal(isoOffsetTime(t), '2026-11-24T23:00:27.990436+00:00');
-      assert.equal(formatOffsetTime('2026-11-24T23:00:27.000000Z'), '2026-11-24 23:00:27.000000+00:00');
+      assert.equal(toBarmanTime('2026-11-24T23:00:27.000000Z'), '2026-11-24 23:00:27.000000+00:00');
     });
 
     it('refuses what is not a normalised UTC instant', () => {
-      assert.throws(() => formatOffsetTime('2026-11-24 23:00:27'), TypeError);
+      assert.throws(() => toBarmanTime('2026-11-24 23:00:27'), TypeError);
     });
 
     it('rewrites every instant inside a sentence, and nothing else', () => {
