@@ -5,7 +5,7 @@ import { InvalidBackupInfoError, parseBackupInfo, type BackupInfo } from '../cor
 import { baseBackupsPrefix, compareBaseBackupObjects, parseBaseBackupObjectKey, type BaseBackupCompression } from '../core/s3-layout';
 import { listAll } from './s3-listing';
 import { MAX_BACKUP_INFO_BYTES, oversizeProblem } from '../core/untrusted-text';
-import { ObjectTooLargeError, readObjectText } from './s3-object-text';
+import { ObjectTooLargeError, readObjectBytes } from './s3-object-text';
 
 export interface BackupObject {
   key: string;
@@ -103,7 +103,7 @@ async function readBackupInfo(s3: S3Client, bucket: string, backupId: string, ob
   if (object.size > MAX_BACKUP_INFO_BYTES) throw tooLarge(object.size);
   let text: string;
   try {
-    text = await readObjectText(s3, bucket, object.key, MAX_BACKUP_INFO_BYTES, signal);
+    text = (await readObjectBytes(s3, bucket, object.key, MAX_BACKUP_INFO_BYTES, signal)).toString('utf8');
   } catch (err) {
     if (err instanceof ObjectTooLargeError) throw tooLarge(err.size); // replaced since it was listed
     throw err;

@@ -18,11 +18,7 @@ export class ObjectTooLargeError extends Error {
   }
 }
 
-export async function readObjectText(s3: S3Client, bucket: string, key: string, maxBytes: number, signal?: AbortSignal): Promise<string> {
-  return (await readObjectBytes(s3, bucket, key, maxBytes, signal)).toString('utf8');
-}
-
-/** The same, as bytes: for a small object stored compressed (a .history.gz). */
+/** The object's bytes (text, or a small object stored compressed: a .history.gz). */
 export async function readObjectBytes(s3: S3Client, bucket: string, key: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
   let response;
   try {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ObjectTooLargeError, readObjectText } from '../../../src/io/s3-object-text';
+import { ObjectTooLargeError, readObjectBytes } from '../../../src/io/s3-object-text';
 import { useTestBucket } from '../../support/s3-test-bucket';
 
 describe('s3-object-text (real S3)', function () {
@@ -12,12 +12,12 @@ describe('s3-object-text (real S3)', function () {
   });
 
   it('reads an object within its cap whole', async () => {
-    assert.equal(await readObjectText(bucket.s3, bucket.name, 'small.txt', 1024), 'status=DONE\n');
-    assert.equal(await readObjectText(bucket.s3, bucket.name, 'small.txt', 12), 'status=DONE\n', 'exactly the cap is allowed');
+    assert.equal((await readObjectBytes(bucket.s3, bucket.name, 'small.txt', 1024)).toString('utf8'), 'status=DONE\n');
+    assert.equal((await readObjectBytes(bucket.s3, bucket.name, 'small.txt', 12)).toString('utf8'), 'status=DONE\n', 'exactly the cap is allowed');
   });
 
   it('refuses an object past its cap without reading it into memory, naming it and its size', async () => {
-    await assert.rejects(readObjectText(bucket.s3, bucket.name, 'large.txt', 1024), (err: unknown) => {
+    await assert.rejects(readObjectBytes(bucket.s3, bucket.name, 'large.txt', 1024), (err: unknown) => {
       assert.ok(err instanceof ObjectTooLargeError, String(err));
       assert.equal(err.size, 64 * 1024);
       assert.equal(err.maxBytes, 1024);
