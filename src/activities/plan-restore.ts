@@ -9,7 +9,6 @@ import { assertTablespaceSpace, inspectTablespaceLocations, lockTablespaceLocati
 import { pathExists } from '../io/path-exists';
 import { openJournal } from '../io/download-journal';
 import { localCopies } from '../io/local-copies';
-import { dirname } from 'node:path';
 import { planRestore, type PlanRequest } from '../io/restore-planner';
 import { assertBarmanTools, detectBarman } from '../io/barman';
 import { makeWorkArea, reclaimWorkArea, type WorkDirLayout } from '../io/work-dir';
@@ -62,7 +61,7 @@ export function planRestoreActivity(deps: ActivityDeps) {
  */
 export async function plannerRequest(deps: ActivityDeps, input: Pick<RestoreInput, 'server' | 'bucket' | 'prefix'>, layout: WorkDirLayout, progress: ProgressReporter): Promise<Omit<PlanRequest, 'target'>> {
   return {
-    localCopies: localCopies({ restoresDir: dirname(layout.root), ownRoot: layout.root, server: input.server, barmanUser: deps.barmanUser }),
+    localCopies: localCopies({ ownRoot: layout.root, server: input.server, barmanUser: deps.barmanUser }),
     server: input.server,
     bucket: input.bucket,
     prefix: input.prefix,

@@ -1,5 +1,5 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { openJournal } from '../io/download-journal';
 import { localCopies, reusedNote } from '../io/local-copies';
@@ -103,7 +103,7 @@ async function downloadWhileExtracting(attempt: Attempt): Promise<TransferResult
     ...deps.download,
     signal,
     // A tarball another restore of this server holds (a held restore) is copied and extracted from the copy.
-    localCopies: localCopies({ restoresDir: dirname(layout.root), ownRoot: layout.root, server: attempt.server, barmanUser: deps.barmanUser }),
+    localCopies: localCopies({ ownRoot: layout.root, server: attempt.server, barmanUser: deps.barmanUser }),
     onProgress: ({ objectsReused = 0, ...p }) =>
       progress.update({ ...p, current: `${p.current ?? ''} (${extracted.entries} files extracted${reusedNote(objectsReused)})` }),
   });

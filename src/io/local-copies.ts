@@ -10,7 +10,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { copyRefusal, otherAreasOfServer, provenCopy, samePlaceIn, trustedOwner, type RecordedDownload, type WantedObject } from '../core/local-copies';
 import { parseJournal } from './download-journal';
 import { etagIsMd5, type LocalCopySource } from './s3-download';
@@ -34,9 +34,7 @@ interface OtherArea {
 }
 
 export interface LocalCopiesRequest {
-  /** `<workRoot>/restores`. */
-  restoresDir: string;
-  /** This restore's work area root (its name is left out of the scan). */
+  /** This restore's work area root, in `<workRoot>/restores` beside the others (its name is left out of the scan). */
   ownRoot: string;
   server: string;
   barmanUser: string;
@@ -63,17 +61,18 @@ export function localCopies(request: LocalCopiesRequest): LocalCopySource {
 }
 
 async function scanAreas(request: LocalCopiesRequest): Promise<OtherArea[]> {
+  const restoresDir = dirname(request.ownRoot);
   let names: string[];
   try {
-    names = await readdir(request.restoresDir);
+    names = await readdir(restoresDir);
   } catch {
     return [];
   }
-  const ownName = request.ownRoot.slice(request.ownRoot.lastIndexOf('/') + 1);
+  const ownName = basename(request.ownRoot);
   const { uid: barmanUid } = await userIds(request.barmanUser);
   const areas: OtherArea[] = [];
   for (const name of otherAreasOfServer(names, request.server, ownName)) {
-    const root = join(request.restoresDir, name);
+    const root = join(restoresDir, name);
     try {
       const st = await lstat(root);
       const owner = trustedOwner({ rootUid: st.uid, rootMode: st.mode, rootIsDirectory: st.isDirectory(), barmanUid });

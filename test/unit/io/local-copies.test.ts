@@ -28,7 +28,7 @@ describe('io/local-copies', function () {
   let source: string;
   let part: string;
   const wanted = (etag = MD5) => ({ key: KEY, etag, size: CONTENT.length, localPath: join(ownRoot, 'downloads', 'B1', 'data.tar.gz') });
-  const copy = (etag?: string) => localCopies({ restoresDir: restores, ownRoot, server: 'pg', barmanUser: BARMAN_USER }).copyInto(wanted(etag), part);
+  const copy = (etag?: string) => localCopies({ ownRoot, server: 'pg', barmanUser: BARMAN_USER }).copyInto(wanted(etag), part);
 
   beforeEach(async () => {
     restores = join(await mkdtemp(join(tmpdir(), 'pitr-local-copies-')), 'restores');
