@@ -137,13 +137,7 @@ export function planJson(header: PlanHeader, outcome: DryRunOutcome): object {
 function destinationJson(outcome: ReachableDryRun, space: SpaceCheck, needs: SpaceNeeds): object {
   const area = (check: AreaCheck, need: AreaNeed) => ({ ...check, parts: need.parts });
   return {
-    space: {
-      destination: area(space.destination, needs.destination),
-      barmanHome: area(space.barmanHome, needs.barmanHome),
-      sharedFilesystem: space.sharedFilesystem,
-      requiredOnSharedBytes: space.requiredOnSharedBytes,
-      enough: space.enough,
-    },
+    space: { ...space, destination: area(space.destination, needs.destination), barmanHome: area(space.barmanHome, needs.barmanHome) },
     destinationState: outcome.destinationState ?? null,
     destinationProblem: outcome.destinationProblem ?? null,
     tablespaces: (outcome.tablespaces ?? []).map((t) => ({
