@@ -1,14 +1,7 @@
 // An on-disk, append-only record of completed downloads: what a retried or resumed download may skip.
 import { lstat, mkdir, open, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { RecordedDownload } from '../core/local-copies';
-
-export interface JournalItem {
-  key: string;
-  etag: string;
-  size: number;
-  localPath: string;
-}
+import type { RecordedDownload, WantedObject } from '../core/local-copies';
 
 export interface DownloadJournal {
   readonly file: string;
@@ -16,9 +9,9 @@ export interface DownloadJournal {
    * True only if the journal records this key, ETag and size at this path, and the very file it recorded is
    * still there: a regular file (not a link), with one name, that size and the same inode.
    */
-  isComplete(item: JournalItem): Promise<boolean>;
+  isComplete(item: WantedObject): Promise<boolean>;
   /** Records the item durably (written and fsync'd) before resolving. */
-  markComplete(item: JournalItem): Promise<void>;
+  markComplete(item: WantedObject): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -82,7 +75,7 @@ class FileJournal implements DownloadJournal {
     private readonly entries: Map<string, RecordedDownload>,
   ) {}
 
-  async isComplete(item: JournalItem): Promise<boolean> {
+  async isComplete(item: WantedObject): Promise<boolean> {
     const e = this.entries.get(item.localPath);
     if (!e || e.key !== item.key || e.etag !== item.etag || e.size !== item.size) return false;
     try {
@@ -93,7 +86,7 @@ class FileJournal implements DownloadJournal {
     }
   }
 
-  async markComplete(item: JournalItem): Promise<void> {
+  async markComplete(item: WantedObject): Promise<void> {
     const inode = String((await lstat(item.localPath, { bigint: true })).ino);
     const entry: RecordedDownload = { key: item.key, etag: item.etag, size: item.size, path: item.localPath, inode };
     return new Promise<void>((resolve, reject) => {

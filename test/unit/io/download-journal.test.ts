@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { appendFile, link, mkdtemp, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openJournal, parseJournal, type JournalItem } from '../../../src/io/download-journal';
+import type { WantedObject } from '../../../src/core/local-copies';
+import { openJournal, parseJournal } from '../../../src/io/download-journal';
 
 describe('download-journal', () => {
   let dir: string;
   let file: string;
-  let a: JournalItem;
-  let b: JournalItem;
+  let a: WantedObject;
+  let b: WantedObject;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pitr-journal-'));
