@@ -9,7 +9,7 @@ import type { BackupInfo } from './backup-info';
 import type { SkippedBackup } from './backup-selection';
 import type { TimelineHistoryOf } from './timeline-branches';
 import { segmentTimelineSpans, type TimelineSpan, type TimelineSwitch } from './timeline-history';
-import { formatLsn, parseLsn, segmentIndex } from './wal-names';
+import { formatLsn, historyFileName, parseLsn, segmentIndex } from './wal-names';
 import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
 
 /** What the user asked for: a timeline number, the backup's own (current), or the newest in the archive (latest). */
@@ -51,7 +51,7 @@ export function resolveTimelinePath(choice: TimelineChoice, histories: readonly 
   if (!history) {
     const held = histories.map((h) => h.timeline);
     throw new TimelinePathError(
-      `timeline ${timeline} has no history file (${timelineHex(timeline)}.history) in the archive, so the way to it is unknown; ` +
+      `timeline ${timeline} has no history file (${historyFileName(timeline)}) in the archive, so the way to it is unknown; ` +
         `the archive holds history files of ${held.length ? `timelines ${held.join(', ')}` : 'no timeline'} (and timeline 1 needs none): ` +
         `choose one of those with --target-tli, or latest (${newest})`,
     );
@@ -228,8 +228,4 @@ export function describeTimelinePath(plan: Pick<RestorePlan, 'timeline' | 'targe
   const switches = plan.timelineSwitches.filter((s) => s.parentTimeline >= plan.timeline);
   if (switches.length === 0) return `${plan.targetTimeline}, the backup's own`;
   return `${plan.targetTimeline}, followed from the backup's timeline ${plan.timeline} (${switches.map((s) => `${s.parentTimeline} ended at ${s.switchLsn}`).join(', ')})`;
-}
-
-function timelineHex(timeline: number): string {
-  return timeline.toString(16).toUpperCase().padStart(8, '0');
 }

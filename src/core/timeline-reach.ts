@@ -18,7 +18,7 @@ import type { TimelineHistoryOf } from './timeline-branches';
 import { segmentTimelineSpans, spanForIndex, type TimelineSpan, type TimelineSwitch } from './timeline-history';
 import { toBarmanTime, type UtcMicros } from './timestamp';
 import { holesAmong, type WalHole } from './wal-holes';
-import { parseLsn, segmentFromIndex, segmentIndex } from './wal-names';
+import { historyFileName, parseLsn, segmentFromIndex, segmentIndex } from './wal-names';
 
 /** What this module needs of a backup: what the path rules need (core/timeline-path.ts), and when it ended. */
 export interface ReachBackup extends PathBackup {
@@ -53,17 +53,13 @@ export function timelinePath(timeline: number, history: TimelineHistoryOf | unde
     spans: [{ timeline, fromIndex: 0, toIndex: null }],
     unknownAncestry,
   });
-  if (!history) return own(timeline === 1 ? null : `the archive holds no usable ${historyName(timeline)}, so no backup on an earlier timeline can reach timeline ${timeline}`);
+  if (!history) return own(timeline === 1 ? null : `the archive holds no usable ${historyFileName(timeline)}, so no backup on an earlier timeline can reach timeline ${timeline}`);
   try {
     const spans = segmentTimelineSpans(timeline, history.switches, segmentSize);
     return { timeline, ancestors: history.switches.map((s) => ({ timeline: s.parentTimeline, switchLsn: s.switchLsn })), spans, unknownAncestry: null };
   } catch (err) {
-    return own(`${historyName(timeline)} cannot be used (${(err as Error).message}), so no backup on an earlier timeline can reach timeline ${timeline}`);
+    return own(`${historyFileName(timeline)} cannot be used (${(err as Error).message}), so no backup on an earlier timeline can reach timeline ${timeline}`);
   }
-}
-
-function historyName(timeline: number): string {
-  return `${timeline.toString(16).toUpperCase().padStart(8, '0')}.history`;
 }
 
 /** The segment name replay reads at position `index` on this path. */

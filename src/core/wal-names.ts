@@ -62,6 +62,11 @@ export function historyFileTimeline(name: string): number {
   return parseInt(m[1]!, 16);
 }
 
+/** The history file name of a timeline (10 → `0000000A.history`). */
+export function historyFileName(timeline: number): string {
+  return `${hex8(timeline)}.history`;
+}
+
 /** Throws unless `segmentSize` is a power of 2 from 1 MB to 1 GB, as PostgreSQL requires. */
 export function assertValidSegmentSize(segmentSize: number): void {
   const valid =
