@@ -91,12 +91,8 @@ export async function dryRunRestore(deps: PlannerDeps, request: DryRunRequest): 
   }, request.scratchParent);
 }
 
-export interface SpaceAssessment {
-  tarBytes: number;
-  baseSize: BaseSizeEstimate;
-  needs: SpaceNeeds;
-  space: SpaceCheck;
-}
+/** What assessSpace measures, as a dry run reports it (with a destination, so all present). */
+export type SpaceAssessment = Required<Pick<ReachableDryRun, 'tarBytes' | 'baseSize' | 'needs' | 'space'>>;
 
 /** The disk a restore of `plan` needs in the destination and in the Barman home, against what is free. */
 export async function assessSpace(
