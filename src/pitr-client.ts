@@ -25,7 +25,7 @@ import {
 } from './core/archive-queries';
 import { describeTarget, parseRecoveryTarget, parseTargetTime, type RecoveryTarget, type TargetKind } from './core/recovery-target';
 import { restoreRecord, type RestoreRecord } from './core/restore-record';
-import { taskQueueFor, type QueueSource } from './core/server-queues';
+import { taskQueueFor } from './core/server-queues';
 import { isUtcMicros, toDate } from './core/timestamp';
 import { restoreListQuery, type RestoreListFilter } from './core/visibility-query';
 import type { ArchiveOverview } from './io/archive-overview';
@@ -125,11 +125,6 @@ export class PitrClient {
     return this.onClose();
   }
 
-  /** The worker queue a server's work goes to, and why that one (the choice `pitr restore` prints). */
-  taskQueueFor(server: string, explicit?: string): { queue: string; source: QueueSource } {
-    return taskQueueFor(server, { explicit, serverQueues: this.settings.serverQueues, defaultQueue: this.settings.taskQueue });
-  }
-
   /** `pitr plan`: the dry run of a restore, on the worker: which backup and why, the WAL, bytes, reachability; with a destination, disk and destination checks. */
   plan(request: PlanRequest, options: QueryOptions = {}): Promise<DryRunOutcome> {
     const targetTime = isUtcMicros(request.targetTime) ? request.targetTime : parseTargetTime(request.targetTime).utc;
@@ -160,12 +155,7 @@ export class PitrClient {
 
   /** Starts a restore (one per destination: a second into the same destination is refused); `handle.result()` waits for it. */
   startRestore(request: RestoreRequest): Promise<WorkflowHandleWithFirstExecutionRunId> {
-    return startRestore(this.temporal, this.restoreInput(request));
-  }
-
-  /** The restore input a request means, with the CLI's defaults. */
-  restoreInput(request: RestoreRequest): RestoreInput {
-    return restoreInputFor(request, this.settings);
+    return startRestore(this.temporal, restoreInputFor(request, this.settings));
   }
 
   /** A running restore's phase and progress (and a held one's state); an ended one's recorded history too (result or failure, each step). */
