@@ -49,22 +49,13 @@ export function backupsJson(overview: ArchiveOverview): object {
     bucket: overview.bucket,
     prefix: overview.prefix,
     backups: overview.backups.map((b) => ({ ...b, beginTime: time(b.beginTime), endTime: time(b.endTime) })),
-    timelines: overview.timelines.map((t) => ({
-      timeline: t.timeline,
-      branchedFrom: t.branchedFrom,
-      ancestors: t.ancestors,
-      segmentSize: t.segmentSize,
-      archivedSegments: t.archivedSegments,
-      archivedBytes: t.archivedBytes,
-      firstArchived: t.firstArchived,
-      lastArchived: t.lastArchived,
-      checkedFrom: t.checkedFrom,
+    // Each timeline as inspectArchive builds it, in its key order, with its times in ISO form and its holes as gaps.
+    timelines: overview.timelines.map(({ holes, abandoned, notes, ...t }) => ({
+      ...t,
       lastCommit: time(t.lastCommit),
-      lastCommitSegment: t.lastCommitSegment,
-      segmentsRead: t.segmentsRead,
       windows: t.windows.map((w) => ({ from: time(w.from), fromBackup: w.fromBackup, fromTimeline: w.fromTimeline, to: time(w.to), toSegment: w.toSegment })),
-      gaps: t.holes,
-      abandoned: t.abandoned.map((a) => ({
+      gaps: holes,
+      abandoned: abandoned.map((a) => ({
         byTimeline: a.timeline,
         switchLsn: a.switchLsn,
         firstCommitAfter: time(a.firstCommitAfter?.time ?? null),
@@ -72,7 +63,7 @@ export function backupsJson(overview: ArchiveOverview): object {
         firstCommitAfterSegment: a.firstCommitAfter?.segment ?? null,
         unread: a.unread,
       })),
-      notes: t.notes,
+      notes,
     })),
     historyFiles: overview.historyFiles,
     unreadableHistoryFiles: overview.unreadableHistoryFiles,

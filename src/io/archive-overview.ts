@@ -129,9 +129,9 @@ export async function inspectArchive(deps: PlannerDeps, location: ArchiveLocatio
     const last = lastCommits.at(-1) ?? { commit: null, segment: null };
     timelines.push({
       timeline: scope.timeline,
-      segmentSize: scope.segmentSize,
       branchedFrom: scope.path.ancestors.at(-1) ?? null,
       ancestors: scope.path.ancestors,
+      segmentSize: scope.segmentSize,
       archivedSegments: scope.archivedSegments,
       archivedBytes: archive.segments.filter((s) => parseSegmentName(s.name).timeline === scope.timeline).reduce((sum, s) => sum + s.size, 0),
       firstArchived: scope.firstArchived,
