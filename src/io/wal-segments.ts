@@ -8,18 +8,14 @@ import { walHashDir, isHistoryFileName } from '../core/wal-names';
 import type { WalRecord } from '../core/wal-records';
 import { FailureTypes, RestoreError } from '../shared';
 import { CorruptCompressedFileError, decompressFile } from './decompress';
-import type { DownloadJournal } from './download-journal';
 import { fileCompression } from './file-compression';
 import { CorruptWalError, readTransactionRecords, readWalRecords, type TransactionRecord } from './pg-waldump';
-import { downloadObjects, type LocalCopySource } from './s3-download';
+import { downloadObjects, type DownloadOptions } from './s3-download';
 import type { ArchivedWalObject } from './wal-archive';
 import { walPath, type WorkDirLayout } from './work-dir';
 
-export interface DownloadSettings {
-  concurrency: number;
-  partSize: number;
-  partConcurrency: number;
-}
+/** The worker's download settings (PITR_DOWNLOAD_CONCURRENCY, PITR_PART_SIZE_MB, PITR_PART_CONCURRENCY), all given. */
+export type DownloadSettings = Required<Pick<DownloadOptions, 'concurrency' | 'partSize' | 'partConcurrency'>>;
 
 export interface PlannerDeps {
   s3: S3Client;
@@ -30,15 +26,11 @@ export interface PlannerDeps {
   scanSkewMarginMicros: number;
 }
 
-/** Where segments are read and downloaded to: the restore's (or a throw-away) work area and its journal. */
-export interface SegmentReadRequest {
+/** Where segments are read and downloaded to: the restore's (or a throw-away) work area, its journal and local copies. */
+export interface SegmentReadRequest extends Pick<DownloadOptions, 'journal' | 'signal' | 'localCopies'> {
   bucket: string;
   server: string;
   layout: WorkDirLayout;
-  journal: DownloadJournal;
-  signal?: AbortSignal;
-  /** Where a segment may be copied from instead of downloaded: another restore's work area on this host (io/local-copies). */
-  localCopies?: LocalCopySource;
 }
 
 /** The local file an archived WAL object is downloaded to: Barman's layout, extension stripped. */
@@ -50,7 +42,7 @@ export async function downloadWal(
   deps: PlannerDeps,
   request: SegmentReadRequest,
   wals: ArchivedWalObject[],
-  onProgress?: DownloadProgressListener,
+  onProgress?: DownloadOptions['onProgress'],
 ) {
   return downloadObjects(
     deps.s3,
@@ -59,9 +51,6 @@ export async function downloadWal(
     { journal: request.journal, ...deps.download, signal: request.signal, onProgress, localCopies: request.localCopies },
   );
 }
-
-type DownloadProgressListener = NonNullable<Parameters<typeof downloadObjects>[3]['onProgress']>;
-
 
 /** Downloads one archived segment (through the journal), decompresses it into scratch and reads its transaction records. */
 export function readSegmentRecords(deps: PlannerDeps, request: SegmentReadRequest, wal: ArchivedWalObject, pgMajor: number): Promise<TransactionRecord[]> {
