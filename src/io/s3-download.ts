@@ -86,17 +86,13 @@ interface PartState {
   done: number[];
 }
 
-interface Context {
+/** One downloadObjects call: the options the downloads use (the part settings checked and defaulted), and what it counts. */
+interface Context extends Pick<DownloadOptions, 'journal' | 'signal' | 'localCopies'>, Required<Pick<DownloadOptions, 'partSize' | 'partConcurrency'>> {
   s3: S3Client;
   bucket: string;
-  journal: DownloadJournal;
-  partSize: number;
-  partConcurrency: number;
-  signal?: AbortSignal;
   progress: Progress;
   bytesFetched: number;
   madeDirs: Set<string>;
-  localCopies?: LocalCopySource;
   reused: { objects: number; bytes: number };
 }
 
