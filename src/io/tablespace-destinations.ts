@@ -113,9 +113,7 @@ export async function recordedTablespaceLocations(control: DestinationControl): 
 }
 
 /** Disk a tablespace location needs and has. */
-export interface TablespaceSpace {
-  name: string;
-  location: string;
+export interface TablespaceSpace extends TablespaceLocation {
   /** The tablespace's size once extracted, estimated from its tars as the base backup's is. */
   requiredBytes: number;
   freeBytes: number;
