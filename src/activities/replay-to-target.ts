@@ -1,17 +1,14 @@
-import { proveRecoveryStop, readRecoveryLog } from '../core/recovery-stop';
-import type { RecoveryTarget } from '../core/recovery-target';
+import { proveRecoveryStop, readRecoveryLog, type StopCheckRequest } from '../core/recovery-stop';
 import { replayEndOfPlan, replayProgressDetails, withSample, type ReplaySample } from '../core/replay-progress';
 import { readRecoveryLogs, startPostgres, stopPostgres, waitForRecoveryEnd, type PostgresInstance } from '../io/postgres-instance';
 import type { WorkDirLayout } from '../io/work-dir';
-import type { HeldServer, RestorePlan, TargetAction, VerifyResult } from '../shared';
+import type { HeldServer, RestorePlan, VerifyResult } from '../shared';
 import type { ActivityDeps } from './deps';
 import type { ProgressReporter } from './progress';
 
-export interface ReplayRequest {
-  target: RecoveryTarget;
-  targetAction: TargetAction;
+/** The target, its action and the data directory are those the stop is proved against. */
+export interface ReplayRequest extends Pick<StopCheckRequest, 'target' | 'targetAction' | 'dataDir'> {
   plan: RestorePlan;
-  dataDir: string;
   layout: WorkDirLayout;
   progress: ProgressReporter;
 }

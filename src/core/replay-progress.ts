@@ -25,9 +25,7 @@ export interface ReplaySample {
   lastReplayedCommit: UtcMicros | null;
 }
 
-export interface ReplayProgress {
-  replayLsn: string;
-  lastReplayedCommit: UtcMicros | null;
+export interface ReplayProgress extends Pick<ReplaySample, 'replayLsn' | 'lastReplayedCommit'> {
   /** WAL replayed since the start, at most bytesTotal (an xid or LSN target ends past its stop record's start). */
   bytesDone: number;
   bytesTotal: number;
