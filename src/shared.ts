@@ -276,12 +276,9 @@ export interface AdvanceResult {
 export type FinishMode = 'promote' | 'stop';
 
 /** What a held restore is now (the `held` query, `pitr status`, the UI's details). */
-export interface HeldState {
+export interface HeldState extends Pick<AdvanceResult, 'target' | 'verify' | 'server'> {
   /** held: waiting for a decision; advancing/finishing: one is under way. */
   state: 'held' | 'advancing' | 'finishing';
-  target: RecoveryTarget;
-  verify: VerifyResult;
-  server: HeldServer;
   /** The plan of the target held (the last advance's, or the restore's). */
   plan: RestorePlan;
   advances: number;
