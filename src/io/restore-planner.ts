@@ -22,19 +22,18 @@ import { historyFileTimeline, isHistoryFileName } from '../core/wal-names';
 import { MAX_HISTORY_FILE_BYTES, oversizeProblem } from '../core/untrusted-text';
 import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
 import { listBackupCatalog, listBackupsWithoutInfo, type BackupCatalog, type CatalogedBackup, type UnreadableBackup } from './backup-catalog';
-import { abandonedAlongPath, findTargetEnd } from './target-end';
+import { abandonedAlongPath, findTargetEnd, type EndSearchRequest } from './target-end';
 import { readTimelineHistories, unusableHistoryFile } from './timeline-histories';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
-import type { PlannerDeps, SegmentReadRequest } from './wal-segments';
+import type { PlannerDeps } from './wal-segments';
 
-export interface PlanRequest extends SegmentReadRequest {
+export interface PlanRequest extends EndSearchRequest {
   prefix: string;
   target: RecoveryTarget;
   /** The backup the user named (--backup-id); otherwise the newest that fits the target and the timeline is chosen. */
   backupId?: string;
   /** --target-tli: a number, current (the backup's) or latest (the default, PostgreSQL's). */
   targetTimeline?: TimelineChoice;
-  onProgress?(message: string, segmentsScanned: number): void;
 }
 
 export interface PlannedRestore {
