@@ -123,10 +123,7 @@ function newestFirst(a: BackupInfo, b: BackupInfo): number {
   return a.backupId > b.backupId ? -1 : a.backupId < b.backupId ? 1 : 0;
 }
 
-export interface OtherTargetChoice {
-  chosen: BackupInfo;
-  reason: string;
-}
+export type OtherTargetChoice = Pick<BackupChoice, 'chosen' | 'reason'>;
 
 export class NoBackupForOtherTargetError extends RestoreError {
   constructor(message: string) {
