@@ -16,7 +16,7 @@ import { activityDeps } from '../../src/worker';
 import { between, loadFixture, marker } from '../support/fixture';
 import { REPO_ROOT, requireStackEnv } from '../support/stack-env';
 
-describe('attempt fence (real S3, steps run directly)', function () {
+describe('attempt fence and retries (real S3, steps run directly)', function () {
   this.timeout(180_000);
   const fixture = loadFixture();
   const settings = loadWorkerSettings(requireStackEnv().env);
@@ -54,5 +54,15 @@ describe('attempt fence (real S3, steps run directly)', function () {
     // The holder is done: the retry takes the fence and finds everything downloaded.
     const retry: TransferResult = await step('syncWalRange', 3).run(activities.syncWalRange, input, plan);
     assert.equal(retry.bytesFetched, 0);
+  });
+
+  it('reports the whole base backup from a retry that finds its directories already extracted, with nothing fetched', async () => {
+    // A base step whose attempt extracted everything but could not report it (a heartbeat timeout while the Temporal
+    // server was down, a worker killed after the rename) is retried, and so is every step of a resumed restore.
+    const plan: RestorePlan = await step('planRestore', 1).run(activities.planRestore, input);
+    const first: TransferResult = await step('syncAndExtractBaseBackup', 1).run(activities.syncAndExtractBaseBackup, input, plan);
+    const retry: TransferResult = await step('syncAndExtractBaseBackup', 2).run(activities.syncAndExtractBaseBackup, input, plan);
+    assert.ok(first.objects >= 2 && first.bytesTotal > 1_000_000, `the first attempt transfers backup.info and the tarball: ${JSON.stringify(first)}`);
+    assert.deepEqual(retry, { objects: first.objects, objectsSkipped: first.objects, bytesFetched: 0, bytesTotal: first.bytesTotal });
   });
 });
