@@ -41,17 +41,33 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
       return withAttemptFence(deps, input, async (lost) => {
         await reclaimWorkArea(layout);
         const backup = await plannedBackup(deps, input, plan);
-        const targets = await targetsToExtract(extractionTargets(layout, input.server, plan.backupId, backup.objects));
+        const all = extractionTargets(layout, input.server, plan.backupId, backup.objects);
+        const targets = await targetsToExtract(all);
         const tarballs = teeTarballs(layout, plan.backupId, targets);
         const progress = reportProgress('SyncBase', deps.heartbeatIntervalMs, lost);
         try {
-          return await downloadWhileExtracting({ deps, bucket: input.bucket, server: input.server, backupId: plan.backupId, layout, backup, targets, tarballs, progress });
+          const transfer = await downloadWhileExtracting({ deps, bucket: input.bucket, server: input.server, backupId: plan.backupId, layout, backup, targets, tarballs, progress });
+          return withExtractedEarlier(transfer, all.filter((t) => !targets.includes(t)));
         } finally {
           for (const { tee } of tarballs) tee.destroy();
           progress.stop();
         }
       });
     });
+}
+
+/**
+ * The step's result covers the whole base backup: the tarballs of directories an earlier attempt, or the run a resume
+ * continues, already extracted and published are counted as skipped objects, as a download counts what is on disk.
+ */
+function withExtractedEarlier(transfer: TransferResult, published: readonly ExtractionTarget[]): TransferResult {
+  const objects = published.flatMap((t) => t.objects);
+  return {
+    ...transfer,
+    objects: transfer.objects + objects.length,
+    objectsSkipped: transfer.objectsSkipped + objects.length,
+    bytesTotal: transfer.bytesTotal + objects.reduce((sum, o) => sum + o.size, 0),
+  };
 }
 
 /** A tarball of the backup: where it is extracted, its download, and the stream from the one to the other. */
