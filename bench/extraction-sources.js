@@ -13,30 +13,34 @@
 // Prints one JSON object: per method the runs in ms and the median, and the ratio of each median to tarball's.
 // usage: node bench/extraction-sources.js --area DIR --server NAME --backup-id ID --owner USER --scratch DIR [--runs N]
 'use strict';
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const { copyFile, mkdir, rm, chown } = require('node:fs/promises');
 const { join } = require('node:path');
-const { execFileSync } = require('node:child_process');
+const { parseArgs } = require('node:util');
+const { median } = require('./median');
 
 const ROOT = join(__dirname, '..');
 const lib = (p) => require(join(ROOT, 'lib', p));
 const { extractArchive, extractStream } = lib('src/io/tar-extract.js');
 const { workDirLayout, backupDir } = lib('src/io/work-dir.js');
+const { asUserCommand, childEnvironment } = lib('src/io/run-command.js');
+const { userIds } = lib('src/io/user-ids.js');
 
 function args() {
-  const a = { runs: 3 };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i += 2) a[argv[i].replace(/^--/, '').replace(/-(.)/g, (_, c) => c.toUpperCase())] = argv[i + 1];
-  for (const k of ['area', 'server', 'backupId', 'owner', 'scratch']) if (!a[k]) throw new Error(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is required`);
-  a.runs = Number(a.runs);
-  return a;
+  const { values } = parseArgs({
+    options: Object.fromEntries(['area', 'server', 'backup-id', 'owner', 'scratch', 'runs'].map((name) => [name, { type: 'string' }])),
+    strict: true,
+  });
+  for (const name of ['area', 'server', 'backup-id', 'owner', 'scratch']) if (!values[name]) throw new Error(`--${name} is required`);
+  return { ...values, backupId: values['backup-id'], runs: Number(values.runs ?? 3) };
 }
 
-/** Runs `argv` as `user` (runuser, as the worker does), resolves when it exits 0. */
-function asUser(user, argv, onStdout) {
-  const child = spawn('runuser', ['-u', user, '--', ...argv], { stdio: ['ignore', onStdout ? 'pipe' : 'ignore', 'inherit'] });
+/** Runs `executable` as `user` as the worker does (runuser, the allow-listed environment); resolves when it exits 0. */
+function asUser(user, executable, argv, onStdout) {
+  const [command, commandArgs] = asUserCommand(user, executable, argv);
+  const child = spawn(command, commandArgs, { env: childEnvironment(), stdio: ['ignore', onStdout ? 'pipe' : 'ignore', 'inherit'] });
   const exited = new Promise((resolve, reject) =>
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv[0]} exited with ${code}`)))),
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${executable} exited with ${code}`)))),
   );
   if (onStdout) onStdout(child.stdout);
   return exited;
@@ -48,17 +52,12 @@ async function timed(fn) {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 async function main() {
   const a = args();
   const layout = workDirLayout(a.area);
   const heldData = join(backupDir(layout, a.server, a.backupId), 'data');
   const heldTarball = join(layout.downloads, a.backupId, 'data.tar.gz');
-  const { uid, gid } = { uid: Number(execFileSync('id', ['-u', a.owner])), gid: Number(execFileSync('id', ['-g', a.owner])) };
+  const { uid, gid } = await userIds(a.owner);
   const methods = {
     async tarball(dir) {
       await mkdir(dir, { mode: 0o700 });
@@ -68,7 +67,7 @@ async function main() {
     async stream(dir) {
       await mkdir(dir, { mode: 0o700 });
       let extraction;
-      await asUser(a.owner, ['tar', '--create', '--file=-', '--one-file-system', `--directory=${heldData}`, '.'], (stdout) => {
+      await asUser(a.owner, 'tar', ['--create', '--file=-', '--one-file-system', `--directory=${heldData}`, '.'], (stdout) => {
         extraction = extractStream({ stream: stdout, bytesTotal: 0, name: heldData }, join(dir, 'data'), { compression: 'none' });
       });
       await extraction;
@@ -76,7 +75,7 @@ async function main() {
     async cp(dir) {
       await mkdir(dir, { mode: 0o700 });
       await chown(dir, uid, gid);
-      await asUser(a.owner, ['cp', '-a', '--', heldData, join(dir, 'data')]);
+      await asUser(a.owner, 'cp', ['-a', '--', heldData, join(dir, 'data')]);
     },
   };
   const runs = Object.fromEntries(Object.keys(methods).map((m) => [m, []]));

@@ -67,15 +67,15 @@ describe() { field '`base ${o.result.base.bytesFetched} B fetched, ${o.result.ba
 # step_medians PREFIX: each step's median time (pitr status --json of every PREFIX-N restore), in seconds
 step_medians() {
   node -e '
-const [out, prefix] = process.argv.slice(1);
+const [out, prefix, bench] = process.argv.slice(1);
 const fs = require("node:fs");
+const { median } = require(`${bench}/median.js`);
 const byStep = new Map();
 for (const f of fs.readdirSync(out).filter((f) => f.startsWith(`${prefix}-`) && f.endsWith(".status.json"))) {
   for (const s of JSON.parse(fs.readFileSync(`${out}/${f}`, "utf8")).steps) byStep.set(s.name, [...(byStep.get(s.name) ?? []), s.durationMs]);
 }
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 console.log([...byStep].map(([name, ms]) => `${name} ${(median(ms) / 1000).toFixed(1)}`).join(", "));
-' "$out" "$1"
+' "$out" "$1" "$BENCH_DIR"
 }
 with=() without=()
 for round in $(seq 1 "$rounds"); do
