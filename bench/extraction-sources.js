@@ -14,7 +14,7 @@
 // usage: node bench/extraction-sources.js --area DIR --server NAME --backup-id ID --owner USER --scratch DIR [--runs N]
 'use strict';
 const { execFileSync, spawn } = require('node:child_process');
-const { copyFile, mkdir, rm, chown } = require('node:fs/promises');
+const { copyFile, mkdir, rm, rmdir, chown } = require('node:fs/promises');
 const { join } = require('node:path');
 const { parseArgs } = require('node:util');
 const { median } = require('./median');
@@ -44,6 +44,19 @@ function asUser(user, executable, argv, onStdout) {
   );
   if (onStdout) onStdout(child.stdout);
   return exited;
+}
+
+/**
+ * Removes a method's folder. cp's belongs to the Barman user, who wrote its contents: they are removed as that user
+ * (root does not remove by path in a tree another user owns), then the emptied folder with rmdir, which follows nothing.
+ */
+async function removeScratch(method, dir, owner) {
+  if (method === 'cp') {
+    await asUser(owner, 'rm', ['-rf', '--', join(dir, 'data')]);
+    await rmdir(dir).catch((err) => { if (err.code !== 'ENOENT') throw err; });
+  } else {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function timed(fn) {
@@ -83,11 +96,11 @@ async function main() {
   for (let run = 1; run <= a.runs; run++) {
     for (const [name, method] of Object.entries(methods)) {
       const dir = join(a.scratch, `${name}-${run}`);
-      await rm(dir, { recursive: true, force: true });
+      await removeScratch(name, dir, a.owner);
       // What the previous method wrote is flushed first, so that no method pays for another's writeback.
       execFileSync('sync');
       runs[name].push(Math.round(await timed(() => method(dir))));
-      await rm(dir, { recursive: true, force: true });
+      await removeScratch(name, dir, a.owner);
     }
   }
   const base = median(runs.tarball);
