@@ -363,7 +363,7 @@ def backups(s3, bucket, prefix, server):
                 info[k] = v
         out.append({"id": key[len(base):].split("/")[0], "status": info.get("status"),
                     "beginTime": iso(info["begin_time"]), "endTime": iso(info["end_time"]),
-                    "beginWal": info.get("begin_wal"), "endWal": info.get("end_wal"),
+                    "beginWal": info.get("begin_wal"), "endWal": info.get("end_wal"), "endXlog": info.get("end_xlog"),
                     "timeline": int(info.get("timeline", "1"))})
     return sorted(out, key=lambda b: b["beginTime"])
 
@@ -428,7 +428,7 @@ try:
         markers = json.load(open(markers_file))
         fixture = {"server": server, "bucket": bucket, "prefix": prefix}
         fixture.update(json.load(open(params_file)))
-        fixture.update({"backups": [{k: b[k] for k in ("id", "beginTime", "endTime", "beginWal", "endWal")} for b in found],
+        fixture.update({"backups": [{k: b[k] for k in ("id", "beginTime", "endTime", "beginWal", "endWal", "endXlog")} for b in found],
                         "markers": markers, "restorePoints": json.load(open(points_file))})
         if len(args) > 8:
             fixture.update(json.load(open(args[8])))

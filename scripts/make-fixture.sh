@@ -188,10 +188,12 @@ step "source PostgreSQL started on 127.0.0.1:$SOURCE_PORT (log $SOURCE_LOG)"
 scale=3; [[ $shape == full ]] || scale=1
 run_as_postgres pgbench -i -s "$scale" -q >"$FIXTURE_LOG_DIR/pgbench.log" 2>&1 \
   || { log_tail "$FIXTURE_LOG_DIR/pgbench.log"; die "pgbench -i failed"; }
-psql_source "create table markers (label text primary key, committed_at timestamptz not null, xid bigint not null default txid_current())"
+# lsn: the WAL insert position when the row is built, before its insert and commit records: a marker whose
+# lsn is at or past a backup's end_xlog committed after that backup became consistent.
+psql_source "create table markers (label text primary key, committed_at timestamptz not null, xid bigint not null default txid_current(), lsn pg_lsn not null default pg_current_wal_insert_lsn())"
 step "pgbench -i -s $scale done; table markers created"
 
-# marker LABEL: one row in its own transaction, stamped with the clock at the insert and its transaction id.
+# marker LABEL: one row in its own transaction, stamped with the clock at the insert, its transaction id and the WAL position.
 marker() { psql_source "insert into markers (label, committed_at) values ('$1', clock_timestamp())"; }
 # switch_wal: close the current segment (so it gets archived); prints the name of the closed segment.
 switch_wal() { psql_source "select pg_walfile_name(pg_switch_wal())"; }
@@ -376,7 +378,7 @@ wait_archived "$last_seg"
 
 marker_json="$FIXTURE_LOG_DIR/markers.json"
 psql_source "select coalesce(json_agg(json_build_object('label', label, 'committedAt',
-    to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), 'xid', xid::text) order by committed_at), '[]')
+    to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), 'xid', xid::text, 'lsn', lsn::text) order by committed_at), '[]')
   from markers" >"$marker_json"
 if [[ -n $restore_point_name ]]; then
   printf '[{"name": "%s", "lsn": "%s"}]\n' "$restore_point_name" "$restore_point_lsn" >"$FIXTURE_LOG_DIR/restore-points.json"
@@ -388,7 +390,7 @@ if [[ $shape == failover ]]; then
   # Each marker with the timelines that hold it (1: the original, 2: the promoted copy), and the branch as the
   # copy's own 00000002.history gives it.
   psql_copy "select coalesce(json_agg(json_build_object('label', label, 'committedAt',
-      to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), 'xid', xid::text)), '[]')
+      to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), 'xid', xid::text, 'lsn', lsn::text)), '[]')
     from markers" >"$FIXTURE_LOG_DIR/markers-tl2.json"
   extra_json="$FIXTURE_LOG_DIR/branch.json"
   "$SYS_PYTHON" - "$marker_json" "$FIXTURE_LOG_DIR/markers-tl2.json" "$COPY_DATA/pg_wal/00000002.history" "$branch_time" "$extra_json" <<'PY' \

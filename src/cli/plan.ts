@@ -172,7 +172,7 @@ function formatUnreachable(outcome: UnreachableDryRun): string[] {
       `latest reachable target  ${toBarmanTime(outcome.latestReachableTarget!)} (just before the last archived commit: replay stops at the first commit after the target)`,
     );
   }
-  if (outcome.earliestReachableTarget) lines.push(`earliest reachable target  ${toBarmanTime(outcome.earliestReachableTarget)} (the end of the oldest completed backup)`);
+  if (outcome.earliestReachableTarget) lines.push(`earliest reachable target  ${toBarmanTime(outcome.earliestReachableTarget)}`);
   return lines;
 }
 

@@ -35,6 +35,34 @@ export class NoBackupForTargetError extends RestoreError {
   }
 }
 
+/**
+ * A backup whose end_time is at or before a target time, but whose WAL up to end_xlog (where the restored
+ * cluster first becomes consistent) holds a commit later than the target: replay would stop there, and
+ * PostgreSQL refuses to stop before consistency ("requested recovery stop point is before consistent recovery
+ * point", src/backend/access/transam/xlogrecovery.c). barman-cloud takes end_time as now() of the transaction
+ * that calls pg_backup_stop() (barman/postgres.py, stop_concurrent_backup), before the function writes the
+ * backup's end record, so commits of those milliseconds follow end_time yet precede end_xlog.
+ */
+export class BackupNotConsistentAtTargetError extends NoBackupForTargetError {
+  /** For `pitr plan`'s list of backups not chosen. */
+  readonly why: string;
+
+  constructor(
+    readonly backupId: string,
+    facts: { target: UtcMicros; endTime: UtcMicros; endXlog: string; stop: { time: UtcMicros; lsn: string }; lastCommitBeforeConsistency: UtcMicros | null },
+    named: boolean,
+  ) {
+    const earliest = facts.lastCommitBeforeConsistency !== null && facts.lastCommitBeforeConsistency > facts.endTime ? facts.lastCommitBeforeConsistency : facts.endTime;
+    const why =
+      `becomes consistent only at ${facts.endXlog}, after the commit at ${facts.stop.time} where replay would stop (${facts.stop.lsn}): ` +
+      `its end_time ${facts.endTime} was read when pg_backup_stop() began, before the backup's last WAL was written`;
+    const otherwise = named ? ', or name an older backup or leave out --backup-id' : ' (no older completed backup reaches the target)';
+    super(facts.target, earliest, `backup ${backupId} cannot reach target ${facts.target}: it ${why}. The earliest reachable time is ${earliest}: choose a target at or after it${otherwise}.`);
+    this.why = why;
+    this.name = 'BackupNotConsistentAtTargetError';
+  }
+}
+
 /** A backup named with --backup-id that cannot be restored from here: what it is and what would restore it. */
 export class UnsupportedBackupError extends RestoreError {
   constructor(message: string) {

@@ -2,7 +2,9 @@
 // needs, and refuses a target the archive cannot reach. The WAL end is found by reading WAL
 // (pg_waldump) for the first commit after the target, never by S3 LastModified.
 import { isPlannable, missingPlanFields, type BackupInfo, type PlannableBackupInfo } from '../core/backup-info';
-import { NoBackupForOtherTargetError, NoBackupForTargetError, selectBackupForOtherTarget, selectBackupForTime, type SkippedBackup } from '../core/backup-selection';
+import { BackupNotConsistentAtTargetError, NoBackupForOtherTargetError, NoBackupForTargetError, selectBackupForOtherTarget, selectBackupForTime, type SkippedBackup } from '../core/backup-selection';
+import { isUsableBackup } from '../core/backup-overview';
+import type { TimelineHistoryOf } from '../core/timeline-branches';
 import type { RecoveryTarget } from '../core/recovery-target';
 import { assertValidServerName, baseBackupsPrefix, basePartGaps, walsPrefix } from '../core/s3-layout';
 import {
@@ -18,7 +20,7 @@ import {
   type TimelinePath,
 } from '../core/timeline-path';
 import { walChainFrom } from '../core/wal-plan';
-import { historyFileTimeline, isHistoryFileName } from '../core/wal-names';
+import { historyFileTimeline, isHistoryFileName, parseLsn } from '../core/wal-names';
 import { MAX_HISTORY_FILE_BYTES, oversizeProblem } from '../core/untrusted-text';
 import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
 import { listBackupCatalog, listBackupsWithoutInfo, type BackupCatalog, type CatalogedBackup, type UnreadableBackup } from './backup-catalog';
@@ -64,8 +66,39 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
   if (namedOffPath) {
     throw new RestoreError(FailureTypes.TargetUnreachable, `backup ${named.backupId} cannot be restored along ${describeTimelineChoice(choice)} (${requested.timeline}): ${namedOffPath}; name another backup, or another --target-tli`);
   }
-  const selection = withOffPathNote(offPath, () => selectBackup(onPath, target, request.backupId));
-  const backup = backups.find((b) => b.info.backupId === selection.chosen.backupId) as CatalogedBackup;
+  // A backup chosen by its end_time may turn out, once its WAL is read, not to be consistent before the target
+  // (core/backup-selection.ts, BackupNotConsistentAtTargetError): the choice moves on to the next older one.
+  const notConsistent: BackupNotConsistentAtTargetError[] = [];
+  for (;;) {
+    const candidates = onPath.filter((b) => !notConsistent.some((e) => e.backupId === b.backupId));
+    const chosen = withOffPathNote(offPath, () => selectBackup(candidates, target, request.backupId, notConsistent.at(-1)));
+    const passedOverNote = notConsistent.length === 0 ? '' : `; the newer ${notConsistent.map((e) => e.backupId).join(', ')} ended earlier by end_time but ${notConsistent.length > 1 ? 'are' : 'is'} not consistent before the target`;
+    const selection = { ...chosen, reason: chosen.reason + passedOverNote };
+    try {
+      const planned = await planFromBackup(deps, request, { backups, archive, histories, requested, selection, onPath });
+      const passedOver = notConsistent.map((e) => ({ backupId: e.backupId, why: e.why }));
+      return { ...planned, skipped: [...passedOver, ...selection.skipped, ...offPath, ...unreadableSkipped(unreadable)] };
+    } catch (err) {
+      if (!(err instanceof BackupNotConsistentAtTargetError) || request.backupId !== undefined) throw err;
+      notConsistent.push(err);
+    }
+  }
+}
+
+interface PlanContext {
+  backups: CatalogedBackup[];
+  archive: { segments: ArchivedWalObject[]; histories: ArchivedWalObject[] };
+  histories: TimelineHistoryOf[];
+  requested: TimelinePath | null;
+  selection: { chosen: BackupInfo; reason: string; skipped: SkippedBackup[] };
+  onPath: BackupInfo[];
+}
+
+/** The plan from the chosen backup: its WAL chain along the path, where replay reaches the target, and what the path leaves behind. */
+async function planFromBackup(deps: PlannerDeps, request: PlanRequest, context: PlanContext): Promise<Omit<PlannedRestore, 'skipped'>> {
+  const { bucket, prefix, server, target } = request;
+  const { archive, histories, requested, selection } = context;
+  const backup = context.backups.find((b) => b.info.backupId === selection.chosen.backupId) as CatalogedBackup;
   const info = backup.info;
   if (!isPlannable(info)) {
     throw new RestoreError(FailureTypes.BackupNotFound, `backup ${info.backupId} has an incomplete backup.info: it lacks ${missingPlanFields(info).join(', ')}, which barman-cloud-backup writes for every completed backup (begin_wal, end_wal, end_xlog, timeline, version and end_time are required)`);
@@ -86,7 +119,11 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
     );
   }
 
-  const end = await findTargetEnd(deps, request, { target, info, chain, gapAfter, path });
+  const olderBackupIds = context.onPath
+    .filter((b) => isUsableBackup(b) && b.endXlog !== null && parseLsn(b.endXlog) < parseLsn(info.endXlog))
+    .sort((a, b) => parseLsn(a.endXlog!) - parseLsn(b.endXlog!))
+    .map((b) => b.backupId);
+  const end = await findTargetEnd(deps, request, { target, info, chain, gapAfter, path, backupNamed: request.backupId !== undefined, olderBackupIds });
   const abandoned = await abandonedAlongPath(deps, request, { path, histories, archive: archive.segments, info, stopLsn: end.stopLsn });
   const plan = {
     ...planFacts(backup, info, selection.reason, chain.slice(0, end.index + 1), historiesToStage(archive.histories)),
@@ -96,7 +133,7 @@ export async function planRestore(deps: PlannerDeps, request: PlanRequest): Prom
     timelineSwitches: path.switches,
     ...(abandoned.length > 0 ? { abandoned } : {}),
   };
-  return { plan, backup, skipped: [...selection.skipped, ...offPath, ...unreadableSkipped(unreadable)] };
+  return { plan, backup };
 }
 
 /**
@@ -119,9 +156,24 @@ export function plannedWal(archive: { segments: ArchivedWalObject[]; histories: 
   return [...chain.slice(0, endIndex + 1), ...histories];
 }
 
-/** The backup for a time (newest ending before it) or for another target (target-planner's rules), among `candidates`. */
-function selectBackup(candidates: BackupInfo[], target: RecoveryTarget, backupId: string | undefined): { chosen: BackupInfo; reason: string; skipped: SkippedBackup[] } {
-  if (target.kind === 'time') return selectBackupForTime(candidates, target.utc, backupId);
+/**
+ * The backup for a time (newest ending before it) or for another target (target-planner's rules), among `candidates`.
+ * When every backup that ends before a time was passed over as not consistent before it, the refusal is the
+ * oldest one's: it says when that backup becomes usable, which "no backup ends before the target" would not.
+ */
+function selectBackup(
+  candidates: BackupInfo[],
+  target: RecoveryTarget,
+  backupId: string | undefined,
+  lastPassedOver: BackupNotConsistentAtTargetError | undefined,
+): { chosen: BackupInfo; reason: string; skipped: SkippedBackup[] } {
+  if (target.kind === 'time') {
+    try {
+      return selectBackupForTime(candidates, target.utc, backupId);
+    } catch (err) {
+      throw err instanceof NoBackupForTargetError && lastPassedOver ? lastPassedOver : err;
+    }
+  }
   return { ...selectBackupForOtherTarget(candidates, target, backupId), skipped: [] };
 }
 

@@ -5,6 +5,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PlannableBackupInfo } from '../core/backup-info';
+import { BackupNotConsistentAtTargetError } from '../core/backup-selection';
 import { findFirstCommitAfter, unreachableTimeMessage } from '../core/commit-search';
 import { describeTarget, unknownKind, type RecoveryTarget } from '../core/recovery-target';
 import { abandonedHistories, describeAbandoned, describePath, pathSpans, type TimelinePath } from '../core/timeline-path';
@@ -50,6 +51,10 @@ export interface ChainFacts {
   chain: ArchivedWalObject[];
   gapAfter: string | null;
   path: TimelinePath;
+  /** The user named the backup (--backup-id): a refusal says what else to name. */
+  backupNamed: boolean;
+  /** Completed backups on the path that end before the chosen one, oldest first: what a refusal offers instead. */
+  olderBackupIds: string[];
 }
 
 export async function findTargetEnd(deps: PlannerDeps, request: EndSearchRequest, facts: ChainFacts): Promise<TargetEnd> {
@@ -63,7 +68,7 @@ export async function findTargetEnd(deps: PlannerDeps, request: EndSearchRequest
     case 'immediate':
       return { index: indexOf(info.endWal), stopLsn: info.endXlog, facts: { targetReached: `consistency at ${info.endXlog}` } };
     case 'lsn': {
-      if (parseLsn(target.lsn) < parseLsn(info.endXlog)) {
+      if (stopsBeforeConsistency(target.lsn, info)) {
         throw new RestoreError(FailureTypes.TargetUnreachable, `LSN ${target.lsn} is before the end of backup ${info.backupId} (${info.endXlog}), where the restored cluster first becomes consistent`);
       }
       // The chain's n-th segment sits at position begin + n, whatever timeline the path reads it from.
@@ -90,6 +95,13 @@ export async function findTargetEnd(deps: PlannerDeps, request: EndSearchRequest
             (target.kind === 'xid' ? 'check the transaction id, and that it ended after this backup' : 'check the name, and that it was created after this backup'),
         );
       }
+      if (stopsBeforeConsistency(found.record.lsn, info)) {
+        throw new RestoreError(
+          FailureTypes.TargetUnreachable,
+          `${describeTarget(target)} ${target.kind === 'xid' ? 'ends' : 'is'} at ${found.record.lsn}, before backup ${info.backupId} becomes consistent at ${info.endXlog} (the end of its WAL from pg_backup_stop()): ` +
+            `PostgreSQL cannot stop replay there from this backup ("requested recovery stop point is before consistent recovery point"); name an older backup with --backup-id${facts.olderBackupIds.length > 0 ? ` (${facts.olderBackupIds.join(', ')})` : ''}`,
+        );
+      }
       return { index: found.index, stopLsn: found.record.lsn, facts: { targetReached: `${describeTarget(target)} at ${found.record.lsn}` } };
     }
     default:
@@ -99,14 +111,20 @@ export async function findTargetEnd(deps: PlannerDeps, request: EndSearchRequest
 
 async function findTimeEnd(deps: PlannerDeps, request: EndSearchRequest, facts: ChainFacts, targetTime: UtcMicros, along: string): Promise<TargetEnd> {
   const { info, chain, gapAfter } = facts;
-  const commitsRead = new Map<number, { time: UtcMicros; lsn: string }[]>();
-  const scan = await findFirstCommitAfter(chain.length, firstScanIndex(chain, targetTime, deps.scanSkewMarginMicros), targetTime, async (index) => {
-    const records = await readSegmentRecords(deps, request, chain[index]!, info.pgVersion);
-    request.onProgress?.(`read ${chain[index]!.name}`, index + 1);
-    const commits = records.filter((r) => r.kind === 'COMMIT');
-    commitsRead.set(index, commits);
-    return commits.map((r) => r.time);
-  });
+  const commitsRead = new Map<number, TimedCommit[]>();
+  const readCommits = async (index: number): Promise<TimedCommit[]> => {
+    let commits = commitsRead.get(index);
+    if (!commits) {
+      const records = await readSegmentRecords(deps, request, chain[index]!, info.pgVersion);
+      request.onProgress?.(`read ${chain[index]!.name}`, index + 1);
+      commits = records.filter((r) => r.kind === 'COMMIT');
+      commitsRead.set(index, commits);
+    }
+    return commits;
+  };
+  const scan = await findFirstCommitAfter(chain.length, firstScanIndex(chain, targetTime, deps.scanSkewMarginMicros), targetTime, async (index) =>
+    (await readCommits(index)).map((r) => r.time),
+  );
   if (!scan.reachable) {
     const message = unreachableTimeMessage({
       target: targetTime,
@@ -120,11 +138,35 @@ async function findTimeEnd(deps: PlannerDeps, request: EndSearchRequest, facts: 
     throw new UnreachableTargetError(gapAfter ? FailureTypes.WalGap : FailureTypes.TargetUnreachable, message, scan.lastCommit);
   }
   const stopLsn = commitsRead.get(scan.index)!.find((r) => r.time === scan.firstCommitAfterTarget)!.lsn;
+  if (stopsBeforeConsistency(stopLsn, info)) {
+    throw new BackupNotConsistentAtTargetError(
+      info.backupId,
+      { target: targetTime, endTime: info.endTime, endXlog: info.endXlog, stop: { time: scan.firstCommitAfterTarget, lsn: stopLsn }, lastCommitBeforeConsistency: await lastCommitBefore(info, chain, readCommits) },
+      facts.backupNamed,
+    );
+  }
   return {
     index: scan.index,
     stopLsn,
     facts: { firstCommitAfterTarget: scan.firstCommitAfterTarget, lastCommitBeforeTarget: scan.lastCommitBeforeTarget ?? undefined },
   };
+}
+
+type TimedCommit = { time: UtcMicros; lsn: string };
+
+/** Replay stops at `stopLsn` before the backup's end_xlog, where the restored cluster first becomes consistent. */
+function stopsBeforeConsistency(stopLsn: string, info: PlannableBackupInfo): boolean {
+  return parseLsn(stopLsn) < parseLsn(info.endXlog);
+}
+
+/** The latest commit before the backup's end_xlog, reading back from its end_wal to the first segment with one. */
+async function lastCommitBefore(info: PlannableBackupInfo, chain: ArchivedWalObject[], readCommits: (index: number) => Promise<TimedCommit[]>): Promise<UtcMicros | null> {
+  const end = parseLsn(info.endXlog);
+  for (let index = chain.findIndex((s) => s.name === info.endWal); index >= 0; index--) {
+    const times = (await readCommits(index)).filter((c) => parseLsn(c.lsn) < end).map((c) => c.time);
+    if (times.length > 0) return times.reduce((a, b) => (a > b ? a : b));
+  }
+  return null;
 }
 
 async function scanFor(

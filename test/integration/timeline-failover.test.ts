@@ -131,7 +131,7 @@ describe('timelines after a failover: the restore follows the history PostgreSQL
   });
 
   it('restores a target before the switch point with nothing abandoned: the histories had not parted yet', async () => {
-    const target = between({ label: 'backup end', committedAt: utc(fixture.backups[0]!.endTime) }, marker(fixture, 'after-b1-1'));
+    const target = between({ committedAt: utc(fixture.backups[0]!.endTime) }, marker(fixture, 'after-b1-1'));
     const result: RestoreResult = await (await harness.start(harness.inputFor(target))).result();
     assert.equal(result.verify.state, 'paused');
     assert.equal(result.plan.abandoned, undefined);

@@ -12,6 +12,8 @@ export interface FixtureBackup {
   endTime: string;
   beginWal: string;
   endWal: string;
+  /** Where the restored cluster first becomes consistent (backup.info end_xlog). */
+  endXlog: string;
 }
 
 export interface Marker {
@@ -19,6 +21,8 @@ export interface Marker {
   committedAt: UtcMicros;
   /** The inserting transaction's id. */
   xid?: string;
+  /** The WAL insert position when its row was built: its commit record comes after it. */
+  lsn: string;
   /** Failover fixture: the timelines whose history holds this row (1 and 2 for rows before the branch). */
   timelines?: number[];
 }
@@ -108,7 +112,7 @@ export function loadFixture(server = 'pg'): Fixture {
   return {
     ...raw,
     backups: [...raw.backups].sort((a, b) => utc(a.endTime).localeCompare(utc(b.endTime))),
-    markers: raw.markers.map((m) => ({ label: m.label, committedAt: utc(m.committedAt), xid: m.xid, ...(m.timelines ? { timelines: m.timelines } : {}) })),
+    markers: raw.markers.map((m) => ({ label: m.label, committedAt: utc(m.committedAt), xid: m.xid, lsn: m.lsn, ...(m.timelines ? { timelines: m.timelines } : {}) })),
     restorePoints: raw.restorePoints ?? [],
   };
 }
@@ -147,7 +151,7 @@ export function marker(fixture: Fixture, label: string): Marker {
 }
 
 /** The instant halfway between two markers' commits. */
-export function between(a: Marker, b: Marker): UtcMicros {
+export function between(a: Pick<Marker, 'committedAt'>, b: Pick<Marker, 'committedAt'>): UtcMicros {
   return fromEpochMicros(Math.round((toEpochMicros(a.committedAt) + toEpochMicros(b.committedAt)) / 2));
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { BackupInfo } from '../../../src/core/backup-info';
-import { NoBackupForTargetError, selectBackupForOtherTarget, selectBackupForTime, UnsupportedBackupError } from '../../../src/core/backup-selection';
+import { BackupNotConsistentAtTargetError, NoBackupForTargetError, selectBackupForOtherTarget, selectBackupForTime, UnsupportedBackupError } from '../../../src/core/backup-selection';
 import { parseTargetLsn, parseTargetName, parseTargetXid } from '../../../src/core/recovery-target';
 
 function backup(backupId: string, endTime: string | null, status = 'DONE'): BackupInfo {
@@ -181,6 +181,36 @@ describe('core/backup-selection', () => {
     assert.equal(selectBackupForTime([older, newer], '2026-11-24T22:00:00.000000Z', '20261124T200000').chosen.backupId, '20261124T200000');
     assert.throws(() => selectBackupForTime([older, newer], '2026-11-24T20:30:00.000000Z', '20261124T210000'), /backup 20261124T210000 cannot reach target .*ends at 2026-11-24T21:00:00.000000Z, after the target/);
     assert.throws(() => selectBackupForTime([older], '2026-11-24T22:00:00.000000Z', '20261124T230000'), /backup 20261124T230000 does not exist; backups pitr can restore: 20261124T200000/);
+  });
+});
+
+describe('a backup not consistent before a target time (end_time read before pg_backup_stop wrote its end)', () => {
+  const facts = (lastCommitBeforeConsistency: string | null) => ({
+    target: '2026-11-24T21:56:01.300000Z',
+    endTime: '2026-11-24T21:56:01.261324Z',
+    endXlog: '0/70011E0',
+    stop: { time: '2026-11-24T21:56:01.365885Z', lsn: '0/70005D8' },
+    lastCommitBeforeConsistency,
+  });
+
+  it('is a refusal to reach the target, whose earliest reachable time is the last commit before consistency', () => {
+    const err = new BackupNotConsistentAtTargetError('20261124T220817', facts('2026-11-24T21:56:01.736237Z'), false);
+    assert.ok(err instanceof NoBackupForTargetError);
+    assert.equal(err.earliestReachable, '2026-11-24T21:56:01.736237Z');
+    assert.equal(
+      err.why,
+      'becomes consistent only at 0/70011E0, after the commit at 2026-11-24T21:56:01.365885Z where replay would stop (0/70005D8): ' +
+        'its end_time 2026-11-24T21:56:01.261324Z was read when pg_backup_stop() began, before the backup\'s last WAL was written',
+    );
+    assert.match(err.message, /The earliest reachable time is 2026-11-24T21:56:01.736237Z: choose a target at or after it \(no older completed backup reaches the target\)\.$/);
+  });
+
+  it('says end_time when no commit precedes consistency after it, and offers another backup when one was named', () => {
+    const err = new BackupNotConsistentAtTargetError('20261124T220817', facts(null), true);
+    assert.equal(err.earliestReachable, '2026-11-24T21:56:01.261324Z');
+    assert.match(err.message, /choose a target at or after it, or name an older backup or leave out --backup-id\.$/);
+    const earlier = new BackupNotConsistentAtTargetError('20261124T220817', facts('2026-11-24T21:50:00.000000Z'), true);
+    assert.equal(earlier.earliestReachable, '2026-11-24T21:56:01.261324Z', 'never before end_time, which the choice by end_time requires');
   });
 });
 
