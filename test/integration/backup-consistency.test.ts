@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { toBarmanTime } from '../../src/core/timestamp';
 import { FailureTypes } from '../../src/shared';
-import { craftedBackups, type CraftedBackups } from '../support/bad-input-crafted-backup';
+import { craftedBackups, setInfoField, type CraftedBackups } from '../support/bad-input-crafted-backup';
 import { runFailingRestore } from '../support/bad-input-failure';
 import { between, labelsUpTo, utc, type Marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
@@ -21,11 +21,6 @@ import { queryRestoredMarkers } from '../support/restored-cluster';
 import { REPO_ROOT } from '../support/stack-env';
 
 const run = promisify(execFile);
-
-function setField(info: string, key: string, value: string): string {
-  const lines = info.split('\n').filter((line) => !line.startsWith(`${key}=`) && line !== '');
-  return [...lines, `${key}=${value}`].join('\n') + '\n';
-}
 
 describe('targets replay meets before the backup is consistent (real stack)', function () {
   this.timeout(300_000);
@@ -49,7 +44,7 @@ describe('targets replay meets before the backup is consistent (real stack)', fu
   });
 
   // The newer backup as the race leaves it: end_time at a commit its end_xlog still covers.
-  const earlyEndTime = (info: string) => setField(info, 'end_time', toBarmanTime(covered.committedAt));
+  const earlyEndTime = (info: string) => setInfoField(info, 'end_time', toBarmanTime(covered.committedAt));
 
   it('chooses the older backup when the newer one ends, by end_time, before a target it cannot stop at', async () => {
     const server = await crafted.create('early-end-time', { withOlderBackup: true, editInfo: earlyEndTime });

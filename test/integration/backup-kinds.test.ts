@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FailureTypes } from '../../src/shared';
-import { craftedBackups, type CraftedBackups } from '../support/bad-input-crafted-backup';
+import { craftedBackups, setInfoField, type CraftedBackups } from '../support/bad-input-crafted-backup';
 import { runFailingRestore } from '../support/bad-input-failure';
 import { between, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
@@ -20,30 +20,25 @@ const run = promisify(execFile);
 const KINDS: Array<{ label: string; edit: (info: string) => string; says: RegExp }> = [
   {
     label: 'incremental',
-    edit: (info) => setField(info, 'parent_backup_id', '20261124T000000'),
+    edit: (info) => setInfoField(info, 'parent_backup_id', '20261124T000000'),
     says: /incremental backup \(parent 20261124T000000\).*pg_combinebackup/,
   },
   {
     label: 'snapshot',
-    edit: (info) => setField(info, 'snapshots_info', "{'provider': 'gcp', 'provider_info': {'project': 'test'}, 'snapshots': []}"),
+    edit: (info) => setInfoField(info, 'snapshots_info', "{'provider': 'gcp', 'provider_info': {'project': 'test'}, 'snapshots': []}"),
     says: /snapshot backup \(barman-cloud-backup --snapshot-\*, provider gcp\).*barman-cloud-restore --snapshot-recovery-instance/,
   },
   {
     label: 'encrypted',
-    edit: (info) => setField(info, 'encryption', 'gpg'),
+    edit: (info) => setInfoField(info, 'encryption', 'gpg'),
     says: /encrypted \(encryption=gpg\).*Barman server/,
   },
   {
     label: 'server-compressed',
-    edit: (info) => setField(info, 'compression', 'gzip'),
+    edit: (info) => setInfoField(info, 'compression', 'gzip'),
     says: /compressed by a Barman server \(backup_compression=gzip\)/,
   },
 ];
-
-function setField(info: string, key: string, value: string): string {
-  const lines = info.split('\n').filter((line) => !line.startsWith(`${key}=`) && line !== '');
-  return [...lines, `${key}=${value}`].join('\n') + '\n';
-}
 
 describe('backups that are not a plain data directory (crafted backup.info files, real stack)', function () {
   this.timeout(300_000);

@@ -126,5 +126,11 @@ export function craftedBackups(fixture: Fixture, s3: S3Client = createS3Client()
   };
 }
 
+/** backup.info text with `key` set to `value` (replaced when present, appended when not). */
+export function setInfoField(info: string, key: string, value: string): string {
+  const lines = info.split('\n').filter((line) => !line.startsWith(`${key}=`) && line !== '');
+  return [...lines, `${key}=${value}`].join('\n') + '\n';
+}
+
 // A harmless archive: for crafted folders whose tarball is never read.
 const HARMLESS_TAR_GZ = gzip(buildTar([{ path: 'PG_VERSION', body: '15\n', mode: 0o600 }]));
