@@ -3,6 +3,7 @@
 // it was, a typed failure comes back as a RestoreError of its type (not retried), a transient one is retried,
 // and an interrupt cancels the workflow and its activity.
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import assert from 'node:assert/strict';
@@ -53,11 +54,11 @@ describe('plan and backups queries (real dev server, mocked activities, the type
     await env?.teardown();
   });
 
-  /** A worker on a fresh queue with `activities`, and a client whose default queue it is. */
-  async function runWith<T>(activities: Partial<ArchiveQueryActivities>, body: (pitr: PitrClient) => Promise<T>): Promise<T> {
+  /** A worker on a fresh queue with `activities`, and a client (by default the environment's) whose default queue it is. */
+  async function runWith<T>(activities: Partial<ArchiveQueryActivities>, body: (pitr: PitrClient) => Promise<T>, temporal: Client = env.client): Promise<T> {
     const taskQueue = `test-${randomUUID()}`;
     const worker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue, workflowBundle, activities });
-    const pitr = new PitrClient(env.client, env.namespace ?? 'default', { taskQueue, serverQueues: new Map(), bucket: 'b', prefix: '' });
+    const pitr = new PitrClient(temporal, env.namespace ?? 'default', { taskQueue, serverQueues: new Map(), bucket: 'b', prefix: '' });
     return worker.runUntil(body(pitr));
   }
 
@@ -115,13 +116,53 @@ describe('plan and backups queries (real dev server, mocked activities, the type
       }
       return overview;
     };
-    await runWith({ describeArchive }, async (pitr) => {
-      const controller = new AbortController();
-      const query = pitr.backups({ server: 'pg' }, { signal: controller.signal });
-      await activityStarted;
-      controller.abort();
-      await assert.rejects(query, /interrupted/);
-      await activityCancelled;
-    });
+    // The client's calls to the server still under way: a script may close its connection as soon as the query
+    // rejects, and a call left behind (the result's long poll) would then retry on a closed channel and throw
+    // from a timer ("Channel has been shut down", seen in CI).
+    const calls = countingConnection();
+    const connection = await Connection.connect({ address: requireStackEnv().temporalAddress, interceptors: [calls.interceptor, makeGrpcRetryInterceptor(defaultGrpcRetryOptions())] });
+    try {
+      await runWith(
+        { describeArchive },
+        async (pitr) => {
+          const controller = new AbortController();
+          const query = pitr.backups({ server: 'pg' }, { signal: controller.signal });
+          await activityStarted;
+          assert.ok(calls.inFlight() > 0, 'the query waits on a call to the server');
+          controller.abort();
+          await assert.rejects(query, /interrupted/);
+          assert.equal(calls.inFlight(), 0, 'no call to the server is left under way once the query rejected');
+          await activityCancelled;
+        },
+        new Client({ connection, namespace: env.namespace }),
+      );
+    } finally {
+      await connection.close();
+    }
   });
 });
+
+type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
+type Listener = { onReceiveMetadata?(m: unknown): void; onReceiveMessage?(m: unknown): void; onReceiveStatus?(s: unknown): void };
+
+/** A gRPC interceptor that counts the calls started and not yet ended (with their retries). */
+function countingConnection(): { interceptor: Interceptor; inFlight(): number } {
+  let inFlight = 0;
+  const interceptor = ((options: unknown, nextCall: (options: unknown) => { start(metadata: unknown, listener?: Listener): void }) => {
+    const call = nextCall(options);
+    const start = call.start.bind(call);
+    call.start = (metadata, listener) => {
+      inFlight += 1;
+      start(metadata, {
+        onReceiveMetadata: (m) => listener?.onReceiveMetadata?.(m),
+        onReceiveMessage: (m) => listener?.onReceiveMessage?.(m),
+        onReceiveStatus: (status) => {
+          inFlight -= 1;
+          listener?.onReceiveStatus?.(status);
+        },
+      });
+    };
+    return call;
+  }) as unknown as Interceptor;
+  return { interceptor, inFlight: () => inFlight };
+}
