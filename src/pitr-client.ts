@@ -254,21 +254,17 @@ export class PitrClient {
       workflowExecutionTimeout: QUERY_TIMINGS.executionTimeoutMs,
       staticSummary: `${workflowType === PREVIEW_RESTORE_WORKFLOW ? 'Plan (dry run)' : 'Backups'} of ${input.server} in s3://${input.bucket}/${input.prefix}`.slice(0, 200),
     });
-    const interrupted = new Promise<never>((_resolve, reject) => {
-      const onAbort = () => {
-        // The activity stops through its heartbeat and removes its scratch area; this process need not wait for that.
-        handle.cancel().catch(() => undefined);
-        reject(new Error('interrupted'));
-      };
-      if (options.signal?.aborted) onAbort();
-      else options.signal?.addEventListener('abort', onAbort, { once: true });
-    });
-    interrupted.catch(() => undefined);
     if (options.onNoWorker) void this.warnWithoutWorker(input.taskQueue, options.onNoWorker);
+    // The signal also ends the result's long poll: no call to the server outlives the query (a script may close
+    // its connection at once, and a call retried on a closed channel throws from a timer).
+    const result = options.signal ? this.temporal.withAbortSignal(options.signal, () => handle.result()) : handle.result();
     try {
-      return (await Promise.race([handle.result(), interrupted])) as T;
+      return (await result) as T;
     } catch (err) {
-      throw queryFailure(err);
+      if (!options.signal?.aborted) throw queryFailure(err);
+      // The activity stops through its heartbeat and removes its scratch area; this waits only for the request.
+      await handle.cancel().catch(() => undefined);
+      throw new Error('interrupted');
     }
   }
 
