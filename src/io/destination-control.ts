@@ -8,6 +8,7 @@ import { lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseClaim, type DirectoryIdentity } from '../core/destination-claim';
 import { FailureTypes, RestoreError } from '../shared';
+import { nullIfAbsent } from './path-exists';
 
 export interface DestinationControl {
   dir: string;
@@ -29,18 +30,12 @@ export function destinationControl(workRoot: string, destination: string): Desti
 
 /** The identity of the directory at `path`, or null when nothing is there or it is not a directory (a link included). */
 export async function directoryIdentity(path: string): Promise<DirectoryIdentity | null> {
-  const stats = await lstat(path, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return null;
-    throw err;
-  });
+  const stats = await nullIfAbsent(lstat(path, { bigint: true }));
   return stats?.isDirectory() ? { device: String(stats.dev), inode: String(stats.ino), born: String(stats.birthtimeNs) } : null;
 }
 
 export async function readRecord(file: string): Promise<string | null> {
-  return readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return null;
-    throw err;
-  });
+  return nullIfAbsent(readFile(file, 'utf8'));
 }
 
 /** Replaces `file` with `text`: written beside it (O_EXCL: never through a planted link), synced, renamed, the folder synced. */
@@ -61,12 +56,8 @@ export async function writeRecord(file: string, text: string): Promise<void> {
 
 /** Removes `file` durably (absent already is fine). */
 export async function dropRecord(file: string): Promise<void> {
-  await unlink(file).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
-  await syncDirectory(dirname(file)).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
+  await nullIfAbsent(unlink(file));
+  await nullIfAbsent(syncDirectory(dirname(file)));
 }
 
 async function syncDirectory(dir: string): Promise<void> {

@@ -6,7 +6,7 @@ import { destinationPolicyViolation } from '../core/destination-policy';
 import { claimAuthorises, formatClaim, parseClaim, type DestinationClaim, type DirectoryIdentity, type RestoreRun } from '../core/destination-claim';
 import { FailureTypes, RestoreError } from '../shared';
 import { directoryIdentity, readRecord, writeRecord, type DestinationControl } from './destination-control';
-import { pathExists } from './path-exists';
+import { nullIfAbsent, pathExists } from './path-exists';
 import { processAlive } from './processes';
 import { emptyDirectory } from './tree-operations';
 import { userIds } from './user-ids';
@@ -46,10 +46,7 @@ export async function inspectDestination(destination: string, options: Destinati
       `destination ${destination} overlaps the worker's Barman work area ${options.workRoot}; choose a directory outside it`,
     );
   }
-  const stats = await lstat(destination).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return null;
-    throw err;
-  });
+  const stats = await nullIfAbsent(lstat(destination));
   if (!stats) return 'absent';
   if (!stats.isDirectory()) {
     throw new RestoreError(FailureTypes.InvalidDestination, `destination ${destination} exists and is not a directory; name a new or empty directory`);

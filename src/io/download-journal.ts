@@ -2,6 +2,7 @@
 import { lstat, mkdir, open, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RecordedDownload, WantedObject } from '../core/local-copies';
+import { nullIfAbsent } from './path-exists';
 
 export interface DownloadJournal {
   readonly file: string;
@@ -21,12 +22,7 @@ export interface DownloadJournal {
  */
 export async function openJournal(file: string): Promise<DownloadJournal> {
   await mkdir(dirname(file), { recursive: true });
-  let data = Buffer.alloc(0);
-  try {
-    data = await readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const data = (await nullIfAbsent(readFile(file))) ?? Buffer.alloc(0);
   // Everything after the last newline is a torn record (a partial line is possibly not even valid UTF-8).
   const complete = data.lastIndexOf(0x0a) + 1;
   if (complete < data.length) await truncate(file, complete);
