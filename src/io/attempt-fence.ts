@@ -6,7 +6,7 @@
 // exited) or has not renewed it within the lease. A holder that finds the lease taken stops writing.
 // Node has no flock(2); a lease also covers a holder on a frozen, not dead, process.
 import { hostname } from 'node:os';
-import { lstat, open, readFile, unlink, utimes } from 'node:fs/promises';
+import { lstat, readFile, unlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { makePrivateDirectory, writeRecord } from './destination-control';
 import { processAlive } from './processes';
@@ -74,12 +74,7 @@ export async function acquireFence(file: string, me: AttemptIdentity, leaseMs: n
 
 async function createExclusive(file: string, text: string): Promise<boolean> {
   try {
-    const handle = await open(file, 'wx', 0o600);
-    try {
-      await handle.writeFile(text);
-    } finally {
-      await handle.close();
-    }
+    await writeFile(file, text, { flag: 'wx', mode: 0o600 });
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;

@@ -4,7 +4,7 @@
 // and could forge or replace with links. Each is written atomically and durably: a crash leaves the old
 // record or the new one, never a torn one.
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseClaim, type DirectoryIdentity } from '../core/destination-claim';
 import { FailureTypes, RestoreError } from '../shared';
@@ -43,13 +43,7 @@ export async function writeRecord(file: string, text: string): Promise<void> {
   await makePrivateDirectory(dirname(file));
   // Unique, so that two writers (two attempts in one process) never share a temporary file.
   const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temporary, 'wx', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeFile(temporary, text, { flag: 'wx', mode: 0o600, flush: true });
   await rename(temporary, file);
   await syncDirectory(dirname(file));
 }

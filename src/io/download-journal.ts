@@ -1,5 +1,5 @@
 // An on-disk, append-only record of completed downloads: what a retried or resumed download may skip.
-import { lstat, mkdir, open, readFile, truncate } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RecordedDownload, WantedObject } from '../core/local-copies';
 import { nullIfAbsent } from './path-exists';
@@ -105,13 +105,7 @@ class FileJournal implements DownloadJournal {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0);
       try {
-        const fh = await open(this.file, 'a');
-        try {
-          await fh.write(batch.map((p) => p.line).join(''));
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
+        await appendFile(this.file, batch.map((p) => p.line).join(''), { flush: true });
         for (const p of batch) p.resolve();
       } catch (err) {
         for (const p of batch) p.reject(err);
