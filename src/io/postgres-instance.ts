@@ -158,18 +158,17 @@ async function postgresMajor(pgBinDir: string): Promise<number> {
 /** Where startPostgres puts a server's socket: how a postmaster of ours is told from any other. */
 const SOCKET_DIR_NAME = /^pitr-pg-[A-Za-z0-9]{6}$/;
 
-/** A live postmaster on a data directory, from its postmaster.pid, and whether startPostgres started it. */
+/** A live postmaster that startPostgres started on a data directory, from its postmaster.pid. */
 interface RunningPostmaster {
   pid: number;
   port: number;
   socketDir: string;
-  ours: boolean;
 }
 
 /**
- * The postmaster running on `dataDir`, if any. Ours is known by its command line (`postgres -D <dataDir>`, run by
- * `user`) and its private socket directory; a stale postmaster.pid (no such process, or its pid reused by
- * another program) is no postmaster: PostgreSQL clears it itself.
+ * The postmaster of ours running on `dataDir`, if any; any other live server there is refused. Ours is known by
+ * its command line (`postgres -D <dataDir>`, run by `user`) and its private socket directory; a stale
+ * postmaster.pid (no such process, or its pid reused by another program) is no postmaster: PostgreSQL clears it itself.
  */
 async function runningPostmaster(options: { dataDir: string; user: string }): Promise<RunningPostmaster | undefined> {
   const lock = await readFile(join(options.dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
@@ -179,15 +178,15 @@ async function runningPostmaster(options: { dataDir: string; user: string }): Pr
   const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').then((text) => text.split('\0'), () => undefined);
   const dataDirAt = argv ? argv.indexOf('-D') + 1 : 0;
   if (!argv || dataDirAt === 0 || argv[dataDirAt] !== options.dataDir || !/(^|\/)postgres$/.test(argv[0])) return undefined;
+  const port = Number(portLine.trim());
   const ours = dirname(socketDir) === tmpdir() && SOCKET_DIR_NAME.test(basename(socketDir)) && (await processOwner(pid)) === (await userIds(options.user)).uid;
-  return { pid, port: Number(portLine.trim()), socketDir, ours };
-}
-
-function notOurs(running: RunningPostmaster, dataDir: string): RestoreError {
-  return new RestoreError(
-    FailureTypes.RecoveryFailed,
-    `a PostgreSQL server not started by this restore (pid ${running.pid}, port ${running.port}) is running on ${dataDir}; stop it (pg_ctl -D ${dataDir} stop) and resume the restore`,
-  );
+  if (!ours) {
+    throw new RestoreError(
+      FailureTypes.RecoveryFailed,
+      `a PostgreSQL server not started by this restore (pid ${pid}, port ${port}) is running on ${options.dataDir}; stop it (pg_ctl -D ${options.dataDir} stop) and resume the restore`,
+    );
+  }
+  return { pid, port, socketDir };
 }
 
 /**
@@ -198,7 +197,6 @@ function notOurs(running: RunningPostmaster, dataDir: string): RestoreError {
 export async function findOwnPostmaster(options: { pgBinDir: string; dataDir: string; user: string; logFile: string }): Promise<PostgresInstance | undefined> {
   const running = await runningPostmaster(options);
   if (!running) return undefined;
-  if (!running.ours) throw notOurs(running, options.dataDir);
   const logStart = await lstat(options.logFile).then((s) => (s.isFile() ? s.size : 0), () => 0);
   return { ...options, port: running.port, socketDir: running.socketDir, logStart, overriddenSettings: [] };
 }
@@ -212,7 +210,6 @@ export async function findOwnPostmaster(options: { pgBinDir: string; dataDir: st
 export async function stopLeftoverPostmaster(options: { pgBinDir: string; dataDir: string; user: string }): Promise<number | undefined> {
   const running = await runningPostmaster(options);
   if (!running) return undefined;
-  if (!running.ours) throw notOurs(running, options.dataDir);
   const { pid } = running;
   const pgCtl = join(options.pgBinDir, 'pg_ctl');
   for (const mode of ['fast', 'immediate']) {
