@@ -118,23 +118,13 @@ export async function assessSpace(
 }
 
 function asUnreachable(err: unknown): UnreachableDryRun | null {
-  if (err instanceof NoBackupForTargetError) {
-    return { reachable: false, type: err.type, message: err.message, lastArchivedCommit: null, latestReachableTarget: null, earliestReachableTarget: err.earliestReachable };
-  }
+  if (!(err instanceof RestoreError)) return null;
+  const refusal: UnreachableDryRun = { reachable: false, type: err.type, message: err.message, lastArchivedCommit: null, latestReachableTarget: null, earliestReachableTarget: null };
+  if (err instanceof NoBackupForTargetError) return { ...refusal, earliestReachableTarget: err.earliestReachable };
   if (err instanceof UnreachableTargetError) {
-    return {
-      reachable: false,
-      type: err.type,
-      message: err.message,
-      lastArchivedCommit: err.lastCommit,
-      latestReachableTarget: err.lastCommit === null ? null : addMicros(err.lastCommit, -1),
-      earliestReachableTarget: null,
-    };
+    return { ...refusal, lastArchivedCommit: err.lastCommit, latestReachableTarget: err.lastCommit === null ? null : addMicros(err.lastCommit, -1) };
   }
-  if (err instanceof RestoreError && (err.type === FailureTypes.WalGap || err.type === FailureTypes.TargetUnreachable)) {
-    return { reachable: false, type: err.type, message: err.message, lastArchivedCommit: null, latestReachableTarget: null, earliestReachableTarget: null };
-  }
-  return null;
+  return err.type === FailureTypes.WalGap || err.type === FailureTypes.TargetUnreachable ? refusal : null;
 }
 
 /** The checks the restore's plan step makes on the destination, read-only; a non-empty one is reported, not refused. */
