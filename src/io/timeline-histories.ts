@@ -25,7 +25,7 @@ export interface HistoryReadRequest {
 export async function readTimelineHistories(s3: S3Client, request: HistoryReadRequest, objects: readonly ArchivedWalObject[]): Promise<TimelineHistoryOf[]> {
   const parsed: TimelineHistoryOf[] = [];
   for (const h of objects.filter((o) => isHistoryFileName(o.name))) {
-    parsed.push({ timeline: historyFileTimeline(h.name), switches: parseTimelineHistory(await readHistoryText(s3, request, h)) });
+    parsed.push({ timeline: historyFileTimeline(h.name), switches: await readHistorySwitches(s3, request, h) });
   }
   return parsed.sort((a, b) => a.timeline - b.timeline);
 }
@@ -42,8 +42,8 @@ export function unusableHistoryFile(h: Pick<ArchivedWalObject, 'name' | 'key'>, 
   );
 }
 
-/** The text of one archived history file, compressed or not, never more than MAX_HISTORY_FILE_BYTES either way. */
-async function readHistoryText(s3: S3Client, request: HistoryReadRequest, h: ArchivedWalObject): Promise<string> {
+/** One archived history file, compressed or not, never more than MAX_HISTORY_FILE_BYTES either way, parsed. */
+async function readHistorySwitches(s3: S3Client, request: HistoryReadRequest, h: ArchivedWalObject): Promise<TimelineHistoryOf['switches']> {
   const refuse = (problem: string) => unusableHistoryFile(h, problem);
   const listed = oversizeProblem(h.size, MAX_HISTORY_FILE_BYTES, 'a timeline history file');
   if (listed) throw refuse(listed);
@@ -60,13 +60,11 @@ async function readHistoryText(s3: S3Client, request: HistoryReadRequest, h: Arc
   } catch (err) {
     throw refuse(err instanceof HistoryTooLarge ? err.message : `it does not decompress as ${h.compression} (${(err as Error).message})`);
   }
-  const text = plain.toString('utf8');
   try {
-    parseTimelineHistory(text);
+    return parseTimelineHistory(plain.toString('utf8'));
   } catch (err) {
     throw refuse((err as Error).message);
   }
-  return text;
 }
 
 async function decompressHistory(bytes: Buffer, h: ArchivedWalObject, request: HistoryReadRequest): Promise<Buffer> {
