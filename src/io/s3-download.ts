@@ -168,7 +168,7 @@ async function downloadOne(ctx: Context, item: DownloadItem): Promise<void> {
     // the journal (a full disk): it is recorded now, not fetched again.
     ctx.progress.add(item.size, item.key);
     if (item.tee) await feedFromFile(item.localPath, item.tee, ctx.signal);
-  } else if (await copyLocally(ctx, item, part, sidecar)) {
+  } else if (await copyLocally(ctx, item, part)) {
     ctx.progress.reused(item.size, item.key);
     if (item.tee) await feedFromFile(item.localPath, item.tee, ctx.signal);
   } else {
@@ -189,12 +189,11 @@ async function downloadOne(ctx: Context, item: DownloadItem): Promise<void> {
  * keeps what an interrupted download of this object left (its sidecar lists the chunks a resumed download
  * skips) until the copy is complete; then both are removed and the copy renamed into place.
  */
-async function copyLocally(ctx: Context, item: DownloadItem, part: string, sidecar: string): Promise<boolean> {
+async function copyLocally(ctx: Context, item: DownloadItem, part: string): Promise<boolean> {
   if (!ctx.localCopies) return false;
   const copy = `${item.localPath}.local-copy`;
   if (!(await ctx.localCopies.copyInto(item, copy, ctx.signal))) return false;
-  await rm(part, { force: true });
-  await rm(sidecar, { force: true });
+  await discard(part);
   await rename(copy, item.localPath);
   ctx.reused.objects++;
   ctx.reused.bytes += item.size;
