@@ -3,14 +3,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InvalidBackupInfoError, parseBackupInfo, type BackupInfo } from '../core/backup-info';
 import { baseBackupsPrefix, compareBaseBackupObjects, parseBaseBackupObjectKey, type BaseBackupCompression } from '../core/s3-layout';
-import { listAll } from './s3-listing';
+import { listAll, type S3ObjectInfo } from './s3-listing';
 import { MAX_BACKUP_INFO_BYTES, oversizeProblem } from '../core/untrusted-text';
 import { ObjectTooLargeError, readObjectBytes } from './s3-object-text';
 
-export interface BackupObject {
-  key: string;
-  size: number;
-  etag: string;
+export interface BackupObject extends Pick<S3ObjectInfo, 'key' | 'size' | 'etag'> {
   kind: 'data' | 'tablespace';
   tablespaceOid?: number;
   /** 0 for `data.tar*`, n for `data_000n.tar*`: the parts of one directory are extracted in this order. */
