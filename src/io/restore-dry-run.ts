@@ -27,8 +27,6 @@ export interface DryRunRequest extends Omit<PreviewRestoreInput, 'taskQueue'> {
   /** PITR_DESTINATION_ROOTS of the worker settings. */
   destinationRoots: string[];
   signal?: AbortSignal;
-  /** Where the throw-away work area is made (default: the system's temporary directory). */
-  scratchParent?: string;
   onProgress?(message: string): void;
 }
 
@@ -88,7 +86,7 @@ export async function dryRunRestore(deps: PlannerDeps, request: DryRunRequest): 
     const placements = placeTablespaces(plan.backupId, backup.info.tablespaces, request.tablespaces, destination);
     const tablespaces = await dryRunTablespaceChecks(deps.s3, request.bucket, backup, placements, destination, { workRoot: request.barmanHome, roots: request.destinationRoots }, request.signal);
     return { ...common, tarBytes, baseSize, needs, space, ...destinationChecks, tablespaces };
-  }, request.scratchParent);
+  });
 }
 
 /** What assessSpace measures, as a dry run reports it (with a destination, so all present). */

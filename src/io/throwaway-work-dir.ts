@@ -12,9 +12,9 @@ export interface ThrowAwayWorkDir {
   journal: DownloadJournal;
 }
 
-/** Runs `body` with a fresh work area under `parent` (default: the system's temporary directory), then removes it. */
-export async function withThrowAwayWorkDir<T>(body: (area: ThrowAwayWorkDir) => Promise<T>, parent: string = tmpdir()): Promise<T> {
-  const root = await mkdtemp(join(parent, 'pitr-dry-run-'));
+/** Runs `body` with a fresh work area in the system's temporary directory, then removes it. */
+export async function withThrowAwayWorkDir<T>(body: (area: ThrowAwayWorkDir) => Promise<T>): Promise<T> {
+  const root = await mkdtemp(join(tmpdir(), 'pitr-dry-run-'));
   try {
     const layout = workDirLayout(root);
     const journal = await openJournal(layout.journal);
