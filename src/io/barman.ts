@@ -47,10 +47,10 @@ export interface BarmanSetup {
   server: string;
 }
 
-export function barmanConfigText(setup: BarmanSetup): string {
+export async function writeBarmanConfig(setup: BarmanSetup): Promise<void> {
   // conninfo and backup_method are required for the server to be enabled, though a restore never
   // connects anywhere (port 1 is never dialled).
-  return [
+  const text = [
     '; written by pitr for one restore; not a production Barman configuration',
     '[barman]',
     `barman_home = ${setup.barmanHome}`,
@@ -67,6 +67,7 @@ export function barmanConfigText(setup: BarmanSetup): string {
     ...(setup.capabilities.hasXlogdbDirectorySetting ? [`xlogdb_directory = ${walsDirectory(setup)}`] : []),
     '',
   ].join('\n');
+  await writeFile(setup.configFile, text, { mode: 0o644 });
 }
 
 function walsDirectory(setup: Pick<BarmanSetup, 'barmanHome' | 'server'>): string {
@@ -76,10 +77,6 @@ function walsDirectory(setup: Pick<BarmanSetup, 'barmanHome' | 'server'>): strin
 /** Where this Barman keeps the server's WAL catalogue. */
 export function xlogdbPath(setup: Pick<BarmanSetup, 'barmanHome' | 'server' | 'capabilities'>): string {
   return join(walsDirectory(setup), setup.capabilities.xlogdbFileName(setup.server));
-}
-
-export async function writeBarmanConfig(setup: BarmanSetup): Promise<void> {
-  await writeFile(setup.configFile, barmanConfigText(setup), { mode: 0o644 });
 }
 
 export interface XlogdbCounts {
