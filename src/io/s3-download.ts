@@ -93,7 +93,6 @@ interface Context extends Pick<DownloadOptions, 'journal' | 'signal' | 'localCop
   progress: Progress;
   bytesFetched: number;
   madeDirs: Set<string>;
-  reused: { objects: number; bytes: number };
 }
 
 /**
@@ -122,7 +121,6 @@ export async function downloadObjects(
     bytesFetched: 0,
     madeDirs: new Set(),
     localCopies: opts.localCopies,
-    reused: { objects: 0, bytes: 0 },
   };
   let objectsSkipped = 0;
   try {
@@ -152,7 +150,8 @@ export async function downloadObjects(
     ctx.progress.report(true);
   }
   const result: TransferResult = { objects: items.length, objectsSkipped, bytesFetched: ctx.bytesFetched, bytesTotal };
-  return ctx.reused.objects > 0 ? { ...result, reused: ctx.reused } : result;
+  const reused = ctx.progress.reusedTotals;
+  return reused.objects > 0 ? { ...result, reused } : result;
 }
 
 async function downloadOne(ctx: Context, item: DownloadItem): Promise<void> {
@@ -195,8 +194,6 @@ async function copyLocally(ctx: Context, item: DownloadItem, part: string): Prom
   if (!(await ctx.localCopies.copyInto(item, copy, ctx.signal))) return false;
   await discard(part);
   await rename(copy, item.localPath);
-  ctx.reused.objects++;
-  ctx.reused.bytes += item.size;
   return true;
 }
 
@@ -589,7 +586,8 @@ function positiveInt(n: number, name: string): number {
 class Progress {
   private bytesDone = 0;
   private filesDone = 0;
-  private objectsReused = 0;
+  /** Objects copied from another restore's work area (LocalCopySource), and their bytes. */
+  readonly reusedTotals = { objects: 0, bytes: 0 };
   private current: string | undefined;
   private lastReport = 0;
 
@@ -607,7 +605,8 @@ class Progress {
   }
 
   reused(bytes: number, current: string): void {
-    this.objectsReused++;
+    this.reusedTotals.objects++;
+    this.reusedTotals.bytes += bytes;
     this.add(bytes, current);
   }
 
@@ -627,7 +626,7 @@ class Progress {
       filesDone: this.filesDone,
       filesTotal: this.filesTotal,
       current: this.current,
-      ...(this.objectsReused > 0 ? { objectsReused: this.objectsReused } : {}),
+      ...(this.reusedTotals.objects > 0 ? { objectsReused: this.reusedTotals.objects } : {}),
     });
   }
 }
