@@ -37,6 +37,8 @@ export interface BackupCatalog {
   backups: CatalogedBackup[];
   /** By backup id. */
   unreadable: UnreadableBackup[];
+  /** Folders that hold objects but no backup.info, which barman-cloud-backup uploads last: backups interrupted or still uploading. By backup id. */
+  withoutInfo: string[];
 }
 
 type BackupFolders = Map<string, { info?: { key: string; size: number; etag: string }; objects: BackupObject[] }>;
@@ -72,9 +74,12 @@ async function listBackupFolders(s3: S3Client, bucket: string, listPrefix: strin
  * restore that needs that very backup fails (findBackup, and a --backup-id naming it).
  */
 async function catalog(s3: S3Client, bucket: string, folders: BackupFolders, signal?: AbortSignal): Promise<BackupCatalog> {
-  const result: BackupCatalog = { backups: [], unreadable: [] };
+  const result: BackupCatalog = { backups: [], unreadable: [], withoutInfo: [] };
   for (const [backupId, entry] of [...folders].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (!entry.info) continue; // a backup still being uploaded, or a leftover without its backup.info
+    if (!entry.info) {
+      result.withoutInfo.push(backupId); // a backup still being uploaded, or a leftover without its backup.info
+      continue;
+    }
     let info: BackupInfo;
     try {
       info = await readBackupInfo(s3, bucket, backupId, entry.info, signal);
@@ -123,13 +128,4 @@ export async function findBackup(s3: S3Client, bucket: string, prefix: string, s
   const unreadable = found.unreadable.find((u) => u.backupId === backupId);
   if (unreadable) throw unreadable.error;
   return found.backups.find((b) => b.info.backupId === backupId);
-}
-
-/**
- * Backup folders that hold objects but no backup.info: barman-cloud-backup uploads backup.info last, so
- * these are backups interrupted or still uploading. listBackups skips them; this names them.
- */
-export async function listBackupsWithoutInfo(s3: S3Client, bucket: string, prefix: string, server: string, signal?: AbortSignal): Promise<string[]> {
-  const folders = await listBackupFolders(s3, bucket, baseBackupsPrefix(prefix, server), signal);
-  return [...folders].filter(([, entry]) => !entry.info).map(([id]) => id).sort();
 }

@@ -23,7 +23,7 @@ import { walChainFrom } from '../core/wal-plan';
 import { historyFileTimeline, isHistoryFileName, parseLsn } from '../core/wal-names';
 import { MAX_HISTORY_FILE_BYTES, oversizeProblem } from '../core/untrusted-text';
 import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
-import { listBackupCatalog, listBackupsWithoutInfo, type BackupCatalog, type CatalogedBackup, type UnreadableBackup } from './backup-catalog';
+import { listBackupCatalog, type BackupCatalog, type CatalogedBackup, type UnreadableBackup } from './backup-catalog';
 import { abandonedAlongPath, findTargetEnd, type EndSearchRequest } from './target-end';
 import { readTimelineHistories, unusableHistoryFile } from './timeline-histories';
 import { listWalArchive, type ArchivedWalObject } from './wal-archive';
@@ -209,7 +209,7 @@ export async function listServerBackups(deps: Pick<PlannerDeps, 's3'>, request: 
         'barman-cloud-backup writes backup.info last, as key=value lines: check these objects, and take a new backup with barman-cloud-backup',
     );
   }
-  const incomplete = await listBackupsWithoutInfo(deps.s3, bucket, prefix, server, request.signal);
+  const incomplete = catalog.withoutInfo;
   if (incomplete.length > 0) {
     throw new RestoreError(
       FailureTypes.BackupNotFound,
