@@ -1,12 +1,10 @@
 // Reads the commit and abort records of one WAL segment with pg_waldump: the only safe way to know
 // whether a segment holds a commit later than a target (S3 LastModified lags behind WAL writing).
 import { join } from 'node:path';
-import { parseTransactionRecords } from '../core/waldump-output';
+import { parseTransactionRecords, type TransactionRecord } from '../core/waldump-output';
 import { parseWalRecords, type WalRecord } from '../core/wal-records';
 import { runCommand } from './run-command';
 import { FailureTypes, RestoreError } from '../shared';
-
-export type TransactionRecord = ReturnType<typeof parseTransactionRecords>[number];
 
 /** Output pg_waldump prints when a lone segment simply ends (the next one is not beside it). */
 const END_OF_SEGMENT = /could not find file|invalid record length|invalid magic number|record with incorrect prev-link|contrecord is requested|there is no contrecord|error in WAL record/;
