@@ -13,7 +13,7 @@ import { fileCompression } from './file-compression';
 import { CorruptWalError, readTransactionRecords, readWalRecords } from './pg-waldump';
 import { downloadObjects, type DownloadOptions } from './s3-download';
 import type { ArchivedWalObject } from './wal-archive';
-import { walPath, type WorkDirLayout } from './work-dir';
+import type { WorkDirLayout } from './work-dir';
 
 /** The worker's download settings (PITR_DOWNLOAD_CONCURRENCY, PITR_PART_SIZE_MB, PITR_PART_CONCURRENCY), all given. */
 export type DownloadSettings = Required<Pick<DownloadOptions, 'concurrency' | 'partSize' | 'partConcurrency'>>;
@@ -34,9 +34,10 @@ export interface SegmentReadRequest extends Pick<DownloadOptions, 'journal' | 's
   layout: WorkDirLayout;
 }
 
-/** The local file an archived WAL object is downloaded to: Barman's layout, extension stripped. */
+/** The local file an archived WAL object is downloaded to: Barman's layout, `<home>/<server>/wals/<first 16 hex>/<name>`, extension stripped. */
 export function localWalPath(layout: WorkDirLayout, server: string, wal: ArchivedWalObject): string {
-  return walPath(layout, server, isHistoryFileName(wal.name) ? null : walHashDir(wal.name), wal.name);
+  const wals = join(layout.barmanHome, server, 'wals');
+  return isHistoryFileName(wal.name) ? join(wals, wal.name) : join(wals, walHashDir(wal.name), wal.name);
 }
 
 export async function downloadWal(

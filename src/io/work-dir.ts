@@ -46,13 +46,6 @@ export function backupDir(layout: WorkDirLayout, server: string, backupId: strin
   return join(layout.barmanHome, server, 'base', backupId);
 }
 
-/** Barman's local layout: `<home>/<server>/wals/<first 16 hex>/<name>` (no compression extension). */
-export function walPath(layout: WorkDirLayout, server: string, hashDir: string | null, name: string): string {
-  return hashDir === null
-    ? join(layout.barmanHome, server, 'wals', name)
-    : join(layout.barmanHome, server, 'wals', hashDir, name);
-}
-
 /**
  * Creates a restore's work area, private (0700): it holds the downloaded tarballs and WAL, readable data of
  * every restored database. Its parents keep the usual 0755, so the Barman user, to whom the area is handed,
