@@ -100,53 +100,43 @@ export function classifyS3Error(err: unknown, ctx: S3ErrorContext = contextOf(er
   const where = describe(ctx);
 
   if (name === 'NoSuchBucket') {
-    return {
-      retryable: false,
-      type: 'BucketNotFound',
-      message: `bucket ${JSON.stringify(ctx.bucket ?? '?')} does not exist (check the bucket name and AWS_ENDPOINT_URL/region)`,
-    };
+    return notRetryable('BucketNotFound', `bucket ${JSON.stringify(ctx.bucket ?? '?')} does not exist (check the bucket name and AWS_ENDPOINT_URL/region)`);
   }
   if (AUTH_ERRORS.has(name) || (status === 403 && name !== 'RequestTimeTooSkewed')) {
-    return {
-      retryable: false,
-      type: 'AccessDenied',
-      message:
-        `access denied to ${where} (${name}): check the AWS credentials and that they may ` +
+    return notRetryable(
+      'AccessDenied',
+      `access denied to ${where} (${name}): check the AWS credentials and that they may ` +
         `ListBucket and GetObject on this bucket`,
-    };
+    );
   }
   if (name === 'NoSuchKey' || (name === 'NotFound' && status === 404)) {
-    return {
-      retryable: false,
-      type: 'NotFound',
-      message: `object ${where} does not exist (deleted since it was listed?)`,
-    };
+    return notRetryable('NotFound', `object ${where} does not exist (deleted since it was listed?)`);
   }
   // A bucket in another region: AWS answers 301 PermanentRedirect (no body for a HEAD), or 400
   // AuthorizationHeaderMalformed at the bucket's regional endpoint. The SDK follows neither.
   if (status === 301 || name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed') {
     const region = bucketRegion(err);
-    return {
-      retryable: false,
-      type: 'WrongRegion',
-      message:
-        `${where} is not reachable with the worker's S3 settings: S3 answered HTTP ${status ?? '?'} ${name}` +
+    return notRetryable(
+      'WrongRegion',
+      `${where} is not reachable with the worker's S3 settings: S3 answered HTTP ${status ?? '?'} ${name}` +
         `${region ? `, the bucket is in region ${region}` : ''}: the bucket is in another region than the worker's S3 client uses, or AWS_ENDPOINT_URL names the wrong endpoint. ` +
         `${region ? `Set AWS_REGION=${region} on the worker` : "Set AWS_REGION on the worker to the bucket's region (aws s3api get-bucket-location)"} ` +
         '(or correct AWS_ENDPOINT_URL), restart it, and start the restore again',
-    };
+    );
   }
   if (status !== undefined && status >= 400 && status < 500 && !RETRYABLE_4XX_STATUS.has(status) && !RETRYABLE_4XX_NAMES.has(name)) {
-    return {
-      retryable: false,
-      type: 'S3RequestRejected',
-      message:
-        `S3 refused the request on ${where} (HTTP ${status} ${name}${e.message && e.message !== name ? `: ${oneLine(e.message)}` : ''}); ` +
+    return notRetryable(
+      'S3RequestRejected',
+      `S3 refused the request on ${where} (HTTP ${status} ${name}${e.message && e.message !== name ? `: ${oneLine(e.message)}` : ''}); ` +
         'sending it again gets the same answer. Check the worker\'s S3 settings (AWS_ENDPOINT_URL, AWS_REGION, the bucket and prefix) and that the server supports S3 requests such as ListObjectsV2 and ranged GetObject',
-    };
+    );
   }
   const detail = status ? `HTTP ${status} ${name}` : e.code ? `${name} ${e.code}` : name;
   return { retryable: true, message: `S3 request on ${where} failed (${detail}): ${oneLine(e.message ?? '')}` };
+}
+
+function notRetryable(type: S3ErrorType, message: string): S3ErrorClass {
+  return { retryable: false, type, message };
 }
 
 /** The bucket's region, when the answer names it (the x-amz-bucket-region header, or a Region field); only a plain region name. */
