@@ -70,6 +70,17 @@ export async function inspectDestination(destination: string, options: Destinati
   return 'not-empty';
 }
 
+/** `inspect`'s verdict as `pitr plan` reports it: the state, and why a restore would refuse it as it is (null: it would not; a non-empty one is `notEmpty`). */
+export async function dryRunCheck(inspect: () => Promise<DestinationState>, notEmpty: string): Promise<{ state: DestinationState | null; problem: string | null }> {
+  try {
+    const state = await inspect();
+    return { state, problem: state === 'not-empty' ? `${notEmpty}: a restore refuses it unless run with --force, which moves it aside (never deletes it)` : null };
+  } catch (err) {
+    if (err instanceof RestoreError) return { state: null, problem: err.message };
+    throw err;
+  }
+}
+
 /**
  * Makes the destination an empty directory owned by `owner`, recording in the claim that this run took it,
  * and which directory it is, so that a retry of this run may clear its own partial output and nothing else.

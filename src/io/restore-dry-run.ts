@@ -11,7 +11,7 @@ import { addMicros, type UtcMicros } from '../core/timestamp';
 import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
 import type { CatalogedBackup } from './backup-catalog';
 import { estimateBaseBackupSize, type BaseSizeEstimate } from './base-size-estimate';
-import { inspectDestination, type DestinationState } from './destination';
+import { dryRunCheck, inspectDestination, type DestinationState } from './destination';
 import { volumeOf } from './free-space';
 import { planRestore, type PlannedRestore } from './restore-planner';
 import type { PlannerDeps } from './wal-segments';
@@ -127,14 +127,6 @@ function asUnreachable(err: unknown): UnreachableDryRun | null {
 
 /** The checks the restore's plan step makes on the destination, read-only; a non-empty one is reported, not refused. */
 async function destinationCheck(destination: string, barmanHome: string, roots: string[]): Promise<{ destinationState: DestinationState | null; destinationProblem: string | null }> {
-  try {
-    const state = await inspectDestination(destination, { workRoot: barmanHome, force: true, roots });
-    return {
-      destinationState: state,
-      destinationProblem: state === 'not-empty' ? `${destination} is not empty: a restore refuses it unless run with --force, which moves it aside (never deletes it)` : null,
-    };
-  } catch (err) {
-    if (err instanceof RestoreError) return { destinationState: null, destinationProblem: err.message };
-    throw err;
-  }
+  const { state, problem } = await dryRunCheck(() => inspectDestination(destination, { workRoot: barmanHome, force: true, roots }), `${destination} is not empty`);
+  return { destinationState: state, destinationProblem: problem };
 }

@@ -14,7 +14,7 @@ import { FailureTypes, RestoreError } from '../shared';
 import type { CatalogedBackup } from './backup-catalog';
 import { estimateBaseBackupSize } from './base-size-estimate';
 import { abandonDestination, type AbandonedDestination } from './abandon-destination';
-import { claimDestination, inspectDestination, type DestinationCheckOptions, type DestinationState } from './destination';
+import { claimDestination, dryRunCheck, inspectDestination, type DestinationCheckOptions, type DestinationState } from './destination';
 import { volumeOf } from './free-space';
 import { destinationControl, dropRecord, lockDestination, readRecord, releaseDestination, writeRecord, type DestinationControl } from './destination-control';
 
@@ -188,17 +188,10 @@ export async function dryRunTablespaceChecks(
   const space = await tablespaceSpace(s3, bucket, backup, placements, destination, signal);
   const checks: TablespaceLocationCheck[] = [];
   for (const [i, placement] of placements.entries()) {
-    let state: DestinationState | null = null;
-    let problem: string | null = null;
-    try {
-      state = (await inspectTablespaceLocations([placement], { ...options, force: true }))[0]!;
-      if (state === 'not-empty') {
-        problem = `tablespace ${placement.name} goes to ${placement.location}, which is not empty: a restore refuses it unless run with --force, which moves it aside (never deletes it)`;
-      }
-    } catch (err) {
-      if (!(err instanceof RestoreError)) throw err;
-      problem = err.message;
-    }
+    const { state, problem } = await dryRunCheck(
+      async () => (await inspectTablespaceLocations([placement], { ...options, force: true }))[0]!,
+      `tablespace ${placement.name} goes to ${placement.location}, which is not empty`,
+    );
     checks.push({ ...placement, state, problem, space: space[i]! });
   }
   return checks;
