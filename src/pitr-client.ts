@@ -136,20 +136,12 @@ export class PitrClient {
       ...(request.destination !== undefined ? { destination: request.destination } : {}),
       ...(request.tablespaces?.length ? { tablespaces: request.tablespaces } : {}),
     };
-    return this.previewRestore(input, options);
-  }
-
-  /** The plan query with an input already complete (the CLI's). */
-  previewRestore(input: PreviewRestoreInput, options: QueryOptions = {}): Promise<DryRunOutcome> {
     return this.query(PREVIEW_RESTORE_WORKFLOW, previewRestoreWorkflowId(input.server, randomUUID()), input, options);
   }
 
   /** `pitr backups`: the server folder's backups and, per timeline, the recoverable window, WAL gaps and abandoned histories. */
   backups(location: Location, options: QueryOptions = {}): Promise<ArchiveOverview> {
-    return this.describeArchive(archiveLocation(location, this.settings), options);
-  }
-
-  describeArchive(input: ArchiveQueryInput, options: QueryOptions = {}): Promise<ArchiveOverview> {
+    const input = archiveLocation(location, this.settings);
     return this.query(DESCRIBE_ARCHIVE_WORKFLOW, describeArchiveWorkflowId(input.server, randomUUID()), input, options);
   }
 
