@@ -107,6 +107,8 @@ export type StatusReport = RestoreStatus & { record?: RestoreRecord; held?: Held
 /** How long `status` waits for a worker to answer the `held` query: the rest of the status comes from the server alone. */
 const HELD_QUERY_DEADLINE_MS = 5_000;
 
+const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']);
+
 export class PitrClient {
   /** Connected from the standard Temporal configuration, as `pitr` and the worker connect. */
   static async connect(env: Record<string, string | undefined> = process.env): Promise<PitrClient> {
@@ -226,9 +228,25 @@ export class PitrClient {
     return { id: handle.workflowId, status: (await handle.describe()).status.name };
   }
 
-  /** Runs a failed, cancelled or terminated restore again with its recorded input, reusing its work on the worker's disk. */
-  resume(restoreId: string, options: { force?: boolean } = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
-    return resumeRestore(this.temporal, restoreId, options);
+  /** Runs a failed, cancelled or terminated restore again under its id with the input its history records (`force` added on request), reusing its work on disk. */
+  async resume(restoreId: string, options: { force?: boolean } = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
+    const handle = this.temporal.workflow.getHandle(restoreId);
+    const description = await handle.describe().catch(() => {
+      throw new UsageError(`no restore with id ${restoreId}; list them with: temporal workflow list --query "WorkflowType='restoreToPointInTime'"`);
+    });
+    const status = description.status.name;
+    if (!RESUMABLE.has(status)) {
+      throw new UsageError(
+        status === 'RUNNING'
+          ? `restore ${restoreId} is still running (it retries by itself); follow it with: pitr status '${restoreId}'`
+          : `restore ${restoreId} is ${status.toLowerCase()}; only a failed, cancelled or terminated restore can be resumed`,
+      );
+    }
+    const history = await handle.fetchHistory();
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) throw new Error(`restore ${restoreId} has no recorded input to resume from`);
+    const input = defaultPayloadConverter.fromPayload(payload) as RestoreInput;
+    return startRestore(this.temporal, options.force ? { ...input, force: true } : input);
   }
 
   /** The Temporal Web UI page of a restore or query (PITR_TEMPORAL_UI, default http://localhost:8233). */
@@ -337,29 +355,6 @@ export async function startRestore(client: Client, input: RestoreInput): Promise
     }
     throw err;
   }
-}
-
-const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']);
-
-/** Starts a failed, cancelled or terminated restore again under its id, with the input its history records (`force` added on request). */
-export async function resumeRestore(client: Client, restoreId: string, options: { force?: boolean } = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
-  const handle = client.workflow.getHandle(restoreId);
-  const description = await handle.describe().catch(() => {
-    throw new UsageError(`no restore with id ${restoreId}; list them with: temporal workflow list --query "WorkflowType='restoreToPointInTime'"`);
-  });
-  const status = description.status.name;
-  if (!RESUMABLE.has(status)) {
-    throw new UsageError(
-      status === 'RUNNING'
-        ? `restore ${restoreId} is still running (it retries by itself); follow it with: pitr status '${restoreId}'`
-        : `restore ${restoreId} is ${status.toLowerCase()}; only a failed, cancelled or terminated restore can be resumed`,
-    );
-  }
-  const history = await handle.fetchHistory();
-  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) throw new Error(`restore ${restoreId} has no recorded input to resume from`);
-  const input = defaultPayloadConverter.fromPayload(payload) as RestoreInput;
-  return startRestore(client, options.force ? { ...input, force: true } : input);
 }
 
 /** A restore as visibility lists it, from the search attributes every restore carries. */

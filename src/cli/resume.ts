@@ -3,8 +3,7 @@
 // journal, an extracted backup) is reused. What an ended run left in the destination is not its to
 // remove any more (its claim ended with it): --force moves it aside, as for a new restore.
 import { parseArgs } from 'node:util';
-import { resumeRestore } from '../pitr-client';
-import { connectClient, workflowUiLink } from './connect';
+import { withPitrClient } from '../pitr-client';
 import { followRestore } from './follow';
 import { UsageError } from './usage-error';
 
@@ -15,10 +14,9 @@ export async function runResume(argv: string[]): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length !== 1) throw new UsageError('usage: pitr resume RESTORE_ID [--force] [--wait] [--json]');
-  const connected = await connectClient();
-  try {
-    const handle = await resumeRestore(connected.client, positionals[0], { force: values.force });
-    const ui = workflowUiLink(connected.namespace, handle.workflowId, handle.firstExecutionRunId);
+  return withPitrClient(async (client) => {
+    const handle = await client.resume(positionals[0]!, { force: values.force });
+    const ui = client.uiLink(handle.workflowId, handle.firstExecutionRunId);
     if (!values.json) {
       console.log(`restore resumed: ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
       console.log(`Temporal UI: ${ui}`);
@@ -27,7 +25,5 @@ export async function runResume(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify({ id: handle.workflowId, runId: handle.firstExecutionRunId, ui, status: result ? 'COMPLETED' : 'RUNNING', result }));
     else if (result) console.log(`restore completed: ${result.restoreId}; PostgreSQL ${result.verify.state} at the target, data directory ${result.destination}`);
     return 0;
-  } finally {
-    await connected.close();
-  }
+  });
 }
