@@ -6,14 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import {
   ApplicationFailure,
+  Client,
+  Connection,
   defaultPayloadConverter,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowUpdateFailedError,
-  type Client,
   type WorkflowExecutionInfo,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
 import {
   DESCRIBE_ARCHIVE_WORKFLOW,
   describeArchiveWorkflowId,
@@ -45,7 +47,6 @@ import {
   type RestoreResult,
 } from './shared';
 import { advanceUpdate, finishUpdate, heldQuery } from './workflows/hold';
-import { connectClient, workflowUiLink } from './cli/connect';
 import { recordedEvents } from './cli/restore-history';
 import { readRestoreStatus, type RestoreStatus } from './cli/restore-status';
 import { UsageError } from './cli/usage-error';
@@ -110,10 +111,12 @@ const HELD_QUERY_DEADLINE_MS = 5_000;
 const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']);
 
 export class PitrClient {
-  /** Connected from the standard Temporal configuration, as `pitr` and the worker connect. */
+  /** Connected from the standard Temporal configuration (profiles, TLS, API key, TEMPORAL_* variables), as `pitr` and the worker connect. */
   static async connect(env: Record<string, string | undefined> = process.env): Promise<PitrClient> {
-    const connected = await connectClient();
-    return new PitrClient(connected.client, connected.namespace, loadProjectSettings(settingsEnvironment(env)), connected.close);
+    const config = loadClientConnectConfig();
+    const connection = await Connection.connect(config.connectionOptions);
+    const namespace = config.namespace ?? 'default';
+    return new PitrClient(new Client({ connection, namespace }), namespace, loadProjectSettings(settingsEnvironment(env)), () => connection.close());
   }
 
   constructor(
@@ -251,7 +254,8 @@ export class PitrClient {
 
   /** The Temporal Web UI page of a restore or query (PITR_TEMPORAL_UI, default http://localhost:8233). */
   uiLink(workflowId: string, runId?: string): string {
-    return workflowUiLink(this.namespace, workflowId, runId);
+    const base = (process.env.PITR_TEMPORAL_UI || 'http://localhost:8233').replace(/\/$/, '');
+    return `${base}/namespaces/${encodeURIComponent(this.namespace)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}`;
   }
 
   /** Starts a query workflow on the input's queue and waits for its result; the signal cancels it. */

@@ -9,7 +9,6 @@ import { taskQueueFor, type QueueSource } from '../core/server-queues';
 import { restoreInputFor, startRestore, withPitrClient, type RestoreRequest } from '../pitr-client';
 import { describeHeld } from './held-report';
 import { type OverriddenSetting, type RestoreInput, type RestoreResult, type TransferResult, type VerifyResult } from '../shared';
-import { workflowUiLink } from './connect';
 import { followRestore, watchRestore } from './follow';
 import { formatBytes } from '../core/report-format';
 import { required } from './usage-error';
@@ -80,7 +79,7 @@ export async function runRestore(argv: string[]): Promise<number> {
   const { input, wait, json, queueSource } = parseRestoreArgs(argv);
   return withPitrClient(async (client) => {
     const handle = await startRestore(client.temporal, input);
-    const link = workflowUiLink(client.namespace, handle.workflowId, handle.firstExecutionRunId);
+    const link = client.uiLink(handle.workflowId, handle.firstExecutionRunId);
     if (!json) {
       console.log(`restore started: ${handle.workflowId}`);
       console.log(`task queue: ${input.taskQueue} (from ${queueSource})`);

@@ -8,8 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { restoreWorkDir } from '../../src/activities/deps';
-import { connectClient } from '../../src/cli/connect';
-import { startRestore } from '../../src/pitr-client';
+import { PitrClient, startRestore } from '../../src/pitr-client';
 import type { WorkDirLayout } from '../../src/io/work-dir';
 import type { UtcMicros } from '../../src/core/timestamp';
 import { loadWorkerSettings, type WorkerSettings } from '../../src/settings';
@@ -52,8 +51,8 @@ export async function openRestoreHarness(options: HarnessOptions = {}): Promise<
   const destinationsRoot = join(REPO_ROOT, '.stack', 'restored', taskQueue);
   const settings: WorkerSettings = { ...loadWorkerSettings(process.env), taskQueue, ...options.settings };
   // Connected as pitr and the worker connect (TEMPORAL_* settings, profiles, TLS): the same server and namespace.
-  const connected = await connectClient();
-  const { client } = connected;
+  const connected = await PitrClient.connect();
+  const client = connected.temporal;
   let nativeConnection: NativeConnection | undefined;
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
