@@ -2,20 +2,15 @@
 // started with and under the same restore id. Completed work on the worker's disk (downloads in the
 // journal, an extracted backup) is reused. What an ended run left in the destination is not its to
 // remove any more (its claim ended with it): --force moves it aside, as for a new restore.
-import { parseArgs } from 'node:util';
 import { withPitrClient } from '../pitr-client';
 import { followRestore } from './follow';
-import { UsageError } from './usage-error';
+import { restoreIdArguments } from './usage-error';
 
 export async function runResume(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { wait: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, force: { type: 'boolean', default: false } },
-    allowPositionals: true,
-  });
-  if (positionals.length !== 1) throw new UsageError('usage: pitr resume RESTORE_ID [--force] [--wait] [--json]');
+  const options = { wait: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, force: { type: 'boolean', default: false } } as const;
+  const { id, values } = restoreIdArguments(argv, options, 'usage: pitr resume RESTORE_ID [--force] [--wait] [--json]');
   return withPitrClient(async (client) => {
-    const handle = await client.resume(positionals[0]!, { force: values.force });
+    const handle = await client.resume(id, { force: values.force });
     const ui = client.uiLink(handle.workflowId, handle.firstExecutionRunId);
     if (!values.json) {
       console.log(`restore resumed: ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
