@@ -6,7 +6,6 @@ import { parseDestinationRoots } from './core/destination-policy';
 import { parseServerQueues } from './core/server-queues';
 import { DEFAULT_TASK_QUEUE, FailureTypes, RestoreError } from './shared';
 import { DEFAULT_CONCURRENCY, DEFAULT_PART_CONCURRENCY, DEFAULT_PART_SIZE } from './io/s3-download';
-import type { PlannerDeps } from './io/wal-segments';
 
 export interface ProjectSettings {
   taskQueue: string;
@@ -118,19 +117,6 @@ export function pgBinDir(settings: Pick<WorkerSettings, 'pgBinDirPattern' | 'pgB
     );
   }
   return dir;
-}
-
-/**
- * What planning needs of this host's settings, besides an S3 client: the PostgreSQL binaries, the download
- * parallelism, and how much earlier than a target a segment may be archived and still hold a later commit (clock
- * skew between the database host and the object store). Used by the worker, for restores and for `pitr plan` and `pitr backups`.
- */
-export function planningSettings(settings: WorkerSettings): Omit<PlannerDeps, 's3'> {
-  return {
-    pgBinDir: (major) => pgBinDir(settings, major),
-    download: { concurrency: settings.downloadConcurrency, partSize: settings.partSizeBytes, partConcurrency: settings.partConcurrency },
-    scanSkewMarginMicros: 5 * 60 * 1_000_000,
-  };
 }
 
 function isExecutable(path: string): boolean {

@@ -3,7 +3,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { createS3Client } from './io/s3-client';
-import { loadWorkerSettings, planningSettings, settingsEnvironment, type WorkerSettings } from './settings';
+import { loadWorkerSettings, pgBinDir, settingsEnvironment, type WorkerSettings } from './settings';
 import { freshWorkflowBundle, WORKFLOWS_PATH } from './workflow-bundle';
 
 /** What the activities get from this host's settings (also used by tests that run a step directly). */
@@ -14,7 +14,10 @@ export function activityDeps(settings: WorkerSettings, s3Env: Record<string, str
     destinationRoots: settings.destinationRoots,
     barmanUser: settings.barmanUser,
     barmanBin: settings.barmanBin,
-    ...planningSettings(settings),
+    pgBinDir: (major) => pgBinDir(settings, major),
+    download: { concurrency: settings.downloadConcurrency, partSize: settings.partSizeBytes, partConcurrency: settings.partConcurrency },
+    // A segment archived up to 5 minutes before the target may still hold a later commit (clock skew between the database host and the object store).
+    scanSkewMarginMicros: 5 * 60 * 1_000_000,
     verify: { pollMs: 250, timeoutMs: settings.verifyTimeoutMs },
     heartbeatIntervalMs: 5_000,
   };
