@@ -8,9 +8,6 @@ import { formatStatusLine, readRestoreStatus, type RestoreStatus } from './resto
 
 export interface FollowOptions {
   quiet: boolean;
-  pollMs?: number;
-  tty?: boolean;
-  write?: (text: string) => void;
 }
 
 export async function followRestore(handle: WorkflowHandle, options: FollowOptions): Promise<RestoreResult> {
@@ -29,7 +26,7 @@ export async function followRestore(handle: WorkflowHandle, options: FollowOptio
  * until `pitr finish`: following it stops there). `wake` cuts the wait between polls short.
  */
 export async function watchRestore(handle: WorkflowHandle, options: FollowOptions, done: () => boolean = () => false, wake: Promise<unknown> = new Promise(() => undefined)): Promise<void> {
-  const render = (options.tty ?? Boolean(process.stdout.isTTY)) ? terminalRenderer(options.write) : plainRenderer(options.write);
+  const render = process.stdout.isTTY ? terminalRenderer() : plainRenderer();
   while (!done()) {
     try {
       const status = await readRestoreStatus(handle);
@@ -38,7 +35,7 @@ export async function watchRestore(handle: WorkflowHandle, options: FollowOption
     } catch {
       // describe is best effort while following; the result decides
     }
-    await Promise.race([wake.catch(() => undefined), new Promise((r) => setTimeout(r, options.pollMs ?? 1000))]);
+    await Promise.race([wake.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
   }
   render.finish();
 }
@@ -48,19 +45,19 @@ interface Renderer {
   finish(): void;
 }
 
-function plainRenderer(write: (text: string) => void = (text) => process.stdout.write(text)): Renderer {
+function plainRenderer(): Renderer {
   let last = '';
   return {
     update(status) {
       const line = formatStatusLine(status);
-      if (line !== last) write(`  ${new Date().toISOString().slice(11, 19)} ${line}\n`);
+      if (line !== last) process.stdout.write(`  ${new Date().toISOString().slice(11, 19)} ${line}\n`);
       last = line;
     },
     finish() {},
   };
 }
 
-function terminalRenderer(write: (text: string) => void = (text) => process.stdout.write(text)): Renderer {
+function terminalRenderer(): Renderer {
   let phase: string | null = null;
   let sample: ProgressSample | null = null;
   let drawn = false;
@@ -69,18 +66,18 @@ function terminalRenderer(write: (text: string) => void = (text) => process.stdo
       const progress = status.progress ?? (status.phase ? { phase: status.phase as never, bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0 } : null);
       if (!progress) return;
       if (progress.phase !== phase) {
-        if (drawn) write('\n');
+        if (drawn) process.stdout.write('\n');
         phase = progress.phase;
         sample = null;
       }
       const retry = status.attempt && status.attempt > 1 ? `  (attempt ${status.attempt}${status.lastFailure ? `: ${terminalSafe(status.lastFailure).slice(0, 60)}` : ''})` : '';
-      write(`\r\x1b[K  ${progressLine(progress, sample, nowMs)}${retry}`);
+      process.stdout.write(`\r\x1b[K  ${progressLine(progress, sample, nowMs)}${retry}`);
       drawn = true;
       const fraction = progressFraction(progress);
       sample = fraction ? { atMs: nowMs, done: fraction.done } : null;
     },
     finish() {
-      if (drawn) write('\n');
+      if (drawn) process.stdout.write('\n');
     },
   };
 }
