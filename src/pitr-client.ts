@@ -123,12 +123,9 @@ export class PitrClient {
     readonly temporal: Client,
     readonly namespace: string,
     readonly settings: ProjectSettings = loadProjectSettings(settingsEnvironment()),
-    private readonly onClose: () => Promise<void> = async () => undefined,
+    /** Closes the connection `connect` made; a client given another's connection leaves it open. */
+    readonly close: () => Promise<void> = async () => undefined,
   ) {}
-
-  close(): Promise<void> {
-    return this.onClose();
-  }
 
   /** `pitr plan`: the dry run of a restore, on the worker: which backup and why, the WAL, bytes, reachability; with a destination, disk and destination checks. */
   plan(request: PlanRequest, options: QueryOptions = {}): Promise<DryRunOutcome> {
