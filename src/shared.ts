@@ -265,11 +265,8 @@ export interface HeldServer {
 }
 
 /** One `pitr advance` of a held restore: the new target, its plan, the WAL fetched for it, and where replay now stopped. */
-export interface AdvanceResult {
+export interface AdvanceResult extends Pick<RestoreResult, 'plan' | 'wal' | 'verify'> {
   target: RecoveryTarget;
-  plan: RestorePlan;
-  wal: TransferResult;
-  verify: VerifyResult;
   server: HeldServer;
 }
 
