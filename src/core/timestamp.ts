@@ -5,7 +5,6 @@
 /** A UTC instant: `YYYY-MM-DDTHH:MM:SS.ffffffZ`, always exactly 6 fractional digits. */
 export type UtcMicros = string;
 
-const SECONDS_PER_DAY = 86_400;
 const MICROS_PER_SECOND = 1_000_000;
 /** PostgreSQL's limit for a numeric UTC offset (real zones span −12:00 to +14:00). */
 const MAX_OFFSET_HOURS = 15;
@@ -48,8 +47,7 @@ export function readOffsetTimestamp(text: string): OffsetTimestampReading | null
     offsetSeconds = (m[9] === '-' ? -1 : 1) * (offsetHours * 3600 + offsetMinutes * 60);
   }
 
-  const epochSeconds =
-    daysFromCivil(year, month, day) * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second - offsetSeconds;
+  const epochSeconds = epochSecondsOf(year, month, day, hour, minute, second) - offsetSeconds;
   const micros = m[7] === undefined ? 0 : Number(m[7].padEnd(6, '0'));
   const utc = formatInstant(epochSeconds, micros);
   if (utc === null) return { impossible: 'it falls outside the years 0001–9999 once converted to UTC' };
@@ -102,12 +100,12 @@ export function toBarmanTime(t: UtcMicros): string {
   return `${t.slice(0, 10)} ${t.slice(11, 26)}+00:00`;
 }
 
-/** A JS Date, truncated to the millisecond (for Temporal Datetime search attributes). */
 /** A JS Date (millisecond precision) as the project's UTC microsecond string. */
 export function fromDate(date: Date): UtcMicros {
   return fromEpochMicros(date.getTime() * 1000);
 }
 
+/** A JS Date, truncated to the millisecond (for Temporal Datetime search attributes). */
 export function toDate(t: UtcMicros): Date {
   const { epochSeconds, micros } = mustSplit(t);
   return new Date(epochSeconds * 1000 + Math.floor(micros / 1000));
@@ -133,8 +131,7 @@ function splitUtcMicros(t: string): { epochSeconds: number; micros: number } | n
     number, number, number, number, number, number, number,
   ];
   if (calendarProblem(year, month, day, hour, minute, second)) return null;
-  const epochSeconds = daysFromCivil(year, month, day) * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second;
-  return { epochSeconds, micros };
+  return { epochSeconds: epochSecondsOf(year, month, day, hour, minute, second), micros };
 }
 
 function calendarProblem(
@@ -152,55 +149,24 @@ function calendarProblem(
   return null;
 }
 
+/** Day 0 of the next month is the last day of this one. */
 function daysInMonth(year: number, month: number): number {
-  if (month === 2) return isLeapYear(year) ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+  const last = new Date(0);
+  last.setUTCFullYear(year, month, 0);
+  return last.getUTCDate();
 }
 
-function isLeapYear(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-}
-
-// Proleptic Gregorian calendar <-> days since 1970-01-01 (H. Hinnant's algorithms); unlike Date.UTC,
-// no special meaning for years 0–99.
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * ((month + 9) % 12) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
-}
-
-function civilFromDays(days: number): [number, number, number] {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor(
-    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
-  );
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const mp = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-  return [year, month, day];
+// Whole seconds by Date's proleptic Gregorian calendar, which is exact for them; setUTCFullYear, unlike
+// Date.UTC, gives years 0–99 no special meaning. The microseconds are kept apart.
+function epochSecondsOf(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date.setUTCHours(hour, minute, second) / 1000;
 }
 
 function formatInstant(epochSeconds: number, micros: number): UtcMicros | null {
-  const days = Math.floor(epochSeconds / SECONDS_PER_DAY);
-  const secondOfDay = epochSeconds - days * SECONDS_PER_DAY;
-  const [year, month, day] = civilFromDays(days);
-  if (year < 1 || year > 9999) return null;
-  const hour = Math.floor(secondOfDay / 3600);
-  const minute = Math.floor((secondOfDay % 3600) / 60);
-  const second = secondOfDay % 60;
-  return (
-    `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}` +
-    `T${pad(hour, 2)}:${pad(minute, 2)}:${pad(second, 2)}.${pad(micros, 6)}Z`
-  );
-}
-
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, '0');
+  // toISOString writes years 0000–9999 with four digits, the others signed with six.
+  const iso = new Date(epochSeconds * 1000).toISOString();
+  if (!/^\d{4}-/.test(iso) || iso.startsWith('0000')) return null;
+  return `${iso.slice(0, 19)}.${String(micros).padStart(6, '0')}Z`;
 }
