@@ -166,25 +166,17 @@ export function timelineScopes(backups: BackupInfo[], segmentNames: string[], hi
     const from = nameAt(fromIndex);
     const present = archivedPathIndexes(path, archivedNames, fromIndex, segmentSize);
 
-    const runs: WalRun[] = [];
     const runIndexes: [number, number][] = [];
     for (const index of present) {
-      const current = runs.at(-1);
       const bounds = runIndexes.at(-1);
-      if (current && bounds && bounds[1] === index - 1) {
-        current.last = nameAt(index);
-        current.segments.push(current.last);
-        bounds[1] = index;
-      } else {
-        runs.push({ first: nameAt(index), last: nameAt(index), segments: [nameAt(index)], backup: null });
-        runIndexes.push([index, index]);
-      }
+      if (bounds && bounds[1] === index - 1) bounds[1] = index;
+      else runIndexes.push([index, index]);
     }
-    runs.forEach((run, i) => {
+    const runs = runIndexes.map(([first, last]): WalRun => {
       // By position: a backup on an ancestor may begin in the segment replay reads from the new timeline.
-      const [first, last] = runIndexes[i]!;
       const inside = (wal: string | null) => wal !== null && isSegmentName(wal) && indexOf(wal) >= first && indexOf(wal) <= last;
-      run.backup = reachable.find((b) => inside(b.beginWal) && inside(b.endWal ?? b.beginWal)) ?? null;
+      const segments = Array.from({ length: last - first + 1 }, (_, i) => nameAt(first + i));
+      return { first: nameAt(first), last: nameAt(last), segments, backup: reachable.find((b) => inside(b.beginWal) && inside(b.endWal ?? b.beginWal)) ?? null };
     });
 
     scopes.push({
