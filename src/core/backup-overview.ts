@@ -7,7 +7,7 @@ import { unrestorableKind } from './backup-kind';
 import type { BaseBackupCompression } from './s3-layout';
 import type { UtcMicros } from './timestamp';
 import type { TimelineHistoryOf } from './timeline-branches';
-import { archivedPathIndexes, backupsReaching, branchesOff, findPathHoles, pathSegmentName, segmentsAfterSwitch, timelinePath, type ReplayPath } from './timeline-reach';
+import { archivedPathIndexes, backupsReaching, branchesOff, byEnd, findPathHoles, pathSegmentName, segmentsAfterSwitch, timelinePath, type ReplayPath } from './timeline-reach';
 import type { WalHole } from './wal-holes';
 import { DEFAULT_SEGMENT_SIZE, isSegmentName, parseSegmentName, segmentFromIndex, segmentIndex, segmentsPerLog } from './wal-names';
 
@@ -61,14 +61,9 @@ export function tarCompression(objects: BackupObjectFacts[]): TarCompression | n
   return kinds.size === 1 ? [...kinds][0]! : 'mixed';
 }
 
-/** Backups by end time, oldest first; those without an end time last; id breaks ties. */
+/** Summaries by end time, as byEnd orders backups. */
 export function byEndTime(a: { id: string; endTime: UtcMicros | null }, b: { id: string; endTime: UtcMicros | null }): number {
-  if (a.endTime !== b.endTime) {
-    if (a.endTime === null) return 1;
-    if (b.endTime === null) return -1;
-    return a.endTime < b.endTime ? -1 : 1;
-  }
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return byEnd({ backupId: a.id, endTime: a.endTime }, { backupId: b.id, endTime: b.endTime });
 }
 
 /** A completed backup a restore can start from: DONE, with an end time and a begin WAL, and a plain data directory. */
@@ -139,7 +134,7 @@ export function timelineScopes(backups: BackupInfo[], segmentNames: string[], hi
   const anySize = backups[0]?.segmentSize ?? DEFAULT_SEGMENT_SIZE;
   const scopes: TimelineScope[] = [];
   for (const timeline of [...timelines].sort((a, b) => a - b)) {
-    const own = backups.filter((b) => b.timeline === timeline).sort((a, b) => byEndTime({ id: a.backupId, endTime: a.endTime }, { id: b.backupId, endTime: b.endTime }));
+    const own = backups.filter((b) => b.timeline === timeline).sort(byEnd);
     const segmentSize = own[0]?.segmentSize ?? anySize;
     const perLog = segmentsPerLog(segmentSize);
     const indexOf = (name: string) => segmentIndex(name, segmentSize);

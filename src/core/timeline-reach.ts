@@ -100,7 +100,8 @@ export function backupsReaching<B extends ReachBackup>(path: ReplayPath, backups
   return { reachable: reachable.sort(byEnd), unreaching };
 }
 
-function byEnd(a: ReachBackup, b: ReachBackup): number {
+/** Backups by end time, oldest first; those without an end time last; id breaks ties. */
+export function byEnd(a: Pick<ReachBackup, 'backupId' | 'endTime'>, b: Pick<ReachBackup, 'backupId' | 'endTime'>): number {
   if (a.endTime !== b.endTime) return a.endTime === null ? 1 : b.endTime === null ? -1 : a.endTime < b.endTime ? -1 : 1;
   return a.backupId < b.backupId ? -1 : a.backupId > b.backupId ? 1 : 0;
 }
