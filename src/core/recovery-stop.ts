@@ -34,6 +34,7 @@ export const LOG_EXCERPT_CHARS = 200;
 
 // The message after the severity; log_error_verbosity = verbose puts the SQLSTATE in between ("LOG:  00000: ").
 const SEVERITY = /\b(LOG|WARNING|FATAL|PANIC|ERROR|DETAIL|HINT|CONTEXT):\s+(?:[0-9A-Z]{5}:\s+)?(.*)$/;
+// timestamptz_to_str's text; an offset with seconds (of local mean time) is matched but read as no time (null).
 const TIMESTAMP = String.raw`(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[+-]\d{2}(?::?\d{2}){0,2})?)`;
 const STOP_TRANSACTION = new RegExp(String.raw`^recovery stopping (before|after) (commit|abort) of transaction (\d+), time ${TIMESTAMP}$`);
 // A restore point name may itself hold `", time `: the name is everything up to the last one.
@@ -53,19 +54,14 @@ export function logMessage(line: string): { severity: string; message: string } 
 export function parseStopMessage(message: string): StopPoint | null {
   let m = STOP_TRANSACTION.exec(message);
   if (m) {
-    return { kind: 'transaction', side: m[1] as 'before' | 'after', end: m[2] as 'commit' | 'abort', xid: m[3]!, time: postgresTime(m[4]!) };
+    return { kind: 'transaction', side: m[1] as 'before' | 'after', end: m[2] as 'commit' | 'abort', xid: m[3]!, time: parseOffsetTimestamp(m[4]!) };
   }
   m = STOP_RESTORE_POINT.exec(message);
-  if (m) return { kind: 'restore-point', name: m[1]!, time: postgresTime(m[2]!) };
+  if (m) return { kind: 'restore-point', name: m[1]!, time: parseOffsetTimestamp(m[2]!) };
   m = STOP_LSN.exec(message);
   if (m) return { kind: 'lsn', side: m[1] as 'before' | 'after', lsn: formatLsn(parseLsn(m[2]!)) };
   if (STOP_CONSISTENCY.test(message)) return { kind: 'consistency' };
   return null;
-}
-
-/** timestamptz_to_str's text as a UTC instant; null for what it cannot be read as (an offset with seconds, of local mean time). */
-function postgresTime(text: string): UtcMicros | null {
-  return parseOffsetTimestamp(text);
 }
 
 /** What one start of PostgreSQL wrote to its log about recovery. */
