@@ -3,6 +3,7 @@
 // '..', a device, a symlink or hard link leading out, or a path through such a symlink) is refused before it
 // is written. Pure: the archive's own symlinks are tracked here, because node-tar checks entries when their
 // header is read, before earlier entries are on disk. Paths are POSIX paths, as in a tar archive.
+import { posix } from 'node:path';
 
 /** What the guard reads of a tar entry (node-tar's ReadEntry has these). */
 export interface TarEntryHeader {
@@ -75,7 +76,8 @@ export class EntryGuard {
   private resolveTarget(dir: string[], target: string, hops = { n: 0 }): string[] | undefined {
     if (target.startsWith('/')) {
       // An absolute target is inside only when it names the staging directory or something below it.
-      const absolute = normalise(names(target));
+      // posix.normalize applies '..' (at '/' it stays at '/', as the kernel does).
+      const absolute = names(posix.normalize(target));
       const root = names(this.root);
       if (absolute.length < root.length || root.some((name, i) => absolute[i] !== name)) return undefined;
       return this.walk([], absolute.slice(root.length), hops);
@@ -109,14 +111,4 @@ export class EntryGuard {
 
 function names(path: string): string[] {
   return path.split('/').filter((p) => p !== '' && p !== '.');
-}
-
-/** An absolute path's names with '..' applied ('..' at '/' stays at '/', as the kernel does). */
-function normalise(path: string[]): string[] {
-  const out: string[] = [];
-  for (const name of path) {
-    if (name === '..') out.pop();
-    else out.push(name);
-  }
-  return out;
 }
