@@ -26,12 +26,8 @@ const MAX_LEFT_PROBES = 8;
 export async function findFirstCommitAfter(count: number, lowest: number, target: UtcMicros, readCommits: CommitReader): Promise<CommitSearchResult> {
   const cache = new Map<number, UtcMicros[]>();
   const read = async (index: number): Promise<UtcMicros[]> => {
-    let commits = cache.get(index);
-    if (!commits) {
-      commits = await readCommits(index);
-      cache.set(index, commits);
-    }
-    return commits;
+    if (!cache.has(index)) cache.set(index, await readCommits(index));
+    return cache.get(index)!;
   };
   const after = (commits: UtcMicros[]) => commits.some((t) => t > target);
 
