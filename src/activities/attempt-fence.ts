@@ -9,7 +9,7 @@ import { withProgress, type ProgressReporter } from './progress';
 /**
  * Runs a step's body holding the restore's attempt fence (io/attempt-fence): a stale attempt of a step
  * and its retry never write side by side. `lost` aborts when another attempt took the fence over; the body
- * hands it to reportProgress, whose signal every long operation already obeys.
+ * hands it to withProgress, whose signal every long operation already obeys.
  */
 export async function withAttemptFence<T>(deps: ActivityDeps, input: Pick<RestoreInput, 'destination' | 'timings'>, body: (lost: AbortSignal) => Promise<T>): Promise<T> {
   const { activityType, attempt } = Context.current().info;

@@ -20,7 +20,7 @@ import { adaptFailures } from './failures';
 import { fencedStep, withAttemptFence } from './attempt-fence';
 import { finishRestore } from './finish-restore';
 import { plannerRequest } from './plan-restore';
-import { reportProgress, withProgress } from './progress';
+import { withProgress } from './progress';
 import { heldServer, replayToTarget } from './replay-to-target';
 
 /** Where replay stopped and how the held server is reached: what an advance records of it too. */
@@ -87,16 +87,16 @@ export function planAdvanceActivity(deps: ActivityDeps) {
       withAttemptFence(deps, input, async (lost) => {
         const layout = workDirLayout(held.workDir);
         await reclaimWorkArea(layout);
-        const progress = reportProgress('Advance', deps.heartbeatIntervalMs, lost);
-        try {
-          const { plan } = await planRestore(deps, { ...(await plannerRequest(deps, input, layout, progress)), target, backupId: held.backupId, targetTimeline: held.targetTimeline });
-          const refusal = stopRefusal(held, plan, target);
-          if (refusal) throw new RestoreError(FailureTypes.NotAdvanceable, refusal);
-          return { ...plan, ...(held.tablespaces ? { tablespaces: held.tablespaces } : {}), workDir: held.workDir };
-        } finally {
-          await handOverTree(layout.root, deps.barmanUser);
-          progress.stop();
-        }
+        return withProgress('Advance', deps.heartbeatIntervalMs, lost, async (progress) => {
+          try {
+            const { plan } = await planRestore(deps, { ...(await plannerRequest(deps, input, layout, progress)), target, backupId: held.backupId, targetTimeline: held.targetTimeline });
+            const refusal = stopRefusal(held, plan, target);
+            if (refusal) throw new RestoreError(FailureTypes.NotAdvanceable, refusal);
+            return { ...plan, ...(held.tablespaces ? { tablespaces: held.tablespaces } : {}), workDir: held.workDir };
+          } finally {
+            await handOverTree(layout.root, deps.barmanUser);
+          }
+        });
       }),
     );
 }

@@ -6,35 +6,28 @@ import type { ProgressDetails, RestorePhase } from '../shared';
 
 export interface ProgressReporter {
   update(change: Partial<Omit<ProgressDetails, 'phase'>>): void;
-  stop(): void;
   readonly signal: AbortSignal;
 }
 
-/** `alsoStopOn`: a further reason to stop, e.g. the attempt fence taken over by a later attempt. */
-export function reportProgress(phase: RestorePhase, intervalMs = 5_000, alsoStopOn?: AbortSignal): ProgressReporter {
+/**
+ * Runs `body` with a reporter of `phase`, whose heartbeats stop when it ends. `alsoStopOn`: a further reason to
+ * stop, e.g. the attempt fence taken over by a later attempt.
+ */
+export async function withProgress<T>(phase: RestorePhase, intervalMs: number, alsoStopOn: AbortSignal | undefined, body: (progress: ProgressReporter) => Promise<T>): Promise<T> {
   const context = Context.current();
   const details: ProgressDetails = { phase, bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0 };
   const beat = () => context.heartbeat({ ...details });
   const timer = setInterval(beat, intervalMs);
   beat();
-  return {
-    update(change) {
-      Object.assign(details, change);
-      beat();
-    },
-    stop() {
-      clearInterval(timer);
-    },
-    signal: alsoStopOn ? AbortSignal.any([context.cancellationSignal, alsoStopOn]) : context.cancellationSignal,
-  };
-}
-
-/** Runs `body` with a reporter of `phase` (as reportProgress), whose heartbeats stop when it ends. */
-export async function withProgress<T>(phase: RestorePhase, intervalMs: number, alsoStopOn: AbortSignal | undefined, body: (progress: ProgressReporter) => Promise<T>): Promise<T> {
-  const progress = reportProgress(phase, intervalMs, alsoStopOn);
   try {
-    return await body(progress);
+    return await body({
+      update(change) {
+        Object.assign(details, change);
+        beat();
+      },
+      signal: alsoStopOn ? AbortSignal.any([context.cancellationSignal, alsoStopOn]) : context.cancellationSignal,
+    });
   } finally {
-    progress.stop();
+    clearInterval(timer);
   }
 }

@@ -21,7 +21,7 @@ import {
 import { plannedBackup, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
-import { reportProgress, type ProgressReporter } from './progress';
+import { withProgress, type ProgressReporter } from './progress';
 
 /** What the download may run ahead of an extraction in memory; the rest waits on disk. */
 const TEE_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -44,14 +44,14 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
         const all = extractionTargets(layout, input.server, plan.backupId, backup.objects);
         const targets = await targetsToExtract(all);
         const tarballs = teeTarballs(layout, plan.backupId, targets);
-        const progress = reportProgress('SyncBase', deps.heartbeatIntervalMs, lost);
-        try {
-          const transfer = await downloadWhileExtracting({ deps, bucket: input.bucket, server: input.server, backupId: plan.backupId, layout, backup, targets, tarballs, progress });
-          return withExtractedEarlier(transfer, all.filter((t) => !targets.includes(t)));
-        } finally {
-          for (const { tee } of tarballs) tee.destroy();
-          progress.stop();
-        }
+        return withProgress('SyncBase', deps.heartbeatIntervalMs, lost, async (progress) => {
+          try {
+            const transfer = await downloadWhileExtracting({ deps, bucket: input.bucket, server: input.server, backupId: plan.backupId, layout, backup, targets, tarballs, progress });
+            return withExtractedEarlier(transfer, all.filter((t) => !targets.includes(t)));
+          } finally {
+            for (const { tee } of tarballs) tee.destroy();
+          }
+        });
       });
     });
 }
