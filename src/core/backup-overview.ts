@@ -7,8 +7,8 @@ import { unrestorableKind } from './backup-kind';
 import type { BaseBackupCompression } from './s3-layout';
 import type { UtcMicros } from './timestamp';
 import type { TimelineHistoryOf } from './timeline-branches';
-import { archivedPathIndexes, backupsReaching, branchesOff, byEnd, findPathHoles, pathSegmentName, segmentsAfterSwitch, timelinePath, type ReplayPath } from './timeline-reach';
-import type { WalHole } from './wal-holes';
+import { archivedPathIndexes, backupsReaching, branchesOff, byEnd, pathSegmentName, segmentsAfterSwitch, timelinePath, type ReplayPath } from './timeline-reach';
+import { holesAmong, type WalHole } from './wal-holes';
 import { DEFAULT_SEGMENT_SIZE, isSegmentName, parseSegmentName, segmentFromIndex, segmentIndex, segmentsPerLog } from './wal-names';
 
 export interface BackupObjectFacts {
@@ -187,7 +187,7 @@ export function timelineScopes(backups: BackupInfo[], segmentNames: string[], hi
       archivedSegments: archived.length,
       firstArchived: archived[0]?.name ?? null,
       lastArchived: archived.at(-1)?.name ?? null,
-      holes: findPathHoles(path, present, fromIndex, segmentSize),
+      holes: holesAmong(present, fromIndex, nameAt),
       branchesOff: children
         .filter((c) => c.parentTimeline === timeline)
         .map((c) => ({ timeline: c.timeline, switchLsn: c.switchLsn, segmentsAfter: segmentsAfterSwitch(path, c.switchLsn, archivedNames, segmentSize) })),

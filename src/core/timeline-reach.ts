@@ -17,7 +17,6 @@ import { offPathReason, pathTimelines, type PathBackup, type TimelinePath } from
 import type { TimelineHistoryOf } from './timeline-branches';
 import { segmentTimelineSpans, spanForIndex, type TimelineSpan, type TimelineSwitch } from './timeline-history';
 import { toBarmanTime, type UtcMicros } from './timestamp';
-import { holesAmong, type WalHole } from './wal-holes';
 import { historyFileName, parseLsn, segmentFromIndex, segmentIndex } from './wal-names';
 
 /** What this module needs of a backup: what the path rules need (core/timeline-path.ts), and when it ended. */
@@ -104,14 +103,6 @@ export function backupsReaching<B extends ReachBackup>(path: ReplayPath, backups
 export function byEnd(a: Pick<ReachBackup, 'backupId' | 'endTime'>, b: Pick<ReachBackup, 'backupId' | 'endTime'>): number {
   if (a.endTime !== b.endTime) return a.endTime === null ? 1 : b.endTime === null ? -1 : a.endTime < b.endTime ? -1 : 1;
   return a.backupId < b.backupId ? -1 : a.backupId > b.backupId ? 1 : 0;
-}
-
-/**
- * The holes on a path from position `fromIndex` up to the last archived position: like findWalHoles, but each
- * missing position is named on the timeline the path reads it from.
- */
-export function findPathHoles(path: ReplayPath, presentIndexes: readonly number[], fromIndex: number, segmentSize: number): WalHole[] {
-  return holesAmong(presentIndexes, fromIndex, (index) => pathSegmentName(path, index, segmentSize));
 }
 
 /**
