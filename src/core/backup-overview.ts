@@ -4,17 +4,13 @@
 // have holes, and the recoverable window once the last archived commit is known.
 import type { BackupInfo } from './backup-info';
 import { unrestorableKind } from './backup-kind';
+import type { StoredTar } from './extraction-limits';
 import type { BaseBackupCompression } from './s3-layout';
 import type { UtcMicros } from './timestamp';
 import type { TimelineHistoryOf } from './timeline-branches';
 import { archivedPathIndexes, backupsReaching, branchesOff, byEnd, pathSegmentName, segmentsAfterSwitch, timelinePath, type ReplayPath } from './timeline-reach';
 import { holesAmong, type WalHole } from './wal-holes';
 import { DEFAULT_SEGMENT_SIZE, isSegmentName, parseSegmentName, segmentFromIndex, segmentIndex, segmentsPerLog } from './wal-names';
-
-export interface BackupObjectFacts {
-  size: number;
-  compression: BaseBackupCompression;
-}
 
 export type TarCompression = BaseBackupCompression | 'mixed';
 
@@ -31,7 +27,7 @@ export interface BackupSummary extends Pick<BackupInfo, 'status' | 'beginTime' |
   unrestorable: string | null;
 }
 
-export function summariseBackup(info: BackupInfo, objects: BackupObjectFacts[]): BackupSummary {
+export function summariseBackup(info: BackupInfo, objects: StoredTar[]): BackupSummary {
   return {
     id: info.backupId,
     status: info.status,
@@ -55,7 +51,7 @@ function describeUnrestorable(info: BackupInfo): string | null {
 }
 
 /** The one compression of a backup's tars, `mixed` when they differ, null when there are none. */
-export function tarCompression(objects: BackupObjectFacts[]): TarCompression | null {
+export function tarCompression(objects: StoredTar[]): TarCompression | null {
   const kinds = new Set(objects.map((o) => o.compression));
   if (kinds.size === 0) return null;
   return kinds.size === 1 ? [...kinds][0]! : 'mixed';
