@@ -19,10 +19,7 @@ export type TimelineChoice = number | 'current' | 'latest';
 export const DEFAULT_TIMELINE_CHOICE: TimelineChoice = 'latest';
 
 /** A target timeline with its ancestry: `switches` as its history file lists them (empty for timeline 1). */
-export interface TimelinePath {
-  timeline: number;
-  switches: TimelineSwitch[];
-}
+export type TimelinePath = TimelineHistoryOf;
 
 /** The way to the target timeline is unknown, or the backup is not on it. */
 export class TimelinePathError extends RestoreError {
