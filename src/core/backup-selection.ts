@@ -1,9 +1,9 @@
 // Which base backup to restore for a target time: the newest completed one that ends at or before the target.
 // A backup can recover to any time from its end_time on (barman's check, and CloudNativePG's rule), so a
 // target exactly at end_time is allowed; the planner, once it has read the WAL, still passes over a backup
-// whose end_xlog comes after the stop (BackupNotConsistentAtTargetError below). Ordering is by end_time: backup ids are the backup host's local
-// start time and say nothing reliable about when a backup became usable. For the other targets, see
-// selectBackupForOtherTarget.
+// whose end_xlog comes after the stop (BackupNotConsistentAtTargetError below). Ordering is by end_time:
+// backup ids are the backup host's local start time and say nothing reliable about when a backup became
+// usable. For the other targets, see selectBackupForOtherTarget.
 import { FailureTypes, RestoreError } from '../shared';
 import type { BackupInfo } from './backup-info';
 import { unrestorableKind } from './backup-kind';
