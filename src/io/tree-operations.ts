@@ -5,6 +5,8 @@
 // and acts through descriptor-relative calls (unlinkat, fchownat with AT_SYMLINK_NOFOLLOW): see
 // coreutils src/remove.c and src/chown-core.c (https://github.com/coreutils/coreutils), findutils'
 // ftsfind.c. `--one-file-system`/`-xdev` keep them off a filesystem mounted inside the tree.
+import { lchown, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { runCommand } from './run-command';
 import { userIds } from './user-ids';
 
@@ -24,12 +26,31 @@ export async function handOverTree(root: string, owner: string, signal?: AbortSi
   await runCommand('chown', ['-R', '-P', '--', `${uid}:${gid}`, root], { signal });
 }
 
+/** What takeBackTree does with an entry, by its path below the root (its names) and whether it is a directory. */
+export type TakeBackChoice = 'whole' | 'descend' | 'leave';
+
 /**
  * Takes `root` back from the user it was handed to, before root writes inside it again (a resumed or
- * retried step): once root owns every directory, no other user can plant anything there.
+ * retried step): once root owns every directory, no other user can plant anything there. `choose` may
+ * leave some directories to that user (root never writes inside them again); the walk to them goes top
+ * down, each directory made root's before its entries are read, so what is read can no longer change.
  */
-export async function takeBackTree(root: string, signal?: AbortSignal): Promise<void> {
-  await runCommand('chown', ['-R', '-P', '--', `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`, root], { signal });
+export async function takeBackTree(root: string, signal?: AbortSignal, choose: (names: string[], isDirectory: boolean) => TakeBackChoice = () => 'whole'): Promise<void> {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const walk = async (dir: string, names: string[]): Promise<void> => {
+    await lchown(dir, uid, gid);
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      signal?.throwIfAborted();
+      const path = join(dir, entry.name);
+      const choice = choose([...names, entry.name], entry.isDirectory());
+      if (choice === 'descend') await walk(path, [...names, entry.name]);
+      else if (choice === 'whole' && entry.isDirectory()) await runCommand('chown', ['-R', '-P', '--', `${uid}:${gid}`, path], { signal });
+      else if (choice === 'whole') await lchown(path, uid, gid);
+    }
+  };
+  if (choose([], true) === 'whole') await runCommand('chown', ['-R', '-P', '--', `${uid}:${gid}`, root], { signal });
+  else await walk(root, []);
 }
 
 /**

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathExists } from './path-exists';
-import { removePlantedEntries, takeBackTree } from './tree-operations';
+import { removePlantedEntries, takeBackTree, type TakeBackChoice } from './tree-operations';
 
 export interface WorkDirLayout {
   root: string;
@@ -20,6 +20,8 @@ export interface WorkDirLayout {
   /** Scratch space for decompressed WAL read by pg_waldump. */
   scratch: string;
   verifyLog: string;
+  /** What each published base backup directory was extracted from and its shape (src/core/extracted-tree.ts). */
+  extractions: string;
 }
 
 /** Stable folder name for a restore into `destination` (same destination, same folder: resumable). */
@@ -38,6 +40,7 @@ export function workDirLayout(root: string): WorkDirLayout {
     downloads: join(root, 'downloads'),
     scratch: join(root, 'scratch'),
     verifyLog: join(root, 'verify-postgres.log'),
+    extractions: join(root, 'extracted'),
   };
 }
 
@@ -56,15 +59,30 @@ export async function makeWorkArea(layout: WorkDirLayout): Promise<string | unde
   return mkdir(layout.root, { recursive: true, mode: 0o700 });
 }
 
+/** The suffix of a base backup directory while root extracts it, before it is published under its own name. */
+export const EXTRACTING_SUFFIX = '.extracting';
+
 /**
  * Before root writes in a work area again (a retried step, a resumed restore): takes back what the stage step
  * handed to the Barman user, then removes what that user could have planted meanwhile for root to write
  * through (a link at the journal, the configuration, a temporary file's name, or in place of a folder).
  * Root makes no link anywhere in the area except inside the extracted backup (tablespace links in
- * `<home>/<server>/base/<id>/data/pg_tblspc`), which root never writes into again.
+ * `<home>/<server>/base/<id>/data/pg_tblspc`), which root never writes into again: so the published
+ * directories of the backup (`base/<id>/data`, `base/<id>/<oid>`, and those being linked from another
+ * restore) are left to the Barman user. Their files may be hard links shared with another restore's area
+ * (src/io/extracted-trees.ts): taking them back would change that restore's files too.
  */
 export async function reclaimWorkArea(layout: WorkDirLayout, signal?: AbortSignal): Promise<void> {
   if (!(await pathExists(layout.root))) return;
-  await takeBackTree(layout.root, signal);
+  await takeBackTree(layout.root, signal, publishedExtractionsLeft);
   await removePlantedEntries(layout.root, [join(layout.barmanHome, '*', 'base', '*', '*', '*')], signal);
+}
+
+/** takeBackTree's choice in a work area: down `home/<server>/base/<id>/` to leave the directories published there. */
+function publishedExtractionsLeft(names: string[], isDirectory: boolean): TakeBackChoice {
+  const [home, , base, , name] = names;
+  if (names.length === 0) return 'descend';
+  if (home !== 'home' || !isDirectory || (names.length >= 3 && base !== 'base')) return 'whole';
+  if (names.length < 5) return 'descend';
+  return names.length === 5 && !name!.endsWith(EXTRACTING_SUFFIX) ? 'leave' : 'whole';
 }
