@@ -6,7 +6,8 @@ import { compareBaseBackupObjects } from '../core/s3-layout';
 import type { BackupObject, CatalogedBackup } from '../io/backup-catalog';
 import { pathExists } from '../io/path-exists';
 import type { DownloadItem } from '../io/s3-download';
-import { backupDir, type WorkDirLayout } from '../io/work-dir';
+import { recordExtraction } from '../io/extracted-trees';
+import { backupDir, EXTRACTING_SUFFIX, type WorkDirLayout } from '../io/work-dir';
 
 export interface ExtractionTarget {
   /** `data`, or a tablespace's OID. */
@@ -15,6 +16,8 @@ export interface ExtractionTarget {
   finalDir: string;
   /** Where the extraction is built before it is renamed to finalDir. */
   partialDir: string;
+  /** What it was extracted from and its shape, written as it is published (src/core/extracted-tree.ts). */
+  recordPath: string;
   /** The tarballs that make it up, in part order (data.tar, data_0001.tar, ...): they are extracted in this order. */
   objects: BackupObject[];
 }
@@ -25,7 +28,8 @@ export function extractionTargets(layout: WorkDirLayout, server: string, backupI
   for (const object of objects) {
     const name = object.kind === 'data' ? 'data' : String(object.tablespaceOid);
     const finalDir = join(backupDir(layout, server, backupId), name);
-    const target = targets.get(name) ?? { name, finalDir, partialDir: `${finalDir}.extracting`, objects: [] };
+    const recordPath = join(layout.extractions, backupId, `${name}.json`);
+    const target = targets.get(name) ?? { name, finalDir, partialDir: `${finalDir}${EXTRACTING_SUFFIX}`, recordPath, objects: [] };
     target.objects.push(object);
     targets.set(name, target);
   }
@@ -44,10 +48,14 @@ export async function targetsToExtract(targets: readonly ExtractionTarget[]): Pr
   return todo;
 }
 
-/** Makes a complete extraction visible under its final name, in one rename. */
-export async function publishExtraction(target: ExtractionTarget): Promise<void> {
+/**
+ * Makes a complete extraction visible under its final name, in one rename, with its record written first: another
+ * restore of the same backup on this host may then link it instead of extracting it again.
+ */
+export async function publishExtraction(target: ExtractionTarget, signal?: AbortSignal): Promise<void> {
   // barman-cloud tars carry no entry for PGDATA itself; PostgreSQL refuses a data directory other than 0700/0750.
   await chmod(target.partialDir, 0o700);
+  await recordExtraction(target, signal);
   await rename(target.partialDir, target.finalDir);
 }
 

@@ -61,6 +61,16 @@ export function localCopies(request: LocalCopiesRequest): LocalCopySource {
 }
 
 async function scanAreas(request: LocalCopiesRequest): Promise<OtherArea[]> {
+  const areas: OtherArea[] = [];
+  for (const { root, ownerUid } of await otherAreas(request)) {
+    const text = await readOwnedText(workDirLayout(root).journal, ownerUid);
+    if (text) areas.push({ root, ownerUid, records: parseJournal(text) });
+  }
+  return areas;
+}
+
+/** The other work areas of the server on this host, each with the one user whose files in it may be trusted (trustedOwner). */
+export async function otherAreas(request: LocalCopiesRequest): Promise<Pick<OtherArea, 'root' | 'ownerUid'>[]> {
   const restoresDir = dirname(request.ownRoot);
   let names: string[];
   try {
@@ -68,26 +78,20 @@ async function scanAreas(request: LocalCopiesRequest): Promise<OtherArea[]> {
   } catch {
     return [];
   }
-  const ownName = basename(request.ownRoot);
   const { uid: barmanUid } = await userIds(request.barmanUser);
-  const areas: OtherArea[] = [];
-  for (const name of otherAreasOfServer(names, request.server, ownName)) {
+  const areas: Pick<OtherArea, 'root' | 'ownerUid'>[] = [];
+  for (const name of otherAreasOfServer(names, request.server, basename(request.ownRoot))) {
     const root = join(restoresDir, name);
-    try {
-      const st = await lstat(root);
-      const owner = trustedOwner({ rootUid: st.uid, rootMode: st.mode, rootIsDirectory: st.isDirectory(), barmanUid });
-      if ('refused' in owner) continue;
-      const text = await readOwnedText(workDirLayout(root).journal, owner.uid);
-      if (text) areas.push({ root, ownerUid: owner.uid, records: parseJournal(text) });
-    } catch {
-      // Removed meanwhile (a finished restore frees its area), or unreadable: it lends nothing.
-    }
+    // Removed meanwhile (a finished restore frees its area), or unreadable: it lends nothing.
+    const st = await lstat(root).catch(() => undefined);
+    const owner = st && trustedOwner({ rootUid: st.uid, rootMode: st.mode, rootIsDirectory: st.isDirectory(), barmanUid });
+    if (owner && !('refused' in owner)) areas.push({ root, ownerUid: owner.uid });
   }
   return areas;
 }
 
-/** A regular file owned by `uid`, read without following a link or blocking on a FIFO; '' otherwise. */
-async function readOwnedText(path: string, uid: number): Promise<string> {
+/** A regular file owned by `uid`, read without following a link or blocking on a FIFO; '' otherwise (absent too). */
+export async function readOwnedText(path: string, uid: number): Promise<string> {
   let fh: FileHandle;
   try {
     fh = await open(path, OPEN_FLAGS);
