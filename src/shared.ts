@@ -208,8 +208,10 @@ export interface TransferResult {
    * Objects copied from another restore's work area on the worker's host (a held or failed restore of the
    * same server whose download journal records the same key, ETag and size) instead of downloaded; absent
    * when none was. Not counted in objectsSkipped (already in this restore's own area) nor in bytesFetched.
+   * `linkedDirectories`: base backup directories (data, tablespaces) that restore had extracted, taken by hard
+   * links instead of extracting their tarballs again (their tarballs are counted in `objects` and `bytes`).
    */
-  reused?: { objects: number; bytes: number };
+  reused?: { objects: number; bytes: number; linkedDirectories?: number };
 }
 
 /** A setting of the restored configuration that verify's PostgreSQL ran without, for safety. */

@@ -2,6 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { openJournal } from '../io/download-journal';
+import { borrowExtractedTrees } from '../io/extracted-trees';
 import { localCopies, reusedNote } from '../io/local-copies';
 import type { BackupObject, CatalogedBackup } from '../io/backup-catalog';
 import { downloadObjects, etagIsMd5, type DownloadItem } from '../io/s3-download';
@@ -42,12 +43,15 @@ export function syncAndExtractBaseBackupActivity(deps: ActivityDeps) {
         await reclaimWorkArea(layout);
         const backup = await plannedBackup(deps, input, plan);
         const all = extractionTargets(layout, input.server, plan.backupId, backup.objects);
-        const targets = await targetsToExtract(all);
-        const tarballs = teeTarballs(layout, plan.backupId, targets);
+        const unpublished = await targetsToExtract(all);
         return withProgress('SyncBase', deps.heartbeatIntervalMs, lost, async (progress) => {
+          // What a held (or failed) restore of the same backup on this host has extracted is linked, not extracted again.
+          const linked = await borrowExtractedTrees({ layout, server: input.server, barmanUser: deps.barmanUser, targets: unpublished, signal: progress.signal });
+          const targets = unpublished.filter((t) => !linked.some((l) => l.target === t));
+          const tarballs = teeTarballs(layout, plan.backupId, targets);
           try {
             const transfer = await downloadWhileExtracting({ deps, bucket: input.bucket, server: input.server, backupId: plan.backupId, layout, backup, targets, tarballs, progress });
-            return withExtractedEarlier(transfer, all.filter((t) => !targets.includes(t)));
+            return withLinked(withExtractedEarlier(transfer, all.filter((t) => !unpublished.includes(t))), linked);
           } finally {
             for (const { tee } of tarballs) tee.destroy();
           }
@@ -67,6 +71,19 @@ function withExtractedEarlier(transfer: TransferResult, published: readonly Extr
     objects: transfer.objects + objects.length,
     objectsSkipped: transfer.objectsSkipped + objects.length,
     bytesTotal: transfer.bytesTotal + objects.reduce((sum, o) => sum + o.size, 0),
+  };
+}
+
+/** The directories linked from another restore's area count as reused objects: their tarballs, as the bucket holds them. */
+function withLinked(transfer: TransferResult, linked: readonly { target: ExtractionTarget; bytes: number }[]): TransferResult {
+  if (linked.length === 0) return transfer;
+  const objects = linked.reduce((sum, l) => sum + l.target.objects.length, 0);
+  const bytes = linked.reduce((sum, l) => sum + l.bytes, 0);
+  return {
+    ...transfer,
+    objects: transfer.objects + objects,
+    bytesTotal: transfer.bytesTotal + bytes,
+    reused: { objects: (transfer.reused?.objects ?? 0) + objects, bytes: (transfer.reused?.bytes ?? 0) + bytes, linkedDirectories: linked.length },
   };
 }
 
@@ -175,7 +192,7 @@ async function concludeAttempt(attempt: Attempt, downloaded: PromiseSettledResul
     throw cause;
   }
   if (downloaded.status === 'rejected') throw downloaded.reason;
-  for (const target of attempt.targets) await publishExtraction(target);
+  for (const target of attempt.targets) await publishExtraction(target, attempt.progress.signal);
   return downloaded.value;
 }
 

@@ -127,9 +127,13 @@ export function describeResult(result: RestoreResult): string {
   ].join('\n');
 }
 
-/** What a step copied from another restore's work area on this host instead of downloading it. */
+/** What a step copied (or linked) from another restore's work area on this host instead of downloading it. */
 function copiedWords(transfer: TransferResult): string {
-  return transfer.reused ? `, ${formatBytes(transfer.reused.bytes)} copied from another restore on this host` : '';
+  const reused = transfer.reused;
+  if (!reused) return '';
+  if (!reused.linkedDirectories) return `, ${formatBytes(reused.bytes)} copied from another restore on this host`;
+  const directories = reused.linkedDirectories === 1 ? 'its extracted directory' : `its ${reused.linkedDirectories} extracted directories`;
+  return `, ${formatBytes(reused.bytes)} reused from another restore on this host (${directories} linked, not extracted again)`;
 }
 
 /** Where verify proved replay stopped, and the timeline a promotion started. */

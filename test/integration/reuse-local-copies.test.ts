@@ -1,6 +1,6 @@
-// Issue 13: a restore into a new destination copies what a held restore of the same server and backup already
-// has on the worker's disk (the base backup's tarballs and the WAL its journal recorded) instead of downloading
-// it again from S3. Checked by the step results, by counting GETs through the S3 proxy, and by SQL on the
+// Issue 13: a restore into a new destination reuses what a held restore of the same server and backup already
+// has on the worker's disk (its extracted base backup, linked; backup.info and the WAL its journal recorded,
+// copied) instead of downloading and extracting it again. Checked by the step results, by counting GETs through the S3 proxy, and by SQL on the
 // result; the held restore still answers and finishes afterwards. The same restore is then run again with no
 // held restore left (nothing to copy) and both times are printed: on this small fixture over loopback S3.
 import assert from 'node:assert/strict';
@@ -34,7 +34,7 @@ async function baseStepMs(pitr: PitrClient, restoreId: string): Promise<number |
   return record?.steps.find((step) => step.name === 'syncAndExtractBaseBackup')?.durationMs;
 }
 
-describe('a restore copies the base backup and WAL a held restore of the same backup has on disk', function () {
+describe('a restore reuses the extracted base backup and the WAL a held restore of the same backup has on disk', function () {
   this.timeout(600_000);
   let harness: RestoreHarness;
   let pitr: PitrClient;
@@ -55,7 +55,7 @@ describe('a restore copies the base backup and WAL a held restore of the same ba
     await proxy?.stop();
   });
 
-  it('reuses the held restore\'s tarballs and WAL, gives the right rows, and leaves the held restore working', async () => {
+  it('links the held restore\'s extracted base backup, copies its WAL, gives the right rows, and leaves the held restore working', async () => {
     const { fixture } = harness;
     const target = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
     const heldInput = harness.inputFor(target, undefined, { hold: true });
@@ -75,6 +75,7 @@ describe('a restore copies the base backup and WAL a held restore of the same ba
     assert.equal(reused.base.bytesFetched, 0, 'the base step fetched nothing from S3');
     assert.equal(reused.base.reused?.objects, reused.base.objects, 'every base object (backup.info and the tarballs) was copied from the held restore');
     assert.equal(reused.base.reused?.bytes, reused.base.bytesTotal);
+    assert.equal(reused.base.reused?.linkedDirectories, 1, "the held restore's extracted data directory was linked, not extracted again");
     // The plan step reads the planned WAL with pg_waldump before the WAL step, copying it from the held restore
     // too (src/io/wal-segments.ts downloadWal asks the same local copies): no segment is downloaded again.
     assert.equal(reused.wal.bytesFetched, 0);

@@ -72,5 +72,7 @@ describe("pitr restore's result", () => {
     const copied = describeResult({ ...result, base: { ...result.base, bytesFetched: 0, reused: { objects: 2, bytes: 5 * 1024 * 1024 } } });
     assert.match(copied, /\n {2}base backup: .*, 0 B fetched by this run, 5\.0 MiB copied from another restore on this host\n/);
     assert.doesNotMatch(describeResult(result), /copied from another restore/);
+    const linked = describeResult({ ...result, base: { ...result.base, bytesFetched: 0, reused: { objects: 2, bytes: 5 * 1024 * 1024, linkedDirectories: 2 } } });
+    assert.match(linked, /\n {2}base backup: .*, 0 B fetched by this run, 5\.0 MiB reused from another restore on this host \(its 2 extracted directories linked, not extracted again\)\n/);
   });
 });
