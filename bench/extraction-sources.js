@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// Called by bench/reuse-beside-held.sh while a restore is held (issue 13): what it would cost a new restore to
-// take the held restore's base backup from its *extracted* directory instead of from its tarball, which is what
-// a restore beside it copies today. Times, --runs times each, alternating, into fresh directories:
-//   tarball  copy the held data.tar.gz (as the reuse does) and extract it with the worker's guarded extractor
-//            (src/io/tar-extract.ts): today's path;
+// Called by bench/reuse-beside-held.sh while a restore is held (issue 13): what it costs a new restore to take the
+// held restore's base backup in each way it could, from the held tarball or from the held *extracted* directory.
+// Times, --runs times each, alternating, into fresh directories:
+//   link     `cp -al` of the extracted directory by the Barman user into a folder of its own: hard links, what
+//            a restore beside a held one does (src/io/extracted-trees.ts; the worker then checks the linked
+//            tree's listing against the held restore's record, not timed here);
+//   tarball  copy the held data.tar.gz and extract it with the worker's guarded extractor (src/io/tar-extract.ts):
+//            what the reuse did before it linked;
 //   stream   `tar -c` of the held extracted data directory, run as the area's owner (the Barman user), piped
 //            into the same guarded extractor: the one way root could take that tree safely (the owner can swap
 //            a folder of its tree for a link; root must not read by path there, and the guard re-checks every
 //            entry as it checks an archive's);
 //   cp       `cp -a` of the extracted directory by the Barman user into a folder of its own: a lower bound for
-//            any copy of the tree (not usable by the worker: the new area is root's until its stage step).
+//            any copy of the tree.
 // Prints one JSON object: per method the runs in ms and the median, and the ratio of each median to tarball's.
 // usage: node bench/extraction-sources.js --area DIR --server NAME --backup-id ID --owner USER --scratch DIR [--runs N]
 'use strict';
@@ -47,11 +50,12 @@ function asUser(user, executable, argv, onStdout) {
 }
 
 /**
- * Removes a method's folder. cp's belongs to the Barman user, who wrote its contents: they are removed as that user
- * (root does not remove by path in a tree another user owns), then the emptied folder with rmdir, which follows nothing.
+ * Removes a method's folder. cp's and link's belong to the Barman user, who wrote their contents: they are removed as
+ * that user (root does not remove by path in a tree another user owns), then the emptied folder with rmdir, which
+ * follows nothing.
  */
 async function removeScratch(method, dir, owner) {
-  if (method === 'cp') {
+  if (method === 'cp' || method === 'link') {
     await asUser(owner, 'rm', ['-rf', '--', join(dir, 'data')]);
     await rmdir(dir).catch((err) => { if (err.code !== 'ENOENT') throw err; });
   } else {
@@ -89,6 +93,11 @@ async function main() {
       await mkdir(dir, { mode: 0o700 });
       await chown(dir, uid, gid);
       await asUser(a.owner, 'cp', ['-a', '--', heldData, join(dir, 'data')]);
+    },
+    async link(dir) {
+      await mkdir(dir, { mode: 0o700 });
+      await chown(dir, uid, gid);
+      await asUser(a.owner, 'cp', ['-a', '-l', '--', heldData, join(dir, 'data')]);
     },
   };
   const runs = Object.fromEntries(Object.keys(methods).map((m) => [m, []]));

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# A new restore beside a held one (issue 13): how much it copies from the held restore's work area instead of
-# downloading, and its wall time against the same restore with no held restore left. On the benchmark fixture
+# A new restore beside a held one (issue 13): how much it reuses from the held restore's work area (its extracted
+# base backup linked, backup.info and WAL copied) instead of downloading and extracting, and its wall time against the same restore with no held restore left. On the benchmark fixture
 # (server bench, built by bench/run-bench.sh), with a worker of its own on the built lib/ (npm run build first).
 # Per round: a held restore to T0 (10 s after the backup's end; not timed); `pitr restore --wait` to the fixture's
 # target T into a fresh destination (timed, "with"); the held restore finished with --stop; the same restore again
 # (timed, "without"). Prints one line per restore and the medians; raw JSON in bench/work/results/<time>-reuse/.
-# In the first round, while the restore is held, bench/extraction-sources.js also times taking its base backup
-# from the held extracted directory against taking it from the held tarball (what the reuse does).
+# In the first round, while the restore is held, bench/extraction-sources.js also times the ways of taking its
+# base backup: linking the held extracted directory (what the reuse does), copying it, streaming it through the
+# guarded extractor, or extracting the held tarball.
 # --s3-bytes-per-second N puts the worker behind the S3 fault proxy (test/support/s3-fault-proxy.ts) throttled
 # to N bytes a second, all responses together: a bucket across a network, where the download is what costs.
 #
@@ -63,7 +64,7 @@ timed_restore() { # NAME: restore to T into $dest/NAME, its JSON into $out/NAME.
   node bin/pitr.js status "$(field o.id <"$out/$1.json")" --json >"$out/$1.status.json" || die "pitr status of restore $1 failed"
   echo $(( (end - start) / 1000000 ))
 }
-describe() { field '`base ${o.result.base.bytesFetched} B fetched, ${o.result.base.reused?.bytes ?? 0} B copied; WAL ${o.result.wal.bytesFetched} B fetched, ${o.result.wal.reused?.bytes ?? 0} B copied`' <"$out/$1.json"; }
+describe() { field '`base ${o.result.base.bytesFetched} B fetched, ${o.result.base.reused?.bytes ?? 0} B reused (${o.result.base.reused?.linkedDirectories ?? 0} extracted directories linked); WAL ${o.result.wal.bytesFetched} B fetched, ${o.result.wal.reused?.bytes ?? 0} B copied`' <"$out/$1.json"; }
 # step_medians PREFIX: each step's median time (pitr status --json of every PREFIX-N restore), in seconds
 step_medians() {
   node -e '

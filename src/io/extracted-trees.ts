@@ -8,7 +8,7 @@
 // recover only reads it (rsync copies it into the destination, which is what PostgreSQL then writes), and the
 // reclaim of a work area leaves it alone (work-dir.ts reclaimWorkArea), so neither restore's steps can change
 // the other's files through the shared inodes. Removing either area only removes its own names.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { extractedFromSameObjects, linkedTreeRefusal, parseExtractionRecord, summarizeListing, type ExtractedObject, type ExtractionRecord } from '../core/extracted-tree';
 import { samePlaceIn } from '../core/local-copies';
@@ -43,7 +43,9 @@ export async function recordExtraction(target: TreeTarget, signal?: AbortSignal)
 
 async function writeRecord(path: string, record: ExtractionRecord): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(`${path}.tmp`, JSON.stringify(record), { mode: 0o600, flush: true });
+  // A new file ('wx'), never one left at the name: the area was the Barman user's between steps.
+  await rm(`${path}.tmp`, { force: true });
+  await writeFile(`${path}.tmp`, JSON.stringify(record), { flag: 'wx', mode: 0o600, flush: true });
   await rename(`${path}.tmp`, path);
 }
 

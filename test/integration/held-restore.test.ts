@@ -8,30 +8,19 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { queryPostgres, type PostgresInstance } from '../../src/io/postgres-instance';
 import { runCommand } from '../../src/io/run-command';
 import { PitrClient } from '../../src/pitr-client';
 import { pgBinDir } from '../../src/settings';
-import type { HeldServer, RestoreInput } from '../../src/shared';
+import type { RestoreInput } from '../../src/shared';
 import type { UtcMicros } from '../../src/core/timestamp';
 import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
-import { MARKERS_SQL, markerLabels, queryRestoredCluster } from '../support/restored-cluster';
+import { heldMarkers, MARKERS_SQL, markerLabels, queryHeld, queryRestoredCluster } from '../support/restored-cluster';
 import { killStrayProcesses, WorkerProcess } from '../support/worker-process';
 import { waitFor } from '../support/workflow-history';
 
 function targetAt(utc: UtcMicros): RestoreInput['target'] {
   return { kind: 'time', utc, given: utc };
-}
-
-/** Runs `sql` on a held server, as a person would with the connection it printed (the socket folder, as the Barman user). */
-async function queryHeld(harness: RestoreHarness, server: HeldServer, sql: string): Promise<string> {
-  const instance = { pgBinDir: pgBinDir(harness.settings, harness.fixture.pgMajor), socketDir: server.socketDir, port: server.port, user: server.user } as PostgresInstance;
-  return queryPostgres(instance, sql);
-}
-
-async function heldMarkers(harness: RestoreHarness, server: HeldServer): Promise<string[]> {
-  return markerLabels(await queryHeld(harness, server, MARKERS_SQL));
 }
 
 describe('a held restore: look at the target, advance it twice, finish with promote', function () {

@@ -4,14 +4,16 @@
 // result; the held restore still answers and finishes afterwards. The same restore is then run again with no
 // held restore left (nothing to copy) and both times are printed: on this small fixture over loopback S3.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { queryPostgres, type PostgresInstance } from '../../src/io/postgres-instance';
 import { PitrClient } from '../../src/pitr-client';
-import { pgBinDir } from '../../src/settings';
+import { statSync } from 'node:fs';
+import { runCommand } from '../../src/io/run-command';
+import { userIds } from '../../src/io/user-ids';
 import type { RestoreResult } from '../../src/shared';
 import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
-import { queryRestoredMarkers } from '../support/restored-cluster';
+import { heldMarkers, queryHeld, queryRestoredMarkers } from '../support/restored-cluster';
 import { startS3FaultProxy, type S3FaultProxy } from '../support/s3-fault-proxy';
 import { killStrayProcesses } from '../support/worker-process';
 
@@ -26,6 +28,12 @@ function tarballGets(proxy: S3FaultProxy, since: number): number {
 /** GETs of WAL segments (not listings) after `since`. */
 function walGets(proxy: S3FaultProxy, since: number): number {
   return proxy.requests.filter((r) => r.at > since && r.method === 'GET' && /\/wals\/[0-9A-F]{16}\/[0-9A-F]{24}/.test(r.url)).length;
+}
+
+/** Every file below `dir`: path, inode, link count, size, mtime (find walks it as root without following a link). */
+async function fileListing(dir: string): Promise<string> {
+  const { stdout } = await runCommand('find', [dir, '-type', 'f', '-printf', '%P %i %n %s %T@\\n']);
+  return stdout.split('\n').sort().join('\n');
 }
 
 /** How long the base step (download and extraction) took, from the restore's history. */
@@ -67,6 +75,8 @@ describe('a restore reuses the extracted base backup and the WAL a held restore 
     const since = Date.now();
     const second = harness.inputFor(target);
     destinations.push(second.destination);
+    const heldData = join(harness.workArea(heldInput).barmanHome, heldInput.server, 'base');
+    const heldFilesBefore = await fileListing(heldData);
     const t0 = performance.now();
     const secondHandle = await harness.start(second);
     const reused: RestoreResult = await secondHandle.result();
@@ -82,10 +92,12 @@ describe('a restore reuses the extracted base backup and the WAL a held restore 
     const walRefetched = walGets(proxy, since);
     assert.equal(walRefetched, 0, 'no WAL segment was downloaded again, by the plan or the WAL step');
     assert.deepEqual(await queryRestoredMarkers(second.destination, fixture.pgMajor), labelsUpTo(fixture, target), 'the copy restores the right rows');
+    // The files both restores shared while the new one ran (it freed its work area, and its names, at the end):
+    // neither its Barman recovery nor its verify wrote to them.
+    assert.equal(await fileListing(heldData), heldFilesBefore, 'the same files (inodes), link counts, sizes and mtimes');
 
     // The held restore was not touched: its server answers, its status is held, and it finishes.
-    const instance = { pgBinDir: pgBinDir(harness.settings, fixture.pgMajor), socketDir: held.server.socketDir, port: held.server.port, user: held.server.user } as PostgresInstance;
-    assert.equal(await queryPostgres(instance, 'select pg_is_in_recovery()'), 't', 'the held server still answers, paused in recovery');
+    assert.equal(await queryHeld(harness, held.server, 'select pg_is_in_recovery()'), 't', 'the held server still answers, paused in recovery');
     assert.equal((await pitr.status(heldHandle.workflowId)).phase, 'Held');
     const finished = await pitr.finish(heldHandle.workflowId, 'stop');
     assert.equal(finished.finishedWith, 'stop');
@@ -108,6 +120,41 @@ describe('a restore reuses the extracted base backup and the WAL a held restore 
     const withBase = await baseStepMs(pitr, secondHandle.workflowId);
     const withoutBase = await baseStepMs(pitr, thirdHandle.workflowId);
     console.log(`      REUSE_TIMING withReuseMs=${withReuseMs.toFixed(0)} withoutReuseMs=${withoutReuseMs.toFixed(0)} baseStepWithReuseMs=${withBase} baseStepWithoutReuseMs=${withoutBase} baseBytes=${reused.base.bytesTotal} walObjects=${reused.wal.objects} walGetsWithReuse=${walRefetched}`);
+  });
+  it('two held restores sharing linked files: advancing, then finishing, the one lent from leaves the other whole', async () => {
+    const { fixture } = harness;
+    const first = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
+    const later = between(marker(fixture, 'after-b1-3'), marker(fixture, 'during-b2-1'));
+    const lenderInput = harness.inputFor(first, undefined, { hold: true });
+    const borrowerInput = harness.inputFor(first, undefined, { hold: true });
+    destinations.push(lenderInput.destination, borrowerInput.destination);
+    const lender = await harness.start(lenderInput);
+    await pitr.waitUntilHeld(lender.workflowId, { pollMs: 500 });
+    const borrower = await harness.start(borrowerInput);
+    const borrowerHeld = await pitr.waitUntilHeld(borrower.workflowId, { pollMs: 500 });
+
+    const { uid: barmanUid } = await userIds(harness.settings.barmanUser);
+    const borrowerData = join(harness.workArea(borrowerInput).barmanHome, borrowerInput.server, 'base', borrowerHeld.plan.backupId, 'data');
+    const sharedFile = join(borrowerData, 'PG_VERSION');
+    assert.equal(statSync(sharedFile).nlink, 2, 'shared with the first held restore');
+
+    // The lender's advance takes its work area back before root writes in it: not the files it shares.
+    const advanced = await pitr.advance(lender.workflowId, { kind: 'time', utc: later, given: later });
+    assert.deepEqual(await heldMarkers(harness, advanced.server), labelsUpTo(fixture, later));
+    assert.equal(statSync(sharedFile).uid, barmanUid, 'still the Barman user\'s after the other restore\'s advance');
+    const listing = await fileListing(borrowerData);
+    // Finishing the lender frees its work area: its names go, the borrower's stay.
+    await pitr.finish(lender.workflowId, 'stop');
+    assert.equal(statSync(sharedFile).nlink, 1);
+    assert.equal((await fileListing(borrowerData)).replaceAll(/ 1 (\d+ [\d.]+)$/gm, ' 2 $1'), listing, 'the same files, sizes and mtimes');
+
+    // The borrower goes on from its own files: an advance, then a promotion.
+    const borrowerAdvanced = await pitr.advance(borrower.workflowId, { kind: 'time', utc: later, given: later });
+    assert.deepEqual(await heldMarkers(harness, borrowerAdvanced.server), labelsUpTo(fixture, later));
+    const finished = await pitr.finish(borrower.workflowId, 'promote');
+    assert.equal(finished.finishedWith, 'promote');
+    assert.equal(finished.base.reused?.linkedDirectories, 1, 'the second held restore had linked the first one\'s data directory');
+    assert.deepEqual(await queryRestoredMarkers(borrowerInput.destination, fixture.pgMajor), labelsUpTo(fixture, later));
   });
 });
 

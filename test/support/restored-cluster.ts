@@ -4,8 +4,9 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { queryPostgres, startPostgres, stopPostgres, waitForRecoveryEnd } from '../../src/io/postgres-instance';
-import { loadWorkerSettings, pgBinDir } from '../../src/settings';
+import { queryPostgres, startPostgres, stopPostgres, waitForRecoveryEnd, type PostgresInstance } from '../../src/io/postgres-instance';
+import { loadWorkerSettings, pgBinDir, type WorkerSettings } from '../../src/settings';
+import type { HeldServer } from '../../src/shared';
 
 /** Runs `sql` (each a single statement; psql's unaligned output, rows joined by newlines) on the started, restored cluster. */
 export async function queryRestoredCluster(destination: string, pgMajor: number, sql: string[]): Promise<string[]> {
@@ -43,4 +44,15 @@ export function markerLabels(rows: string): string[] {
 export async function queryRestoredMarkers(destination: string, pgMajor: number): Promise<string[]> {
   const [rows] = await queryRestoredCluster(destination, pgMajor, [MARKERS_SQL]);
   return markerLabels(rows);
+}
+
+/** Runs `sql` on a held restore's server, as a person would with the connection it printed (its socket folder, as the Barman user). */
+export async function queryHeld(harness: { settings: WorkerSettings; fixture: { pgMajor: number } }, server: HeldServer, sql: string): Promise<string> {
+  const instance = { pgBinDir: pgBinDir(harness.settings, harness.fixture.pgMajor), socketDir: server.socketDir, port: server.port, user: server.user } as PostgresInstance;
+  return queryPostgres(instance, sql);
+}
+
+/** The marker rows a held restore's server shows. */
+export async function heldMarkers(harness: { settings: WorkerSettings; fixture: { pgMajor: number } }, server: HeldServer): Promise<string[]> {
+  return markerLabels(await queryHeld(harness, server, MARKERS_SQL));
 }
