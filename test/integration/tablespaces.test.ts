@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { UtcMicros } from '../../src/core/timestamp';
 import { readRestoreStatus } from '../../src/cli/restore-status';
+import { PitrClient } from '../../src/pitr-client';
 import { loadWorkerSettings } from '../../src/settings';
 import type { RestoreResult } from '../../src/shared';
 import { between, loadFixture, marker, type Fixture, type FixtureTablespace } from '../support/fixture';
@@ -119,6 +120,25 @@ describe('tablespaces land only where the user chose: a location derived from th
       labels: ['after-b1-1', 'after-b1-2'],
       touched: ['after-b1-1=333', 'after-b1-2=334', 'none=333'],
     });
+  });
+
+  it('beside a held restore of the backup, links its extracted data and ts1 directories instead of extracting them, into another location', async () => {
+    const target: UtcMicros = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
+    const pitr = new PitrClient(harness.client, harness.client.options.namespace);
+    const heldInput = harness.inputFor(target, undefined, { hold: true });
+    const heldHandle = await harness.start(heldInput);
+    try {
+      await pitr.waitUntilHeld(heldHandle.workflowId, { pollMs: 500 });
+      const location = harness.newDestination();
+      const result: RestoreResult = await (await harness.start(harness.inputFor(target, undefined, { tablespaces: [{ name: 'ts1', location }] }))).result();
+      assert.equal(result.base.bytesFetched, 0);
+      assert.equal(result.base.reused?.linkedDirectories, 2, 'data and the tablespace, both linked');
+      assert.equal(await pgTblspcLink(result), location);
+      assert.deepEqual(await tablespaceRows(result), { labels: ['after-b1-1'], touched: ['after-b1-1=333', 'none=667'] });
+    } finally {
+      await pitr.finish(heldHandle.workflowId, 'stop');
+    }
+    assert.ok(existsSync(`${heldInput.destination}.tablespaces/ts1`), 'the held restore\'s own tablespace location is still there');
   });
 
   it('restores ts1 into the folder named with --tablespace ts1=DIR', async () => {
