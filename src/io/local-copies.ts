@@ -7,6 +7,8 @@
 // would give the file a second name, and both journals trust a file only while it has one (a resumed or
 // advanced source restore would download it again), and it would share one inode with a file the Barman
 // user may own and rewrite. A copy also leaves nothing behind in the other area if this restore fails.
+// The base backup's extracted directories are another matter: nothing writes into them once published, and
+// src/io/extracted-trees.ts links them (so their tarballs are not copied at all).
 import { constants } from 'node:fs';
 import { lstat, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
