@@ -6,7 +6,7 @@ import { compareBaseBackupObjects } from '../core/s3-layout';
 import type { BackupObject, CatalogedBackup } from '../io/backup-catalog';
 import { pathExists } from '../io/path-exists';
 import type { DownloadItem } from '../io/s3-download';
-import { recordExtraction } from '../io/extracted-trees';
+import { lendableTrees, recordExtraction, type LinkableObjects } from '../io/extracted-trees';
 import { backupDir, EXTRACTING_SUFFIX, type WorkDirLayout } from '../io/work-dir';
 
 export interface ExtractionTarget {
@@ -71,4 +71,13 @@ export function backupInfoDownload(layout: WorkDirLayout, backupId: string, back
 
 export function downloadedBackupInfoPath(layout: WorkDirLayout, backupId: string): string {
   return join(layout.downloads, backupId, 'backup.info');
+}
+
+/**
+ * The directories of the backup that another restore of the server on this host has extracted, which the base step
+ * would link: how many, and the keys of their tarballs (the disk check counts no space for those).
+ */
+export async function linkableObjects(barmanUser: string, layout: WorkDirLayout, server: string, backupId: string, objects: readonly BackupObject[]): Promise<LinkableObjects> {
+  const lendable = await lendableTrees({ layout, server, barmanUser, targets: extractionTargets(layout, server, backupId, objects) });
+  return { directories: lendable.length, keys: lendable.flatMap(({ target }) => target.objects.map((o) => o.key)) };
 }

@@ -13,6 +13,7 @@ import { planRestore, type PlanRequest } from '../io/restore-planner';
 import { assertBarmanTools, detectBarman } from '../io/barman';
 import { makeWorkArea, reclaimWorkArea, type WorkDirLayout } from '../io/work-dir';
 import { FailureTypes, RestoreError, type RestoreInput, type RestorePlan } from '../shared';
+import { linkableObjects } from './base-backup-targets';
 import { currentRun, restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withAttemptFence } from './attempt-fence';
@@ -43,7 +44,8 @@ export function planRestoreActivity(deps: ActivityDeps) {
           await lockTablespaceLocations(deps.workRoot, destinationControl(deps.workRoot, input.destination), tablespaces, currentRun().restoreId);
           // Only before this restore has put anything on disk: a resumed one already holds part of what it needs.
           if (!input.force && !(await pathExists(layout.downloads))) {
-            const { space } = await assessSpace(deps, input.bucket, backup, plan, input.destination, deps.workRoot, progress.signal);
+            const linked = await linkableObjects(deps.barmanUser, layout, input.server, plan.backupId, backup.objects);
+            const { space } = await assessSpace(deps, input.bucket, backup, plan, { destination: input.destination, barmanHome: deps.workRoot, linked }, progress.signal);
             if (!space.enough) throw new RestoreError(FailureTypes.InsufficientSpace, describeShortage(space));
             assertTablespaceSpace(await tablespaceSpace(deps.s3, input.bucket, backup, tablespaces, input.destination, progress.signal));
           }

@@ -4,7 +4,8 @@
 // workflow's result. Heartbeats carry the planner's progress and bring cancellation (Ctrl-C on the CLI).
 import { validatePreviewRestoreInput, type PreviewRestoreInput } from '../core/archive-queries';
 import { dryRunRestore, type DryRunOutcome } from '../io/restore-dry-run';
-import type { ActivityDeps } from './deps';
+import { linkableObjects } from './base-backup-targets';
+import { restoreWorkDir, type ActivityDeps } from './deps';
 import { adaptFailures } from './failures';
 import { withProgress } from './progress';
 
@@ -17,6 +18,9 @@ export function previewRestoreActivity(deps: ActivityDeps) {
           ...input,
           barmanHome: deps.workRoot,
           destinationRoots: deps.destinationRoots,
+          ...(input.destination === undefined
+            ? {}
+            : { linkable: (backup, backupId) => linkableObjects(deps.barmanUser, restoreWorkDir(deps, { server: input.server, destination: input.destination! }), input.server, backupId, backup.objects) }),
           signal: progress.signal,
           onProgress: (current) => progress.update({ current }),
         }),

@@ -15,6 +15,11 @@ export interface SpaceInputs {
   segmentSize: number;
   /** WAL objects as archived (compressed), history files included. */
   walArchivedBytes: number;
+  /**
+   * Directories of the base backup another restore on this host has extracted, which this one would link
+   * (src/io/extracted-trees.ts): their tarballs are not downloaded and their files take no new space.
+   */
+  linked?: { directories: number; tarBytes: number; bytes: number };
 }
 
 export interface SpacePart {
@@ -33,6 +38,7 @@ export interface SpaceNeeds {
 }
 
 export function restoreSpaceNeeds(inputs: SpaceInputs): SpaceNeeds {
+  const linked = inputs.linked && inputs.linked.directories > 0 ? inputs.linked : undefined;
   const area = (parts: SpacePart[]): AreaNeed => ({ bytes: parts.reduce((sum, p) => sum + p.bytes, 0), parts });
   return {
     destination: area([
@@ -40,11 +46,15 @@ export function restoreSpaceNeeds(inputs: SpaceInputs): SpaceNeeds {
       { label: 'WAL for replay (decompressed, in barman_wal)', bytes: inputs.walSegments * inputs.segmentSize },
     ]),
     barmanHome: area([
-      { label: 'downloaded tarballs', bytes: inputs.baseTarBytes },
-      { label: 'extracted base backup', bytes: inputs.baseBytes },
+      { label: 'downloaded tarballs', bytes: inputs.baseTarBytes - (linked?.tarBytes ?? 0) },
+      { label: linked ? `extracted base backup (${linkedWords(linked.directories)} from another restore on this host: no new space)` : 'extracted base backup', bytes: Math.max(0, inputs.baseBytes - (linked?.bytes ?? 0)) },
       { label: 'WAL as archived', bytes: inputs.walArchivedBytes },
     ]),
   };
+}
+
+function linkedWords(directories: number): string {
+  return directories === 1 ? '1 directory linked' : `${directories} directories linked`;
 }
 
 /** Free space where a path is (or would be created). */

@@ -110,6 +110,17 @@ export async function borrowExtractedTrees<T extends TreeTarget>(request: Borrow
   return published;
 }
 
+/** The targets another restore's area would lend (nothing is linked): for the plan's disk check. */
+export async function lendableTrees<T extends TreeTarget>(request: BorrowRequest<T>): Promise<{ target: T }[]> {
+  return findOffers(request);
+}
+
+/** What of a backup a restore would link: how many directories, and the keys of their tarballs. */
+export interface LinkableObjects {
+  directories: number;
+  keys: string[];
+}
+
 /**
  * For each target, the first other area of the server, handed to the Barman user (one a stage step has run in:
  * a held restore's, a failed one's), whose record says it extracted that directory from the same objects.

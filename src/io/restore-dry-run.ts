@@ -6,11 +6,12 @@
 // left out: there is nothing to measure them against.
 import type { PreviewRestoreInput } from '../core/archive-queries';
 import { NoBackupForTargetError, type SkippedBackup } from '../core/backup-selection';
-import { checkSpace, restoreSpaceNeeds, type SpaceCheck, type SpaceNeeds } from '../core/restore-space';
+import { checkSpace, restoreSpaceNeeds, type SpaceCheck, type SpaceInputs, type SpaceNeeds } from '../core/restore-space';
 import { addMicros, type UtcMicros } from '../core/timestamp';
 import { FailureTypes, RestoreError, type RestorePlan } from '../shared';
 import type { CatalogedBackup } from './backup-catalog';
 import { estimateBaseBackupSize, type BaseSizeEstimate } from './base-size-estimate';
+import type { LinkableObjects } from './extracted-trees';
 import { dryRunCheck, inspectDestination, type DestinationState } from './destination';
 import { volumeOf } from './free-space';
 import { planRestore, type PlannedRestore } from './restore-planner';
@@ -26,6 +27,8 @@ export interface DryRunRequest extends Omit<PreviewRestoreInput, 'taskQueue'> {
   barmanHome: string;
   /** PITR_DESTINATION_ROOTS of the worker settings. */
   destinationRoots: string[];
+  /** What of the chosen backup a restore into the destination would link from another restore on this host. */
+  linkable?(backup: CatalogedBackup, backupId: string): Promise<LinkableObjects>;
   signal?: AbortSignal;
   onProgress?(message: string): void;
 }
@@ -81,7 +84,8 @@ export async function dryRunRestore(deps: PlannerDeps, request: DryRunRequest): 
       const baseSize = await estimateBaseBackupSize(deps.s3, request.bucket, backup.objects, request.signal);
       return { ...common, tarBytes: backup.objects.reduce((sum, o) => sum + o.size, 0), baseSize };
     }
-    const { tarBytes, baseSize, needs, space } = await assessSpace(deps, request.bucket, backup, plan, destination, request.barmanHome, request.signal);
+    const linked = await request.linkable?.(backup, plan.backupId);
+    const { tarBytes, baseSize, needs, space } = await assessSpace(deps, request.bucket, backup, plan, { destination, barmanHome: request.barmanHome, linked }, request.signal);
     // Where the restore would put each tablespace, and what it would find there (a name the backup lacks is refused here too).
     const placements = placeTablespaces(plan.backupId, backup.info.tablespaces, request.tablespaces, destination);
     const tablespaces = await dryRunTablespaceChecks(deps.s3, request.bucket, backup, placements, destination, { workRoot: request.barmanHome, roots: request.destinationRoots }, request.signal);
@@ -98,8 +102,7 @@ export async function assessSpace(
   bucket: string,
   backup: CatalogedBackup,
   plan: Pick<RestorePlan, 'walSegments' | 'segmentSize' | 'walBytes'>,
-  destination: string,
-  barmanHome: string,
+  where: { destination: string; barmanHome: string; linked?: LinkableObjects },
   signal?: AbortSignal,
 ): Promise<SpaceAssessment> {
   const baseSize = await estimateBaseBackupSize(deps.s3, bucket, backup.objects, signal);
@@ -110,9 +113,20 @@ export async function assessSpace(
     walSegments: plan.walSegments,
     segmentSize: plan.segmentSize,
     walArchivedBytes: plan.walBytes,
+    ...(where.linked?.directories ? { linked: linkedBytes(where.linked, backup, baseSize) } : {}),
   });
-  const [destinationVolume, homeVolume] = await Promise.all([volumeOf(destination), volumeOf(barmanHome)]);
+  const [destinationVolume, homeVolume] = await Promise.all([volumeOf(where.destination), volumeOf(where.barmanHome)]);
   return { tarBytes, baseSize, needs, space: checkSpace(needs, destinationVolume, homeVolume) };
+}
+
+/** The linked tarballs' stored bytes, and the extracted bytes the estimate gives them: what the restore needs no space for. */
+function linkedBytes(linked: LinkableObjects, backup: CatalogedBackup, baseSize: BaseSizeEstimate): NonNullable<SpaceInputs['linked']> {
+  const keys = new Set(linked.keys);
+  return {
+    directories: linked.directories,
+    tarBytes: backup.objects.filter((o) => keys.has(o.key)).reduce((sum, o) => sum + o.size, 0),
+    bytes: baseSize.objects.filter((o) => keys.has(o.key)).reduce((sum, o) => sum + o.extractedBytes, 0),
+  };
 }
 
 function asUnreachable(err: unknown): UnreachableDryRun | null {

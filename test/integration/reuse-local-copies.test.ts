@@ -72,11 +72,18 @@ describe('a restore reuses the extracted base backup and the WAL a held restore 
     const held = await pitr.waitUntilHeld(heldHandle.workflowId, { pollMs: 500 });
 
     // With reuse: the held restore's work area is there.
-    const since = Date.now();
     const second = harness.inputFor(target);
     destinations.push(second.destination);
+    // pitr plan into the new destination counts no disk for what would be linked (its dry run reads WAL of its own: before `since`).
+    const planned = await pitr.plan({ server: second.server, bucket: second.bucket, prefix: second.prefix, taskQueue: harness.settings.taskQueue, targetTime: target, destination: second.destination });
+    assert.ok(planned.reachable && planned.needs);
+    const homeParts = new Map(planned.needs.barmanHome.parts.map((p) => [p.label.replace(/ \(.*/, ''), p]));
+    assert.equal(homeParts.get('downloaded tarballs')?.bytes, 0);
+    assert.match(homeParts.get('extracted base backup')!.label, /1 directory linked from another restore on this host: no new space/);
+    assert.equal(homeParts.get('extracted base backup')!.bytes, 0);
     const heldData = join(harness.workArea(heldInput).barmanHome, heldInput.server, 'base');
     const heldFilesBefore = await fileListing(heldData);
+    const since = Date.now();
     const t0 = performance.now();
     const secondHandle = await harness.start(second);
     const reused: RestoreResult = await secondHandle.result();
@@ -136,7 +143,9 @@ describe('a restore reuses the extracted base backup and the WAL a held restore 
     const { uid: barmanUid } = await userIds(harness.settings.barmanUser);
     const borrowerData = join(harness.workArea(borrowerInput).barmanHome, borrowerInput.server, 'base', borrowerHeld.plan.backupId, 'data');
     const sharedFile = join(borrowerData, 'PG_VERSION');
-    assert.equal(statSync(sharedFile).nlink, 2, 'shared with the first held restore');
+    // Two names at least: more when an earlier restore on this machine (a leftover) lent to both.
+    const names = statSync(sharedFile).nlink;
+    assert.ok(names >= 2, 'shared with the first held restore');
 
     // The lender's advance takes its work area back before root writes in it: not the files it shares.
     const advanced = await pitr.advance(lender.workflowId, { kind: 'time', utc: later, given: later });
@@ -145,8 +154,8 @@ describe('a restore reuses the extracted base backup and the WAL a held restore 
     const listing = await fileListing(borrowerData);
     // Finishing the lender frees its work area: its names go, the borrower's stay.
     await pitr.finish(lender.workflowId, 'stop');
-    assert.equal(statSync(sharedFile).nlink, 1);
-    assert.equal((await fileListing(borrowerData)).replaceAll(/ 1 (\d+ [\d.]+)$/gm, ' 2 $1'), listing, 'the same files, sizes and mtimes');
+    assert.equal(statSync(sharedFile).nlink, names - 1);
+    assert.equal((await fileListing(borrowerData)).replaceAll(/ (\d+) (\d+ [\d.]+)$/gm, (_, n: string, rest: string) => ` ${Number(n) + 1} ${rest}`), listing, 'the same files, sizes and mtimes');
 
     // The borrower goes on from its own files: an advance, then a promotion.
     const borrowerAdvanced = await pitr.advance(borrower.workflowId, { kind: 'time', utc: later, given: later });

@@ -51,4 +51,16 @@ describe('core/restore-space', () => {
     assert.match(message, /both are on one filesystem, so 173\.0 MiB must fit there\./);
     assert.match(message, /--force skips this check/);
   });
+  it('counts no space for the directories linked from another restore on this host: neither their tarballs nor their files', () => {
+    const linked = restoreSpaceNeeds({ baseTarBytes: 5 * MiB, baseBytes: 68 * MiB, walSegments: 2, segmentSize: 16 * MiB, walArchivedBytes: 32 * 1024, linked: { directories: 1, tarBytes: 4 * MiB, bytes: 60 * MiB } });
+    assert.deepEqual(linked.barmanHome.parts, [
+      { label: 'downloaded tarballs', bytes: 1 * MiB },
+      { label: 'extracted base backup (1 directory linked from another restore on this host: no new space)', bytes: 8 * MiB },
+      { label: 'WAL as archived', bytes: 32 * 1024 },
+    ]);
+    assert.equal(linked.barmanHome.bytes, 9 * MiB + 32 * 1024);
+    assert.deepEqual(linked.destination, needs.destination, 'barman recover still copies the whole base backup into the destination');
+    const none = restoreSpaceNeeds({ baseTarBytes: 5 * MiB, baseBytes: 68 * MiB, walSegments: 2, segmentSize: 16 * MiB, walArchivedBytes: 32 * 1024, linked: { directories: 0, tarBytes: 0, bytes: 0 } });
+    assert.deepEqual(none, needs, 'nothing linked: the plain needs');
+  });
 });
