@@ -167,3 +167,48 @@ describe('a restore reuses the extracted base backup and the WAL a held restore 
   });
 });
 
+
+describe('beside a held restore of an archive whose WAL Barman cannot read as archived (zstd), the WAL is reused too', function () {
+  this.timeout(600_000);
+  let harness: RestoreHarness;
+  let pitr: PitrClient;
+  let proxy: S3FaultProxy;
+  const destinations: string[] = [];
+
+  before(async () => {
+    proxy = await startS3FaultProxy({ seed: 14 });
+    harness = await openRestoreHarness({ server: 'c319-lz4-zstd-15', s3Env: { ...process.env, AWS_ENDPOINT_URL: proxy.endpoint, AWS_ENDPOINT_URL_S3: proxy.endpoint } });
+    pitr = new PitrClient(harness.client, harness.client.options.namespace);
+  });
+
+  after(async () => {
+    await killStrayProcesses(destinations);
+    await harness?.close();
+    await proxy?.stop();
+  });
+
+  // The held restore's stage step decompressed its zstd WAL for Barman: what its download journal proves is the
+  // archived file it keeps beside, not the plain one Barman reads.
+  it('downloads no WAL segment and no tarball again, links the lz4 base backup, and gives the right rows', async () => {
+    const { fixture } = harness;
+    const target = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
+    const heldInput = harness.inputFor(target, undefined, { hold: true });
+    destinations.push(heldInput.destination);
+    const heldHandle = await harness.start(heldInput);
+    await pitr.waitUntilHeld(heldHandle.workflowId, { pollMs: 500 });
+    try {
+      const since = Date.now();
+      const input = harness.inputFor(target);
+      destinations.push(input.destination);
+      const result: RestoreResult = await (await harness.start(input)).result();
+      assert.equal(tarballGets(proxy, since), 0);
+      assert.equal(result.base.reused?.linkedDirectories, 1);
+      assert.equal(walGets(proxy, since), 0, 'no WAL segment was downloaded again');
+      assert.equal(result.wal.bytesFetched, 0);
+      assert.deepEqual(await queryRestoredMarkers(input.destination, fixture.pgMajor), labelsUpTo(fixture, target));
+    } finally {
+      await pitr.finish(heldHandle.workflowId, 'stop');
+    }
+    assert.deepEqual(await queryRestoredMarkers(heldInput.destination, fixture.pgMajor), labelsUpTo(fixture, target), 'the held restore is intact');
+  });
+});
