@@ -1,6 +1,6 @@
-import { readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { backupInfoForBarman } from '../core/backup-info-for-barman';
 import { barmanReadsEverywhere } from '../core/compression-magic';
 import { rebuildXlogdb, writeBarmanConfig, type BarmanSetup } from '../io/barman';
@@ -9,7 +9,11 @@ import { stopLeftoverCommands } from '../io/leftover-commands';
 import { fileCompression } from '../io/file-compression';
 import { runPool } from '../io/run-pool';
 import { handOverTree } from '../io/tree-operations';
-import { backupDir, reclaimWorkArea, workDirLayout, type WorkDirLayout } from '../io/work-dir';
+import { archivedWalPath, backupDir, reclaimWorkArea, workDirLayout, type WorkDirLayout } from '../io/work-dir';
+import { openJournal, parseJournal, type DownloadJournal } from '../io/download-journal';
+import { nullIfAbsent, pathExists } from '../io/path-exists';
+import type { RecordedDownload } from '../core/local-copies';
+import type { WalCompression } from '../core/s3-layout';
 import type { RestoreInput, RestorePlan } from '../shared';
 import { downloadedBackupInfoPath } from './base-backup-targets';
 import { fencedStep } from './attempt-fence';
@@ -46,7 +50,7 @@ async function stageInBarmanHome(deps: ActivityDeps, input: RestoreInput, layout
   await reclaimWorkArea(layout, signal);
   const setup = await barmanSetup(deps, layout, input.server);
   await writeBackupInfoFor(setup, layout, backupId);
-  await prepareWal(join(layout.barmanHome, input.server, 'wals'), signal);
+  await prepareWal(layout, join(layout.barmanHome, input.server, 'wals'), signal);
   await writeBarmanConfig(setup);
   await handOverTree(layout.root, deps.barmanUser, signal);
 }
@@ -63,17 +67,51 @@ const PLAIN_SUFFIX = '.pitr-plain';
 /** Decompressions run side by side: each is one external process, mostly waiting on the others' CPU. */
 const DECOMPRESS_CONCURRENCY = Math.max(2, availableParallelism());
 
-/** Every staged WAL file in a form this Barman reads, with the neutral mtime. */
-async function prepareWal(dir: string, signal?: AbortSignal): Promise<void> {
-  await runPool(await walFiles(dir), DECOMPRESS_CONCURRENCY, signal, async (path) => {
-    await decompressUnlessBarmanReads(path, signal);
-    await utimes(path, NEUTRAL_WAL_MTIME_SECONDS, NEUTRAL_WAL_MTIME_SECONDS);
-  });
+/**
+ * Every staged WAL file in a form this Barman reads, with the neutral mtime. One Barman cannot read is moved, as
+ * downloaded, to its archivedWalPath (its journal told so) and decompressed back to its name.
+ */
+async function prepareWal(layout: WorkDirLayout, dir: string, signal?: AbortSignal): Promise<void> {
+  const journal = await openJournal(layout.journal);
+  try {
+    const recorded = parseJournal((await nullIfAbsent(readFile(layout.journal, 'utf8'))) ?? '');
+    // An attempt cut off between moving a file aside and decompressing it left nothing at its name.
+    for (const archived of await walFiles(archivedWalPath(layout.root, dir))) {
+      const path = join(dir, relative(archivedWalPath(layout.root, dir), archived));
+      if (!(await pathExists(path))) await decompressTo(archived, path, await fileCompression(archived), signal);
+    }
+    await runPool(await walFiles(dir), DECOMPRESS_CONCURRENCY, signal, async (path) => {
+      const compression = await fileCompression(path);
+      if (!barmanReadsEverywhere(compression)) await keepArchivedAndDecompress(layout, journal, recorded.get(path), path, compression, signal);
+      await utimes(path, NEUTRAL_WAL_MTIME_SECONDS, NEUTRAL_WAL_MTIME_SECONDS);
+    });
+  } finally {
+    await journal.close();
+  }
+}
+
+/** Moves `path` (an xz, zstd, lz4 or snappy file) to its archivedWalPath, journalled there, and puts its plain content at `path`. */
+async function keepArchivedAndDecompress(layout: WorkDirLayout, journal: DownloadJournal, record: RecordedDownload | undefined, path: string, compression: WalCompression, signal?: AbortSignal): Promise<void> {
+  const archived = archivedWalPath(layout.root, path);
+  await mkdir(dirname(archived), { recursive: true });
+  await rename(path, archived);
+  if (record) await journal.markComplete({ key: record.key, etag: record.etag, size: record.size, localPath: archived });
+  await decompressTo(archived, path, compression, signal);
+}
+
+async function decompressTo(source: string, path: string, compression: WalCompression, signal?: AbortSignal): Promise<void> {
+  const plain = `${path}${PLAIN_SUFFIX}`;
+  try {
+    await decompressFile(source, plain, compression, signal);
+    await rename(plain, path);
+  } finally {
+    await rm(plain, { force: true });
+  }
 }
 
 async function walFiles(dir: string): Promise<string[]> {
   const files: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
+  for (const entry of (await nullIfAbsent(readdir(dir, { withFileTypes: true }))) ?? []) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) files.push(...(await walFiles(path)));
     // A half-written decompression of an interrupted attempt (this restore's own) is redone.
@@ -81,18 +119,5 @@ async function walFiles(dir: string): Promise<string[]> {
     else if (entry.isFile()) files.push(path);
   }
   return files;
-}
-
-/** Replaces an xz, zstd, lz4 or snappy file by its plain content (gzip and bzip2 are left to Barman). */
-async function decompressUnlessBarmanReads(path: string, signal?: AbortSignal): Promise<void> {
-  const compression = await fileCompression(path);
-  if (barmanReadsEverywhere(compression)) return;
-  const plain = `${path}${PLAIN_SUFFIX}`;
-  try {
-    await decompressFile(path, plain, compression, signal);
-    await rename(plain, path);
-  } finally {
-    await rm(plain, { force: true });
-  }
 }
 

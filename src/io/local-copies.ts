@@ -17,7 +17,7 @@ import { copyRefusal, otherAreasOfServer, provenCopy, samePlaceIn, trustedOwner,
 import { parseJournal } from './download-journal';
 import { etagIsMd5, type LocalCopySource } from './s3-download';
 import { userIds } from './user-ids';
-import { workDirLayout } from './work-dir';
+import { archivedWalPath, workDirLayout } from './work-dir';
 
 /** Larger than any journal of a real restore (a line per object, about 300 bytes), small enough to read whole. */
 const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
@@ -51,11 +51,14 @@ export function localCopies(request: LocalCopiesRequest): LocalCopySource {
   return {
     async copyInto(item, part, signal) {
       areas ??= scanAreas(request);
+      // At the same place in the other area, or, for WAL its stage step decompressed for Barman, kept as archived beside.
+      const places = [item.localPath, archivedWalPath(request.ownRoot, item.localPath)];
       for (const area of await areas) {
-        const otherPath = samePlaceIn(request.ownRoot, area.root, item.localPath);
-        const record = otherPath === undefined ? undefined : provenCopy(area.records, item, otherPath);
-        if (!record) continue;
-        if (await copyProven(record, area.ownerUid, item, part, signal)) return true;
+        for (const place of places) {
+          const otherPath = samePlaceIn(request.ownRoot, area.root, place);
+          const record = otherPath === undefined ? undefined : provenCopy(area.records, item, otherPath);
+          if (record && (await copyProven(record, area.ownerUid, item, part, signal))) return true;
+        }
       }
       return false;
     },

@@ -3,7 +3,7 @@
 // finds its own completed work.
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { pathExists } from './path-exists';
 import { removePlantedEntries, takeBackTree, type TakeBackChoice } from './tree-operations';
 
@@ -42,6 +42,15 @@ export function workDirLayout(root: string): WorkDirLayout {
     verifyLog: join(root, 'verify-postgres.log'),
     extractions: join(root, 'extracted'),
   };
+}
+
+/**
+ * Where the stage step keeps a WAL file as archived when it decompresses it for Barman (`<root>/wal-archived/`, then
+ * the file's path below the area's root): the downloaded file, with the inode its journal records, so that another
+ * restore of the server on this host can still copy it (src/io/local-copies.ts). Barman reads the plain copy.
+ */
+export function archivedWalPath(root: string, walPath: string): string {
+  return join(root, 'wal-archived', relative(root, walPath));
 }
 
 /** Barman's local layout: `<home>/<server>/base/<id>/{backup.info,data}`. */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { openJournal } from '../../../src/io/download-journal';
 import { localCopies } from '../../../src/io/local-copies';
 import { runCommand } from '../../../src/io/run-command';
+import { archivedWalPath } from '../../../src/io/work-dir';
 import { userIds } from '../../../src/io/user-ids';
 
 const BARMAN_USER = 'postgres';
@@ -111,5 +112,22 @@ describe('io/local-copies', function () {
     rmSync(journal);
     symlinkSync(real, journal);
     assert.equal(await copy(), false);
+  });
+  it('copies a WAL file the other restore\'s stage step kept as archived beside the plain copy Barman reads', async () => {
+    const walKey = 'pg/wals/0000000100000000/000000010000000000000003.zst';
+    const walPath = (root: string) => join(root, 'home', 'pg', 'wals', '0000000100000000', '000000010000000000000003');
+    const archived = archivedWalPath(otherRoot, walPath(otherRoot));
+    mkdirSync(join(archived, '..'), { recursive: true });
+    writeFileSync(archived, CONTENT);
+    const journal = await openJournal(join(otherRoot, 'downloads.journal'));
+    await journal.markComplete({ key: walKey, etag: MD5, size: CONTENT.length, localPath: archived });
+    await journal.close();
+    // At the WAL's own name: the decompressed segment, which the journal's record there no longer proves.
+    mkdirSync(join(walPath(otherRoot), '..'), { recursive: true });
+    writeFileSync(walPath(otherRoot), Buffer.alloc(CONTENT.length * 2));
+    const wal = { key: walKey, etag: MD5, size: CONTENT.length, localPath: walPath(ownRoot) };
+    mkdirSync(join(walPath(ownRoot), '..'), { recursive: true });
+    assert.equal(await localCopies({ ownRoot, server: 'pg', barmanUser: BARMAN_USER }).copyInto(wal, `${wal.localPath}.part`), true);
+    assert.deepEqual(readFileSync(`${wal.localPath}.part`), CONTENT, 'the archived bytes, whose MD5 is the ETag');
   });
 });
