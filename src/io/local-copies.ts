@@ -8,7 +8,8 @@
 // advanced source restore would download it again), and it would share one inode with a file the Barman
 // user may own and rewrite. A copy also leaves nothing behind in the other area if this restore fails.
 // The base backup's extracted directories are another matter: nothing writes into them once published, and
-// src/io/extracted-trees.ts links them (so their tarballs are not copied at all).
+// src/io/extracted-trees.ts links them (so their tarballs are not copied at all). WAL that the other restore's
+// stage step decompressed for Barman is copied from where that step kept it as downloaded (archivedWalPath).
 import { constants } from 'node:fs';
 import { lstat, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';

@@ -11,6 +11,7 @@ import { statSync } from 'node:fs';
 import { runCommand } from '../../src/io/run-command';
 import { userIds } from '../../src/io/user-ids';
 import type { RestoreResult } from '../../src/shared';
+import type { UtcMicros } from '../../src/core/timestamp';
 import { between, labelsUpTo, marker } from '../support/fixture';
 import { openRestoreHarness, type RestoreHarness } from '../support/restore-harness';
 import { heldMarkers, queryHeld, queryRestoredMarkers } from '../support/restored-cluster';
@@ -42,34 +43,42 @@ async function baseStepMs(pitr: PitrClient, restoreId: string): Promise<number |
   return record?.steps.find((step) => step.name === 'syncAndExtractBaseBackup')?.durationMs;
 }
 
+/** A harness whose worker reaches S3 through the counting proxy, opened for one describe block; its servers are stopped after. */
+function proxiedSuite(options: { seed: number; server?: string; bytesPerSecond?: number }) {
+  const suite = { destinations: [] as string[] } as { harness: RestoreHarness; pitr: PitrClient; proxy: S3FaultProxy; destinations: string[] };
+  before(async () => {
+    suite.proxy = await startS3FaultProxy({ seed: options.seed, bytesPerSecond: options.bytesPerSecond ?? 0 });
+    const endpoint = { AWS_ENDPOINT_URL: suite.proxy.endpoint, AWS_ENDPOINT_URL_S3: suite.proxy.endpoint };
+    suite.harness = await openRestoreHarness({ ...(options.server ? { server: options.server } : {}), s3Env: { ...process.env, ...endpoint } });
+    suite.pitr = new PitrClient(suite.harness.client, suite.harness.client.options.namespace);
+  });
+  after(async () => {
+    await killStrayProcesses(suite.destinations);
+    await suite.harness?.close();
+    await suite.proxy?.stop();
+  });
+  return suite;
+}
+
+/** Starts a restore held at `target` into a new destination of the suite's, and waits until it is held. */
+async function startHeld(suite: ReturnType<typeof proxiedSuite>, target: UtcMicros) {
+  const input = suite.harness.inputFor(target, undefined, { hold: true });
+  suite.destinations.push(input.destination);
+  const handle = await suite.harness.start(input);
+  return { input, handle, held: await suite.pitr.waitUntilHeld(handle.workflowId, { pollMs: 500 }) };
+}
+
 describe('a restore reuses the extracted base backup and the WAL a held restore of the same backup has on disk', function () {
   this.timeout(600_000);
-  let harness: RestoreHarness;
-  let pitr: PitrClient;
-  let proxy: S3FaultProxy;
-  const destinations: string[] = [];
-
-  before(async () => {
-    // REUSE_BENCH_BYTES_PER_SECOND throttles S3 (all responses together), to see the saving with a bucket
-    // farther away than loopback; unset, S3 is as fast as the local versitygw.
-    proxy = await startS3FaultProxy({ seed: 13, bytesPerSecond: Number(process.env.REUSE_BENCH_BYTES_PER_SECOND ?? 0) });
-    harness = await openRestoreHarness({ s3Env: { ...process.env, AWS_ENDPOINT_URL: proxy.endpoint, AWS_ENDPOINT_URL_S3: proxy.endpoint } });
-    pitr = new PitrClient(harness.client, harness.client.options.namespace);
-  });
-
-  after(async () => {
-    await killStrayProcesses(destinations);
-    await harness?.close();
-    await proxy?.stop();
-  });
+  // REUSE_BENCH_BYTES_PER_SECOND throttles S3 (all responses together), to see the saving with a bucket
+  // farther away than loopback; unset, S3 is as fast as the local versitygw.
+  const suite = proxiedSuite({ seed: 13, bytesPerSecond: Number(process.env.REUSE_BENCH_BYTES_PER_SECOND ?? 0) });
 
   it('links the held restore\'s extracted base backup, copies its WAL, gives the right rows, and leaves the held restore working', async () => {
+    const { harness, pitr, proxy, destinations } = suite;
     const { fixture } = harness;
     const target = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
-    const heldInput = harness.inputFor(target, undefined, { hold: true });
-    destinations.push(heldInput.destination);
-    const heldHandle = await harness.start(heldInput);
-    const held = await pitr.waitUntilHeld(heldHandle.workflowId, { pollMs: 500 });
+    const { input: heldInput, handle: heldHandle, held } = await startHeld(suite, target);
 
     // With reuse: the held restore's work area is there.
     const second = harness.inputFor(target);
@@ -129,16 +138,12 @@ describe('a restore reuses the extracted base backup and the WAL a held restore 
     console.log(`      REUSE_TIMING withReuseMs=${withReuseMs.toFixed(0)} withoutReuseMs=${withoutReuseMs.toFixed(0)} baseStepWithReuseMs=${withBase} baseStepWithoutReuseMs=${withoutBase} baseBytes=${reused.base.bytesTotal} walObjects=${reused.wal.objects} walGetsWithReuse=${walRefetched}`);
   });
   it('two held restores sharing linked files: advancing, then finishing, the one lent from leaves the other whole', async () => {
+    const { harness, pitr } = suite;
     const { fixture } = harness;
     const first = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
     const later = between(marker(fixture, 'after-b1-3'), marker(fixture, 'during-b2-1'));
-    const lenderInput = harness.inputFor(first, undefined, { hold: true });
-    const borrowerInput = harness.inputFor(first, undefined, { hold: true });
-    destinations.push(lenderInput.destination, borrowerInput.destination);
-    const lender = await harness.start(lenderInput);
-    await pitr.waitUntilHeld(lender.workflowId, { pollMs: 500 });
-    const borrower = await harness.start(borrowerInput);
-    const borrowerHeld = await pitr.waitUntilHeld(borrower.workflowId, { pollMs: 500 });
+    const { handle: lender } = await startHeld(suite, first);
+    const { input: borrowerInput, handle: borrower, held: borrowerHeld } = await startHeld(suite, first);
 
     const { uid: barmanUid } = await userIds(harness.settings.barmanUser);
     const borrowerData = join(harness.workArea(borrowerInput).barmanHome, borrowerInput.server, 'base', borrowerHeld.plan.backupId, 'data');
@@ -167,35 +172,17 @@ describe('a restore reuses the extracted base backup and the WAL a held restore 
   });
 });
 
-
 describe('beside a held restore of an archive whose WAL Barman cannot read as archived (zstd), the WAL is reused too', function () {
   this.timeout(600_000);
-  let harness: RestoreHarness;
-  let pitr: PitrClient;
-  let proxy: S3FaultProxy;
-  const destinations: string[] = [];
-
-  before(async () => {
-    proxy = await startS3FaultProxy({ seed: 14 });
-    harness = await openRestoreHarness({ server: 'c319-lz4-zstd-15', s3Env: { ...process.env, AWS_ENDPOINT_URL: proxy.endpoint, AWS_ENDPOINT_URL_S3: proxy.endpoint } });
-    pitr = new PitrClient(harness.client, harness.client.options.namespace);
-  });
-
-  after(async () => {
-    await killStrayProcesses(destinations);
-    await harness?.close();
-    await proxy?.stop();
-  });
+  const suite = proxiedSuite({ seed: 14, server: 'c319-lz4-zstd-15' });
 
   // The held restore's stage step decompressed its zstd WAL for Barman: what its download journal proves is the
   // archived file it keeps beside, not the plain one Barman reads.
   it('downloads no WAL segment and no tarball again, links the lz4 base backup, and gives the right rows', async () => {
+    const { harness, pitr, proxy, destinations } = suite;
     const { fixture } = harness;
     const target = between(marker(fixture, 'after-b1-1'), marker(fixture, 'after-b1-2'));
-    const heldInput = harness.inputFor(target, undefined, { hold: true });
-    destinations.push(heldInput.destination);
-    const heldHandle = await harness.start(heldInput);
-    await pitr.waitUntilHeld(heldHandle.workflowId, { pollMs: 500 });
+    const { input: heldInput, handle: heldHandle } = await startHeld(suite, target);
     try {
       const since = Date.now();
       const input = harness.inputFor(target);
