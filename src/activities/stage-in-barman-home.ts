@@ -10,9 +10,8 @@ import { fileCompression } from '../io/file-compression';
 import { runPool } from '../io/run-pool';
 import { handOverTree } from '../io/tree-operations';
 import { archivedWalPath, backupDir, reclaimWorkArea, workDirLayout, type WorkDirLayout } from '../io/work-dir';
-import { openJournal, parseJournal, type DownloadJournal } from '../io/download-journal';
+import { openJournal, type DownloadJournal } from '../io/download-journal';
 import { nullIfAbsent, pathExists } from '../io/path-exists';
-import type { RecordedDownload } from '../core/local-copies';
 import type { WalCompression } from '../core/s3-layout';
 import type { RestoreInput, RestorePlan } from '../shared';
 import { downloadedBackupInfoPath } from './base-backup-targets';
@@ -74,15 +73,15 @@ const DECOMPRESS_CONCURRENCY = Math.max(2, availableParallelism());
 async function prepareWal(layout: WorkDirLayout, dir: string, signal?: AbortSignal): Promise<void> {
   const journal = await openJournal(layout.journal);
   try {
-    const recorded = parseJournal((await nullIfAbsent(readFile(layout.journal, 'utf8'))) ?? '');
     // An attempt cut off between moving a file aside and decompressing it left nothing at its name.
-    for (const archived of await walFiles(archivedWalPath(layout.root, dir))) {
-      const path = join(dir, relative(archivedWalPath(layout.root, dir), archived));
+    const archivedDir = archivedWalPath(layout.root, dir);
+    for (const archived of await walFiles(archivedDir)) {
+      const path = join(dir, relative(archivedDir, archived));
       if (!(await pathExists(path))) await decompressTo(archived, path, await fileCompression(archived), signal);
     }
     await runPool(await walFiles(dir), DECOMPRESS_CONCURRENCY, signal, async (path) => {
       const compression = await fileCompression(path);
-      if (!barmanReadsEverywhere(compression)) await keepArchivedAndDecompress(layout, journal, recorded.get(path), path, compression, signal);
+      if (!barmanReadsEverywhere(compression)) await keepArchivedAndDecompress(layout.root, journal, path, compression, signal);
       await utimes(path, NEUTRAL_WAL_MTIME_SECONDS, NEUTRAL_WAL_MTIME_SECONDS);
     });
   } finally {
@@ -91,8 +90,9 @@ async function prepareWal(layout: WorkDirLayout, dir: string, signal?: AbortSign
 }
 
 /** Moves `path` (an xz, zstd, lz4 or snappy file) to its archivedWalPath, journalled there, and puts its plain content at `path`. */
-async function keepArchivedAndDecompress(layout: WorkDirLayout, journal: DownloadJournal, record: RecordedDownload | undefined, path: string, compression: WalCompression, signal?: AbortSignal): Promise<void> {
-  const archived = archivedWalPath(layout.root, path);
+async function keepArchivedAndDecompress(root: string, journal: DownloadJournal, path: string, compression: WalCompression, signal?: AbortSignal): Promise<void> {
+  const record = journal.recordAt(path);
+  const archived = archivedWalPath(root, path);
   await mkdir(dirname(archived), { recursive: true });
   await rename(path, archived);
   if (record) await journal.markComplete({ key: record.key, etag: record.etag, size: record.size, localPath: archived });

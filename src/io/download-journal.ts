@@ -13,6 +13,8 @@ export interface DownloadJournal {
   isComplete(item: WantedObject): Promise<boolean>;
   /** Records the item durably (written and fsync'd) before resolving. */
   markComplete(item: WantedObject): Promise<void>;
+  /** What the journal records at `localPath` (the last record), whether or not that file is still there. */
+  recordAt(localPath: string): RecordedDownload | undefined;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,10 @@ class FileJournal implements DownloadJournal {
     } catch {
       return false;
     }
+  }
+
+  recordAt(localPath: string): RecordedDownload | undefined {
+    return this.entries.get(localPath);
   }
 
   async markComplete(item: WantedObject): Promise<void> {

@@ -67,7 +67,7 @@ export interface LinkedTree<T extends TreeTarget> {
 }
 
 /** A directory another area lends, with its record there. */
-interface Offer<T extends TreeTarget> {
+export interface Offer<T extends TreeTarget> {
   target: T;
   from: string;
   record: ExtractionRecord;
@@ -78,7 +78,7 @@ interface Offer<T extends TreeTarget> {
  * versions; returns those published, with where they came from. The others are left to extract.
  */
 export async function borrowExtractedTrees<T extends TreeTarget>(request: BorrowRequest<T>): Promise<LinkedTree<T>[]> {
-  const offers = await findOffers(request);
+  const offers = await lendableTrees(request);
   if (offers.length === 0) return [];
   const { layout, barmanUser, signal } = request;
   // Links are made by the Barman user, who owns the lending areas: it can link nothing it could not read
@@ -110,11 +110,6 @@ export async function borrowExtractedTrees<T extends TreeTarget>(request: Borrow
   return published;
 }
 
-/** The targets another restore's area would lend (nothing is linked): for the plan's disk check. */
-export async function lendableTrees<T extends TreeTarget>(request: BorrowRequest<T>): Promise<{ target: T }[]> {
-  return findOffers(request);
-}
-
 /** What of a backup a restore would link: how many directories, and the keys of their tarballs. */
 export interface LinkableObjects {
   directories: number;
@@ -123,9 +118,10 @@ export interface LinkableObjects {
 
 /**
  * For each target, the first other area of the server, handed to the Barman user (one a stage step has run in:
- * a held restore's, a failed one's), whose record says it extracted that directory from the same objects.
+ * a held restore's, a failed one's), whose record says it extracted that directory from the same objects. Nothing
+ * is linked here: the base step links them (borrowExtractedTrees), the plan's disk check counts them.
  */
-async function findOffers<T extends TreeTarget>(request: BorrowRequest<T>): Promise<Offer<T>[]> {
+export async function lendableTrees<T extends TreeTarget>(request: BorrowRequest<T>): Promise<Offer<T>[]> {
   if (request.targets.length === 0) return [];
   const { uid: barmanUid } = await userIds(request.barmanUser);
   const lenders = (await otherAreas({ ownRoot: request.layout.root, server: request.server, barmanUser: request.barmanUser })).filter((a) => a.ownerUid === barmanUid);

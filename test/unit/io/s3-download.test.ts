@@ -322,6 +322,7 @@ describe('s3-download (real S3)', function () {
     const fullDisk: DownloadJournal = {
       file: journal.file,
       isComplete: (i) => journal.isComplete(i),
+      recordAt: (path) => journal.recordAt(path),
       markComplete: async () => {
         throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       },
